@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * mlproxy: the user-space ABI of the in-kernel ML proxy (/dev/mlproxy).
+ *
+ * This header is the single source of truth for the ABI. The TypeScript codec in
+ * src/abi/ is checked against it by a test that compiles this file with gcc.
+ *
+ * Rules of the ABI:
+ *  - Every struct is fixed size, built of __u32/__s64/__u64 and char arrays, padded
+ *    explicitly to a multiple of 8 bytes, with no pointers.
+ *  - Every struct starts with __u32 size, which the caller sets to sizeof(struct).
+ *    The kernel answers -EINVAL when it differs, so a grown struct is detected even
+ *    before a new ioctl number is assigned. Reserved fields must be zero.
+ *  - No floating point: efficiencies are __s64 in units of 1/MLP_EFF_SCALE, and
+ *    propensities are __u32 in units of 1/MLP_PROB_SCALE.
+ *
+ * Semantics (docs/abi.md gives the long form):
+ *
+ * Windows and epochs. Each subsystem runs in windows of window_ms, driven by kernel
+ * delayed work; user space never holds a window up. The epoch is the sequence
+ * number of the window in progress. At the end of window e the kernel measures its
+ * efficiency, queues a feedback record for it, runs the mode ladder, and plans
+ * window e + 1: advice when the mode schedules an advice window at e + 1 and a valid
+ * recommendation is pending, otherwise the baseline (every knob at its default).
+ *
+ * Advice schedule of window w, by mode:
+ *   EMERGENCY       never;
+ *   LEARNING        w % learning_period == 0 (module parameter, default 10);
+ *   COLLABORATION   w % 2 == 0;
+ *   RECOMMENDATION  every window.
+ *
+ * Recommendations. One recommendation targets the window after the one in progress
+ * (target_epoch = current epoch + 1). Its epoch must be the current epoch or at most
+ * max_epoch_lag (default 1) behind it, else REJECTED/STALE; an epoch in the future is
+ * -EINVAL. At most one recommendation is accepted per target window, else
+ * REJECTED/RATE_LIMIT. Each knob is clamped into [min, max], rounded down to the
+ * step grid, and limited to max_delta away from the last advised value of that
+ * knob (the default before any advice); each such change sets a reason bit and the
+ * verdict CLAMPED, or REJECTED when MLP_REC_F_STRICT is set. A recommendation
+ * whose target window runs the baseline (emergency, or a baseline window in
+ * learning or collaboration) is SHADOWED. A recommendation not yet applied when
+ * its ttl_ms has passed is dropped at the window boundary with reason EXPIRED.
+ *
+ * Feedback. For every window the kernel queues one struct mlp_feedback to every
+ * open file of the device (a bounded ring per file; when full the newest record is
+ * dropped and counted). read() returns whole records only; poll() reports POLLIN
+ * while records are queued. baseline_eff is the kernel's running reference of the
+ * baseline (EWMA, weight 1/8, over baseline windows); eff is the window's own.
+ *
+ * Mode ladder, evaluated at the end of every advice window that has a baseline
+ * reference:
+ *   good        eff * 100 >= baseline_eff * (100 + promote_margin_pct)
+ *   regression  eff * 100 <  baseline_eff * (100 - demote_margin_pct)
+ *   collapse    eff * 100 <  baseline_eff * collapse_pct
+ * promote_windows consecutive good windows promote one step (LEARNING ->
+ * COLLABORATION -> RECOMMENDATION). A regression demotes one step at once
+ * (RECOMMENDATION -> COLLABORATION -> LEARNING) and resets the streak. A collapse
+ * falls to EMERGENCY. So does closing the controlling file, and a controller whose
+ * last heartbeat is older than heartbeat_ms. EMERGENCY climbs back to LEARNING after
+ * emergency_hold_windows windows with a live controller. MLP_IOC_SET_MODE sets the
+ * mode (CAP_SYS_ADMIN); with MLP_MODE_F_PIN the ladder no longer promotes or
+ * demotes it, but the safety falls to EMERGENCY still happen and clear the pin.
+ *
+ * Control. MLP_IOC_RECOMMEND, MLP_IOC_SET_MODE, MLP_IOC_CLAIM and MLP_IOC_HEARTBEAT
+ * need CAP_SYS_ADMIN (-EPERM). One open file at a time controls a subsystem:
+ * MLP_IOC_CLAIM (or the first MLP_IOC_RECOMMEND) makes the caller's file its
+ * controller; another file gets -EBUSY. The controller's CLAIM, HEARTBEAT and
+ * RECOMMEND calls refresh its heartbeat. Everyone may read.
+ */
+#ifndef _UAPI_LINUX_MLPROXY_H
+#define _UAPI_LINUX_MLPROXY_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define MLP_ABI_MAJOR		1
+#define MLP_ABI_MINOR		0
+
+#define MLP_DEVICE_NAME		"mlproxy"
+#define MLP_NAME_LEN		32
+#define MLP_UNIT_LEN		16
+#define MLP_MAX_SUBSYS		16
+#define MLP_MAX_FEATURES	16
+#define MLP_MAX_KNOBS		8
+
+/* Fixed-point scales: value = raw / scale. */
+#define MLP_EFF_SCALE		1000000		/* efficiency, __s64 */
+#define MLP_PROB_SCALE		1000000000U	/* propensity, __u32 */
+
+/* Modes, the RFC's ladder, lowest first. */
+#define MLP_MODE_EMERGENCY	0	/* baseline only */
+#define MLP_MODE_LEARNING	1	/* advice in 1 of learning_period windows */
+#define MLP_MODE_COLLABORATION	2	/* advice in even windows */
+#define MLP_MODE_RECOMMENDATION	3	/* advice in every window */
+#define MLP_NR_MODES		4
+
+/* struct mlp_mode.flags */
+#define MLP_MODE_F_PIN		(1U << 0)	/* set: ladder off until a safety fall */
+
+/* Verdicts of a recommendation. */
+#define MLP_VERDICT_NONE	0	/* feedback only: no recommendation pending */
+#define MLP_VERDICT_APPLIED	1
+#define MLP_VERDICT_CLAMPED	2
+#define MLP_VERDICT_REJECTED	3
+#define MLP_VERDICT_SHADOWED	4
+
+/* Reason bits of a verdict. */
+#define MLP_REASON_OUT_OF_BOUNDS	(1U << 0)	/* a knob outside [min, max] */
+#define MLP_REASON_OFF_GRID		(1U << 1)	/* a knob not on the step grid */
+#define MLP_REASON_STEP_LIMIT		(1U << 2)	/* a knob moved more than max_delta */
+#define MLP_REASON_STALE		(1U << 3)	/* epoch too old */
+#define MLP_REASON_RATE_LIMIT		(1U << 4)	/* target window already has advice */
+#define MLP_REASON_EXPIRED		(1U << 5)	/* ttl passed before it could run */
+#define MLP_REASON_EMERGENCY		(1U << 6)	/* mode is EMERGENCY */
+#define MLP_REASON_BASELINE_WINDOW	(1U << 7)	/* target window runs the baseline */
+
+/* struct mlp_recommendation.flags */
+#define MLP_REC_F_STRICT	(1U << 0)	/* reject instead of clamping */
+
+/* struct mlp_claim.flags */
+#define MLP_CLAIM_F_RELEASE	(1U << 0)	/* give up control */
+
+/* Why the mode last changed (struct mlp_status.last_transition). */
+#define MLP_TRANS_NONE		0
+#define MLP_TRANS_PROMOTE	1	/* promote_windows good windows */
+#define MLP_TRANS_REGRESSION	2	/* advice fell below the baseline margin */
+#define MLP_TRANS_COLLAPSE	3	/* efficiency collapsed */
+#define MLP_TRANS_CLOSED	4	/* controlling file closed */
+#define MLP_TRANS_HEARTBEAT	5	/* controller missed heartbeats */
+#define MLP_TRANS_RECOVER	6	/* EMERGENCY -> LEARNING after the hold */
+#define MLP_TRANS_ADMIN		7	/* MLP_IOC_SET_MODE */
+
+/* struct mlp_status.flags */
+#define MLP_STATUS_F_PINNED		(1U << 0)
+#define MLP_STATUS_F_CONTROLLED		(1U << 1)
+#define MLP_STATUS_F_HEARTBEAT_OK	(1U << 2)
+#define MLP_STATUS_F_MINE		(1U << 3)	/* caller's file is the controller */
+
+/* Version handshake. */
+struct mlp_version {
+	__u32 size;
+	__u32 abi_major;		/* in: caller's; out: kernel's */
+	__u32 abi_minor;		/* in: caller's; out: kernel's */
+	__u32 compatible;		/* out: 1 when the majors match */
+	__u32 nr_subsys;		/* out: subsystems registered now */
+	__u32 max_subsys;
+	__u32 max_features;
+	__u32 max_knobs;
+	__u32 ring_records;		/* feedback ring capacity per open file */
+	__u32 sizeof_subsys_info;
+	__u32 sizeof_state;
+	__u32 sizeof_recommendation;
+	__u32 sizeof_mode;
+	__u32 sizeof_status;
+	__u32 sizeof_feedback;
+	__u32 sizeof_claim;
+};
+
+/* One feature of a subsystem's state: value = raw / scale, in unit. */
+struct mlp_feature_desc {
+	char name[MLP_NAME_LEN];
+	char unit[MLP_UNIT_LEN];
+	__u32 scale;
+	__u32 __reserved;
+};
+
+/* One knob of a subsystem's action: the legal values are min, min + step, ..., max. */
+struct mlp_knob_desc {
+	char name[MLP_NAME_LEN];
+	char unit[MLP_UNIT_LEN];
+	__s64 min;
+	__s64 max;
+	__s64 step;
+	__s64 def;			/* the human-written baseline */
+	__s64 max_delta;		/* largest change per advice window; 0: none */
+};
+
+/* MLP_IOC_SUBSYS_INFO: the subsystem at position index (0 .. nr_subsys - 1). */
+struct mlp_subsys_info {
+	__u32 size;
+	__u32 index;			/* in */
+	__u32 id;			/* out: stable id used by every other ioctl */
+	__u32 nr_features;
+	__u32 nr_knobs;
+	__u32 window_ms;
+	char name[MLP_NAME_LEN];
+	struct mlp_feature_desc features[MLP_MAX_FEATURES];
+	struct mlp_knob_desc knobs[MLP_MAX_KNOBS];
+};
+
+/* MLP_IOC_GET_STATE: a snapshot of one subsystem. */
+struct mlp_state {
+	__u32 size;
+	__u32 subsys_id;		/* in */
+	__u64 epoch;			/* window in progress */
+	__u64 time_ns;			/* ktime_get_ns() of the snapshot */
+	__u32 mode;
+	__u32 next_advice;		/* 1: window epoch + 1 is an advice window */
+	__u32 nr_features;
+	__u32 nr_knobs;
+	__s64 features[MLP_MAX_FEATURES];
+	__s64 knobs[MLP_MAX_KNOBS];	/* values in force now */
+	__s64 baseline_eff;		/* baseline reference; 0 before the first */
+};
+
+/* MLP_IOC_RECOMMEND: advice for the next window. */
+struct mlp_recommendation {
+	__u32 size;
+	__u32 subsys_id;		/* in */
+	__u64 epoch;			/* in: epoch of the state it was based on */
+	__u64 model_version;		/* in: opaque, echoed in logs */
+	__u32 propensity;		/* in: 1 / MLP_PROB_SCALE units, <= MLP_PROB_SCALE */
+	__u32 nr_knobs;			/* in: must equal the subsystem's */
+	__u32 ttl_ms;			/* in: 0 = module default; <= 60000 */
+	__u32 flags;			/* in: MLP_REC_F_* */
+	__s64 knobs[MLP_MAX_KNOBS];	/* in */
+	__u64 rec_id;			/* out: nonzero for every verdict */
+	__u64 target_epoch;		/* out */
+	__u32 verdict;			/* out: MLP_VERDICT_* */
+	__u32 reasons;			/* out: MLP_REASON_* bits */
+	__s64 applied[MLP_MAX_KNOBS];	/* out: knobs after clamping */
+};
+
+/* MLP_IOC_GET_MODE / MLP_IOC_SET_MODE */
+struct mlp_mode {
+	__u32 size;
+	__u32 subsys_id;
+	__u32 mode;			/* MLP_MODE_* */
+	__u32 flags;			/* MLP_MODE_F_* */
+};
+
+/* MLP_IOC_CLAIM / MLP_IOC_HEARTBEAT */
+struct mlp_claim {
+	__u32 size;
+	__u32 subsys_id;
+	__u32 flags;			/* MLP_CLAIM_F_* (CLAIM only) */
+	__u32 __reserved;
+};
+
+/* MLP_IOC_GET_STATUS: counters and status of one subsystem. */
+struct mlp_status {
+	__u32 size;
+	__u32 subsys_id;		/* in */
+	__u32 mode;
+	__u32 flags;			/* MLP_STATUS_F_* */
+	__u64 epoch;
+	__u64 windows;
+	__u64 advice_windows;
+	__u64 baseline_windows;
+	__u64 mode_windows[MLP_NR_MODES];	/* windows spent in each mode */
+	__u64 recs;			/* recommendations received */
+	__u64 recs_applied;
+	__u64 recs_clamped;
+	__u64 recs_rejected;
+	__u64 recs_shadowed;
+	__u64 recs_expired;
+	__u64 feedback_records;
+	__u64 feedback_dropped;
+	__u64 transitions;
+	__u64 promotions;
+	__u64 demotions;
+	__u64 emergencies;
+	__u64 heartbeat_misses;
+	__u64 last_transition_epoch;
+	__u32 last_transition;		/* MLP_TRANS_* */
+	__u32 good_streak;
+	__s64 baseline_eff;
+	__s64 last_eff;
+	__s32 controller_pid;		/* tgid in the caller's pid namespace; 0: none */
+	__u32 __reserved;
+};
+
+/* One record read() from the device: the outcome of one window. */
+struct mlp_feedback {
+	__u32 size;			/* sizeof(struct mlp_feedback) */
+	__u32 subsys_id;
+	__u64 rec_id;			/* 0: no recommendation targeted the window */
+	__u64 epoch;			/* the window measured */
+	__u64 window_start_ns;
+	__u64 window_ns;		/* its length */
+	__u32 mode;			/* mode during the window */
+	__u32 applied;			/* 1: advice ran in the window */
+	__u32 verdict;			/* final fate of rec_id (MLP_VERDICT_*) */
+	__u32 reasons;			/* MLP_REASON_* bits */
+	__s64 baseline_eff;		/* baseline reference at the window's end */
+	__s64 eff;			/* the window's own efficiency */
+	__s64 knobs[MLP_MAX_KNOBS];	/* values in force during the window */
+};
+
+#define MLP_IOC_MAGIC		0xE3
+
+#define MLP_IOC_VERSION		_IOWR(MLP_IOC_MAGIC, 0x00, struct mlp_version)
+#define MLP_IOC_SUBSYS_INFO	_IOWR(MLP_IOC_MAGIC, 0x01, struct mlp_subsys_info)
+#define MLP_IOC_GET_STATE	_IOWR(MLP_IOC_MAGIC, 0x02, struct mlp_state)
+#define MLP_IOC_RECOMMEND	_IOWR(MLP_IOC_MAGIC, 0x03, struct mlp_recommendation)
+#define MLP_IOC_GET_MODE	_IOWR(MLP_IOC_MAGIC, 0x04, struct mlp_mode)
+#define MLP_IOC_SET_MODE	_IOW(MLP_IOC_MAGIC, 0x05, struct mlp_mode)
+#define MLP_IOC_GET_STATUS	_IOWR(MLP_IOC_MAGIC, 0x06, struct mlp_status)
+#define MLP_IOC_CLAIM		_IOW(MLP_IOC_MAGIC, 0x07, struct mlp_claim)
+#define MLP_IOC_HEARTBEAT	_IOW(MLP_IOC_MAGIC, 0x08, struct mlp_claim)
+
+#endif /* _UAPI_LINUX_MLPROXY_H */
