@@ -1,0 +1,3 @@
+import type { PolicyFactory } from './registry.js';
+
+export const BANDIT_POLICIES: PolicyFactory[] = [];
