@@ -1,0 +1,94 @@
+/**
+ * Per-arm ridge regression state shared by LinUCB and linear epsilon-greedy (disjoint
+ * model, no intercept): A_k = lambda I + sum x x^T is kept as its inverse, updated by
+ * Sherman-Morrison; b_k = sum r x; theta_k = A_k^-1 b_k. All arms live in flat blocks.
+ */
+import { fromPlain, matVecAt, setScaledIdentity, shermanMorrisonAt, toPlain } from '../linalg.js';
+
+export interface RidgeState {
+  ainv: number[];
+  b: number[];
+  counts: number[];
+}
+
+export class RidgeArms {
+  /** K blocks of d x d: A_k^-1. */
+  readonly ainv: Float64Array;
+  /** K blocks of d: b_k. */
+  readonly b: Float64Array;
+  /** K blocks of d: theta_k = A_k^-1 b_k, refreshed on every update of arm k. */
+  readonly theta: Float64Array;
+  /** Number of updates per arm. */
+  readonly counts: Float64Array;
+  private readonly scratch: Float64Array;
+
+  constructor(
+    readonly k: number,
+    readonly d: number,
+    readonly lambda: number,
+  ) {
+    this.ainv = new Float64Array(k * d * d);
+    this.b = new Float64Array(k * d);
+    this.theta = new Float64Array(k * d);
+    this.counts = new Float64Array(k);
+    this.scratch = new Float64Array(d);
+    for (let a = 0; a < k; a++) setScaledIdentity(this.ainv, a * d * d, d, 1 / lambda);
+  }
+
+  /** x · theta_k. */
+  mean(arm: number, x: ArrayLike<number>): number {
+    const d = this.d;
+    const off = arm * d;
+    let s = 0;
+    for (let i = 0; i < d; i++) s += x[i] * this.theta[off + i];
+    return s;
+  }
+
+  /** x^T A_k^-1 x. */
+  quadForm(arm: number, x: ArrayLike<number>): number {
+    const d = this.d;
+    const off = arm * d * d;
+    const m = this.ainv;
+    let s = 0;
+    for (let i = 0; i < d; i++) {
+      const row = off + i * d;
+      let r = 0;
+      for (let j = 0; j < d; j++) r += m[row + j] * x[j];
+      s += x[i] * r;
+    }
+    return s;
+  }
+
+  update(arm: number, x: ArrayLike<number>, reward: number): void {
+    const d = this.d;
+    const boff = arm * d;
+    for (let i = 0; i < d; i++) this.b[boff + i] += reward * x[i];
+    shermanMorrisonAt(this.ainv, arm * d * d, d, x, this.scratch);
+    this.refreshTheta(arm);
+    this.counts[arm]++;
+  }
+
+  private refreshTheta(arm: number): void {
+    const d = this.d;
+    matVecAt(this.ainv, arm * d * d, d, this.b.subarray(arm * d, arm * d + d), this.scratch);
+    this.theta.set(this.scratch, arm * d);
+  }
+
+  state(): RidgeState {
+    return { ainv: toPlain(this.ainv), b: toPlain(this.b), counts: toPlain(this.counts) };
+  }
+
+  static fromState(
+    k: number,
+    d: number,
+    lambda: number,
+    state: Record<string, unknown>,
+  ): RidgeArms {
+    const r = new RidgeArms(k, d, lambda);
+    r.ainv.set(fromPlain(state.ainv, k * d * d, 'ainv'));
+    r.b.set(fromPlain(state.b, k * d, 'b'));
+    r.counts.set(fromPlain(state.counts, k, 'counts'));
+    for (let a = 0; a < k; a++) r.refreshTheta(a);
+    return r;
+  }
+}
