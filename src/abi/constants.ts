@@ -1,0 +1,103 @@
+/**
+ * Constants of kmod/include/uapi/linux/mlproxy.h, by the same names without the
+ * MLP_ prefix where that reads well. test/abi-header.test.ts compares every one of
+ * them with the header through gcc.
+ */
+
+export const ABI_MAJOR = 1;
+export const ABI_MINOR = 0;
+
+export const DEVICE_NAME = 'mlproxy';
+export const NAME_LEN = 32;
+export const UNIT_LEN = 16;
+export const MAX_SUBSYS = 16;
+export const MAX_FEATURES = 16;
+export const MAX_KNOBS = 8;
+
+export const EFF_SCALE = 1000000;
+export const PROB_SCALE = 1000000000;
+
+export const MODE_EMERGENCY = 0;
+export const MODE_LEARNING = 1;
+export const MODE_COLLABORATION = 2;
+export const MODE_RECOMMENDATION = 3;
+export const NR_MODES = 4;
+
+export const MODE_F_PIN = 1 << 0;
+
+export const VERDICT_NONE = 0;
+export const VERDICT_APPLIED = 1;
+export const VERDICT_CLAMPED = 2;
+export const VERDICT_REJECTED = 3;
+export const VERDICT_SHADOWED = 4;
+
+export const REASON_OUT_OF_BOUNDS = 1 << 0;
+export const REASON_OFF_GRID = 1 << 1;
+export const REASON_STEP_LIMIT = 1 << 2;
+export const REASON_STALE = 1 << 3;
+export const REASON_RATE_LIMIT = 1 << 4;
+export const REASON_EXPIRED = 1 << 5;
+export const REASON_EMERGENCY = 1 << 6;
+export const REASON_BASELINE_WINDOW = 1 << 7;
+
+/** Reason bit names, lowest bit first (for messages and logs). */
+export const REASON_NAMES = [
+  'out_of_bounds',
+  'off_grid',
+  'step_limit',
+  'stale',
+  'rate_limit',
+  'expired',
+  'emergency',
+  'baseline_window',
+] as const;
+
+export function reasonNames(bits: number): string[] {
+  return REASON_NAMES.filter((_, i) => (bits >>> i) & 1);
+}
+
+export const REC_F_STRICT = 1 << 0;
+export const CLAIM_F_RELEASE = 1 << 0;
+
+export const TRANS_NONE = 0;
+export const TRANS_PROMOTE = 1;
+export const TRANS_REGRESSION = 2;
+export const TRANS_COLLAPSE = 3;
+export const TRANS_CLOSED = 4;
+export const TRANS_HEARTBEAT = 5;
+export const TRANS_RECOVER = 6;
+export const TRANS_ADMIN = 7;
+export const TRANSITION_NAMES = [
+  'none',
+  'promote',
+  'regression',
+  'collapse',
+  'closed',
+  'heartbeat',
+  'recover',
+  'admin',
+] as const;
+
+export const STATUS_F_PINNED = 1 << 0;
+export const STATUS_F_CONTROLLED = 1 << 1;
+export const STATUS_F_HEARTBEAT_OK = 1 << 2;
+export const STATUS_F_MINE = 1 << 3;
+
+/** Maximum ttl_ms of a recommendation. */
+export const MAX_TTL_MS = 60000;
+
+export const IOC_MAGIC = 0xe3;
+
+// asm-generic/ioctl.h: dir (2 bits) << 30 | size (14 bits) << 16 | type << 8 | nr.
+export const IOC_NONE = 0;
+export const IOC_WRITE = 1;
+export const IOC_READ = 2;
+
+/**
+ * The _IOC encoding as an UNSIGNED 32-bit number: `dir << 30` overflows into the sign
+ * bit of a JavaScript int32, and the ioctl package rejects negative request numbers.
+ */
+export function ioc(dir: number, type: number, nr: number, size: number): number {
+  if (size >= 1 << 14) throw new RangeError(`ioctl argument size ${size} exceeds 14 bits`);
+  return ((dir << 30) | (size << 16) | (type << 8) | nr) >>> 0;
+}

@@ -1,0 +1,189 @@
+/**
+ * The structs of kmod/include/uapi/linux/mlproxy.h, field by field in header order,
+ * and the ioctl request numbers built from their sizes.
+ */
+import {
+  IOC_MAGIC,
+  IOC_READ,
+  IOC_WRITE,
+  MAX_FEATURES,
+  MAX_KNOBS,
+  NAME_LEN,
+  NR_MODES,
+  UNIT_LEN,
+  ioc,
+} from './constants.js';
+import { StructLayout } from './layout.js';
+
+export const mlpVersion = new StructLayout('mlp_version', [
+  { name: 'size', type: 'u32' },
+  { name: 'abi_major', type: 'u32' },
+  { name: 'abi_minor', type: 'u32' },
+  { name: 'compatible', type: 'u32' },
+  { name: 'nr_subsys', type: 'u32' },
+  { name: 'max_subsys', type: 'u32' },
+  { name: 'max_features', type: 'u32' },
+  { name: 'max_knobs', type: 'u32' },
+  { name: 'ring_records', type: 'u32' },
+  { name: 'sizeof_subsys_info', type: 'u32' },
+  { name: 'sizeof_state', type: 'u32' },
+  { name: 'sizeof_recommendation', type: 'u32' },
+  { name: 'sizeof_mode', type: 'u32' },
+  { name: 'sizeof_status', type: 'u32' },
+  { name: 'sizeof_feedback', type: 'u32' },
+  { name: 'sizeof_claim', type: 'u32' },
+]);
+
+export const mlpFeatureDesc = new StructLayout('mlp_feature_desc', [
+  { name: 'name', type: 'char', count: NAME_LEN },
+  { name: 'unit', type: 'char', count: UNIT_LEN },
+  { name: 'scale', type: 'u32' },
+  { name: '__reserved', type: 'u32' },
+]);
+
+export const mlpKnobDesc = new StructLayout('mlp_knob_desc', [
+  { name: 'name', type: 'char', count: NAME_LEN },
+  { name: 'unit', type: 'char', count: UNIT_LEN },
+  { name: 'min', type: 's64' },
+  { name: 'max', type: 's64' },
+  { name: 'step', type: 's64' },
+  { name: 'def', type: 's64' },
+  { name: 'max_delta', type: 's64' },
+]);
+
+export const mlpSubsysInfo = new StructLayout('mlp_subsys_info', [
+  { name: 'size', type: 'u32' },
+  { name: 'index', type: 'u32' },
+  { name: 'id', type: 'u32' },
+  { name: 'nr_features', type: 'u32' },
+  { name: 'nr_knobs', type: 'u32' },
+  { name: 'window_ms', type: 'u32' },
+  { name: 'name', type: 'char', count: NAME_LEN },
+  { name: 'features', type: mlpFeatureDesc, count: MAX_FEATURES },
+  { name: 'knobs', type: mlpKnobDesc, count: MAX_KNOBS },
+]);
+
+export const mlpState = new StructLayout('mlp_state', [
+  { name: 'size', type: 'u32' },
+  { name: 'subsys_id', type: 'u32' },
+  { name: 'epoch', type: 'u64' },
+  { name: 'time_ns', type: 'u64' },
+  { name: 'mode', type: 'u32' },
+  { name: 'next_advice', type: 'u32' },
+  { name: 'nr_features', type: 'u32' },
+  { name: 'nr_knobs', type: 'u32' },
+  { name: 'features', type: 's64', count: MAX_FEATURES },
+  { name: 'knobs', type: 's64', count: MAX_KNOBS },
+  { name: 'baseline_eff', type: 's64' },
+]);
+
+export const mlpRecommendation = new StructLayout('mlp_recommendation', [
+  { name: 'size', type: 'u32' },
+  { name: 'subsys_id', type: 'u32' },
+  { name: 'epoch', type: 'u64' },
+  { name: 'model_version', type: 'u64' },
+  { name: 'propensity', type: 'u32' },
+  { name: 'nr_knobs', type: 'u32' },
+  { name: 'ttl_ms', type: 'u32' },
+  { name: 'flags', type: 'u32' },
+  { name: 'knobs', type: 's64', count: MAX_KNOBS },
+  { name: 'rec_id', type: 'u64' },
+  { name: 'target_epoch', type: 'u64' },
+  { name: 'verdict', type: 'u32' },
+  { name: 'reasons', type: 'u32' },
+  { name: 'applied', type: 's64', count: MAX_KNOBS },
+]);
+
+export const mlpMode = new StructLayout('mlp_mode', [
+  { name: 'size', type: 'u32' },
+  { name: 'subsys_id', type: 'u32' },
+  { name: 'mode', type: 'u32' },
+  { name: 'flags', type: 'u32' },
+]);
+
+export const mlpClaim = new StructLayout('mlp_claim', [
+  { name: 'size', type: 'u32' },
+  { name: 'subsys_id', type: 'u32' },
+  { name: 'flags', type: 'u32' },
+  { name: '__reserved', type: 'u32' },
+]);
+
+export const mlpStatus = new StructLayout('mlp_status', [
+  { name: 'size', type: 'u32' },
+  { name: 'subsys_id', type: 'u32' },
+  { name: 'mode', type: 'u32' },
+  { name: 'flags', type: 'u32' },
+  { name: 'epoch', type: 'u64' },
+  { name: 'windows', type: 'u64' },
+  { name: 'advice_windows', type: 'u64' },
+  { name: 'baseline_windows', type: 'u64' },
+  { name: 'mode_windows', type: 'u64', count: NR_MODES },
+  { name: 'recs', type: 'u64' },
+  { name: 'recs_applied', type: 'u64' },
+  { name: 'recs_clamped', type: 'u64' },
+  { name: 'recs_rejected', type: 'u64' },
+  { name: 'recs_shadowed', type: 'u64' },
+  { name: 'recs_expired', type: 'u64' },
+  { name: 'feedback_records', type: 'u64' },
+  { name: 'feedback_dropped', type: 'u64' },
+  { name: 'transitions', type: 'u64' },
+  { name: 'promotions', type: 'u64' },
+  { name: 'demotions', type: 'u64' },
+  { name: 'emergencies', type: 'u64' },
+  { name: 'heartbeat_misses', type: 'u64' },
+  { name: 'last_transition_epoch', type: 'u64' },
+  { name: 'last_transition', type: 'u32' },
+  { name: 'good_streak', type: 'u32' },
+  { name: 'baseline_eff', type: 's64' },
+  { name: 'last_eff', type: 's64' },
+  { name: 'controller_pid', type: 's32' },
+  { name: '__reserved', type: 'u32' },
+]);
+
+export const mlpFeedback = new StructLayout('mlp_feedback', [
+  { name: 'size', type: 'u32' },
+  { name: 'subsys_id', type: 'u32' },
+  { name: 'rec_id', type: 'u64' },
+  { name: 'epoch', type: 'u64' },
+  { name: 'window_start_ns', type: 'u64' },
+  { name: 'window_ns', type: 'u64' },
+  { name: 'mode', type: 'u32' },
+  { name: 'applied', type: 'u32' },
+  { name: 'verdict', type: 'u32' },
+  { name: 'reasons', type: 'u32' },
+  { name: 'baseline_eff', type: 's64' },
+  { name: 'eff', type: 's64' },
+  { name: 'knobs', type: 's64', count: MAX_KNOBS },
+]);
+
+/** Every struct of the header, by C name (the gcc check iterates this). */
+export const ALL_STRUCTS: readonly StructLayout[] = [
+  mlpVersion,
+  mlpFeatureDesc,
+  mlpKnobDesc,
+  mlpSubsysInfo,
+  mlpState,
+  mlpRecommendation,
+  mlpMode,
+  mlpClaim,
+  mlpStatus,
+  mlpFeedback,
+];
+
+const iowr = (nr: number, s: StructLayout) => ioc(IOC_READ | IOC_WRITE, IOC_MAGIC, nr, s.size);
+const iow = (nr: number, s: StructLayout) => ioc(IOC_WRITE, IOC_MAGIC, nr, s.size);
+
+/** ioctl request numbers, unsigned, by header name. */
+export const IOCTLS = {
+  MLP_IOC_VERSION: iowr(0x00, mlpVersion),
+  MLP_IOC_SUBSYS_INFO: iowr(0x01, mlpSubsysInfo),
+  MLP_IOC_GET_STATE: iowr(0x02, mlpState),
+  MLP_IOC_RECOMMEND: iowr(0x03, mlpRecommendation),
+  MLP_IOC_GET_MODE: iowr(0x04, mlpMode),
+  MLP_IOC_SET_MODE: iow(0x05, mlpMode),
+  MLP_IOC_GET_STATUS: iowr(0x06, mlpStatus),
+  MLP_IOC_CLAIM: iow(0x07, mlpClaim),
+  MLP_IOC_HEARTBEAT: iow(0x08, mlpClaim),
+} as const;
+
+export type IoctlName = keyof typeof IOCTLS;
