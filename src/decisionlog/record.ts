@@ -46,6 +46,10 @@ export interface RewardRecord {
   applied: boolean;
   eff: number;
   baselineEff: number;
+  /** Final fate of the recommendation in the kernel (applied, clamped, shadowed, ...). */
+  verdict?: string;
+  /** Knob values in force during the measured window. */
+  knobs?: number[];
 }
 
 export type LogRecord = DecisionRecord | RewardRecord;
@@ -54,4 +58,10 @@ export type LogRecord = DecisionRecord | RewardRecord;
 export interface JoinedDecision extends DecisionRecord {
   reward?: number;
   applied?: boolean;
+  eff?: number;
+  baselineEff?: number;
+  /** Final fate reported with the reward (the decision's own `verdict` is the one at submit time). */
+  finalVerdict?: string;
+  /** Knob values that ran in the window, when the reward record carries them. */
+  ranKnobs?: number[];
 }
