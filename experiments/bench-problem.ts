@@ -1,0 +1,108 @@
+/**
+ * Loads a replayable bandit problem folder in the ../shared/bench format (see its
+ * README): meta.json plus float64/u8 arrays with every random draw fixed in advance.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface BenchProblem {
+  dir: string;
+  kind: 'linear' | 'bernoulli';
+  /** Rounds. */
+  T: number;
+  /** Arms. */
+  K: number;
+  /** Context length (0 for bernoulli). */
+  d: number;
+  /** linear: T×d contexts. */
+  contexts?: Float64Array;
+  /** linear: T×K expected rewards. */
+  means?: Float64Array;
+  /** linear: T×K noise added to the mean of the pulled arm. */
+  noise?: Float64Array;
+  /** bernoulli: T×K realised 0/1 rewards. */
+  rewards?: Uint8Array;
+  /** bernoulli: arm means. */
+  probs?: number[];
+}
+
+export class BenchProblemError extends Error {
+  override name = 'BenchProblemError';
+}
+
+function readArray(dir: string, name: string, bytesPer: number, count: number): Buffer {
+  const path = join(dir, name);
+  if (!existsSync(path))
+    throw new BenchProblemError(`${path} is missing; a problem folder needs it (see bench README)`);
+  const buf = readFileSync(path);
+  if (buf.length !== count * bytesPer) {
+    throw new BenchProblemError(
+      `${path} has ${buf.length} bytes, expected ${count * bytesPer} (${count} values)`,
+    );
+  }
+  return buf;
+}
+
+function f64(buf: Buffer): Float64Array {
+  // Copy into an aligned buffer: a Buffer may start at any byte offset.
+  const out = new Float64Array(buf.length / 8);
+  new Uint8Array(out.buffer).set(buf);
+  return out;
+}
+
+function positiveInt(meta: Record<string, unknown>, key: string, path: string): number {
+  const v = meta[key];
+  if (!Number.isInteger(v) || (v as number) < 1) {
+    throw new BenchProblemError(
+      `${path}: "${key}" must be an integer >= 1, got ${JSON.stringify(v)}`,
+    );
+  }
+  return v as number;
+}
+
+export function loadBenchProblem(dir: string): BenchProblem {
+  const metaPath = join(dir, 'meta.json');
+  if (!existsSync(metaPath)) {
+    throw new BenchProblemError(`${dir} is not a problem folder: ${metaPath} not found`);
+  }
+  let meta: Record<string, unknown>;
+  try {
+    meta = JSON.parse(readFileSync(metaPath, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new BenchProblemError(`${metaPath} is not valid JSON: ${(e as Error).message}`);
+  }
+  const T = positiveInt(meta, 'T', metaPath);
+  const K = positiveInt(meta, 'K', metaPath);
+  if (meta.kind === 'linear') {
+    const d = positiveInt(meta, 'd', metaPath);
+    return {
+      dir,
+      kind: 'linear',
+      T,
+      K,
+      d,
+      contexts: f64(readArray(dir, 'contexts.f64', 8, T * d)),
+      means: f64(readArray(dir, 'means.f64', 8, T * K)),
+      noise: f64(readArray(dir, 'noise.f64', 8, T * K)),
+    };
+  }
+  if (meta.kind === 'bernoulli') {
+    const probs = meta.probs;
+    if (!Array.isArray(probs) || probs.length !== K || !probs.every((p) => typeof p === 'number')) {
+      throw new BenchProblemError(`${metaPath}: "probs" must be an array of ${K} numbers`);
+    }
+    const rewards = readArray(dir, 'rewards.u8', 1, T * K);
+    return {
+      dir,
+      kind: 'bernoulli',
+      T,
+      K,
+      d: 0,
+      rewards: new Uint8Array(rewards),
+      probs: probs as number[],
+    };
+  }
+  throw new BenchProblemError(
+    `${metaPath}: unknown kind ${JSON.stringify(meta.kind)}; expected "linear" or "bernoulli"`,
+  );
+}
