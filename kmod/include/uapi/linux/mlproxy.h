@@ -18,7 +18,9 @@
  *
  * Windows and epochs. Each subsystem runs in windows of window_ms, driven by kernel
  * delayed work; user space never holds a window up. The epoch is the sequence
- * number of the window in progress. At the end of window e the kernel measures its
+ * number of the window in progress. A subsystem starts at epoch 0 in EMERGENCY with
+ * no controller. Subsystem ids are stable (never reused while loaded) and start at
+ * 1; rec_ids count 1, 2, ... per subsystem, one for every verdict. At the end of window e the kernel measures its
  * efficiency, queues a feedback record for it, runs the mode ladder, and plans
  * window e + 1: advice when the mode schedules an advice window at e + 1 and a valid
  * recommendation is pending, otherwise the baseline (every knob at its default).
@@ -45,7 +47,11 @@
  * open file of the device (a bounded ring per file; when full the newest record is
  * dropped and counted). read() returns whole records only; poll() reports POLLIN
  * while records are queued. baseline_eff is the kernel's running reference of the
- * baseline (EWMA, weight 1/8, over baseline windows); eff is the window's own.
+ * baseline (EWMA, weight 1/8, over baseline windows: the first sets it, then
+ * b += (eff - b) / 8 with C's truncating division); eff is the window's own.
+ * A subsystem may find a window idle (nothing to measure, e.g. no reads): its
+ * record has reason MLP_REASON_IDLE and eff = baseline_eff, and it feeds neither
+ * the reference nor the ladder. Mode changes take effect at the next window.
  *
  * Mode ladder, evaluated at the end of every advice window that has a baseline
  * reference:
@@ -113,6 +119,7 @@
 #define MLP_REASON_EXPIRED		(1U << 5)	/* ttl passed before it could run */
 #define MLP_REASON_EMERGENCY		(1U << 6)	/* mode is EMERGENCY */
 #define MLP_REASON_BASELINE_WINDOW	(1U << 7)	/* target window runs the baseline */
+#define MLP_REASON_IDLE			(1U << 8)	/* feedback only: idle window, see below */
 
 /* struct mlp_recommendation.flags */
 #define MLP_REC_F_STRICT	(1U << 0)	/* reject instead of clamping */

@@ -1,0 +1,702 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mlproxy core: the subsystem registry, the windows, the mode ladder and the
+ * rules every recommendation passes. The semantics are those of the top
+ * comment of include/uapi/linux/mlproxy.h (long form: docs/abi.md).
+ *
+ * Locking: mlp_registry_sem (rwsem) guards the list of subsystems; ioctls hold
+ * it for reading while they use a subsystem, (un)registration for writing.
+ * Each subsystem's mutex guards its window state, ladder and counters; the
+ * window work takes only that mutex (never the registry, never a user-space
+ * dependent lock), so user space cannot hold a window up. mlp_files_lock
+ * (spinlock) guards the list of open files; each file's ring has its own
+ * spinlock, taken inside mlp_files_lock.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kernel.h>
+#include <linux/math64.h>
+#include <linux/module.h>
+#include <linux/rwsem.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/timekeeping.h>
+#include "mlproxy_internal.h"
+
+DECLARE_RWSEM(mlp_registry_sem);
+DEFINE_SPINLOCK(mlp_files_lock);
+LIST_HEAD(mlp_files);
+
+static LIST_HEAD(mlp_subsys_list);
+static u32 mlp_subsys_count;
+static u32 mlp_next_id = 1;
+
+/* Knob bounds are kept within +-2^62 so that no sum below can overflow. */
+#define MLP_KNOB_LIMIT		(1LL << 62)
+#define MLP_WINDOW_MIN_MS	5
+#define MLP_WINDOW_MAX_MS	3600000
+#define MLP_KNOB_REASONS	(MLP_REASON_OUT_OF_BOUNDS | MLP_REASON_OFF_GRID | \
+				 MLP_REASON_STEP_LIMIT)
+
+static const char * const mlp_mode_names[MLP_NR_MODES] = {
+	"emergency", "learning", "collaboration", "recommendation",
+};
+
+static const char * const mlp_trans_names[] = {
+	"none", "promote", "regression", "collapse", "closed", "heartbeat",
+	"recover", "admin",
+};
+
+u32 mlp_nr_subsys(void)
+{
+	return READ_ONCE(mlp_subsys_count);
+}
+
+struct mlp_subsys *mlp_find_by_id(u32 id)
+{
+	struct mlp_subsys *s;
+
+	list_for_each_entry(s, &mlp_subsys_list, node)
+		if (s->id == id)
+			return s;
+	return NULL;
+}
+
+struct mlp_subsys *mlp_find_by_index(u32 index)
+{
+	struct mlp_subsys *s;
+	u32 i = 0;
+
+	list_for_each_entry(s, &mlp_subsys_list, node)
+		if (i++ == index)
+			return s;
+	return NULL;
+}
+
+/* Whether the mode schedules advice in window epoch. */
+bool mlp_advice_window(u32 mode, u64 epoch)
+{
+	u32 rem;
+
+	switch (mode) {
+	case MLP_MODE_LEARNING:
+		div_u64_rem(epoch, mlp_learning_period, &rem);
+		return rem == 0;
+	case MLP_MODE_COLLABORATION:
+		return !(epoch & 1);
+	case MLP_MODE_RECOMMENDATION:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * Change the mode. Called before the window boundary's epoch increment, or
+ * between boundaries: either way the new mode governs from window epoch + 1.
+ */
+static void mlp_transition(struct mlp_subsys *s, u32 mode, u32 why)
+{
+	u32 old = s->mode;
+
+	s->mode = mode;
+	s->st.transitions++;
+	s->st.last_transition = why;
+	s->st.last_transition_epoch = s->epoch + 1;
+	s->st.good_streak = 0;
+	s->hold = 0;
+	if (why == MLP_TRANS_PROMOTE)
+		s->st.promotions++;
+	else if (why == MLP_TRANS_REGRESSION)
+		s->st.demotions++;
+	if (mode == MLP_MODE_EMERGENCY)
+		s->st.emergencies++;
+	pr_info_ratelimited("%s: mode %s -> %s (%s) from epoch %llu\n",
+			    s->info.name, mlp_mode_names[old],
+			    mlp_mode_names[mode], mlp_trans_names[why],
+			    s->epoch + 1);
+}
+
+/* A safety fall: to EMERGENCY, pinned or not; it clears the pin. */
+static void mlp_fall(struct mlp_subsys *s, u32 why)
+{
+	s->pinned = false;
+	if (s->mode != MLP_MODE_EMERGENCY)
+		mlp_transition(s, MLP_MODE_EMERGENCY, why);
+}
+
+static bool mlp_controller_live(struct mlp_subsys *s, u64 now)
+{
+	return s->controller &&
+	       now - s->last_heartbeat_ns <= (u64)mlp_heartbeat_ms * NSEC_PER_MSEC;
+}
+
+static void mlp_drop_controller(struct mlp_subsys *s)
+{
+	s->controller = NULL;
+	put_pid(s->controller_pid);
+	s->controller_pid = NULL;
+	s->heartbeat_missed = false;
+}
+
+static void mlp_queue_feedback(struct mlp_subsys *s,
+			       const struct mlp_feedback *fb)
+{
+	struct mlp_file *f;
+	u32 tail;
+
+	spin_lock(&mlp_files_lock);
+	list_for_each_entry(f, &mlp_files, node) {
+		spin_lock(&f->lock);
+		if (f->count < f->cap) {
+			tail = f->head + f->count;
+			if (tail >= f->cap)
+				tail -= f->cap;
+			f->ring[tail] = *fb;
+			f->count++;
+			s->st.feedback_records++;
+		} else {
+			f->dropped++;
+			s->st.feedback_dropped++;
+		}
+		spin_unlock(&f->lock);
+		wake_up_interruptible(&f->wait);
+	}
+	spin_unlock(&mlp_files_lock);
+}
+
+/* The ladder after an advice window with a baseline reference. */
+static void mlp_evaluate(struct mlp_subsys *s, s64 eff)
+{
+	s64 base = s->st.baseline_eff;
+	s64 e100 = eff * 100;
+
+	if (e100 < base * mlp_collapse_pct) {
+		s->st.good_streak = 0;
+		mlp_fall(s, MLP_TRANS_COLLAPSE);
+		return;
+	}
+	if (e100 < base * (100 - (s64)mlp_demote_margin_pct)) {
+		s->st.good_streak = 0;
+		if (!s->pinned && s->mode > MLP_MODE_LEARNING)
+			mlp_transition(s, s->mode - 1, MLP_TRANS_REGRESSION);
+		return;
+	}
+	if (e100 >= base * (100 + (s64)mlp_promote_margin_pct)) {
+		s->st.good_streak++;
+		if (!s->pinned && s->st.good_streak >= mlp_promote_windows &&
+		    s->mode >= MLP_MODE_LEARNING &&
+		    s->mode < MLP_MODE_RECOMMENDATION)
+			mlp_transition(s, s->mode + 1, MLP_TRANS_PROMOTE);
+		return;
+	}
+	s->st.good_streak = 0;
+}
+
+/* Heartbeat check and the climb out of EMERGENCY. */
+static void mlp_check_controller(struct mlp_subsys *s, u64 now)
+{
+	bool live = mlp_controller_live(s, now);
+
+	if (s->controller && !live && !s->heartbeat_missed) {
+		s->heartbeat_missed = true;
+		s->st.heartbeat_misses++;
+		mlp_fall(s, MLP_TRANS_HEARTBEAT);
+	}
+	if (s->mode != MLP_MODE_EMERGENCY || s->win_mode != MLP_MODE_EMERGENCY ||
+	    s->pinned)
+		return;
+	if (!live) {
+		s->hold = 0;
+		return;
+	}
+	if (++s->hold >= mlp_emergency_hold_windows)
+		mlp_transition(s, MLP_MODE_LEARNING, MLP_TRANS_RECOVER);
+}
+
+/* End of the window in progress: measure, feed back, run the ladder. */
+static void mlp_end_window(struct mlp_subsys *s, u64 now)
+{
+	struct mlp_window w = {
+		.epoch = s->epoch,
+		.start_ns = s->win_start_ns,
+		.len_ns = now - s->win_start_ns,
+		.advice = s->win_advice,
+		.knobs = s->knobs,
+	};
+	struct mlp_feedback fb = {};
+	s64 eff = 0;
+	bool idle;
+
+	idle = s->ops->measure(s->ops->priv, &w, &eff) != 0;
+	eff = idle ? s->st.baseline_eff : clamp_t(s64, eff, -MLP_EFF_LIMIT,
+						  MLP_EFF_LIMIT);
+
+	s->st.windows++;
+	s->st.mode_windows[s->win_mode]++;
+	if (s->win_advice)
+		s->st.advice_windows++;
+	else
+		s->st.baseline_windows++;
+	if (!idle) {
+		s->st.last_eff = eff;
+		if (!s->win_advice && !s->have_baseline) {
+			s->st.baseline_eff = eff;
+			s->have_baseline = true;
+		} else if (!s->win_advice) {
+			s->st.baseline_eff += div_s64(eff - s->st.baseline_eff, 8);
+		}
+	}
+
+	fb.size = sizeof(fb);
+	fb.subsys_id = s->id;
+	fb.rec_id = s->win_rec_id;
+	fb.epoch = s->epoch;
+	fb.window_start_ns = s->win_start_ns;
+	fb.window_ns = w.len_ns;
+	fb.mode = s->win_mode;
+	fb.applied = s->win_advice;
+	fb.verdict = s->win_verdict;
+	fb.reasons = s->win_reasons | (idle ? MLP_REASON_IDLE : 0);
+	fb.baseline_eff = s->st.baseline_eff;
+	fb.eff = eff;
+	memcpy(fb.knobs, s->knobs, sizeof(fb.knobs));
+	mlp_queue_feedback(s, &fb);
+
+	if (s->win_advice && !idle && s->have_baseline)
+		mlp_evaluate(s, eff);
+	mlp_check_controller(s, now);
+}
+
+/* Plan window s->epoch, which starts now: advice or the baseline. */
+static void mlp_start_window(struct mlp_subsys *s, u64 now)
+{
+	struct mlp_pending *p = &s->pending;
+	struct mlp_window w;
+	bool advice = mlp_advice_window(s->mode, s->epoch);
+	u32 i;
+
+	s->win_start_ns = now;
+	s->win_mode = s->mode;
+	s->win_advice = false;
+	s->win_rec_id = 0;
+	s->win_verdict = MLP_VERDICT_NONE;
+	s->win_reasons = 0;
+	if (p->valid) {
+		s->win_rec_id = p->rec_id;
+		s->win_verdict = p->verdict;
+		s->win_reasons = p->reasons;
+		if (p->verdict == MLP_VERDICT_SHADOWED) {
+			/* shadowed at submission: stays so */
+		} else if (!advice) {
+			s->win_verdict = MLP_VERDICT_SHADOWED;
+			s->win_reasons |= s->mode == MLP_MODE_EMERGENCY ?
+					  MLP_REASON_EMERGENCY :
+					  MLP_REASON_BASELINE_WINDOW;
+		} else if (now > p->deadline_ns) {
+			s->win_verdict = MLP_VERDICT_REJECTED;
+			s->win_reasons |= MLP_REASON_EXPIRED;
+			s->st.recs_expired++;
+		} else {
+			s->win_advice = true;
+		}
+		p->valid = false;
+	}
+	for (i = 0; i < s->info.nr_knobs; i++)
+		s->knobs[i] = s->win_advice ? p->knobs[i] : s->info.knobs[i].def;
+
+	w = (struct mlp_window) {
+		.epoch = s->epoch,
+		.start_ns = now,
+		.advice = s->win_advice,
+		.knobs = s->knobs,
+	};
+	if (s->ops->apply(s->ops->priv, &w) && s->win_advice) {
+		pr_warn_ratelimited("%s: applying advice failed; baseline runs\n",
+				    s->info.name);
+		s->win_advice = false;
+		w.advice = false;
+		for (i = 0; i < s->info.nr_knobs; i++)
+			s->knobs[i] = s->info.knobs[i].def;
+		s->ops->apply(s->ops->priv, &w);
+	}
+	s->ops->collect_state(s->ops->priv, &w, s->features);
+}
+
+static void mlp_window_work(struct work_struct *work)
+{
+	struct mlp_subsys *s = container_of(to_delayed_work(work),
+					    struct mlp_subsys, work);
+	u64 now;
+
+	mutex_lock(&s->lock);
+	if (!s->stopping) {
+		now = ktime_get_ns();
+		mlp_end_window(s, now);
+		s->epoch++;
+		mlp_start_window(s, now);
+		schedule_delayed_work(&s->work,
+				      msecs_to_jiffies(s->info.window_ms));
+	}
+	mutex_unlock(&s->lock);
+}
+
+void mlp_fill_state(struct mlp_subsys *s, struct mlp_state *out)
+{
+	u32 id = out->subsys_id;
+
+	memset(out, 0, sizeof(*out));
+	out->size = sizeof(*out);
+	out->subsys_id = id;
+	out->epoch = s->epoch;
+	out->time_ns = ktime_get_ns();
+	out->mode = s->mode;
+	out->next_advice = mlp_advice_window(s->mode, s->epoch + 1);
+	out->nr_features = s->info.nr_features;
+	out->nr_knobs = s->info.nr_knobs;
+	memcpy(out->features, s->features, sizeof(out->features));
+	memcpy(out->knobs, s->knobs, sizeof(out->knobs));
+	out->baseline_eff = s->st.baseline_eff;
+}
+
+void mlp_fill_status(struct mlp_subsys *s, struct mlp_file *f,
+		     struct mlp_status *out)
+{
+	u64 now = ktime_get_ns();
+
+	*out = s->st;
+	out->size = sizeof(*out);
+	out->subsys_id = s->id;
+	out->mode = s->mode;
+	out->flags = 0;
+	if (s->pinned)
+		out->flags |= MLP_STATUS_F_PINNED;
+	if (s->controller)
+		out->flags |= MLP_STATUS_F_CONTROLLED;
+	if (mlp_controller_live(s, now))
+		out->flags |= MLP_STATUS_F_HEARTBEAT_OK;
+	if (s->controller && s->controller == f)
+		out->flags |= MLP_STATUS_F_MINE;
+	out->epoch = s->epoch;
+	out->controller_pid = s->controller_pid ? pid_vnr(s->controller_pid) : 0;
+	out->__reserved = 0;
+}
+
+static void mlp_take_control(struct mlp_subsys *s, struct mlp_file *f)
+{
+	if (!s->controller) {
+		s->controller = f;
+		s->controller_pid = get_pid(task_tgid(current));
+	}
+	s->last_heartbeat_ns = ktime_get_ns();
+	s->heartbeat_missed = false;
+}
+
+int mlp_claim(struct mlp_subsys *s, struct mlp_file *f, u32 flags)
+{
+	if (s->controller && s->controller != f)
+		return -EBUSY;
+	if (flags & MLP_CLAIM_F_RELEASE) {
+		if (s->controller) {
+			mlp_drop_controller(s);
+			mlp_fall(s, MLP_TRANS_CLOSED);
+		}
+		return 0;
+	}
+	mlp_take_control(s, f);
+	return 0;
+}
+
+int mlp_heartbeat(struct mlp_subsys *s, struct mlp_file *f)
+{
+	if (!s->controller)
+		return -EINVAL;
+	if (s->controller != f)
+		return -EBUSY;
+	mlp_take_control(s, f);
+	return 0;
+}
+
+void mlp_set_mode(struct mlp_subsys *s, u32 mode, u32 flags)
+{
+	if (mode != s->mode)
+		mlp_transition(s, mode, MLP_TRANS_ADMIN);
+	s->st.good_streak = 0;
+	s->hold = 0;
+	s->pinned = flags & MLP_MODE_F_PIN;
+}
+
+/* One knob through bounds, grid and step limit; returns its reason bits. */
+static u32 mlp_limit_knob(const struct mlp_knob_desc *k, s64 last, s64 *v)
+{
+	u32 reasons = 0;
+	u64 rem;
+
+	if (*v < k->min || *v > k->max) {
+		*v = clamp_t(s64, *v, k->min, k->max);
+		reasons |= MLP_REASON_OUT_OF_BOUNDS;
+	}
+	div64_u64_rem((u64)(*v - k->min), (u64)k->step, &rem);
+	if (rem) {
+		*v -= rem;
+		reasons |= MLP_REASON_OFF_GRID;
+	}
+	if (k->max_delta && *v > last + k->max_delta) {
+		*v = last + k->max_delta;
+		reasons |= MLP_REASON_STEP_LIMIT;
+	} else if (k->max_delta && *v < last - k->max_delta) {
+		*v = last - k->max_delta;
+		reasons |= MLP_REASON_STEP_LIMIT;
+	}
+	return reasons;
+}
+
+/*
+ * The caller has checked the struct's size, flags, propensity, ttl_ms (0
+ * already replaced by the default) and nr_knobs <= MLP_MAX_KNOBS.
+ */
+int mlp_recommend(struct mlp_subsys *s, struct mlp_file *f,
+		  struct mlp_recommendation *r)
+{
+	u64 target = s->epoch + 1;
+	u32 reasons = 0, verdict, i;
+	s64 v;
+
+	if (r->nr_knobs != s->info.nr_knobs || r->epoch > s->epoch)
+		return -EINVAL;
+	if (s->controller && s->controller != f)
+		return -EBUSY;
+	mlp_take_control(s, f);
+
+	r->rec_id = s->next_rec_id++;
+	r->target_epoch = target;
+	s->st.recs++;
+	if (s->epoch - r->epoch > mlp_max_epoch_lag)
+		reasons |= MLP_REASON_STALE;
+	if (s->pending.valid)
+		reasons |= MLP_REASON_RATE_LIMIT;
+	memset(r->applied, 0, sizeof(r->applied));
+	for (i = 0; i < r->nr_knobs; i++) {
+		v = r->knobs[i];
+		reasons |= mlp_limit_knob(&s->info.knobs[i], s->last_advised[i],
+					  &v);
+		r->applied[i] = v;
+	}
+
+	if ((reasons & (MLP_REASON_STALE | MLP_REASON_RATE_LIMIT)) ||
+	    ((reasons & MLP_KNOB_REASONS) && (r->flags & MLP_REC_F_STRICT))) {
+		verdict = MLP_VERDICT_REJECTED;
+		s->st.recs_rejected++;
+	} else if (!mlp_advice_window(s->mode, target)) {
+		verdict = MLP_VERDICT_SHADOWED;
+		reasons |= s->mode == MLP_MODE_EMERGENCY ?
+			   MLP_REASON_EMERGENCY : MLP_REASON_BASELINE_WINDOW;
+		s->st.recs_shadowed++;
+	} else if (reasons) {
+		verdict = MLP_VERDICT_CLAMPED;
+		s->st.recs_clamped++;
+	} else {
+		verdict = MLP_VERDICT_APPLIED;
+		s->st.recs_applied++;
+	}
+	r->verdict = verdict;
+	r->reasons = reasons;
+	pr_debug("%s: rec %llu model %llu epoch %llu -> %llu verdict %u reasons %#x\n",
+		 s->info.name, r->rec_id, r->model_version, r->epoch, target,
+		 verdict, reasons);
+	if (verdict == MLP_VERDICT_REJECTED)
+		return 0;
+
+	s->pending.valid = true;
+	s->pending.rec_id = r->rec_id;
+	s->pending.deadline_ns = ktime_get_ns() +
+				 (u64)r->ttl_ms * NSEC_PER_MSEC;
+	s->pending.verdict = verdict;
+	s->pending.reasons = reasons;
+	memcpy(s->pending.knobs, r->applied, sizeof(s->pending.knobs));
+	if (verdict != MLP_VERDICT_SHADOWED)
+		memcpy(s->last_advised, r->applied, sizeof(s->last_advised));
+	return 0;
+}
+
+/* The file is closing: whatever it controls falls to EMERGENCY. */
+void mlp_file_closed(struct mlp_file *f)
+{
+	struct mlp_subsys *s;
+
+	down_read(&mlp_registry_sem);
+	list_for_each_entry(s, &mlp_subsys_list, node) {
+		mutex_lock(&s->lock);
+		if (s->controller == f) {
+			mlp_drop_controller(s);
+			mlp_fall(s, MLP_TRANS_CLOSED);
+		}
+		mutex_unlock(&s->lock);
+	}
+	up_read(&mlp_registry_sem);
+}
+
+static bool mlp_name_ok(const char *name, size_t len, bool empty_ok)
+{
+	return name && (empty_ok || name[0]) && strnlen(name, len) < len;
+}
+
+static int mlp_check_ops(const struct mlp_subsys_ops *ops)
+{
+	const struct mlp_knob_schema *k;
+	unsigned int i;
+
+	if (!ops || !mlp_name_ok(ops->name, MLP_NAME_LEN, false) ||
+	    !ops->collect_state || !ops->apply || !ops->measure ||
+	    ops->window_ms < MLP_WINDOW_MIN_MS ||
+	    ops->window_ms > MLP_WINDOW_MAX_MS ||
+	    ops->nr_features > MLP_MAX_FEATURES ||
+	    (ops->nr_features && !ops->features) ||
+	    !ops->nr_knobs || ops->nr_knobs > MLP_MAX_KNOBS || !ops->knobs)
+		return -EINVAL;
+	for (i = 0; i < ops->nr_features; i++)
+		if (!mlp_name_ok(ops->features[i].name, MLP_NAME_LEN, false) ||
+		    !mlp_name_ok(ops->features[i].unit, MLP_UNIT_LEN, true) ||
+		    !ops->features[i].scale)
+			return -EINVAL;
+	for (i = 0; i < ops->nr_knobs; i++) {
+		k = &ops->knobs[i];
+		if (!mlp_name_ok(k->name, MLP_NAME_LEN, false) ||
+		    !mlp_name_ok(k->unit, MLP_UNIT_LEN, true) ||
+		    k->min < -MLP_KNOB_LIMIT || k->max > MLP_KNOB_LIMIT ||
+		    k->min > k->max || k->step <= 0 ||
+		    div64_s64(k->max - k->min, k->step) * k->step !=
+		    k->max - k->min ||
+		    k->def < k->min || k->def > k->max ||
+		    div64_s64(k->def - k->min, k->step) * k->step !=
+		    k->def - k->min ||
+		    k->max_delta < 0 || k->max_delta > k->max - k->min ||
+		    div64_s64(k->max_delta, k->step) * k->step != k->max_delta)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/**
+ * mlp_register_subsystem - expose a subsystem to the user-space advisor
+ * @ops: name, schemas and callbacks; must stay valid until unregistration
+ *
+ * The subsystem starts at epoch 0 in EMERGENCY (baseline only) with no
+ * controller; its first window starts at once.
+ *
+ * Return: the subsystem, or ERR_PTR(-EINVAL) for a bad description,
+ * -EEXIST for a duplicate name, -ENOSPC beyond MLP_MAX_SUBSYS, -ENOMEM.
+ */
+struct mlp_subsys *mlp_register_subsystem(const struct mlp_subsys_ops *ops)
+{
+	struct mlp_subsys *s, *other;
+	unsigned int i;
+	int err;
+
+	err = mlp_check_ops(ops);
+	if (err) {
+		pr_err("rejected subsystem %s: invalid description\n",
+		       ops && ops->name ? ops->name : "(null)");
+		return ERR_PTR(err);
+	}
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return ERR_PTR(-ENOMEM);
+	s->ops = ops;
+	s->info.size = sizeof(s->info);
+	s->info.nr_features = ops->nr_features;
+	s->info.nr_knobs = ops->nr_knobs;
+	s->info.window_ms = ops->window_ms;
+	strscpy(s->info.name, ops->name, sizeof(s->info.name));
+	for (i = 0; i < ops->nr_features; i++) {
+		struct mlp_feature_desc *d = &s->info.features[i];
+
+		strscpy(d->name, ops->features[i].name, sizeof(d->name));
+		strscpy(d->unit, ops->features[i].unit, sizeof(d->unit));
+		d->scale = ops->features[i].scale;
+	}
+	for (i = 0; i < ops->nr_knobs; i++) {
+		struct mlp_knob_desc *d = &s->info.knobs[i];
+		const struct mlp_knob_schema *k = &ops->knobs[i];
+
+		strscpy(d->name, k->name, sizeof(d->name));
+		strscpy(d->unit, k->unit, sizeof(d->unit));
+		d->min = k->min;
+		d->max = k->max;
+		d->step = k->step;
+		d->def = k->def;
+		d->max_delta = k->max_delta;
+		s->last_advised[i] = k->def;
+	}
+	mutex_init(&s->lock);
+	INIT_DELAYED_WORK(&s->work, mlp_window_work);
+	s->mode = MLP_MODE_EMERGENCY;
+	s->next_rec_id = 1;
+
+	down_write(&mlp_registry_sem);
+	err = mlp_subsys_count >= MLP_MAX_SUBSYS ? -ENOSPC : 0;
+	list_for_each_entry(other, &mlp_subsys_list, node)
+		if (!strcmp(other->info.name, s->info.name))
+			err = -EEXIST;
+	if (err) {
+		up_write(&mlp_registry_sem);
+		pr_err("rejected subsystem %s: %s\n", s->info.name,
+		       err == -EEXIST ? "name taken" : "too many subsystems");
+		kfree(s);
+		return ERR_PTR(err);
+	}
+	s->id = mlp_next_id++;
+	s->info.id = s->id;
+	mutex_lock(&s->lock);
+	mlp_start_window(s, ktime_get_ns());
+	schedule_delayed_work(&s->work, msecs_to_jiffies(s->info.window_ms));
+	mutex_unlock(&s->lock);
+	list_add_tail(&s->node, &mlp_subsys_list);
+	WRITE_ONCE(mlp_subsys_count, mlp_subsys_count + 1);
+	up_write(&mlp_registry_sem);
+	pr_info("registered subsystem %s (id %u, %u features, %u knobs, %u ms windows)\n",
+		s->info.name, s->id, s->info.nr_features, s->info.nr_knobs,
+		s->info.window_ms);
+	return s;
+}
+EXPORT_SYMBOL_GPL(mlp_register_subsystem);
+
+/**
+ * mlp_unregister_subsystem - remove a subsystem
+ * @s: what mlp_register_subsystem() returned (an ERR_PTR or NULL is ignored)
+ *
+ * Stops the windows (waiting for one in progress), puts the baseline back in
+ * force and frees everything. No callback runs after this returns.
+ */
+void mlp_unregister_subsystem(struct mlp_subsys *s)
+{
+	struct mlp_window w = {};
+	unsigned int i;
+
+	if (IS_ERR_OR_NULL(s))
+		return;
+	down_write(&mlp_registry_sem);
+	list_del(&s->node);
+	WRITE_ONCE(mlp_subsys_count, mlp_subsys_count - 1);
+	up_write(&mlp_registry_sem);
+
+	mutex_lock(&s->lock);
+	s->stopping = true;
+	if (s->controller)
+		mlp_drop_controller(s);
+	mutex_unlock(&s->lock);
+	cancel_delayed_work_sync(&s->work);
+
+	for (i = 0; i < s->info.nr_knobs; i++)
+		s->knobs[i] = s->info.knobs[i].def;
+	w.epoch = s->epoch + 1;
+	w.start_ns = ktime_get_ns();
+	w.knobs = s->knobs;
+	s->ops->apply(s->ops->priv, &w);
+	pr_info("unregistered subsystem %s (id %u) after %llu windows\n",
+		s->info.name, s->id, s->st.windows);
+	kfree(s);
+}
+EXPORT_SYMBOL_GPL(mlp_unregister_subsystem);
