@@ -1,0 +1,66 @@
+/**
+ * Builds registry factories for the context-free bandit policies.
+ *
+ * Every bandit snapshot stores params = {k, seed, ...policy parameters}; restoring
+ * re-runs the same parameter checks as creating, then loads and checks the state.
+ */
+import { checkArmCount } from '../common.js';
+import type { PolicyFactory, PolicyParams } from '../registry.js';
+import type { Rng } from '../rng.js';
+import type { Policy, PolicySnapshot } from '../types.js';
+import { PolicyArgumentError } from '../types.js';
+import { openSnapshot, type Fields } from './snapshot.js';
+
+/** A bandit policy that can take over learned state and an Rng from a snapshot. */
+export interface RestorablePolicy extends Policy {
+  /** Replaces the learned state; throws PolicyArgumentError when it is inconsistent. */
+  loadState(state: Fields, rng: Rng): void;
+}
+
+export interface BanditSpec {
+  kind: string;
+  version: number;
+  description: string;
+  defaults: PolicyParams;
+  /** Validates `params` (numParam) and builds a fresh policy. */
+  build(k: number, seed: number, params: Fields): RestorablePolicy;
+}
+
+export function checkSeed(seed: unknown): number {
+  if (typeof seed !== 'number' || !Number.isInteger(seed)) {
+    throw new PolicyArgumentError(`seed must be an integer, got ${String(seed)}`);
+  }
+  return seed;
+}
+
+/** A seed for a second, independent Rng stream of the same policy. */
+export function streamSeed(seed: number, stream: number): number {
+  return (Math.imul(seed ^ 0x5bd1e995, 0x27d4eb2d) + Math.imul(stream, 0x165667b1)) | 0;
+}
+
+export function banditFactory(spec: BanditSpec): PolicyFactory {
+  return {
+    kind: spec.kind,
+    description: spec.description,
+    contextual: false,
+    defaults: spec.defaults,
+    create(shape, params) {
+      checkArmCount(shape.k);
+      return spec.build(shape.k, checkSeed(shape.seed), { ...spec.defaults, ...params });
+    },
+    restore(snapshot: PolicySnapshot) {
+      const { params, state, rng } = openSnapshot(snapshot, spec.kind, spec.version);
+      let policy: RestorablePolicy;
+      try {
+        checkArmCount(params.k as number);
+        policy = spec.build(params.k as number, checkSeed(params.seed), params);
+      } catch (e) {
+        throw new PolicyArgumentError(
+          `corrupt ${spec.kind} snapshot: bad params (${(e as Error).message})`,
+        );
+      }
+      policy.loadState(state, rng);
+      return policy;
+    },
+  };
+}

@@ -1,0 +1,133 @@
+/**
+ * Reading and checking snapshots of the context-free bandit policies.
+ *
+ * Every reader names the policy and the field it rejects, so a corrupt or hand-edited
+ * snapshot fails loudly instead of restoring a policy that silently misbehaves.
+ */
+import { Rng, type RngState } from '../rng.js';
+import type { PolicySnapshot } from '../types.js';
+import { PolicyArgumentError } from '../types.js';
+
+export type Fields = Record<string, unknown>;
+
+export interface OpenedSnapshot {
+  readonly params: Fields;
+  readonly state: Fields;
+  readonly rng: Rng;
+}
+
+function corrupt(kind: string, what: string): PolicyArgumentError {
+  return new PolicyArgumentError(`corrupt ${kind} snapshot: ${what}`);
+}
+
+function isRecord(v: unknown): v is Fields {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Checks kind, version and the presence of params, state and rng. */
+export function openSnapshot(
+  snapshot: PolicySnapshot,
+  kind: string,
+  version: number,
+): OpenedSnapshot {
+  if (!isRecord(snapshot)) throw corrupt(kind, 'it must be an object');
+  if (snapshot.kind !== kind) {
+    throw corrupt(kind, `"kind" is ${JSON.stringify(snapshot.kind)}, expected "${kind}"`);
+  }
+  if (snapshot.version !== version) {
+    throw corrupt(
+      kind,
+      `"version" is ${JSON.stringify(snapshot.version)}; this build reads version ${version}`,
+    );
+  }
+  if (!isRecord(snapshot.params)) throw corrupt(kind, '"params" must be an object');
+  if (!isRecord(snapshot.state)) throw corrupt(kind, '"state" must be an object');
+  return {
+    params: snapshot.params,
+    state: snapshot.state,
+    rng: readRng(snapshot.rng, kind, 'rng'),
+  };
+}
+
+/** Rebuilds an Rng from a snapshot field. */
+export function readRng(value: unknown, kind: string, field: string): Rng {
+  try {
+    return Rng.fromState(value as RngState);
+  } catch (e) {
+    throw corrupt(kind, `"${field}" is not a valid Rng state (${(e as Error).message})`);
+  }
+}
+
+export interface NumberRule {
+  min?: number;
+  max?: number;
+  integer?: boolean;
+}
+
+function checkNumber(v: unknown, rule: NumberRule): v is number {
+  return (
+    typeof v === 'number' &&
+    Number.isFinite(v) &&
+    (!rule.integer || Number.isInteger(v)) &&
+    (rule.min === undefined || v >= rule.min) &&
+    (rule.max === undefined || v <= rule.max)
+  );
+}
+
+function describe(rule: NumberRule): string {
+  const parts = [rule.integer ? 'an integer' : 'a finite number'];
+  if (rule.min !== undefined) parts.push(`>= ${rule.min}`);
+  if (rule.max !== undefined) parts.push(`<= ${rule.max}`);
+  return parts.join(' ');
+}
+
+/** Reads state[name] as a number obeying `rule`. */
+export function readNumber(
+  state: Fields,
+  name: string,
+  kind: string,
+  rule: NumberRule = {},
+): number {
+  const v = state[name];
+  if (!checkNumber(v, rule)) {
+    throw corrupt(kind, `state.${name} must be ${describe(rule)}, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+/** Reads state[name] as an array of `length` numbers obeying `rule`. */
+export function readArray(
+  state: Fields,
+  name: string,
+  length: number,
+  kind: string,
+  rule: NumberRule = {},
+): Float64Array {
+  const v = state[name];
+  if (!Array.isArray(v) || v.length !== length) {
+    throw corrupt(kind, `state.${name} must be an array of ${length} numbers`);
+  }
+  const out = new Float64Array(length);
+  for (let i = 0; i < length; i++) {
+    if (!checkNumber(v[i], rule)) {
+      throw corrupt(
+        kind,
+        `state.${name}[${i}] must be ${describe(rule)}, got ${JSON.stringify(v[i])}`,
+      );
+    }
+    out[i] = v[i] as number;
+  }
+  return out;
+}
+
+/** Throws unless `ok`, naming the inconsistency. */
+export function requireConsistent(ok: boolean, kind: string, what: string): void {
+  if (!ok) throw corrupt(kind, what);
+}
+
+/** Sum of an array, for consistency checks such as "t equals the sum of the counts". */
+export function total(values: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < values.length; i++) s += values[i];
+  return s;
+}
