@@ -175,7 +175,10 @@ export class LinTs implements Policy {
       let p = 1;
       for (let j = 0; j < this.k; j++) {
         if (j === arm || (mask !== undefined && !mask[j])) continue;
-        p *= normalCdf((s - this.mu[j]) / this.sd[j]);
+        const z = (s - this.mu[j]) / this.sd[j];
+        // Phi(z) rounds to 1 in double precision above 8.3: skip the erfc.
+        if (z < 8.3) p *= normalCdf(z);
+        if (p === 0) break;
       }
       sum += p;
     }
