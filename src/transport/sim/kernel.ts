@@ -1,0 +1,761 @@
+/**
+ * SimKernel: an in-process model of the mlproxy kernel module, following the
+ * semantics written in kmod/include/uapi/linux/mlproxy.h (windows and epochs, the
+ * advice schedule by mode, verdicts and reasons, feedback rings, the mode ladder,
+ * control and permissions). Several SimDevice "open files" attach to one kernel,
+ * which is how EBUSY (two controllers) and per-file feedback rings are modelled.
+ *
+ * Clocks:
+ *   real    windows end on setTimeout every window_ms (npm start);
+ *   manual  virtual time; windows end only in advance()/advanceMs() (tests);
+ *   auto    virtual time, and SimDevice.waitFeedback() advances to the next window
+ *           end at once when nothing is queued (benchmarks: no real waiting).
+ * Virtual windows are exactly window_ms long; with several subsystems, advance(n)
+ * moves n times to the earliest next window end, closing every window ending then.
+ * Everything is deterministic for given seeds in the virtual clocks.
+ */
+import { performance } from 'node:perf_hooks';
+import {
+  MAX_FEATURES,
+  MAX_KNOBS,
+  MAX_SUBSYS,
+  MAX_TTL_MS,
+  MODE_COLLABORATION,
+  MODE_EMERGENCY,
+  MODE_LEARNING,
+  MODE_RECOMMENDATION,
+  NR_MODES,
+  REASON_BASELINE_WINDOW,
+  REASON_EMERGENCY,
+  REASON_EXPIRED,
+  REASON_OFF_GRID,
+  REASON_OUT_OF_BOUNDS,
+  REASON_RATE_LIMIT,
+  REASON_STALE,
+  REASON_STEP_LIMIT,
+  TRANS_ADMIN,
+  TRANS_CLOSED,
+  TRANS_COLLAPSE,
+  TRANS_HEARTBEAT,
+  TRANS_NONE,
+  TRANS_PROMOTE,
+  TRANS_RECOVER,
+  TRANS_REGRESSION,
+  VERDICT_APPLIED,
+  VERDICT_CLAMPED,
+  VERDICT_NONE,
+  VERDICT_REJECTED,
+  VERDICT_SHADOWED,
+} from '../../abi/constants.js';
+import type {
+  Feedback,
+  ModeValue,
+  RecommendResult,
+  Recommendation,
+  StateSnapshot,
+  Status,
+  SubsystemInfo,
+  VerdictValue,
+  VersionInfo,
+} from '../device.js';
+import { deviceError } from '../errors.js';
+import type { SubsystemModel } from './model.js';
+import { ReadaheadModel, type ReadaheadOptions } from './readahead.js';
+import { SyntheticModel, checkInt, type SyntheticOptions } from './synthetic.js';
+
+/** The module parameters of kmod (same names, camelCase, same defaults). */
+export interface KernelParams {
+  learningPeriod: number;
+  promoteWindows: number;
+  promoteMarginPct: number;
+  demoteMarginPct: number;
+  collapsePct: number;
+  heartbeatMs: number;
+  emergencyHoldWindows: number;
+  maxEpochLag: number;
+  defaultTtlMs: number;
+  ringRecords: number;
+}
+
+export const DEFAULT_PARAMS: Readonly<KernelParams> = {
+  learningPeriod: 10,
+  promoteWindows: 8,
+  promoteMarginPct: 2,
+  demoteMarginPct: 5,
+  collapsePct: 50,
+  heartbeatMs: 2000,
+  emergencyHoldWindows: 10,
+  maxEpochLag: 1,
+  defaultTtlMs: 1000,
+  ringRecords: 256,
+};
+
+const PARAM_LIMITS: Record<keyof KernelParams, [number, number]> = {
+  learningPeriod: [1, 1000000],
+  promoteWindows: [1, 1000000],
+  promoteMarginPct: [0, 100],
+  demoteMarginPct: [0, 100],
+  collapsePct: [0, 100],
+  heartbeatMs: [1, 3600000],
+  emergencyHoldWindows: [0, 1000000],
+  maxEpochLag: [0, 1000000],
+  defaultTtlMs: [1, MAX_TTL_MS],
+  ringRecords: [1, 1 << 20],
+};
+
+export type ClockKind = 'real' | 'manual' | 'auto';
+
+export interface SimKernelOptions {
+  clock?: ClockKind;
+  params?: Partial<KernelParams>;
+  /** Which built-in subsystems to register, in order (default both). */
+  subsystems?: ('synthetic' | 'readahead')[];
+  synthetic?: SyntheticOptions;
+  readahead?: ReadaheadOptions;
+  /** Extra models registered after the built-ins. */
+  models?: SubsystemModel[];
+}
+
+/** The kernel side of one open file: its feedback ring and waiters. */
+export class SimFile {
+  readonly ring: Feedback[] = [];
+  dropped = 0;
+  closed = false;
+  private readonly waiters = new Set<() => void>();
+
+  constructor(
+    readonly kernel: SimKernel,
+    readonly privileged: boolean,
+    readonly pid: number,
+  ) {}
+
+  /** Takes every queued record. */
+  drain(): Feedback[] {
+    return this.ring.splice(0, this.ring.length);
+  }
+
+  onRecord(wake: () => void): () => void {
+    this.waiters.add(wake);
+    return () => this.waiters.delete(wake);
+  }
+
+  wake(): void {
+    for (const w of [...this.waiters]) w();
+  }
+}
+
+interface Pending {
+  recId: number;
+  deadlineNs: number;
+  verdict: VerdictValue;
+  reasons: number;
+  knobs: number[];
+}
+
+/** One registered subsystem and its kernel state. */
+class SimSubsystem {
+  readonly defaults: number[];
+  epoch = 0;
+  winStartNs = 0;
+  winMode: ModeValue = MODE_EMERGENCY;
+  winAdvice = false;
+  winRecId = 0;
+  winVerdict: VerdictValue = VERDICT_NONE;
+  winReasons = 0;
+  knobs: number[];
+  features: number[] = [];
+  lastAdvised: number[];
+  pending: Pending | null = null;
+  nextRecId = 1;
+  mode: ModeValue = MODE_EMERGENCY;
+  pinned = false;
+  baselineEff = 0;
+  haveBaseline = false;
+  lastEff = 0;
+  heartbeatMissed = false;
+  hold = 0;
+  goodStreak = 0;
+  controller: SimFile | null = null;
+  lastHeartbeatNs = 0;
+  timer: NodeJS.Timeout | null = null;
+  readonly c = {
+    windows: 0,
+    adviceWindows: 0,
+    baselineWindows: 0,
+    modeWindows: [0, 0, 0, 0] as [number, number, number, number],
+    recs: 0,
+    recsApplied: 0,
+    recsClamped: 0,
+    recsRejected: 0,
+    recsShadowed: 0,
+    recsExpired: 0,
+    feedbackRecords: 0,
+    feedbackDropped: 0,
+    transitions: 0,
+    promotions: 0,
+    demotions: 0,
+    emergencies: 0,
+    heartbeatMisses: 0,
+    lastTransitionEpoch: 0,
+    lastTransition: TRANS_NONE,
+  };
+
+  constructor(
+    readonly id: number,
+    readonly model: SubsystemModel,
+  ) {
+    this.defaults = model.knobs.map((k) => k.def);
+    this.knobs = [...this.defaults];
+    this.lastAdvised = [...this.defaults];
+  }
+
+  get windowNs(): number {
+    return this.model.windowMs * 1e6;
+  }
+
+  info(): SubsystemInfo {
+    const m = this.model;
+    return {
+      id: this.id,
+      name: m.name,
+      windowMs: m.windowMs,
+      features: m.features.map((f) => ({ ...f })),
+      knobs: m.knobs.map((k) => ({ ...k })),
+    };
+  }
+}
+
+export class SimKernel {
+  readonly clock: ClockKind;
+  readonly params: Readonly<KernelParams>;
+  private readonly subs: SimSubsystem[] = [];
+  private readonly files = new Set<SimFile>();
+  private virtualNs = 0;
+  private readonly realOriginMs = performance.now();
+  private stopped = false;
+
+  constructor(opts: SimKernelOptions = {}) {
+    this.clock = opts.clock ?? 'manual';
+    if (!['real', 'manual', 'auto'].includes(this.clock)) {
+      throw new RangeError(`clock must be "real", "manual" or "auto", got "${this.clock}"`);
+    }
+    const params = { ...DEFAULT_PARAMS };
+    for (const [key, value] of Object.entries(opts.params ?? {})) {
+      const limits = PARAM_LIMITS[key as keyof KernelParams];
+      if (!limits) {
+        throw new RangeError(
+          `unknown kernel parameter "${key}"; known: ${Object.keys(DEFAULT_PARAMS).join(', ')}`,
+        );
+      }
+      params[key as keyof KernelParams] = checkInt(`parameter ${key}`, value, ...limits);
+    }
+    this.params = params;
+    const models: SubsystemModel[] = [];
+    for (const name of opts.subsystems ?? ['synthetic', 'readahead']) {
+      if (name === 'synthetic') models.push(new SyntheticModel(opts.synthetic));
+      else if (name === 'readahead') models.push(new ReadaheadModel(opts.readahead));
+      else throw new RangeError(`unknown simulated subsystem "${String(name)}"`);
+    }
+    models.push(...(opts.models ?? []));
+    if (models.length > MAX_SUBSYS) throw new RangeError(`at most ${MAX_SUBSYS} subsystems`);
+    for (const m of models) {
+      if (m.features.length > MAX_FEATURES || m.knobs.length === 0 || m.knobs.length > MAX_KNOBS) {
+        throw new RangeError(
+          `subsystem ${m.name}: 0..${MAX_FEATURES} features, 1..${MAX_KNOBS} knobs`,
+        );
+      }
+      const s = new SimSubsystem(this.subs.length + 1, m);
+      s.winStartNs = this.nowNs();
+      s.features = m.featuresAt(0);
+      this.subs.push(s);
+      if (this.clock === 'real') this.schedule(s);
+    }
+  }
+
+  // ---- time ----------------------------------------------------------------------------
+
+  nowNs(): number {
+    if (this.clock === 'real') return Math.round((performance.now() - this.realOriginMs) * 1e6);
+    return this.virtualNs;
+  }
+
+  /** Virtual clocks: n times, move to the earliest next window end and close it. */
+  advance(n = 1): void {
+    this.requireVirtual('advance');
+    for (let i = 0; i < n; i++) {
+      let next = Infinity;
+      for (const s of this.subs) next = Math.min(next, s.winStartNs + s.windowNs);
+      if (next === Infinity) return;
+      this.virtualNs = next;
+      for (const s of this.subs) if (s.winStartNs + s.windowNs <= next) this.closeWindow(s);
+    }
+  }
+
+  /** Virtual clocks: move time forward by ms, closing every window that ends meanwhile. */
+  advanceMs(ms: number): void {
+    this.requireVirtual('advanceMs');
+    const until = this.virtualNs + ms * 1e6;
+    for (;;) {
+      let next = Infinity;
+      for (const s of this.subs) next = Math.min(next, s.winStartNs + s.windowNs);
+      if (next > until) break;
+      this.advance(1);
+    }
+    this.virtualNs = until;
+  }
+
+  /** Virtual clocks: close n windows of one subsystem (others close as time passes). */
+  advanceWindows(subsysId: number, n: number): void {
+    const s = this.find('advanceWindows', subsysId);
+    const target = s.epoch + n;
+    while (s.epoch < target) this.advance(1);
+  }
+
+  private requireVirtual(what: string): void {
+    if (this.clock === 'real') {
+      throw new Error(`SimKernel.${what}() needs a virtual clock ("manual" or "auto")`);
+    }
+  }
+
+  private schedule(s: SimSubsystem): void {
+    // Like kernel delayed work: the next window ends window_ms after this one began.
+    const delayMs = Math.max(0, (s.winStartNs + s.windowNs - this.nowNs()) / 1e6);
+    s.timer = setTimeout(() => {
+      s.timer = null;
+      if (this.stopped) return;
+      this.closeWindow(s);
+      this.schedule(s);
+    }, delayMs);
+    s.timer.unref();
+  }
+
+  /** Stops the real-time timers (the module's unload). */
+  stop(): void {
+    this.stopped = true;
+    for (const s of this.subs) if (s.timer) clearTimeout(s.timer);
+  }
+
+  // ---- files ---------------------------------------------------------------------------
+
+  open(privileged: boolean, pid: number): SimFile {
+    if (this.stopped) throw deviceError('open', 'ENODEV');
+    const f = new SimFile(this, privileged, pid);
+    this.files.add(f);
+    return f;
+  }
+
+  /** release(): a controlling file's close falls its subsystems to EMERGENCY. */
+  closeFile(f: SimFile): void {
+    if (f.closed) return;
+    f.closed = true;
+    this.files.delete(f);
+    for (const s of this.subs) {
+      if (s.controller !== f) continue;
+      s.controller = null;
+      this.fall(s, TRANS_CLOSED);
+    }
+    f.wake();
+  }
+
+  // ---- ioctls --------------------------------------------------------------------------
+
+  version(): VersionInfo {
+    return {
+      abiMajor: 1,
+      abiMinor: 0,
+      compatible: true,
+      nrSubsys: this.subs.length,
+      maxSubsys: MAX_SUBSYS,
+      maxFeatures: MAX_FEATURES,
+      maxKnobs: MAX_KNOBS,
+      ringRecords: this.params.ringRecords,
+    };
+  }
+
+  subsysInfo(index: number): SubsystemInfo {
+    const s = this.subs[index];
+    if (!Number.isInteger(index) || !s) {
+      throw deviceError(
+        'MLP_IOC_SUBSYS_INFO',
+        'ENOENT',
+        `no subsystem at index ${index}; ${this.subs.length} registered`,
+      );
+    }
+    return s.info();
+  }
+
+  listSubsystems(): SubsystemInfo[] {
+    return this.subs.map((s) => s.info());
+  }
+
+  getState(subsysId: number): StateSnapshot {
+    const s = this.find('MLP_IOC_GET_STATE', subsysId);
+    return {
+      subsysId: s.id,
+      epoch: s.epoch,
+      timeNs: this.nowNs(),
+      mode: s.mode,
+      nextAdvice: this.adviceWindow(s.mode, s.epoch + 1),
+      features: [...s.features],
+      knobs: [...s.knobs],
+      baselineEff: s.haveBaseline ? s.baselineEff / 1e6 : 0,
+    };
+  }
+
+  getMode(subsysId: number): { mode: ModeValue; pinned: boolean } {
+    const s = this.find('MLP_IOC_GET_MODE', subsysId);
+    return { mode: s.mode, pinned: s.pinned };
+  }
+
+  setMode(f: SimFile, subsysId: number, mode: number, pin: boolean): void {
+    const op = 'MLP_IOC_SET_MODE';
+    this.requirePrivilege(op, f);
+    const s = this.find(op, subsysId);
+    if (!Number.isInteger(mode) || mode < 0 || mode >= NR_MODES) {
+      throw deviceError(op, 'EINVAL', `mode ${mode} is not one of 0..${NR_MODES - 1}`);
+    }
+    s.pinned = pin;
+    s.goodStreak = 0;
+    s.hold = 0;
+    this.transition(s, mode as ModeValue, TRANS_ADMIN);
+  }
+
+  claim(f: SimFile, subsysId: number, release: boolean): void {
+    const op = 'MLP_IOC_CLAIM';
+    this.requirePrivilege(op, f);
+    const s = this.find(op, subsysId);
+    if (s.controller && s.controller !== f) throw this.busy(op, s);
+    if (release) {
+      // Giving up control is orderly: the mode stays; a new controller may claim.
+      s.controller = null;
+      return;
+    }
+    s.controller = f;
+    this.refreshHeartbeat(s);
+  }
+
+  heartbeat(f: SimFile, subsysId: number): void {
+    const op = 'MLP_IOC_HEARTBEAT';
+    this.requirePrivilege(op, f);
+    const s = this.find(op, subsysId);
+    if (s.controller && s.controller !== f) throw this.busy(op, s);
+    if (!s.controller) {
+      throw deviceError(op, 'EINVAL', `subsystem ${subsysId} has no controller: claim it first`);
+    }
+    this.refreshHeartbeat(s);
+  }
+
+  recommend(f: SimFile, r: Recommendation): RecommendResult {
+    const op = 'MLP_IOC_RECOMMEND';
+    this.requirePrivilege(op, f);
+    const s = this.find(op, r.subsysId);
+    const nk = s.model.knobs.length;
+    if (!Array.isArray(r.knobs) || r.knobs.length !== nk) {
+      throw deviceError(
+        op,
+        'EINVAL',
+        `subsystem ${s.model.name} has ${nk} knob(s), got ${r.knobs?.length}`,
+      );
+    }
+    if (!r.knobs.every((v) => Number.isSafeInteger(v))) {
+      throw deviceError(op, 'EINVAL', `knob values must be integers, got ${r.knobs.join(', ')}`);
+    }
+    if (!(r.propensity > 0 && r.propensity <= 1)) {
+      throw deviceError(op, 'EINVAL', `propensity must be in (0, 1], got ${r.propensity}`);
+    }
+    const ttlMs = r.ttlMs ?? 0;
+    if (!Number.isInteger(ttlMs) || ttlMs < 0 || ttlMs > MAX_TTL_MS) {
+      throw deviceError(op, 'EINVAL', `ttl_ms must be in 0..${MAX_TTL_MS}, got ${ttlMs}`);
+    }
+    if (!Number.isSafeInteger(r.epoch) || r.epoch < 0 || r.epoch > s.epoch) {
+      throw deviceError(op, 'EINVAL', `epoch ${r.epoch} is in the future (now ${s.epoch})`);
+    }
+    if (s.controller && s.controller !== f) throw this.busy(op, s);
+    s.controller = f;
+    this.refreshHeartbeat(s);
+
+    const recId = s.nextRecId++;
+    const targetEpoch = s.epoch + 1;
+    s.c.recs++;
+    const result = (verdict: VerdictValue, reasons: number, applied: number[]): RecommendResult => {
+      if (verdict === VERDICT_APPLIED) s.c.recsApplied++;
+      else if (verdict === VERDICT_CLAMPED) s.c.recsClamped++;
+      else if (verdict === VERDICT_REJECTED) s.c.recsRejected++;
+      else if (verdict === VERDICT_SHADOWED) s.c.recsShadowed++;
+      return { recId, targetEpoch, verdict, reasons, applied };
+    };
+    if (s.epoch - r.epoch > this.params.maxEpochLag) {
+      return result(VERDICT_REJECTED, REASON_STALE, [...r.knobs]);
+    }
+    if (s.pending) return result(VERDICT_REJECTED, REASON_RATE_LIMIT, [...r.knobs]);
+
+    const { values, reasons } = this.clamp(s, r.knobs);
+    if (reasons !== 0 && r.strict) return result(VERDICT_REJECTED, reasons, values);
+    const deadlineNs = this.nowNs() + (ttlMs || this.params.defaultTtlMs) * 1e6;
+    let verdict: VerdictValue = reasons !== 0 ? VERDICT_CLAMPED : VERDICT_APPLIED;
+    let why = reasons;
+    if (!this.adviceWindow(s.mode, targetEpoch)) {
+      verdict = VERDICT_SHADOWED;
+      why |= s.mode === MODE_EMERGENCY ? REASON_EMERGENCY : REASON_BASELINE_WINDOW;
+    }
+    s.pending = { recId, deadlineNs, verdict, reasons: why, knobs: values };
+    return result(verdict, why, [...values]);
+  }
+
+  getStatus(f: SimFile, subsysId: number): Status {
+    const s = this.find('MLP_IOC_GET_STATUS', subsysId);
+    const c = s.c;
+    return {
+      subsysId: s.id,
+      mode: s.mode,
+      pinned: s.pinned,
+      controlled: s.controller !== null,
+      heartbeatOk: s.controller !== null && this.heartbeatLive(s),
+      mine: s.controller === f,
+      epoch: s.epoch,
+      windows: c.windows,
+      adviceWindows: c.adviceWindows,
+      baselineWindows: c.baselineWindows,
+      modeWindows: [...c.modeWindows],
+      recs: c.recs,
+      recsApplied: c.recsApplied,
+      recsClamped: c.recsClamped,
+      recsRejected: c.recsRejected,
+      recsShadowed: c.recsShadowed,
+      recsExpired: c.recsExpired,
+      feedbackRecords: c.feedbackRecords,
+      feedbackDropped: c.feedbackDropped,
+      transitions: c.transitions,
+      promotions: c.promotions,
+      demotions: c.demotions,
+      emergencies: c.emergencies,
+      heartbeatMisses: c.heartbeatMisses,
+      lastTransitionEpoch: c.lastTransitionEpoch,
+      lastTransition: c.lastTransition,
+      goodStreak: s.goodStreak,
+      baselineEff: s.haveBaseline ? s.baselineEff / 1e6 : 0,
+      lastEff: s.lastEff / 1e6,
+      controllerPid: s.controller ? s.controller.pid : 0,
+    };
+  }
+
+  // ---- semantics -----------------------------------------------------------------------
+
+  /** The advice schedule of window w under a mode. */
+  adviceWindow(mode: ModeValue, w: number): boolean {
+    switch (mode) {
+      case MODE_EMERGENCY:
+        return false;
+      case MODE_LEARNING:
+        return w % this.params.learningPeriod === 0;
+      case MODE_COLLABORATION:
+        return w % 2 === 0;
+      case MODE_RECOMMENDATION:
+        return true;
+    }
+    return false;
+  }
+
+  /** Bounds, grid and step limit, each change setting its reason bit. */
+  private clamp(s: SimSubsystem, knobs: readonly number[]): { values: number[]; reasons: number } {
+    let reasons = 0;
+    const values = s.model.knobs.map((k, i) => {
+      let v = knobs[i];
+      if (v < k.min || v > k.max) {
+        v = Math.min(k.max, Math.max(k.min, v));
+        reasons |= REASON_OUT_OF_BOUNDS;
+      }
+      const off = (v - k.min) % k.step;
+      if (off !== 0) {
+        v -= off;
+        reasons |= REASON_OFF_GRID;
+      }
+      const ref = s.lastAdvised[i];
+      if (k.maxDelta > 0 && Math.abs(v - ref) > k.maxDelta) {
+        // Largest on-grid move towards v within max_delta.
+        const stepsAllowed = Math.floor(k.maxDelta / k.step);
+        v = v > ref ? ref + stepsAllowed * k.step : ref - stepsAllowed * k.step;
+        reasons |= REASON_STEP_LIMIT;
+      }
+      return v;
+    });
+    return { values, reasons };
+  }
+
+  private closeWindow(s: SimSubsystem): void {
+    const now = this.nowNs();
+    const e = s.epoch;
+    const p = this.params;
+    const eff = s.model.endWindow(e, s.knobs);
+    s.lastEff = eff;
+    if (!s.winAdvice) {
+      // EWMA of baseline windows, weight 1/8, truncating like C's s64 division.
+      s.baselineEff = s.haveBaseline ? s.baselineEff + Math.trunc((eff - s.baselineEff) / 8) : eff;
+      s.haveBaseline = true;
+    }
+    s.c.windows++;
+    if (s.winAdvice) s.c.adviceWindows++;
+    else s.c.baselineWindows++;
+    s.c.modeWindows[s.winMode]++;
+
+    const record: Feedback = {
+      subsysId: s.id,
+      recId: s.winRecId,
+      epoch: e,
+      windowStartNs: s.winStartNs,
+      windowNs: now - s.winStartNs,
+      mode: s.winMode,
+      applied: s.winAdvice,
+      verdict: s.winVerdict,
+      reasons: s.winReasons,
+      baselineEff: s.haveBaseline ? s.baselineEff / 1e6 : 0,
+      eff: eff / 1e6,
+      knobs: [...s.knobs],
+    };
+    let first = true;
+    for (const f of this.files) {
+      if (f.ring.length >= p.ringRecords) {
+        // Ring full: the newest record is dropped and counted.
+        f.dropped++;
+        s.c.feedbackDropped++;
+        continue;
+      }
+      f.ring.push(first ? record : { ...record, knobs: [...record.knobs] });
+      first = false;
+      s.c.feedbackRecords++;
+    }
+
+    this.runLadder(s, eff);
+
+    // Plan window e + 1.
+    s.epoch = e + 1;
+    s.winStartNs = now;
+    s.winMode = s.mode;
+    s.winAdvice = false;
+    s.winRecId = 0;
+    s.winVerdict = VERDICT_NONE;
+    s.winReasons = 0;
+    const pend = s.pending;
+    s.pending = null;
+    if (pend) {
+      s.winRecId = pend.recId;
+      s.winVerdict = pend.verdict;
+      s.winReasons = pend.reasons;
+      if (pend.verdict !== VERDICT_SHADOWED) {
+        if (!this.adviceWindow(s.mode, s.epoch)) {
+          // The mode fell (or was set) since the recommendation was accepted.
+          s.winVerdict = VERDICT_SHADOWED;
+          s.winReasons |= s.mode === MODE_EMERGENCY ? REASON_EMERGENCY : REASON_BASELINE_WINDOW;
+          s.c.recsShadowed++;
+        } else if (now > pend.deadlineNs) {
+          s.winVerdict = VERDICT_REJECTED;
+          s.winReasons |= REASON_EXPIRED;
+          s.c.recsExpired++;
+        } else {
+          s.winAdvice = true;
+          s.knobs = [...pend.knobs];
+          s.lastAdvised = [...pend.knobs];
+        }
+      }
+    }
+    if (!s.winAdvice) s.knobs = [...s.defaults];
+    s.features = s.model.featuresAt(s.epoch);
+
+    for (const f of this.files) if (f.ring.length > 0) f.wake();
+  }
+
+  /** The mode ladder at the end of window e (s.epoch is still e). */
+  private runLadder(s: SimSubsystem, eff: number): void {
+    const p = this.params;
+    if (s.controller && !this.heartbeatLive(s) && !s.heartbeatMissed) {
+      s.heartbeatMissed = true;
+      s.c.heartbeatMisses++;
+      this.fall(s, TRANS_HEARTBEAT);
+    }
+    if (s.winAdvice && s.haveBaseline && s.mode !== MODE_EMERGENCY) {
+      const base = s.baselineEff;
+      if (eff * 100 < base * p.collapsePct) {
+        this.fall(s, TRANS_COLLAPSE);
+      } else if (eff * 100 < base * (100 - p.demoteMarginPct)) {
+        s.goodStreak = 0;
+        if (!s.pinned && s.mode > MODE_LEARNING) {
+          s.c.demotions++;
+          this.transition(s, (s.mode - 1) as ModeValue, TRANS_REGRESSION);
+        }
+      } else if (eff * 100 >= base * (100 + p.promoteMarginPct)) {
+        s.goodStreak++;
+        if (!s.pinned && s.goodStreak >= p.promoteWindows && s.mode < MODE_RECOMMENDATION) {
+          s.goodStreak = 0;
+          s.c.promotions++;
+          this.transition(s, (s.mode + 1) as ModeValue, TRANS_PROMOTE);
+        }
+      } else {
+        s.goodStreak = 0;
+      }
+    }
+    if (s.mode === MODE_EMERGENCY && s.winMode === MODE_EMERGENCY && !s.pinned) {
+      if (s.controller && this.heartbeatLive(s)) {
+        s.hold++;
+        if (s.hold >= p.emergencyHoldWindows) {
+          s.hold = 0;
+          this.transition(s, MODE_LEARNING, TRANS_RECOVER);
+        }
+      } else {
+        s.hold = 0;
+      }
+    }
+  }
+
+  /** A safety fall to EMERGENCY: clears the pin, resets the streaks. */
+  private fall(s: SimSubsystem, why: number): void {
+    s.pinned = false;
+    s.goodStreak = 0;
+    s.hold = 0;
+    if (s.mode === MODE_EMERGENCY) return;
+    s.c.emergencies++;
+    this.transition(s, MODE_EMERGENCY, why);
+  }
+
+  private transition(s: SimSubsystem, mode: ModeValue, why: number): void {
+    s.mode = mode;
+    s.c.transitions++;
+    s.c.lastTransition = why;
+    s.c.lastTransitionEpoch = s.epoch;
+  }
+
+  private heartbeatLive(s: SimSubsystem): boolean {
+    return this.nowNs() - s.lastHeartbeatNs <= this.params.heartbeatMs * 1e6;
+  }
+
+  private refreshHeartbeat(s: SimSubsystem): void {
+    s.lastHeartbeatNs = this.nowNs();
+    s.heartbeatMissed = false;
+  }
+
+  private requirePrivilege(op: string, f: SimFile): void {
+    if (f.closed) throw deviceError(op, 'EBADF');
+    if (!f.privileged) throw deviceError(op, 'EPERM');
+  }
+
+  private busy(op: string, s: SimSubsystem) {
+    return deviceError(
+      op,
+      'EBUSY',
+      `subsystem ${s.id} (${s.model.name}) is controlled by another open file` +
+        (s.controller ? ` (pid ${s.controller.pid})` : '') +
+        ': stop the other daemon first',
+    );
+  }
+
+  private find(op: string, subsysId: number): SimSubsystem {
+    const s = Number.isInteger(subsysId) ? this.subs[subsysId - 1] : undefined;
+    if (!s) {
+      throw deviceError(
+        op,
+        'ENOENT',
+        `no subsystem with id ${subsysId}; ids are ${this.subs.map((x) => x.id).join(', ')}`,
+      );
+    }
+    return s;
+  }
+}

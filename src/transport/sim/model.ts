@@ -1,0 +1,34 @@
+/**
+ * What a simulated subsystem provides to SimKernel: its schema and, window by
+ * window, its features and its efficiency. All values are the kernel's raw integers
+ * (features in units of 1/scale, efficiency in units of 1/MLP_EFF_SCALE).
+ */
+import type { FeatureDesc, KnobDesc } from '../device.js';
+
+export interface SubsystemModel {
+  readonly name: string;
+  readonly windowMs: number;
+  readonly features: readonly FeatureDesc[];
+  readonly knobs: readonly KnobDesc[];
+  /** Features collected at the start of window w (called once per window, w increasing). */
+  featuresAt(w: number): number[];
+  /** Efficiency of window w run with `knobs` (called once per window, at its end). */
+  endWindow(w: number, knobs: readonly number[]): number;
+}
+
+/** lowbias32 (Chris Wellons): the integer hash of docs/subsystems.md. */
+export function hash32(x: number): number {
+  x >>>= 0;
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x7feb352d) >>> 0;
+  x ^= x >>> 15;
+  x = Math.imul(x, 0x846ca68b) >>> 0;
+  x ^= x >>> 16;
+  return x >>> 0;
+}
+
+/** (u32)(a * w + b) for a u64 epoch w held exactly in a number. */
+export function u32Of(a: number, w: number, b: number): number {
+  const lo = w % 4294967296;
+  return ((a * lo + b) % 4294967296) >>> 0;
+}
