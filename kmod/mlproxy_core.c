@@ -37,8 +37,6 @@ static u32 mlp_next_id = 1;
 #define MLP_KNOB_LIMIT		(1LL << 62)
 #define MLP_WINDOW_MIN_MS	5
 #define MLP_WINDOW_MAX_MS	3600000
-#define MLP_KNOB_REASONS	(MLP_REASON_OUT_OF_BOUNDS | MLP_REASON_OFF_GRID | \
-				 MLP_REASON_STEP_LIMIT)
 
 static const char * const mlp_mode_names[MLP_NR_MODES] = {
 	"emergency", "learning", "collaboration", "recommendation",
@@ -94,8 +92,9 @@ bool mlp_advice_window(u32 mode, u64 epoch)
 }
 
 /*
- * Change the mode. Called before the window boundary's epoch increment, or
- * between boundaries: either way the new mode governs from window epoch + 1.
+ * Change the mode. Called at the end of window s->epoch (before the epoch
+ * moves on), or during it: either way the new mode governs from window
+ * s->epoch + 1, and last_transition_epoch records s->epoch.
  */
 static void mlp_transition(struct mlp_subsys *s, u32 mode, u32 why)
 {
@@ -104,14 +103,15 @@ static void mlp_transition(struct mlp_subsys *s, u32 mode, u32 why)
 	s->mode = mode;
 	s->st.transitions++;
 	s->st.last_transition = why;
-	s->st.last_transition_epoch = s->epoch + 1;
+	s->st.last_transition_epoch = s->epoch;
 	s->st.good_streak = 0;
 	s->hold = 0;
 	if (why == MLP_TRANS_PROMOTE)
 		s->st.promotions++;
 	else if (why == MLP_TRANS_REGRESSION)
 		s->st.demotions++;
-	if (mode == MLP_MODE_EMERGENCY)
+	else if (why == MLP_TRANS_COLLAPSE || why == MLP_TRANS_CLOSED ||
+		 why == MLP_TRANS_HEARTBEAT)
 		s->st.emergencies++;
 	pr_info_ratelimited("%s: mode %s -> %s (%s) from epoch %llu\n",
 			    s->info.name, mlp_mode_names[old],
@@ -119,10 +119,12 @@ static void mlp_transition(struct mlp_subsys *s, u32 mode, u32 why)
 			    s->epoch + 1);
 }
 
-/* A safety fall: to EMERGENCY, pinned or not; it clears the pin. */
+/* A safety fall: to EMERGENCY, pinned or not; clears the pin and streaks. */
 static void mlp_fall(struct mlp_subsys *s, u32 why)
 {
 	s->pinned = false;
+	s->st.good_streak = 0;
+	s->hold = 0;
 	if (s->mode != MLP_MODE_EMERGENCY)
 		mlp_transition(s, MLP_MODE_EMERGENCY, why);
 }
@@ -195,8 +197,11 @@ static void mlp_evaluate(struct mlp_subsys *s, s64 eff)
 	s->st.good_streak = 0;
 }
 
-/* Heartbeat check and the climb out of EMERGENCY. */
-static void mlp_check_controller(struct mlp_subsys *s, u64 now)
+/*
+ * The mode ladder at the end of window s->epoch: the heartbeat check, the
+ * evaluation of an advice window, the climb out of EMERGENCY.
+ */
+static void mlp_run_ladder(struct mlp_subsys *s, u64 now, s64 eff, bool idle)
 {
 	bool live = mlp_controller_live(s, now);
 
@@ -205,6 +210,9 @@ static void mlp_check_controller(struct mlp_subsys *s, u64 now)
 		s->st.heartbeat_misses++;
 		mlp_fall(s, MLP_TRANS_HEARTBEAT);
 	}
+	if (s->win_advice && !idle && s->have_baseline &&
+	    s->mode != MLP_MODE_EMERGENCY)
+		mlp_evaluate(s, eff);
 	if (s->mode != MLP_MODE_EMERGENCY || s->win_mode != MLP_MODE_EMERGENCY ||
 	    s->pinned)
 		return;
@@ -265,9 +273,7 @@ static void mlp_end_window(struct mlp_subsys *s, u64 now)
 	memcpy(fb.knobs, s->knobs, sizeof(fb.knobs));
 	mlp_queue_feedback(s, &fb);
 
-	if (s->win_advice && !idle && s->have_baseline)
-		mlp_evaluate(s, eff);
-	mlp_check_controller(s, now);
+	mlp_run_ladder(s, now, eff, idle);
 }
 
 /* Plan window s->epoch, which starts now: advice or the baseline. */
@@ -291,16 +297,20 @@ static void mlp_start_window(struct mlp_subsys *s, u64 now)
 		if (p->verdict == MLP_VERDICT_SHADOWED) {
 			/* shadowed at submission: stays so */
 		} else if (!advice) {
+			/* the mode changed since the recommendation came */
 			s->win_verdict = MLP_VERDICT_SHADOWED;
 			s->win_reasons |= s->mode == MLP_MODE_EMERGENCY ?
 					  MLP_REASON_EMERGENCY :
 					  MLP_REASON_BASELINE_WINDOW;
+			s->st.recs_shadowed++;
 		} else if (now > p->deadline_ns) {
 			s->win_verdict = MLP_VERDICT_REJECTED;
 			s->win_reasons |= MLP_REASON_EXPIRED;
 			s->st.recs_expired++;
 		} else {
 			s->win_advice = true;
+			memcpy(s->last_advised, p->knobs,
+			       sizeof(s->last_advised));
 		}
 		p->valid = false;
 	}
@@ -399,10 +409,9 @@ int mlp_claim(struct mlp_subsys *s, struct mlp_file *f, u32 flags)
 	if (s->controller && s->controller != f)
 		return -EBUSY;
 	if (flags & MLP_CLAIM_F_RELEASE) {
-		if (s->controller) {
+		/* an orderly hand-over: the mode stays, the next claim takes it */
+		if (s->controller)
 			mlp_drop_controller(s);
-			mlp_fall(s, MLP_TRANS_CLOSED);
-		}
 		return 0;
 	}
 	mlp_take_control(s, f);
@@ -421,11 +430,8 @@ int mlp_heartbeat(struct mlp_subsys *s, struct mlp_file *f)
 
 void mlp_set_mode(struct mlp_subsys *s, u32 mode, u32 flags)
 {
-	if (mode != s->mode)
-		mlp_transition(s, mode, MLP_TRANS_ADMIN);
-	s->st.good_streak = 0;
-	s->hold = 0;
 	s->pinned = flags & MLP_MODE_F_PIN;
+	mlp_transition(s, mode, MLP_TRANS_ADMIN);
 }
 
 /* One knob through bounds, grid and step limit; returns its reason bits. */
@@ -473,20 +479,24 @@ int mlp_recommend(struct mlp_subsys *s, struct mlp_file *f,
 	r->rec_id = s->next_rec_id++;
 	r->target_epoch = target;
 	s->st.recs++;
-	if (s->epoch - r->epoch > mlp_max_epoch_lag)
-		reasons |= MLP_REASON_STALE;
-	if (s->pending.valid)
-		reasons |= MLP_REASON_RATE_LIMIT;
 	memset(r->applied, 0, sizeof(r->applied));
-	for (i = 0; i < r->nr_knobs; i++) {
-		v = r->knobs[i];
-		reasons |= mlp_limit_knob(&s->info.knobs[i], s->last_advised[i],
-					  &v);
-		r->applied[i] = v;
+	memcpy(r->applied, r->knobs, r->nr_knobs * sizeof(r->knobs[0]));
+	/* The first failing check decides: staleness, rate, then the knobs. */
+	if (s->epoch - r->epoch > mlp_max_epoch_lag) {
+		reasons = MLP_REASON_STALE;
+	} else if (s->pending.valid) {
+		reasons = MLP_REASON_RATE_LIMIT;
+	} else {
+		for (i = 0; i < r->nr_knobs; i++) {
+			v = r->knobs[i];
+			reasons |= mlp_limit_knob(&s->info.knobs[i],
+						  s->last_advised[i], &v);
+			r->applied[i] = v;
+		}
 	}
 
 	if ((reasons & (MLP_REASON_STALE | MLP_REASON_RATE_LIMIT)) ||
-	    ((reasons & MLP_KNOB_REASONS) && (r->flags & MLP_REC_F_STRICT))) {
+	    (reasons && (r->flags & MLP_REC_F_STRICT))) {
 		verdict = MLP_VERDICT_REJECTED;
 		s->st.recs_rejected++;
 	} else if (!mlp_advice_window(s->mode, target)) {
@@ -516,8 +526,6 @@ int mlp_recommend(struct mlp_subsys *s, struct mlp_file *f,
 	s->pending.verdict = verdict;
 	s->pending.reasons = reasons;
 	memcpy(s->pending.knobs, r->applied, sizeof(s->pending.knobs));
-	if (verdict != MLP_VERDICT_SHADOWED)
-		memcpy(s->last_advised, r->applied, sizeof(s->last_advised));
 	return 0;
 }
 

@@ -198,8 +198,9 @@ static long mlp_ioc_recommend(struct mlp_file *f, void __user *arg)
 
 	if (err)
 		return err;
-	if (r.flags & ~MLP_REC_F_STRICT || r.propensity > MLP_PROB_SCALE ||
-	    r.ttl_ms > MLP_TTL_MAX_MS || r.nr_knobs > MLP_MAX_KNOBS)
+	if (r.flags & ~MLP_REC_F_STRICT || !r.propensity ||
+	    r.propensity > MLP_PROB_SCALE || r.ttl_ms > MLP_TTL_MAX_MS ||
+	    r.nr_knobs > MLP_MAX_KNOBS)
 		return -EINVAL;
 	if (!r.ttl_ms)
 		r.ttl_ms = mlp_default_ttl_ms;

@@ -37,8 +37,11 @@
  * -EINVAL. At most one recommendation is accepted per target window, else
  * REJECTED/RATE_LIMIT. Each knob is clamped into [min, max], rounded down to the
  * step grid, and limited to max_delta away from the last advised value of that
- * knob (the default before any advice); each such change sets a reason bit and the
- * verdict CLAMPED, or REJECTED when MLP_REC_F_STRICT is set. A recommendation
+ * knob (the value of the last advice that ran; the default before any); each such
+ * change sets a reason bit and the verdict CLAMPED, or REJECTED when
+ * MLP_REC_F_STRICT is set. The first failing check alone decides a rejection:
+ * STALE, then RATE_LIMIT, then the knobs' bits; applied[] holds the knobs after
+ * clamping (as given when STALE or RATE_LIMIT). A recommendation
  * whose target window runs the baseline (emergency, or a baseline window in
  * learning or collaboration) is SHADOWED. A recommendation not yet applied when
  * its ttl_ms has passed is dropped at the window boundary with reason EXPIRED.
@@ -62,16 +65,21 @@
  * COLLABORATION -> RECOMMENDATION). A regression demotes one step at once
  * (RECOMMENDATION -> COLLABORATION -> LEARNING) and resets the streak. A collapse
  * falls to EMERGENCY. So does closing the controlling file, and a controller whose
- * last heartbeat is older than heartbeat_ms. EMERGENCY climbs back to LEARNING after
- * emergency_hold_windows windows with a live controller. MLP_IOC_SET_MODE sets the
- * mode (CAP_SYS_ADMIN); with MLP_MODE_F_PIN the ladder no longer promotes or
- * demotes it, but the safety falls to EMERGENCY still happen and clear the pin.
+ * last heartbeat is older than heartbeat_ms (checked first at a window's end; an
+ * advice window is evaluated only when the mode is not EMERGENCY then). EMERGENCY
+ * climbs back to LEARNING after emergency_hold_windows windows with a live
+ * controller. MLP_IOC_SET_MODE sets the mode (CAP_SYS_ADMIN, any file; each call
+ * counts as an ADMIN transition); with MLP_MODE_F_PIN the ladder no longer promotes
+ * or demotes it, but the safety falls to EMERGENCY still happen and clear the pin.
+ * last_transition_epoch is the window in progress (or just ended) at a transition.
  *
  * Control. MLP_IOC_RECOMMEND, MLP_IOC_SET_MODE, MLP_IOC_CLAIM and MLP_IOC_HEARTBEAT
  * need CAP_SYS_ADMIN (-EPERM). One open file at a time controls a subsystem:
  * MLP_IOC_CLAIM (or the first MLP_IOC_RECOMMEND) makes the caller's file its
  * controller; another file gets -EBUSY. The controller's CLAIM, HEARTBEAT and
- * RECOMMEND calls refresh its heartbeat. Everyone may read.
+ * RECOMMEND calls refresh its heartbeat; HEARTBEAT without a controller is -EINVAL.
+ * MLP_CLAIM_F_RELEASE hands control over without a fall (the mode stays). Everyone
+ * may read.
  */
 #ifndef _UAPI_LINUX_MLPROXY_H
 #define _UAPI_LINUX_MLPROXY_H
@@ -125,7 +133,7 @@
 #define MLP_REC_F_STRICT	(1U << 0)	/* reject instead of clamping */
 
 /* struct mlp_claim.flags */
-#define MLP_CLAIM_F_RELEASE	(1U << 0)	/* give up control */
+#define MLP_CLAIM_F_RELEASE	(1U << 0)	/* give up control; the mode stays */
 
 /* Why the mode last changed (struct mlp_status.last_transition). */
 #define MLP_TRANS_NONE		0
@@ -216,7 +224,7 @@ struct mlp_recommendation {
 	__u32 subsys_id;		/* in */
 	__u64 epoch;			/* in: epoch of the state it was based on */
 	__u64 model_version;		/* in: opaque, echoed in logs */
-	__u32 propensity;		/* in: 1 / MLP_PROB_SCALE units, <= MLP_PROB_SCALE */
+	__u32 propensity;		/* in: 1 / MLP_PROB_SCALE units, 1 .. MLP_PROB_SCALE */
 	__u32 nr_knobs;			/* in: must equal the subsystem's */
 	__u32 ttl_ms;			/* in: 0 = module default; <= 60000 */
 	__u32 flags;			/* in: MLP_REC_F_* */
