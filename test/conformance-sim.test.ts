@@ -1,0 +1,21 @@
+import test from 'ava';
+import { SimKernel } from '../src/transport/sim/kernel.js';
+import { SimDevice } from '../src/transport/sim/sim-device.js';
+import { conformanceSuite } from './conformance/suite.js';
+
+// One simulated kernel on a virtual clock, shared by every file the suite opens,
+// like the one module in the guest.
+const kernel = new SimKernel({ clock: 'manual' });
+conformanceSuite(
+  test,
+  {
+    open: () => new SimDevice({ kernel }),
+    openUnprivileged: () => new SimDevice({ kernel, privileged: false }),
+    clock: {
+      advanceWindows: (id, n) => kernel.advanceWindows(id, n),
+      advanceMs: (ms) => kernel.advanceMs(ms),
+    },
+    params: kernel.params,
+  },
+  'sim',
+);

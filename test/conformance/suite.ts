@@ -1,0 +1,559 @@
+/**
+ * The device conformance suite: properties of the mlproxy ABI that must hold on
+ * every MlpDevice, SimDevice (test/conformance-sim.test.ts) and the real module in
+ * the QEMU guest (test/vm/conformance.test.ts).
+ *
+ * Timing: on a virtual clock the target supplies `clock` and the suite closes
+ * windows itself; on the real device windows pass in real time, and the suite only
+ * ever waits for epochs and records with generous timeouts, never asserting a
+ * duration. Where a real-time race could legitimately change an outcome (a window
+ * ending between two ioctls), the check is retried or keyed on the epochs the kernel
+ * reports. Knob values that run are kept in 4..6, which can never collapse the
+ * synthetic landscape (so pinned modes stay put).
+ */
+import type { ExecutionContext, TestFn } from 'ava';
+import {
+  MODE_COLLABORATION,
+  MODE_EMERGENCY,
+  MODE_LEARNING,
+  MODE_RECOMMENDATION,
+  REASON_BASELINE_WINDOW,
+  REASON_EMERGENCY,
+  REASON_EXPIRED,
+  REASON_OUT_OF_BOUNDS,
+  REASON_RATE_LIMIT,
+  REASON_STALE,
+  REASON_STEP_LIMIT,
+  TRANS_ADMIN,
+  TRANS_CLOSED,
+  TRANS_HEARTBEAT,
+  TRANS_RECOVER,
+  VERDICT_APPLIED,
+  VERDICT_CLAMPED,
+  VERDICT_REJECTED,
+  VERDICT_SHADOWED,
+} from '../../src/abi/constants.js';
+import {
+  DeviceError,
+  type Feedback,
+  type MlpDevice,
+  type ModeValue,
+  type Recommendation,
+  type SubsystemInfo,
+} from '../../src/transport/device.js';
+
+export interface ConformanceParams {
+  learningPeriod: number;
+  heartbeatMs: number;
+  emergencyHoldWindows: number;
+  maxEpochLag: number;
+  ringRecords: number;
+}
+
+export interface ConformanceTarget {
+  /** Opens a new privileged file of the device. */
+  open(): MlpDevice | Promise<MlpDevice>;
+  /** Opens a file without CAP_SYS_ADMIN, when the harness can; else EPERM is skipped. */
+  openUnprivileged?: () => MlpDevice | Promise<MlpDevice>;
+  /** A virtual clock; absent on the real device (the suite waits in real time). */
+  clock?: {
+    advanceWindows(subsysId: number, n: number): void;
+    advanceMs(ms: number): void;
+  };
+  /** Module parameters in effect (defaults of the module where absent). */
+  params?: Partial<ConformanceParams>;
+  /** Extra real-time slack per wait (default 5000 ms). */
+  slackMs?: number;
+}
+
+const DEFAULTS: ConformanceParams = {
+  learningPeriod: 10,
+  heartbeatMs: 2000,
+  emergencyHoldWindows: 10,
+  maxEpochLag: 1,
+  ringRecords: 256,
+};
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Per-test helpers bound to a target. */
+class Harness {
+  readonly p: ConformanceParams;
+  constructor(readonly target: ConformanceTarget) {
+    this.p = { ...DEFAULTS, ...target.params };
+  }
+
+  get slack(): number {
+    return this.target.slackMs ?? 5000;
+  }
+
+  async synthetic(dev: MlpDevice): Promise<SubsystemInfo> {
+    const s = dev.listSubsystems().find((x) => x.name === 'synthetic');
+    if (!s) throw new Error('the device has no "synthetic" subsystem');
+    return s;
+  }
+
+  /** Returns once at least n more windows of the subsystem have begun. */
+  async windows(dev: MlpDevice, s: SubsystemInfo, n: number): Promise<void> {
+    if (this.target.clock) return this.target.clock.advanceWindows(s.id, n);
+    const target = dev.getState(s.id).epoch + n;
+    const deadline = Date.now() + n * s.windowMs * 4 + this.slack;
+    while (dev.getState(s.id).epoch < target) {
+      if (Date.now() > deadline) throw new Error(`epoch ${target} did not come in time`);
+      await sleep(Math.max(1, s.windowMs / 4));
+    }
+  }
+
+  /** Passes ms of (virtual or real) time. */
+  async pass(ms: number): Promise<void> {
+    if (this.target.clock) return this.target.clock.advanceMs(ms);
+    await sleep(ms);
+  }
+
+  /** Collects this file's records of subsystem s until one for `epoch` (or later) arrives. */
+  async feedbackThrough(dev: MlpDevice, s: SubsystemInfo, epoch: number): Promise<Feedback[]> {
+    const out: Feedback[] = [];
+    const deadline = Date.now() + this.slack * 2;
+    for (;;) {
+      const got = dev.readFeedback().filter((f) => f.subsysId === s.id);
+      out.push(...got);
+      if (out.some((f) => f.epoch >= epoch)) return out;
+      if (Date.now() > deadline) throw new Error(`no feedback for epoch ${epoch} in time`);
+      if (this.target.clock) this.target.clock.advanceWindows(s.id, 1);
+      else out.push(...(await dev.waitFeedback(s.windowMs * 4)).filter((f) => f.subsysId === s.id));
+    }
+  }
+
+  /**
+   * Takes control, sets a pinned mode and lets one window end, so that no
+   * recommendation left pending by an earlier test targets the next window.
+   */
+  async control(dev: MlpDevice, s: SubsystemInfo, mode: ModeValue, pin = true): Promise<void> {
+    dev.claim(s.id);
+    dev.setMode(s.id, mode, pin);
+    await this.windows(dev, s, 1);
+  }
+
+  rec(s: SubsystemInfo, epoch: number, level: number, extra: Partial<Recommendation> = {}) {
+    return { subsysId: s.id, epoch, modelVersion: 1, propensity: 0.5, knobs: [level], ...extra };
+  }
+
+  /**
+   * Runs an advice window with `level` so that it becomes the kernel's last advised
+   * value (the reference of the step limit). Needs a mode that advises every window.
+   */
+  async establishLastAdvised(dev: MlpDevice, s: SubsystemInfo, level: number): Promise<void> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const st = dev.getState(s.id);
+      const r = dev.recommend(this.rec(s, st.epoch, level));
+      if (r.verdict !== VERDICT_APPLIED) {
+        await this.windows(dev, s, 1);
+        continue;
+      }
+      const fb = await this.feedbackThrough(dev, s, r.targetEpoch);
+      if (fb.some((f) => f.epoch === r.targetEpoch && f.applied && f.knobs[0] === level)) return;
+    }
+    throw new Error(`could not run level ${level} in an advice window`);
+  }
+}
+
+async function withDevices<T>(
+  n: number,
+  target: ConformanceTarget,
+  fn: (...devs: MlpDevice[]) => Promise<T>,
+): Promise<T> {
+  const devs: MlpDevice[] = [];
+  try {
+    for (let i = 0; i < n; i++) devs.push(await target.open());
+    return await fn(...devs);
+  } finally {
+    for (const d of devs.reverse()) d.close();
+  }
+}
+
+function isDeviceError(t: ExecutionContext, fn: () => unknown, codes: string[], text?: RegExp) {
+  const err = t.throws(fn);
+  t.true(err instanceof DeviceError, `a DeviceError, got ${String(err)}`);
+  if (err instanceof DeviceError) {
+    t.true(codes.includes(err.code), `code ${err.code} is one of ${codes.join('/')}`);
+    if (text) t.regex(err.message, text);
+  }
+}
+
+export function conformanceSuite(test: TestFn, target: ConformanceTarget, title: string): void {
+  const h = new Harness(target);
+  const it = (name: string, fn: (t: ExecutionContext) => Promise<void>) =>
+    test.serial(`${title}: ${name}`, fn);
+
+  it('version handshake', async (t) => {
+    await withDevices(1, target, async (dev) => {
+      const v = dev.version();
+      t.is(v.abiMajor, 1);
+      t.true(v.compatible);
+      t.is(v.maxSubsys, 16);
+      t.is(v.maxFeatures, 16);
+      t.is(v.maxKnobs, 8);
+      t.true(v.ringRecords > 0);
+      t.is(v.nrSubsys, dev.listSubsystems().length);
+    });
+  });
+
+  it('listing: synthetic present with its documented schema; every schema sane', async (t) => {
+    await withDevices(1, target, async (dev) => {
+      const subs = dev.listSubsystems();
+      t.is(new Set(subs.map((s) => s.id)).size, subs.length, 'ids unique');
+      const syn = await h.synthetic(dev);
+      t.deepEqual(syn.knobs, [
+        { name: 'level', unit: '', min: 0, max: 15, step: 1, def: 4, maxDelta: 8 },
+      ]);
+      t.deepEqual(
+        syn.features.map((f) => [f.name, f.unit, f.scale]),
+        [
+          ['load', 'permille', 1000],
+          ['phase_hint', 'permille', 1000],
+          ['last_eff', 'permille', 1000],
+        ],
+      );
+      for (const s of subs) {
+        t.true(s.name.length > 0 && s.windowMs > 0, `${s.name}: name and window`);
+        t.true(s.knobs.length >= 1 && s.knobs.length <= 8, `${s.name}: 1..8 knobs`);
+        for (const k of s.knobs) {
+          t.true(k.step > 0 && k.min <= k.def && k.def <= k.max, `${s.name}.${k.name} bounds`);
+          t.is((k.def - k.min) % k.step, 0, `${s.name}.${k.name} default on grid`);
+        }
+        for (const f of s.features) t.true(f.scale > 0, `${s.name}.${f.name} scale`);
+      }
+    });
+  });
+
+  it('get_state: epochs advance, shapes match the schema', async (t) => {
+    await withDevices(1, target, async (dev) => {
+      const s = await h.synthetic(dev);
+      const a = dev.getState(s.id);
+      t.is(a.features.length, s.features.length);
+      t.is(a.knobs.length, s.knobs.length);
+      await h.windows(dev, s, 3);
+      const b = dev.getState(s.id);
+      t.true(b.epoch >= a.epoch + 3);
+      t.true(b.timeNs > a.timeNs);
+      t.is(b.subsysId, s.id);
+    });
+  });
+
+  it('errors: unknown ids and bad values are refused clearly', async (t) => {
+    await withDevices(1, target, async (dev) => {
+      const s = await h.synthetic(dev);
+      const bad = 999;
+      isDeviceError(t, () => dev.getState(bad), ['ENOENT', 'EINVAL'], /999/);
+      isDeviceError(t, () => dev.getStatus(bad), ['ENOENT', 'EINVAL'], /999/);
+      isDeviceError(t, () => dev.recommend(h.rec(s, 0, 5, { subsysId: bad })), [
+        'ENOENT',
+        'EINVAL',
+      ]);
+      const st = dev.getState(s.id);
+      isDeviceError(t, () => dev.recommend({ ...h.rec(s, st.epoch, 5), knobs: [5, 5] }), [
+        'EINVAL',
+      ]);
+      isDeviceError(t, () => dev.recommend(h.rec(s, st.epoch + 1000, 5)), ['EINVAL']);
+      t.throws(() => dev.setMode(s.id, 7 as ModeValue, false), { message: /7/ });
+    });
+  });
+
+  it('mode get/set/pin', async (t) => {
+    await withDevices(1, target, async (dev) => {
+      const s = await h.synthetic(dev);
+      dev.setMode(s.id, MODE_COLLABORATION, true);
+      t.deepEqual(dev.getMode(s.id), { mode: MODE_COLLABORATION, pinned: true });
+      const st = dev.getStatus(s.id);
+      t.true(st.pinned);
+      t.is(st.lastTransition, TRANS_ADMIN);
+      t.is(dev.getState(s.id).mode, MODE_COLLABORATION);
+      dev.setMode(s.id, MODE_LEARNING, false);
+      t.deepEqual(dev.getMode(s.id), { mode: MODE_LEARNING, pinned: false });
+    });
+  });
+
+  it('recommend: applied, then rate-limited, and its feedback shows it ran', async (t) => {
+    await withDevices(1, target, async (dev) => {
+      const s = await h.synthetic(dev);
+      await h.control(dev, s, MODE_RECOMMENDATION);
+      let first;
+      let second;
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const st = dev.getState(s.id);
+        t.true(st.nextAdvice);
+        first = dev.recommend(h.rec(s, st.epoch, 5));
+        second = dev.recommend(h.rec(s, st.epoch, 6));
+        if (second.targetEpoch === first.targetEpoch) break; // else a window ended between
+        await h.windows(dev, s, 1);
+      }
+      if (!first || !second) throw new Error('unreachable');
+      t.is(first.verdict, VERDICT_APPLIED);
+      t.is(first.reasons, 0);
+      t.deepEqual(first.applied, [5]);
+      t.true(first.recId > 0);
+      t.is(second.verdict, VERDICT_REJECTED);
+      t.is(second.reasons, REASON_RATE_LIMIT);
+      t.true(second.recId > 0 && second.recId !== first.recId);
+      const fb = await h.feedbackThrough(dev, s, first.targetEpoch);
+      const mine = fb.find((f) => f.epoch === first.targetEpoch);
+      t.truthy(mine, 'a record for the target window');
+      t.is(mine?.recId, first.recId);
+      t.true(mine?.applied);
+      t.is(mine?.verdict, VERDICT_APPLIED);
+      t.is(mine?.mode, MODE_RECOMMENDATION);
+      t.is(mine?.knobs[0], 5);
+    });
+  });
+
+  it('recommend: stale epochs are rejected', async (t) => {
+    await withDevices(1, target, async (dev) => {
+      const s = await h.synthetic(dev);
+      await h.control(dev, s, MODE_RECOMMENDATION);
+      await h.windows(dev, s, h.p.maxEpochLag + 2);
+      const st = dev.getState(s.id);
+      const r = dev.recommend(h.rec(s, st.epoch - h.p.maxEpochLag - 1, 5));
+      t.is(r.verdict, VERDICT_REJECTED);
+      t.is(r.reasons, REASON_STALE);
+      t.true(r.recId > 0);
+      t.true(r.targetEpoch > st.epoch);
+    });
+  });
+
+  it('recommend: bounds and step limit clamp, or reject when strict', async (t) => {
+    await withDevices(1, target, async (dev) => {
+      const s = await h.synthetic(dev);
+      await h.control(dev, s, MODE_RECOMMENDATION);
+      for (let attempt = 0; attempt < 5; attempt++) {
+        await h.establishLastAdvised(dev, s, 4);
+        const st = dev.getState(s.id);
+        const strictStep = dev.recommend(h.rec(s, st.epoch, 15, { strict: true }));
+        const strictBounds = dev.recommend(h.rec(s, st.epoch, -1, { strict: true }));
+        const clamped = dev.recommend(h.rec(s, st.epoch, 20));
+        if (clamped.targetEpoch !== strictStep.targetEpoch) {
+          await h.windows(dev, s, 2); // a window ended meanwhile: let both targets pass
+          continue;
+        }
+        t.is(strictStep.verdict, VERDICT_REJECTED);
+        t.is(strictStep.reasons, REASON_STEP_LIMIT);
+        t.is(strictBounds.verdict, VERDICT_REJECTED);
+        t.is(strictBounds.reasons, REASON_OUT_OF_BOUNDS);
+        t.is(clamped.verdict, VERDICT_CLAMPED, 'strict rejections do not use up the window');
+        t.is(clamped.reasons, REASON_OUT_OF_BOUNDS | REASON_STEP_LIMIT);
+        t.deepEqual(clamped.applied, [4 + 8], '20 -> 15 (bounds) -> 12 (max_delta 8 from 4)');
+        const fb = await h.feedbackThrough(dev, s, clamped.targetEpoch);
+        const mine = fb.find((f) => f.epoch === clamped.targetEpoch);
+        t.is(mine?.verdict, VERDICT_CLAMPED);
+        t.is(mine?.knobs[0], 12);
+        return;
+      }
+      t.fail('windows kept ending between the calls');
+    });
+  });
+
+  it('recommend: shadowed in emergency', async (t) => {
+    await withDevices(1, target, async (dev) => {
+      const s = await h.synthetic(dev);
+      await h.control(dev, s, MODE_EMERGENCY);
+      const st = dev.getState(s.id);
+      t.false(st.nextAdvice);
+      const r = dev.recommend(h.rec(s, st.epoch, 5));
+      t.is(r.verdict, VERDICT_SHADOWED);
+      t.true((r.reasons & REASON_EMERGENCY) !== 0);
+      const fb = await h.feedbackThrough(dev, s, r.targetEpoch);
+      const mine = fb.find((f) => f.epoch === r.targetEpoch);
+      t.is(mine?.recId, r.recId);
+      t.false(mine?.applied);
+      t.is(mine?.verdict, VERDICT_SHADOWED);
+      t.is(mine?.knobs[0], 4, 'the baseline ran');
+    });
+  });
+
+  for (const [mode, name] of [
+    [MODE_LEARNING, 'learning'],
+    [MODE_COLLABORATION, 'collaboration'],
+  ] as const) {
+    it(`${name}: advice exactly in the scheduled windows, shadowed in the others`, async (t) => {
+      await withDevices(1, target, async (dev) => {
+        const s = await h.synthetic(dev);
+        const period = mode === MODE_LEARNING ? h.p.learningPeriod : 2;
+        await h.control(dev, s, mode);
+        const since = dev.getState(s.id).epoch; // the window in progress began in another mode
+        dev.readFeedback();
+        const results = new Map<number, { recId: number; verdict: number; reasons: number }>();
+        const windows = period + 3;
+        for (let i = 0; i < windows; i++) {
+          const st = dev.getState(s.id);
+          t.is(st.nextAdvice, (st.epoch + 1) % period === 0, `next_advice at ${st.epoch}`);
+          const r = dev.recommend(h.rec(s, st.epoch, 5));
+          if (r.verdict !== VERDICT_REJECTED) results.set(r.targetEpoch, r);
+          await h.windows(dev, s, 1);
+        }
+        const last = Math.max(...results.keys());
+        const fb = await h.feedbackThrough(dev, s, last);
+        let advised = 0;
+        let shadowed = 0;
+        for (const f of fb) {
+          if (f.epoch <= since) continue;
+          t.is(f.mode, mode);
+          t.is(f.applied, f.epoch % period === 0, `applied flag of window ${f.epoch}`);
+          const r = results.get(f.epoch);
+          if (!r) continue;
+          t.is(f.recId, r.recId);
+          if (f.epoch % period === 0) {
+            t.is(r.verdict, VERDICT_APPLIED);
+            t.is(f.knobs[0], 5);
+            advised++;
+          } else {
+            t.is(r.verdict, VERDICT_SHADOWED);
+            t.true((r.reasons & REASON_BASELINE_WINDOW) !== 0);
+            t.is(f.knobs[0], 4);
+            shadowed++;
+          }
+        }
+        t.true(advised >= 1 && shadowed >= 1, `saw ${advised} advised, ${shadowed} shadowed`);
+      });
+    });
+  }
+
+  it('recommend: a recommendation whose ttl passed before its window is expired', async (t) => {
+    await withDevices(1, target, async (dev) => {
+      const s = await h.synthetic(dev);
+      await h.control(dev, s, MODE_RECOMMENDATION);
+      // The window ends between 0 and window_ms after the call; with ttl 1 ms it almost
+      // always ends too late. Ten tries make a pass certain; a run that applied must
+      // not have reported EXPIRED.
+      for (let attempt = 0; attempt < 10; attempt++) {
+        const st = dev.getState(s.id);
+        const r = dev.recommend(h.rec(s, st.epoch, 5, { ttlMs: 1 }));
+        if (r.verdict !== VERDICT_APPLIED) continue;
+        if (target.clock) target.clock.advanceMs(2);
+        const fb = await h.feedbackThrough(dev, s, r.targetEpoch);
+        const mine = fb.find((f) => f.epoch === r.targetEpoch);
+        if (!mine) continue;
+        if (!mine.applied) {
+          t.true((mine.reasons & REASON_EXPIRED) !== 0);
+          t.is(mine.recId, r.recId);
+          t.is(mine.knobs[0], 4);
+          t.true(dev.getStatus(s.id).recsExpired >= 1);
+          return;
+        }
+        t.is(mine.reasons & REASON_EXPIRED, 0);
+      }
+      t.fail('no recommendation expired in 10 tries');
+    });
+  });
+
+  it('feedback: one record per window, consecutive epochs', async (t) => {
+    await withDevices(1, target, async (dev) => {
+      const s = await h.synthetic(dev);
+      const start = dev.getState(s.id).epoch;
+      const fb = await h.feedbackThrough(dev, s, start + 5);
+      const epochs = fb.map((f) => f.epoch);
+      for (let i = 1; i < epochs.length; i++) t.is(epochs[i], epochs[i - 1] + 1);
+      for (const f of fb) {
+        t.is(f.knobs.length, s.knobs.length);
+        t.true(f.windowNs > 0);
+        t.true(f.eff >= 0);
+      }
+    });
+  });
+
+  it('feedback: a full ring drops the newest records and counts them', async (t) => {
+    await withDevices(1, target, async (dev) => {
+      const s = await h.synthetic(dev);
+      const ids = dev.listSubsystems().map((x) => x.id);
+      const dropped = () => ids.reduce((sum, id) => sum + dev.getStatus(id).feedbackDropped, 0);
+      const before = dropped();
+      // Every subsystem's windows fill the ring; ring + 3 synthetic windows overfill it.
+      await h.windows(dev, s, h.p.ringRecords + 3);
+      const records = dev.readFeedback();
+      t.is(records.length, h.p.ringRecords);
+      t.true(dropped() >= before + 3, 'drops are counted');
+      const epochs = records.filter((f) => f.subsysId === s.id).map((f) => f.epoch);
+      for (let i = 1; i < epochs.length; i++) t.is(epochs[i], epochs[i - 1] + 1, 'oldest kept');
+      await h.windows(dev, s, 1);
+      t.true(dev.readFeedback().length >= 1, 'records flow again once read');
+    });
+  });
+
+  it('claim: a second file gets EBUSY until the first releases', async (t) => {
+    await withDevices(2, target, async (a, b) => {
+      const s = await h.synthetic(a);
+      a.claim(s.id);
+      t.true(a.getStatus(s.id).mine);
+      const sb = b.getStatus(s.id);
+      t.true(sb.controlled);
+      t.false(sb.mine);
+      isDeviceError(t, () => b.claim(s.id), ['EBUSY']);
+      isDeviceError(t, () => b.heartbeat(s.id), ['EBUSY']);
+      const st = b.getState(s.id);
+      isDeviceError(t, () => b.recommend(h.rec(s, st.epoch, 5)), ['EBUSY']);
+      a.heartbeat(s.id);
+      a.release(s.id);
+      b.claim(s.id);
+      t.true(b.getStatus(s.id).mine);
+    });
+  });
+
+  it('closing the controlling file falls to emergency', async (t) => {
+    await withDevices(1, target, async (watcher) => {
+      const s = await h.synthetic(watcher);
+      const ctl = await target.open();
+      try {
+        ctl.claim(s.id);
+        ctl.setMode(s.id, MODE_RECOMMENDATION, false);
+      } finally {
+        ctl.close();
+      }
+      t.is(watcher.getMode(s.id).mode, MODE_EMERGENCY);
+      const st = watcher.getStatus(s.id);
+      t.false(st.controlled);
+      t.is(st.lastTransition, TRANS_CLOSED);
+    });
+  });
+
+  it('heartbeat: a silent controller falls to emergency; a live one recovers', async (t) => {
+    await withDevices(1, target, async (dev) => {
+      const s = await h.synthetic(dev);
+      dev.claim(s.id);
+      dev.setMode(s.id, MODE_LEARNING, false);
+      const misses = dev.getStatus(s.id).heartbeatMisses;
+      await h.pass(h.p.heartbeatMs + s.windowMs);
+      await h.windows(dev, s, 2);
+      let st = dev.getStatus(s.id);
+      t.is(st.mode, MODE_EMERGENCY);
+      t.is(st.lastTransition, TRANS_HEARTBEAT);
+      t.is(st.heartbeatMisses, misses + 1);
+      t.false(st.heartbeatOk);
+      dev.heartbeat(s.id);
+      t.true(dev.getStatus(s.id).heartbeatOk);
+      for (let i = 0; i < h.p.emergencyHoldWindows + 2; i++) {
+        dev.heartbeat(s.id);
+        await h.windows(dev, s, 1);
+      }
+      st = dev.getStatus(s.id);
+      t.is(st.mode, MODE_LEARNING);
+      t.is(st.lastTransition, TRANS_RECOVER);
+    });
+  });
+
+  it('permissions: control needs CAP_SYS_ADMIN, reading does not', async (t) => {
+    if (!target.openUnprivileged) {
+      t.pass('no unprivileged opener on this target');
+      return;
+    }
+    const dev = await target.openUnprivileged();
+    try {
+      const s = await h.synthetic(dev);
+      const st = dev.getState(s.id);
+      t.true(dev.getStatus(s.id).epoch >= st.epoch);
+      isDeviceError(t, () => dev.recommend(h.rec(s, st.epoch, 5)), ['EPERM'], /CAP_SYS_ADMIN/);
+      isDeviceError(t, () => dev.setMode(s.id, MODE_LEARNING, false), ['EPERM']);
+      isDeviceError(t, () => dev.claim(s.id), ['EPERM']);
+      isDeviceError(t, () => dev.heartbeat(s.id), ['EPERM']);
+    } finally {
+      dev.close();
+    }
+  });
+}
