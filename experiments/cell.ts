@@ -56,7 +56,8 @@ export type PolicyMaker = (shape: { k: number; d: number; seed: number }) => Pol
 export function runCell(cell: CellSpec, makePolicy?: PolicyMaker): CellResult {
   const env = createEnv(cell.env);
   const rounds = env.rounds === undefined ? cell.horizon : Math.min(cell.horizon, env.rounds);
-  if (!Number.isInteger(rounds) || rounds < 1) throw new RangeError(`horizon must be an integer >= 1, got ${rounds}`);
+  if (!Number.isInteger(rounds) || rounds < 1)
+    throw new RangeError(`horizon must be an integer >= 1, got ${rounds}`);
   const shape = { k: env.k, d: env.d, seed: deriveSeed(cell.seed, POLICY_STREAM) };
   const policy = makePolicy ? makePolicy(shape) : createPolicy(cell.policy, shape);
   env.reset(deriveSeed(cell.seed, ENV_STREAM));

@@ -49,7 +49,13 @@ export function expandCells(spec: ExperimentSpec, outDir?: string): CellSpec[] {
           horizon: spec.horizon,
           points: spec.points ?? 100,
           ...(spec.logDecisions && outDir
-            ? { logPath: join(outDir, 'logs', `p${pi}-${env.name.replace(/[^\w.-]/g, '_')}-s${seed}.jsonl`) }
+            ? {
+                logPath: join(
+                  outDir,
+                  'logs',
+                  `p${pi}-${env.name.replace(/[^\w.-]/g, '_')}-s${seed}.jsonl`,
+                ),
+              }
             : {}),
         });
       }
@@ -58,14 +64,21 @@ export function expandCells(spec: ExperimentSpec, outDir?: string): CellSpec[] {
   return cells;
 }
 
-export async function runExperiment(spec: ExperimentSpec, opts: ExperimentOptions): Promise<ExperimentOutput> {
+export async function runExperiment(
+  spec: ExperimentSpec,
+  opts: ExperimentOptions,
+): Promise<ExperimentOutput> {
   const cells = expandCells(spec, opts.outDir);
   const jobs = opts.jobs ?? spec.jobs ?? 2;
   const poolSize = Math.max(1, Math.min(availableParallelism(), jobs));
   const showBar = !opts.quiet && Boolean(process.stderr.isTTY);
   const bar = showBar
     ? new cliProgress.SingleBar(
-        { format: `${spec.name} [{bar}] {value}/{total} cells | {last}`, stream: process.stderr, hideCursor: true },
+        {
+          format: `${spec.name} [{bar}] {value}/{total} cells | {last}`,
+          stream: process.stderr,
+          hideCursor: true,
+        },
         cliProgress.Presets.shades_classic,
       )
     : undefined;
@@ -80,10 +93,19 @@ export async function runExperiment(spec: ExperimentSpec, opts: ExperimentOption
   }
   const summaries = summarise(results);
   const seeds = seedList(spec);
-  const meta = { name: spec.name, specFile: opts.specFile ?? null, horizon: spec.horizon, seeds, spec };
+  const meta = {
+    name: spec.name,
+    specFile: opts.specFile ?? null,
+    horizon: spec.horizon,
+    seeds,
+    spec,
+  };
   const files: ExperimentOutput['files'] = writeResults(opts.outDir, meta, results, summaries);
   if (!opts.noReport) {
-    const html = await buildReport({ name: spec.name, specFile: opts.specFile, seeds, horizon: spec.horizon }, summaries);
+    const html = await buildReport(
+      { name: spec.name, specFile: opts.specFile, seeds, horizon: spec.horizon },
+      summaries,
+    );
     files.report = join(opts.outDir, 'report.html');
     writeFileSync(files.report, html);
   }

@@ -30,15 +30,35 @@ function bandSpec(title: string, yTitle: string, rows: BandRow[]): vega.Spec {
     title: { text: title, anchor: 'start' },
     data: [{ name: 'table', values: rows }],
     scales: [
-      { name: 'x', type: 'linear', domain: { data: 'table', field: 'round' }, range: 'width', nice: true },
-      { name: 'y', type: 'linear', domain: { data: 'table', fields: ['lo', 'hi'] }, range: 'height', nice: true, zero: true },
-      { name: 'color', type: 'ordinal', domain: { data: 'table', field: 'policy' }, range: 'category' },
+      {
+        name: 'x',
+        type: 'linear',
+        domain: { data: 'table', field: 'round' },
+        range: 'width',
+        nice: true,
+      },
+      {
+        name: 'y',
+        type: 'linear',
+        domain: { data: 'table', fields: ['lo', 'hi'] },
+        range: 'height',
+        nice: true,
+        zero: true,
+      },
+      {
+        name: 'color',
+        type: 'ordinal',
+        domain: { data: 'table', field: 'policy' },
+        range: 'category',
+      },
     ],
     axes: [
       { orient: 'bottom', scale: 'x', title: 'round', tickCount: 6 },
       { orient: 'left', scale: 'y', title: yTitle, grid: true },
     ],
-    legends: [{ stroke: 'color', fill: 'color', title: 'policy', orient: 'right', symbolType: 'stroke' }],
+    legends: [
+      { stroke: 'color', fill: 'color', title: 'policy', orient: 'right', symbolType: 'stroke' },
+    ],
     marks: [
       {
         type: 'group',
@@ -77,7 +97,9 @@ function bandSpec(title: string, yTitle: string, rows: BandRow[]): vega.Spec {
 
 function armShareSpec(title: string, checkpoints: number[], share: number[][]): vega.Spec {
   const rows: { round: number; arm: string; share: number }[] = [];
-  share.forEach((row, b) => row.forEach((s, a) => rows.push({ round: checkpoints[b], arm: `arm ${a}`, share: s })));
+  share.forEach((row, b) =>
+    row.forEach((s, a) => rows.push({ round: checkpoints[b], arm: `arm ${a}`, share: s })),
+  );
   return {
     width: WIDTH,
     height: 140,
@@ -92,9 +114,20 @@ function armShareSpec(title: string, checkpoints: number[], share: number[][]): 
       },
     ],
     scales: [
-      { name: 'x', type: 'linear', domain: { data: 'table', field: 'round' }, range: 'width', nice: true },
+      {
+        name: 'x',
+        type: 'linear',
+        domain: { data: 'table', field: 'round' },
+        range: 'width',
+        nice: true,
+      },
       { name: 'y', type: 'linear', domain: [0, 1], range: 'height' },
-      { name: 'color', type: 'ordinal', domain: { data: 'table', field: 'arm', sort: true }, range: 'category' },
+      {
+        name: 'color',
+        type: 'ordinal',
+        domain: { data: 'table', field: 'arm', sort: true },
+        range: 'category',
+      },
     ],
     axes: [
       { orient: 'bottom', scale: 'x', title: 'round (end of bucket)', tickCount: 6 },
@@ -143,7 +176,9 @@ function bandRows(summaries: Summary[], pick: (s: Summary) => Summary['cumRegret
   const rows: BandRow[] = [];
   for (const s of summaries) {
     const b = pick(s);
-    s.checkpoints.forEach((round, i) => rows.push({ policy: s.policy, round, mean: b.mean[i], lo: b.lo[i], hi: b.hi[i] }));
+    s.checkpoints.forEach((round, i) =>
+      rows.push({ policy: s.policy, round, mean: b.mean[i], lo: b.lo[i], hi: b.hi[i] }),
+    );
   }
   return rows;
 }
@@ -161,14 +196,27 @@ export async function buildReport(info: ReportInfo, summaries: Summary[]): Promi
   for (const env of envs) {
     const group = summaries.filter((s) => s.env === env);
     const parts = [`<h2>Environment: ${escapeHtml(env)}</h2>`];
-    parts.push(await renderSvg(bandSpec(`Cumulative regret — ${env}`, 'cumulative regret', bandRows(group, (s) => s.cumRegret))));
     parts.push(
       await renderSvg(
-        bandSpec(`Reward against the baseline arm — ${env}`, 'cum. expected reward − baseline', bandRows(group, (s) => s.cumVsBaseline)),
+        bandSpec(
+          `Cumulative regret — ${env}`,
+          'cumulative regret',
+          bandRows(group, (s) => s.cumRegret),
+        ),
+      ),
+    );
+    parts.push(
+      await renderSvg(
+        bandSpec(
+          `Reward against the baseline arm — ${env}`,
+          'cum. expected reward − baseline',
+          bandRows(group, (s) => s.cumVsBaseline),
+        ),
       ),
     );
     parts.push('<h3>Arm choices over time</h3>');
-    for (const s of group) parts.push(await renderSvg(armShareSpec(s.policy, s.checkpoints, s.armShare)));
+    for (const s of group)
+      parts.push(await renderSvg(armShareSpec(s.policy, s.checkpoints, s.armShare)));
     sections.push(`<section>${parts.join('\n')}</section>`);
   }
   const rows = summaries

@@ -70,7 +70,9 @@ export function summarise(cells: CellResult[]): Summary[] {
   return [...groups.values()].map((g) => {
     const first = g[0];
     const regret = meanAndHalfWidth(g.map((c) => c.finalRegret));
-    const armShare = first.armShare.map((row, b) => row.map((_, a) => g.reduce((s, c) => s + c.armShare[b][a], 0) / g.length));
+    const armShare = first.armShare.map((row, b) =>
+      row.map((_, a) => g.reduce((s, c) => s + c.armShare[b][a], 0) / g.length),
+    );
     return {
       policy: first.policy,
       env: first.env,
@@ -108,7 +110,12 @@ export interface WrittenFiles {
 }
 
 /** Writes results.json, cells.csv, curves.csv and summary.csv into `outDir`. */
-export function writeResults(outDir: string, meta: Record<string, unknown>, cells: CellResult[], summaries: Summary[]): WrittenFiles {
+export function writeResults(
+  outDir: string,
+  meta: Record<string, unknown>,
+  cells: CellResult[],
+  summaries: Summary[],
+): WrittenFiles {
   mkdirSync(outDir, { recursive: true });
   const files: WrittenFiles = {
     json: join(outDir, 'results.json'),
@@ -120,20 +127,69 @@ export function writeResults(outDir: string, meta: Record<string, unknown>, cell
   writeFileSync(
     files.cellsCsv,
     toCsv(
-      ['policy', 'env', 'seed', 'rounds', 'final_regret', 'total_reward', 'mean_reward', 'final_vs_baseline', 'optimal_share', 'decisions_per_sec'],
-      cells.map((c) => [c.policy, c.env, c.seed, c.rounds, c.finalRegret, c.totalReward, c.meanReward, c.finalVsBaseline, c.optimalShare, c.decisionsPerSec]),
+      [
+        'policy',
+        'env',
+        'seed',
+        'rounds',
+        'final_regret',
+        'total_reward',
+        'mean_reward',
+        'final_vs_baseline',
+        'optimal_share',
+        'decisions_per_sec',
+      ],
+      cells.map((c) => [
+        c.policy,
+        c.env,
+        c.seed,
+        c.rounds,
+        c.finalRegret,
+        c.totalReward,
+        c.meanReward,
+        c.finalVsBaseline,
+        c.optimalShare,
+        c.decisionsPerSec,
+      ]),
     ),
   );
   const curveRows: unknown[][] = [];
   for (const c of cells) {
-    c.checkpoints.forEach((round, i) => curveRows.push([c.policy, c.env, c.seed, round, c.cumRegret[i], c.cumVsBaseline[i]]));
+    c.checkpoints.forEach((round, i) =>
+      curveRows.push([c.policy, c.env, c.seed, round, c.cumRegret[i], c.cumVsBaseline[i]]),
+    );
   }
-  writeFileSync(files.curvesCsv, toCsv(['policy', 'env', 'seed', 'round', 'cum_regret', 'cum_vs_baseline'], curveRows));
+  writeFileSync(
+    files.curvesCsv,
+    toCsv(['policy', 'env', 'seed', 'round', 'cum_regret', 'cum_vs_baseline'], curveRows),
+  );
   writeFileSync(
     files.summaryCsv,
     toCsv(
-      ['policy', 'env', 'seeds', 'rounds', 'mean_final_regret', 'final_regret_ci95', 'mean_reward', 'mean_vs_baseline', 'optimal_share', 'decisions_per_sec'],
-      summaries.map((s) => [s.policy, s.env, s.seeds, s.rounds, s.meanFinalRegret, s.finalRegretCi, s.meanReward, s.meanVsBaseline, s.optimalShare, s.decisionsPerSec]),
+      [
+        'policy',
+        'env',
+        'seeds',
+        'rounds',
+        'mean_final_regret',
+        'final_regret_ci95',
+        'mean_reward',
+        'mean_vs_baseline',
+        'optimal_share',
+        'decisions_per_sec',
+      ],
+      summaries.map((s) => [
+        s.policy,
+        s.env,
+        s.seeds,
+        s.rounds,
+        s.meanFinalRegret,
+        s.finalRegretCi,
+        s.meanReward,
+        s.meanVsBaseline,
+        s.optimalShare,
+        s.decisionsPerSec,
+      ]),
     ),
   );
   return files;
@@ -148,10 +204,20 @@ export function summaryTable(summaries: Summary[]): string {
     `${fmt(s.meanFinalRegret, 1)} ± ${s.finalRegretCi === null ? 'n/a' : fmt(s.finalRegretCi, 1)}`,
     fmt(s.meanReward, 4),
     fmt(s.meanVsBaseline, 1),
-    s.decisionsPerSec >= 1e6 ? `${fmt(s.decisionsPerSec / 1e6, 2)}M` : `${fmt(s.decisionsPerSec / 1e3, 1)}k`,
+    s.decisionsPerSec >= 1e6
+      ? `${fmt(s.decisionsPerSec / 1e6, 2)}M`
+      : `${fmt(s.decisionsPerSec / 1e3, 1)}k`,
   ]);
-  const header = ['policy', 'env', 'final regret (95% CI)', 'mean reward', 'vs baseline', 'decisions/s'];
+  const header = [
+    'policy',
+    'env',
+    'final regret (95% CI)',
+    'mean reward',
+    'vs baseline',
+    'decisions/s',
+  ];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => r.map((c, i) => (i >= 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
+  const line = (r: string[]) =>
+    r.map((c, i) => (i >= 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }

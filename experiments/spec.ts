@@ -98,7 +98,10 @@ export function checkSpec(value: unknown, source: string, baseDir = process.cwd(
   const envNames = new Set<string>();
   spec.environments.forEach((e, i) => {
     const field = `environments/${i}`;
-    if (envNames.has(e.name)) throw new SpecError(`${source}: ${field}/name: "${e.name}" is used twice; names must be unique`);
+    if (envNames.has(e.name))
+      throw new SpecError(
+        `${source}: ${field}/name: "${e.name}" is used twice; names must be unique`,
+      );
     envNames.add(e.name);
     try {
       if (e.kind === 'bench' && typeof e.params?.dir === 'string' && !isAbsolute(e.params.dir)) {
@@ -112,11 +115,14 @@ export function checkSpec(value: unknown, source: string, baseDir = process.cwd(
   const seen = new Set<string>();
   spec.policies.forEach((p, i) => {
     const entry = typeof p === 'string' ? { spec: p } : p;
-    if (seen.has(entry.spec)) throw new SpecError(`${source}: policies/${i}: "${entry.spec}" is listed twice`);
+    if (seen.has(entry.spec))
+      throw new SpecError(`${source}: policies/${i}: "${entry.spec}" is listed twice`);
     seen.add(entry.spec);
     for (const name of entry.envs ?? []) {
       if (!envNames.has(name)) {
-        throw new SpecError(`${source}: policies/${i}/envs: no environment named "${name}"; known: ${[...envNames].join(', ')}`);
+        throw new SpecError(
+          `${source}: policies/${i}/envs: no environment named "${name}"; known: ${[...envNames].join(', ')}`,
+        );
       }
     }
   });
@@ -143,7 +149,9 @@ export function policyEntries(spec: ExperimentSpec): PolicyEntry[] {
 }
 
 export function seedList(spec: ExperimentSpec): number[] {
-  return typeof spec.seeds === 'number' ? Array.from({ length: spec.seeds }, (_, i) => i) : spec.seeds;
+  return typeof spec.seeds === 'number'
+    ? Array.from({ length: spec.seeds }, (_, i) => i)
+    : spec.seeds;
 }
 
 /** Reads a .yaml/.yml/.json spec file and checks it. */
@@ -158,7 +166,9 @@ export function loadSpec(path: string): ExperimentSpec {
   try {
     value = path.endsWith('.json') ? JSON.parse(text) : YAML.parse(text);
   } catch (e) {
-    throw new SpecError(`experiment spec ${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(e as Error).message}`);
+    throw new SpecError(
+      `experiment spec ${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(e as Error).message}`,
+    );
   }
   return checkSpec(value, path, dirname(path));
 }

@@ -12,8 +12,7 @@ export interface CellRequest {
 }
 
 export type CellReply =
-  | { id: number; result: ReturnType<typeof runCell> }
-  | { id: number; error: string };
+  { id: number; result: ReturnType<typeof runCell> } | { id: number; error: string };
 
 if (!parentPort) throw new Error('experiments/worker.js must be started as a worker thread');
 const port = parentPort;

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCell } from '../experiments/cell.js';
@@ -21,10 +21,18 @@ const SPEC = {
   ],
 };
 
-const withoutTiming = (cells: { decisionsPerSec: number }[]) => cells.map((c) => ({ ...c, decisionsPerSec: 0 }));
+const withoutTiming = (cells: { decisionsPerSec: number }[]) =>
+  cells.map((c) => ({ ...c, decisionsPerSec: 0 }));
 
 test('a cell is deterministic and its curves add up', (t) => {
-  const cell = { policy: 'linucb:alpha=1', envName: 'e', env: { kind: 'linear', params: { k: 3, d: 4 } }, seed: 5, horizon: 250, points: 10 };
+  const cell = {
+    policy: 'linucb:alpha=1',
+    envName: 'e',
+    env: { kind: 'linear', params: { k: 3, d: 4 } },
+    seed: 5,
+    horizon: 250,
+    points: 10,
+  };
   const a = runCell(cell);
   const b = runCell(cell);
   t.deepEqual(withoutTiming([a]), withoutTiming([b]));
@@ -38,11 +46,23 @@ test('a cell is deterministic and its curves add up', (t) => {
 });
 
 test('a fixed best arm has zero regret; a fixed other arm shows in the arm shares', (t) => {
-  const cell = { policy: 'fixed', envName: 'b', env: { kind: 'bernoulli', params: { probs: [0.3, 0.7] } }, seed: 1, horizon: 100, points: 4 };
+  const cell = {
+    policy: 'fixed',
+    envName: 'b',
+    env: { kind: 'bernoulli', params: { probs: [0.3, 0.7] } },
+    seed: 1,
+    horizon: 100,
+    points: 4,
+  };
   const best = runCell(cell, (s) => new FixedArmPolicy(s.k, s.d, 1));
   t.is(best.finalRegret, 0);
   t.true(Math.abs(best.finalVsBaseline - 40) < 1e-9);
-  t.deepEqual(best.armShare, [[0, 1], [0, 1], [0, 1], [0, 1]]);
+  t.deepEqual(best.armShare, [
+    [0, 1],
+    [0, 1],
+    [0, 1],
+    [0, 1],
+  ]);
   const worst = runCell(cell, (s) => new FixedArmPolicy(s.k, s.d, 0));
   t.true(Math.abs(worst.finalRegret - 40) < 1e-9);
   t.is(worst.optimalShare, 0);
@@ -53,31 +73,53 @@ test('spec validation names the bad field', (t) => {
   t.regex(bad({ horizon: 0 }), /horizon: must be >= 1/);
   t.regex(bad({ seeds: 'three' }), /seeds/);
   t.regex(bad({ extra: 1 }), /unknown field "extra"/);
-  t.regex(bad({ environments: [{ name: 'a', kind: 'linear', params: { k: 3 } }] }), /environments\/0\/params: missing required field "d"/);
+  t.regex(
+    bad({ environments: [{ name: 'a', kind: 'linear', params: { k: 3 } }] }),
+    /environments\/0\/params: missing required field "d"/,
+  );
   t.regex(bad({ environments: [{ name: 'a', kind: 'nope' }] }), /unknown environment kind "nope"/);
-  t.regex(bad({ policies: ['linucb:alpah=1'] }), /policies\/0 "linucb:alpah=1" cannot run.*no parameter "alpah"/);
-  t.regex(bad({ policies: ['linucb'], environments: [{ name: 'b', kind: 'bernoulli', params: { k: 3 } }] }), /cannot run on environment "b" \(k=3, d=0\).*envs/);
+  t.regex(
+    bad({ policies: ['linucb:alpah=1'] }),
+    /policies\/0 "linucb:alpah=1" cannot run.*no parameter "alpah"/,
+  );
+  t.regex(
+    bad({
+      policies: ['linucb'],
+      environments: [{ name: 'b', kind: 'bernoulli', params: { k: 3 } }],
+    }),
+    /cannot run on environment "b" \(k=3, d=0\).*envs/,
+  );
   t.regex(bad({ policies: [{ spec: 'linucb', envs: ['zzz'] }] }), /no environment named "zzz"/);
 });
 
 test('cells expand policy × env × seed, honouring per-policy env lists', (t) => {
   const cells = expandCells(checkSpec(structuredClone(SPEC), 's'));
   t.is(cells.length, 2 * 3 + 1 * 3);
-  t.deepEqual(
-    cells.map((c) => `${c.policy}|${c.envName}|${c.seed}`).slice(0, 4),
-    ['linucb:alpha=1,lambda=1|lin|0', 'linucb:alpha=1,lambda=1|lin|1', 'linucb:alpha=1,lambda=1|lin|2', 'linucb:alpha=1,lambda=1|lin-noisy|0'],
-  );
+  t.deepEqual(cells.map((c) => `${c.policy}|${c.envName}|${c.seed}`).slice(0, 4), [
+    'linucb:alpha=1,lambda=1|lin|0',
+    'linucb:alpha=1,lambda=1|lin|1',
+    'linucb:alpha=1,lambda=1|lin|2',
+    'linucb:alpha=1,lambda=1|lin-noisy|0',
+  ]);
 });
 
 test('experiment: same numbers with 1 or 2 workers; JSON, CSV, HTML and decision logs written', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'mlproxy-exp-'));
   try {
     const spec = checkSpec({ ...structuredClone(SPEC), logDecisions: true }, 's');
-    const one = await runExperiment(spec, { outDir: join(dir, 'one'), jobs: 1, quiet: true, noReport: true });
+    const one = await runExperiment(spec, {
+      outDir: join(dir, 'one'),
+      jobs: 1,
+      quiet: true,
+      noReport: true,
+    });
     const two = await runExperiment(spec, { outDir: join(dir, 'two'), jobs: 2, quiet: true });
     t.is(one.poolSize, 1);
     t.deepEqual(withoutTiming(one.cells), withoutTiming(two.cells));
-    const json = JSON.parse(readFileSync(two.files.json, 'utf8')) as { cells: unknown[]; summaries: unknown[] };
+    const json = JSON.parse(readFileSync(two.files.json, 'utf8')) as {
+      cells: unknown[];
+      summaries: unknown[];
+    };
     t.is(json.cells.length, 9);
     t.is(json.summaries.length, 3);
     const csv = readFileSync(two.files.cellsCsv, 'utf8').trim().split('\n');
@@ -89,7 +131,11 @@ test('experiment: same numbers with 1 or 2 workers; JSON, CSV, HTML and decision
     t.regex(html, /1\.96 standard errors/);
     const log = readDecisionLog(join(dir, 'two', 'logs', 'p0-lin-s0.jsonl'));
     t.is(log.decisions.length, 300);
-    t.true(log.decisions.every((d) => d.propensity === 1 && d.context.length === 4 && typeof d.reward === 'number'));
+    t.true(
+      log.decisions.every(
+        (d) => d.propensity === 1 && d.context.length === 4 && typeof d.reward === 'number',
+      ),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -97,8 +143,21 @@ test('experiment: same numbers with 1 or 2 workers; JSON, CSV, HTML and decision
 
 test('summary: 95% interval across seeds and a readable table', (t) => {
   const mk = (seed: number, regret: number) => ({
-    policy: 'p,1', env: 'e', seed, rounds: 10, k: 2, finalRegret: regret, totalReward: 5, meanReward: 0.5,
-    finalVsBaseline: 1, optimalShare: 0.5, decisionsPerSec: 2e6, checkpoints: [10], cumRegret: [regret], cumVsBaseline: [1], armShare: [[0.5, 0.5]],
+    policy: 'p,1',
+    env: 'e',
+    seed,
+    rounds: 10,
+    k: 2,
+    finalRegret: regret,
+    totalReward: 5,
+    meanReward: 0.5,
+    finalVsBaseline: 1,
+    optimalShare: 0.5,
+    decisionsPerSec: 2e6,
+    checkpoints: [10],
+    cumRegret: [regret],
+    cumVsBaseline: [1],
+    armShare: [[0.5, 0.5]],
   });
   const [s] = summarise([mk(0, 1), mk(1, 3)]);
   t.is(s.meanFinalRegret, 2);
