@@ -39,6 +39,8 @@ export const REASON_RATE_LIMIT = 1 << 4;
 export const REASON_EXPIRED = 1 << 5;
 export const REASON_EMERGENCY = 1 << 6;
 export const REASON_BASELINE_WINDOW = 1 << 7;
+/** Feedback only: the subsystem found nothing to measure; eff = baseline_eff. */
+export const REASON_IDLE = 1 << 8;
 
 /** Reason bit names, lowest bit first (for messages and logs). */
 export const REASON_NAMES = [
@@ -50,6 +52,7 @@ export const REASON_NAMES = [
   'expired',
   'emergency',
   'baseline_window',
+  'idle',
 ] as const;
 
 export function reasonNames(bits: number): string[] {

@@ -28,6 +28,7 @@ import {
   REASON_BASELINE_WINDOW,
   REASON_EMERGENCY,
   REASON_EXPIRED,
+  REASON_IDLE,
   REASON_OFF_GRID,
   REASON_OUT_OF_BOUNDS,
   REASON_RATE_LIMIT,
@@ -410,10 +411,10 @@ export class SimKernel {
   setMode(f: SimFile, subsysId: number, mode: number, pin: boolean): void {
     const op = 'MLP_IOC_SET_MODE';
     this.requirePrivilege(op, f);
-    const s = this.find(op, subsysId);
     if (!Number.isInteger(mode) || mode < 0 || mode >= NR_MODES) {
       throw deviceError(op, 'EINVAL', `mode ${mode} is not one of 0..${NR_MODES - 1}`);
     }
+    const s = this.find(op, subsysId);
     s.pinned = pin;
     s.goodStreak = 0;
     s.hold = 0;
@@ -447,25 +448,29 @@ export class SimKernel {
 
   recommend(f: SimFile, r: Recommendation): RecommendResult {
     const op = 'MLP_IOC_RECOMMEND';
+    // The kernel's order: capability, the struct's own fields, the id, then the rest.
     this.requirePrivilege(op, f);
-    const s = this.find(op, r.subsysId);
-    const nk = s.model.knobs.length;
-    if (!Array.isArray(r.knobs) || r.knobs.length !== nk) {
-      throw deviceError(
-        op,
-        'EINVAL',
-        `subsystem ${s.model.name} has ${nk} knob(s), got ${r.knobs?.length}`,
-      );
-    }
-    if (!r.knobs.every((v) => Number.isSafeInteger(v))) {
-      throw deviceError(op, 'EINVAL', `knob values must be integers, got ${r.knobs.join(', ')}`);
-    }
     if (!(r.propensity > 0 && r.propensity <= 1)) {
       throw deviceError(op, 'EINVAL', `propensity must be in (0, 1], got ${r.propensity}`);
     }
     const ttlMs = r.ttlMs ?? 0;
     if (!Number.isInteger(ttlMs) || ttlMs < 0 || ttlMs > MAX_TTL_MS) {
       throw deviceError(op, 'EINVAL', `ttl_ms must be in 0..${MAX_TTL_MS}, got ${ttlMs}`);
+    }
+    if (!Array.isArray(r.knobs) || r.knobs.length > MAX_KNOBS) {
+      throw deviceError(op, 'EINVAL', `at most ${MAX_KNOBS} knobs`);
+    }
+    if (!r.knobs.every((v) => Number.isSafeInteger(v))) {
+      throw deviceError(op, 'EINVAL', `knob values must be integers, got ${r.knobs.join(', ')}`);
+    }
+    const s = this.find(op, r.subsysId);
+    const nk = s.model.knobs.length;
+    if (r.knobs.length !== nk) {
+      throw deviceError(
+        op,
+        'EINVAL',
+        `subsystem ${s.model.name} has ${nk} knob(s), got ${r.knobs.length}`,
+      );
     }
     if (!Number.isSafeInteger(r.epoch) || r.epoch < 0 || r.epoch > s.epoch) {
       throw deviceError(op, 'EINVAL', `epoch ${r.epoch} is in the future (now ${s.epoch})`);
@@ -586,12 +591,19 @@ export class SimKernel {
     const now = this.nowNs();
     const e = s.epoch;
     const p = this.params;
-    const eff = s.model.endWindow(e, s.knobs);
-    s.lastEff = eff;
-    if (!s.winAdvice) {
-      // EWMA of baseline windows, weight 1/8, truncating like C's s64 division.
-      s.baselineEff = s.haveBaseline ? s.baselineEff + Math.trunc((eff - s.baselineEff) / 8) : eff;
-      s.haveBaseline = true;
+    const measured = s.model.endWindow(e, s.knobs);
+    // An idle window reports the baseline and feeds neither the reference nor the ladder.
+    const idle = measured === null;
+    const eff = idle ? s.baselineEff : measured;
+    if (!idle) {
+      s.lastEff = eff;
+      if (!s.winAdvice) {
+        // EWMA of baseline windows, weight 1/8, truncating like C's s64 division.
+        s.baselineEff = s.haveBaseline
+          ? s.baselineEff + Math.trunc((eff - s.baselineEff) / 8)
+          : eff;
+        s.haveBaseline = true;
+      }
     }
     s.c.windows++;
     if (s.winAdvice) s.c.adviceWindows++;
@@ -607,7 +619,7 @@ export class SimKernel {
       mode: s.winMode,
       applied: s.winAdvice,
       verdict: s.winVerdict,
-      reasons: s.winReasons,
+      reasons: s.winReasons | (idle ? REASON_IDLE : 0),
       baselineEff: s.haveBaseline ? s.baselineEff / 1e6 : 0,
       eff: eff / 1e6,
       knobs: [...s.knobs],
@@ -625,7 +637,7 @@ export class SimKernel {
       s.c.feedbackRecords++;
     }
 
-    this.runLadder(s, eff);
+    this.runLadder(s, eff, idle);
 
     // Plan window e + 1.
     s.epoch = e + 1;
@@ -665,14 +677,14 @@ export class SimKernel {
   }
 
   /** The mode ladder at the end of window e (s.epoch is still e). */
-  private runLadder(s: SimSubsystem, eff: number): void {
+  private runLadder(s: SimSubsystem, eff: number, idle: boolean): void {
     const p = this.params;
     if (s.controller && !this.heartbeatLive(s) && !s.heartbeatMissed) {
       s.heartbeatMissed = true;
       s.c.heartbeatMisses++;
       this.fall(s, TRANS_HEARTBEAT);
     }
-    if (s.winAdvice && s.haveBaseline && s.mode !== MODE_EMERGENCY) {
+    if (s.winAdvice && !idle && s.haveBaseline && s.mode !== MODE_EMERGENCY) {
       const base = s.baselineEff;
       if (eff * 100 < base * p.collapsePct) {
         this.fall(s, TRANS_COLLAPSE);

@@ -12,8 +12,11 @@ export interface SubsystemModel {
   readonly knobs: readonly KnobDesc[];
   /** Features collected at the start of window w (called once per window, w increasing). */
   featuresAt(w: number): number[];
-  /** Efficiency of window w run with `knobs` (called once per window, at its end). */
-  endWindow(w: number, knobs: readonly number[]): number;
+  /**
+   * Efficiency of window w run with `knobs` (called once per window, at its end), or
+   * null when the window was idle (nothing to measure).
+   */
+  endWindow(w: number, knobs: readonly number[]): number | null;
 }
 
 /** lowbias32 (Chris Wellons): the integer hash of docs/subsystems.md. */
