@@ -7,7 +7,7 @@ import { expandCells, runExperiment } from '../experiments/experiment.js';
 import { summarise, summaryTable, toCsv } from '../experiments/results.js';
 import { checkSpec } from '../experiments/spec.js';
 import { readDecisionLog } from '../src/decisionlog/reader.js';
-import { FixedArmPolicy } from './experiments-helpers.js';
+import { benchDir, FixedArmPolicy } from './experiments-helpers.js';
 
 const SPEC = {
   name: 'tiny',
@@ -167,4 +167,28 @@ test('summary: 95% interval across seeds and a readable table', (t) => {
   const table = summaryTable([s]);
   t.regex(table, /p,1\s+e\s+2\.0 ± 2\.0\s+0\.5000\s+1\.0\s+2\.00M/);
   t.is(toCsv(['a'], [['x,"y"']]), 'a\n"x,""y"""\n');
+});
+
+test('the policy learns from the context it decided in (step does not overwrite it)', (t) => {
+  const seen: string[] = [];
+  const recorder = (s: { k: number; d: number }) => {
+    const p = new FixedArmPolicy(s.k, s.d, 0);
+    return Object.assign(p, {
+      select: (x?: ArrayLike<number>) => (
+        seen.push(`s${Array.from(x!).join()}`),
+        { arm: 0, propensity: 1 }
+      ),
+      update: (_a: number, _r: number, x?: ArrayLike<number>) =>
+        void seen.push(`u${Array.from(x!).join()}`),
+    });
+  };
+  for (const env of [
+    { kind: 'linear', params: { k: 2, d: 3 } },
+    { kind: 'bench', params: { dir: join(benchDir, 'linear-d8-k6-s2026') } },
+  ]) {
+    seen.length = 0;
+    runCell({ policy: 'rec', envName: 'e', env, seed: 1, horizon: 20, points: 2 }, recorder);
+    for (let i = 0; i < seen.length; i += 2) t.is(seen[i + 1].slice(1), seen[i].slice(1));
+    t.not(seen[0], seen[2]);
+  }
 });

@@ -12,6 +12,8 @@ export abstract class MeanEnv implements BanditEnv {
   readonly rounds: number | undefined = undefined;
   protected readonly means: Float64Array;
   protected t = 0;
+  /** The round whose means (and context) are in place; prepared lazily so that step() never overwrites a context the caller still holds. */
+  private prepared = -1;
   private readonly result: StepResult = { reward: 0, regret: 0, vsBaseline: 0, optimal: false };
 
   constructor(
@@ -35,13 +37,22 @@ export abstract class MeanEnv implements BanditEnv {
   /** Realised reward of `arm` this round. */
   protected abstract draw(arm: number): number;
 
-  /** Call at the end of reset(): prepares round 0. */
+  /** Call at the end of reset(): starts at round 0. */
   protected start(): void {
     this.t = 0;
-    this.prepare();
+    this.prepared = -1;
+  }
+
+  /** Prepares the current round once. */
+  protected ensure(): void {
+    if (this.prepared !== this.t) {
+      this.prepare();
+      this.prepared = this.t;
+    }
   }
 
   context(_t: number): Float64Array | undefined {
+    this.ensure();
     return undefined;
   }
 
@@ -50,6 +61,7 @@ export abstract class MeanEnv implements BanditEnv {
   }
 
   bestExpected(_t: number): number {
+    this.ensure();
     let best = -Infinity;
     for (let a = 0; a < this.k; a++) if (this.means[a] > best) best = this.means[a];
     return best;
@@ -59,6 +71,7 @@ export abstract class MeanEnv implements BanditEnv {
     if (!Number.isInteger(arm) || arm < 0 || arm >= this.k) {
       throw new EnvArgumentError(`arm ${arm} is out of range 0..${this.k - 1}`);
     }
+    this.ensure();
     const best = this.bestExpected(this.t);
     const r = this.result;
     r.reward = this.draw(arm);
@@ -66,7 +79,6 @@ export abstract class MeanEnv implements BanditEnv {
     r.vsBaseline = this.means[arm] - this.means[this.baselineArm];
     r.optimal = this.means[arm] >= best;
     this.t++;
-    this.prepare();
     return r;
   }
 }

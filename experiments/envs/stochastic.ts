@@ -140,6 +140,7 @@ export class LinearEnv extends MeanEnv {
   }
 
   override context(_t: number): Float64Array {
+    this.ensure();
     return this.x;
   }
 

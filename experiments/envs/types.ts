@@ -3,7 +3,8 @@
  *
  * Usage per run: reset(seed), then for t = 0, 1, ...: context(t), legal(t), select an arm,
  * step(arm). The objects returned by context(), legal() and step() are reused buffers owned
- * by the environment: read them before the next call, never keep them.
+ * by the environment: a context stays valid until the next context() call (step() does
+ * not touch it, so the policy can learn from it), a step result until the next step().
  */
 import type { LegalMask } from '../../policies/types.js';
 
