@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+/**
+ * The `mlproxy` command (package.json "bin"): run, status, and the experiment commands
+ * when experiments/cli.js is present. Usage errors exit 2 (see exit-codes.ts).
+ */
+import fs from 'node:fs';
+import nodePath from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import { EXIT, EXIT_CODES_HELP } from './exit-codes.js';
+import { registerRunCommand } from './run.js';
+import { registerStatusCommand } from './status.js';
+
+/** The version in the package.json above this file. */
+export function packageVersion(): string {
+  let dir = nodePath.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const file = nodePath.join(dir, 'package.json');
+    if (fs.existsSync(file)) {
+      const pkg = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'mlproxy' && pkg.version) return pkg.version;
+    }
+    const up = nodePath.dirname(dir);
+    if (up === dir) return 'unknown';
+    dir = up;
+  }
+}
+
+/**
+ * The experiments engineer's commands (experiment, replay, evaluate), loaded at run time
+ * so that the daemon does not depend on experiments/ at build time.
+ */
+async function registerOptionalCommands(program: Command): Promise<void> {
+  const url = new URL('../../experiments/cli.js', import.meta.url);
+  if (!fs.existsSync(fileURLToPath(url))) return;
+  const mod = (await import(url.href)) as {
+    registerExperimentCommands?: (p: Command) => void;
+  };
+  mod.registerExperimentCommands?.(program);
+}
+
+export async function buildProgram(): Promise<Command> {
+  const program = new Command()
+    .name('mlproxy')
+    .description(
+      'User-space learning advisor for the in-kernel ML proxy (/dev/mlproxy): learns which knob values to recommend; the kernel stays in control.',
+    )
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .exitOverride();
+  registerRunCommand(program);
+  registerStatusCommand(program);
+  await registerOptionalCommands(program);
+  for (const cmd of program.commands) cmd.addHelpText('after', EXIT_CODES_HELP);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = await buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      return;
+    }
+    process.stderr.write(`mlproxy: ${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = EXIT.failure;
+  }
+}
+
+await main(process.argv);
+// Timers of a stopped daemon or device must not hold the process open.
+process.exit(process.exitCode ?? 0);

@@ -1,0 +1,183 @@
+/**
+ * The daemon's configuration: its TypeScript shape, defaults and JSON schema (ajv).
+ * docs/daemon.md is the reference for operators; keep the two in step.
+ */
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface SafetySettings {
+  maxStep: number;
+  collapseWindows: number;
+  collapseRatio: number;
+  fallbackDecisions: number;
+}
+
+export interface SubsystemSettings {
+  /** Policy spec, e.g. "linucb:alpha=1" (policies/registry.ts). */
+  policy: string;
+  /** Conservative exploration budget; false runs the policy bare. */
+  conservative: { alpha: number } | false;
+  maxArms: number;
+  safety: SafetySettings;
+  adviceWindowsOnly: boolean;
+  ttlMs: number;
+  heartbeatMs: number;
+}
+
+export interface SubsystemEntry extends Partial<Omit<SubsystemSettings, 'safety'>> {
+  name: string;
+  enabled?: boolean;
+  safety?: Partial<SafetySettings>;
+}
+
+export interface SimSettings {
+  /** Run on the embedded simulated device instead of /dev/mlproxy. */
+  enabled: boolean;
+  /** real: windows in real time; auto: virtual time that advances as fast as the loop. */
+  clock: 'real' | 'auto';
+  /** Window length of every simulated subsystem, ms (null: the models' defaults). */
+  windowMs: number | null;
+  /** Seed of the simulated subsystems. */
+  seed: number;
+  /** Windows per hidden phase of the synthetic subsystem (null: its default, 100). */
+  syntheticPeriod: number | null;
+}
+
+export interface DaemonConfig {
+  device: string;
+  sim: SimSettings;
+  stateDir: string;
+  logDir: string;
+  logLevel: LogLevel;
+  seed: number;
+  /** Seconds between progress lines; 0 = none. */
+  progressSeconds: number;
+  checkpoint: { everyDecisions: number; everySeconds: number; keep: number };
+  decisionLog: { maxBytes: number; keep: number };
+  metrics: { port: number | null };
+  defaults: SubsystemSettings;
+  /** Per-subsystem overrides; subsystems not listed run with the defaults. */
+  subsystems: SubsystemEntry[];
+}
+
+export const DEFAULT_SUBSYSTEM_SETTINGS: SubsystemSettings = {
+  policy: 'linucb:alpha=1',
+  conservative: { alpha: 0.1 },
+  maxArms: 256,
+  safety: { maxStep: 2, collapseWindows: 3, collapseRatio: 0.7, fallbackDecisions: 20 },
+  adviceWindowsOnly: true,
+  ttlMs: 0,
+  heartbeatMs: 500,
+};
+
+/** The defaults; stateDir/logDir are filled in by defaultDirs() at load time. */
+export function defaultConfig(dirs: { stateDir: string; logDir: string }): DaemonConfig {
+  return {
+    device: '/dev/mlproxy',
+    sim: { enabled: false, clock: 'real', windowMs: null, seed: 42, syntheticPeriod: null },
+    stateDir: dirs.stateDir,
+    logDir: dirs.logDir,
+    logLevel: 'info',
+    seed: 1,
+    progressSeconds: 0,
+    checkpoint: { everyDecisions: 500, everySeconds: 30, keep: 3 },
+    decisionLog: { maxBytes: 64 * 1024 * 1024, keep: 5 },
+    metrics: { port: null },
+    defaults: structuredClone(DEFAULT_SUBSYSTEM_SETTINGS),
+    subsystems: [],
+  };
+}
+
+const safetySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    maxStep: { type: 'integer', minimum: 0 },
+    collapseWindows: { type: 'integer', minimum: 1 },
+    collapseRatio: { type: 'number', minimum: 0, maximum: 1 },
+    fallbackDecisions: { type: 'integer', minimum: 0 },
+  },
+} as const;
+
+const subsystemProps = {
+  policy: { type: 'string', minLength: 1 },
+  conservative: {
+    oneOf: [
+      { const: false },
+      {
+        type: 'object',
+        additionalProperties: false,
+        required: ['alpha'],
+        properties: { alpha: { type: 'number', minimum: 0, exclusiveMaximum: 1 } },
+      },
+    ],
+  },
+  maxArms: { type: 'integer', minimum: 1, maximum: 65536 },
+  safety: safetySchema,
+  adviceWindowsOnly: { type: 'boolean' },
+  ttlMs: { type: 'integer', minimum: 0, maximum: 60000 },
+  heartbeatMs: { type: 'integer', minimum: 1, maximum: 600000 },
+} as const;
+
+export const CONFIG_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    device: { type: 'string', minLength: 1 },
+    sim: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        enabled: { type: 'boolean' },
+        clock: { enum: ['real', 'auto'] },
+        windowMs: { type: ['integer', 'null'], minimum: 1, maximum: 3600000 },
+        seed: { type: 'integer', minimum: 0, maximum: 4294967295 },
+        syntheticPeriod: { type: ['integer', 'null'], minimum: 1 },
+      },
+    },
+    stateDir: { type: 'string', minLength: 1 },
+    logDir: { type: 'string', minLength: 1 },
+    logLevel: { enum: [...LOG_LEVELS] },
+    seed: { type: 'integer', minimum: 0, maximum: 4294967295 },
+    progressSeconds: { type: 'number', minimum: 0 },
+    checkpoint: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        everyDecisions: { type: 'integer', minimum: 1 },
+        everySeconds: { type: 'number', exclusiveMinimum: 0 },
+        keep: { type: 'integer', minimum: 1, maximum: 100 },
+      },
+    },
+    decisionLog: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        maxBytes: { type: 'integer', minimum: 4096 },
+        keep: { type: 'integer', minimum: 0, maximum: 1000 },
+      },
+    },
+    metrics: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        port: { type: ['integer', 'null'], minimum: 0, maximum: 65535 },
+      },
+    },
+    defaults: { type: 'object', additionalProperties: false, properties: subsystemProps },
+    subsystems: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name'],
+        properties: {
+          name: { type: 'string', minLength: 1 },
+          enabled: { type: 'boolean' },
+          ...subsystemProps,
+        },
+      },
+    },
+  },
+} as const;

@@ -1,0 +1,481 @@
+/**
+ * The daemon: runs one SubsystemLearner per enabled subsystem on one device, all in one
+ * event loop. Each turn it lets every learner look at its state (and submit when a new
+ * advice window allows it), then sleeps in device.waitFeedback() until the kernel closes
+ * a window, and hands each feedback record to its subsystem's learner. Around that:
+ * the decision log, checkpoints (and a status file), metrics, progress lines, config
+ * reload, a clean stop, and reconnecting with backoff when the module goes away.
+ */
+import fs from 'node:fs';
+import nodePath from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { CheckpointStore, writeFileAtomic } from '../checkpoint/store.js';
+import { settingsFor } from '../config/load.js';
+import type { DaemonConfig, SubsystemSettings } from '../config/schema.js';
+import { DecisionLogWriter } from '../decisionlog/writer.js';
+import type { DecisionRecord, RewardRecord } from '../decisionlog/record.js';
+import type { Logger } from '../logging.js';
+import type { DaemonMetrics, MetricsServer } from '../metrics/metrics.js';
+import { startMetricsServer } from '../metrics/metrics.js';
+import { DeviceError, MODE_NAMES } from '../transport/device.js';
+import type { MlpDevice } from '../transport/device.js';
+import { BASELINE_REWARD } from './features.js';
+import { SubsystemLearner } from './learner.js';
+import type { LearnerCheckpoint, LearnerSettings, LearnerSink } from './learner.js';
+
+/** errno codes that mean "the device or module went away": reopen with backoff. */
+export const RECONNECT_CODES = new Set(['ENODEV', 'EIO', 'ENOENT', 'EBADF', 'ENXIO']);
+
+export const CHECKPOINT_PAYLOAD_VERSION = 1;
+
+export interface CheckpointPayload {
+  version: typeof CHECKPOINT_PAYLOAD_VERSION;
+  savedAt: string;
+  /** Daemon starts that contributed to this state. */
+  runs: number;
+  learners: LearnerCheckpoint[];
+}
+
+export interface SubsystemSummary {
+  name: string;
+  mode: string;
+  decisions: number;
+  fallbackDecisions: number;
+  updates: number;
+  meanReward: number | null;
+  /** Share of applied windows whose efficiency was below the baseline reference. */
+  belowBaselineShare: number | null;
+  verdicts: Record<string, number>;
+  collapses: number;
+  budgetLeft: number | null;
+  policy: string;
+}
+
+export interface RunSummary {
+  runId: string;
+  stopReason: string;
+  /** Decisions made by this run (the per-subsystem counts include earlier runs). */
+  decisions: number;
+  elapsedMs: number;
+  device: string;
+  resumedFrom: string | null;
+  lastCheckpoint: string | null;
+  subsystems: SubsystemSummary[];
+}
+
+export interface DaemonOptions {
+  config: DaemonConfig;
+  /** The device, already open. */
+  device: MlpDevice;
+  /** Reopens the device after it went away (defaults to failing). */
+  reopenDevice?: () => MlpDevice;
+  logger: Logger;
+  metrics?: DaemonMetrics;
+  /** Stop after this many decisions in this run. */
+  maxDecisions?: number;
+  /** Stop after this much wall-clock time. */
+  durationMs?: number;
+  runId?: string;
+}
+
+export const DECISION_LOG_NAME = 'decisions.jsonl';
+export const STATUS_FILE_NAME = 'status.json';
+
+function learnerSeed(base: number, index: number): number {
+  return (base + Math.imul(index, 0x9e3779b1)) >>> 0;
+}
+
+function toLearnerSettings(s: SubsystemSettings, seed: number): LearnerSettings {
+  return {
+    policy: s.policy,
+    conservative: s.conservative === false ? null : { alpha: s.conservative.alpha },
+    seed,
+    maxArms: s.maxArms,
+    safety: { ...s.safety },
+    adviceWindowsOnly: s.adviceWindowsOnly,
+    ttlMs: s.ttlMs,
+    heartbeatMs: s.heartbeatMs,
+  };
+}
+
+export class Daemon implements LearnerSink {
+  readonly runId: string;
+  private config: DaemonConfig;
+  private device: MlpDevice;
+  private readonly log: Logger;
+  private readonly metrics?: DaemonMetrics;
+  private metricsServer?: MetricsServer;
+  private readonly learners: SubsystemLearner[] = [];
+  private byId = new Map<number, SubsystemLearner>();
+  private store!: CheckpointStore;
+  private writer!: DecisionLogWriter;
+  private stopReason: string | null = null;
+  private wakeSleep: (() => void) | null = null;
+  private runDecisions = 0;
+  private decisionsAtCheckpoint = 0;
+  private lastCheckpointMs = 0;
+  private lastProgressMs = 0;
+  private startMs = 0;
+  private runs = 1;
+  private resumedFrom: string | null = null;
+  private lastCheckpoint: string | null = null;
+  private stepStart = 0;
+
+  constructor(private readonly options: DaemonOptions) {
+    this.config = options.config;
+    this.device = options.device;
+    this.log = options.logger;
+    this.metrics = options.metrics;
+    this.runId = options.runId ?? `${Date.now().toString(36)}-${process.pid.toString(36)}`;
+  }
+
+  get metricsPort(): number | undefined {
+    return this.metricsServer?.port;
+  }
+
+  /** Asks the loop to stop after the current step (signals call this). */
+  requestStop(reason: string): void {
+    if (this.stopReason === null) this.stopReason = reason;
+    this.wakeSleep?.();
+  }
+
+  /** Applies a new config (SIGHUP); settings that need a restart are reported. */
+  async reload(next: DaemonConfig): Promise<void> {
+    const old = this.config;
+    const needRestart = (['device', 'stateDir', 'logDir'] as const).filter(
+      (k) => old[k] !== next[k],
+    );
+    if (JSON.stringify(old.sim) !== JSON.stringify(next.sim)) needRestart.push('sim' as never);
+    if (JSON.stringify(old.decisionLog) !== JSON.stringify(next.decisionLog)) {
+      needRestart.push('decisionLog' as never);
+    }
+    if (needRestart.length) {
+      this.log.warn(
+        `config reload: ${needRestart.join(', ')} changed; they take effect on restart`,
+      );
+    }
+    this.config = { ...next, device: old.device, stateDir: old.stateDir, logDir: old.logDir };
+    this.config.sim = old.sim;
+    this.config.decisionLog = old.decisionLog;
+    this.log.level = next.logLevel;
+    this.learners.forEach((l, i) => {
+      const s = settingsFor(next, l.name);
+      if (s) l.reconfigure(toLearnerSettings(s, learnerSeed(next.seed, i)));
+    });
+    if (old.metrics.port !== next.metrics.port) {
+      await this.metricsServer?.close();
+      this.metricsServer = undefined;
+      await this.startMetrics();
+    }
+    this.log.info('config reloaded');
+  }
+
+  private async startMetrics(): Promise<void> {
+    const port = this.config.metrics.port;
+    if (port === null || !this.metrics) return;
+    this.metricsServer = await startMetricsServer(this.metrics.registry, port);
+    this.log.info(`metrics on http://127.0.0.1:${this.metricsServer.port}/metrics`);
+  }
+
+  // LearnerSink --------------------------------------------------------------------
+
+  decision(l: SubsystemLearner, record: DecisionRecord): void {
+    this.writer.append(record);
+    this.runDecisions++;
+    if (this.metrics) {
+      this.metrics.decisions.inc({ subsystem: l.name });
+      this.metrics.verdicts.inc({ subsystem: l.name, verdict: record.verdict });
+      this.metrics.loopLatency.observe((performance.now() - this.stepStart) / 1000);
+    }
+  }
+
+  reward(l: SubsystemLearner, record: RewardRecord, updated: boolean): void {
+    this.writer.append(record);
+    if (updated && this.metrics) this.metrics.rewards.observe({ subsystem: l.name }, record.reward);
+  }
+
+  event(l: SubsystemLearner, message: string, fields?: Record<string, unknown>): void {
+    this.log.warn({ subsystem: l.name, ...fields }, `${l.name}: ${message}`);
+  }
+
+  // Run ----------------------------------------------------------------------------
+
+  async run(): Promise<RunSummary> {
+    const cfg = this.config;
+    fs.mkdirSync(cfg.stateDir, { recursive: true });
+    fs.mkdirSync(cfg.logDir, { recursive: true });
+    this.store = new CheckpointStore(cfg.stateDir, cfg.checkpoint.keep);
+    const loaded = this.store.loadLatest<CheckpointPayload>((m) => this.log.warn(m));
+    this.writer = new DecisionLogWriter(nodePath.join(cfg.logDir, DECISION_LOG_NAME), {
+      maxBytes: cfg.decisionLog.maxBytes,
+      keep: cfg.decisionLog.keep,
+      onWarning: (m) => this.log.warn(m),
+    });
+    try {
+      this.setUpLearners(loaded?.payload);
+      if (loaded) {
+        this.resumedFrom = loaded.file;
+        this.runs = (loaded.payload.runs ?? 0) + 1;
+        this.log.info(
+          { checkpoint: loaded.file, seq: loaded.seq },
+          `resumed from checkpoint ${nodePath.basename(loaded.file)} (saved ${loaded.time})`,
+        );
+      } else {
+        this.log.info(`no checkpoint in ${cfg.stateDir}: starting fresh`);
+      }
+      this.attachAll();
+      await this.startMetrics();
+      this.startMs = performance.now();
+      this.lastCheckpointMs = this.startMs;
+      this.lastProgressMs = this.startMs;
+      await this.loop();
+      this.writeCheckpoint();
+      const summary = this.summary();
+      this.writeStatus(false);
+      return summary;
+    } finally {
+      await this.metricsServer?.close();
+      this.writer.close();
+      try {
+        this.device.close();
+      } catch {
+        // already closed
+      }
+    }
+  }
+
+  private setUpLearners(payload: CheckpointPayload | undefined): void {
+    const infos = this.device.listSubsystems();
+    if (infos.length === 0) throw new Error(`${this.device.description}: no subsystems registered`);
+    infos.forEach((info, i) => {
+      const s = settingsFor(this.config, info.name);
+      if (!s) {
+        this.log.info(`${info.name}: disabled in the config`);
+        return;
+      }
+      const l = new SubsystemLearner(
+        info,
+        toLearnerSettings(s, learnerSeed(this.config.seed, i)),
+        this,
+        this.runId,
+      );
+      const cp = payload?.learners?.find((c) => c.name === info.name);
+      if (cp) {
+        const why = l.resume(cp);
+        if (why) this.log.warn(`${info.name}: checkpoint not used: ${why}; starting afresh`);
+      }
+      this.learners.push(l);
+    });
+    for (const entry of this.config.subsystems) {
+      if (!infos.some((i) => i.name === entry.name)) {
+        this.log.warn(`config names subsystem "${entry.name}", which the device does not have`);
+      }
+    }
+    if (this.learners.length === 0) throw new Error('every subsystem is disabled in the config');
+    for (const l of this.learners) {
+      this.log.info(
+        `${l.name}: ${l.grid.k} arms over ${l.info.knobs.map((k) => k.name).join(', ')}, ${l.d} features, policy ${l.policyLabel}`,
+      );
+    }
+  }
+
+  private attachAll(): void {
+    const infos = this.device.listSubsystems();
+    this.byId = new Map();
+    for (const l of this.learners) {
+      const info = infos.find((i) => i.name === l.name);
+      if (!info) {
+        this.log.warn(`${l.name}: not on the device any more; idle until it returns`);
+        continue;
+      }
+      l.attach(this.device, info.id);
+      this.byId.set(info.id, l);
+    }
+  }
+
+  private feedbackTimeoutMs(): number {
+    let w = Infinity;
+    for (const l of this.byId.values()) w = Math.min(w, l.info.windowMs);
+    return Math.max(1, Math.min(500, 2 * (Number.isFinite(w) ? w : 250)));
+  }
+
+  private stopDue(): string | null {
+    if (this.stopReason) return this.stopReason;
+    const o = this.options;
+    if (o.maxDecisions !== undefined && this.runDecisions >= o.maxDecisions) {
+      return `reached ${o.maxDecisions} decisions`;
+    }
+    if (o.durationMs !== undefined && performance.now() - this.startMs >= o.durationMs) {
+      return `ran for ${o.durationMs / 1000} s`;
+    }
+    return null;
+  }
+
+  private async loop(): Promise<void> {
+    let reason: string | null;
+    let turns = 0;
+    while ((reason = this.stopDue()) === null) {
+      // A virtual-time device answers at once; let signals and metrics scrapes in now and then.
+      if (++turns % 64 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      try {
+        await this.turn();
+      } catch (err) {
+        if (err instanceof DeviceError && RECONNECT_CODES.has(err.code)) {
+          await this.reconnect(err);
+          continue;
+        }
+        throw err;
+      }
+      const now = performance.now();
+      const c = this.config.checkpoint;
+      if (
+        this.runDecisions - this.decisionsAtCheckpoint >= c.everyDecisions ||
+        now - this.lastCheckpointMs >= c.everySeconds * 1000
+      ) {
+        this.writeCheckpoint();
+      }
+      if (
+        this.config.progressSeconds > 0 &&
+        now - this.lastProgressMs >= this.config.progressSeconds * 1000
+      ) {
+        this.lastProgressMs = now;
+        this.log.info(`progress: ${this.progressLine()}`);
+      }
+    }
+    this.stopReason = reason;
+    this.log.info(`stopping: ${reason}`);
+  }
+
+  /** One turn: every learner looks and maybe submits, then wait for feedback. */
+  private async turn(): Promise<void> {
+    for (const l of this.byId.values()) {
+      this.stepStart = performance.now();
+      l.step(this.device);
+      this.metrics?.mode.set({ subsystem: l.name }, l.mode);
+    }
+    const records = await this.device.waitFeedback(this.feedbackTimeoutMs());
+    for (const fb of records) this.byId.get(fb.subsysId)?.onFeedback(fb);
+    if (this.metrics) {
+      for (const l of this.byId.values()) {
+        const b = l.budgetLeft();
+        if (b !== undefined) this.metrics.budget.set({ subsystem: l.name }, b);
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      const self = this;
+      function done(): void {
+        clearTimeout(t);
+        self.wakeSleep = null;
+        resolve();
+      }
+      this.wakeSleep = done;
+    });
+  }
+
+  /** Keeps the models, reopens the device with exponential backoff, re-claims. */
+  private async reconnect(cause: DeviceError): Promise<void> {
+    this.log.warn(`device trouble: ${cause.message}; keeping the models and reopening`);
+    try {
+      this.device.close();
+    } catch {
+      // it is gone already
+    }
+    this.writeCheckpoint();
+    let delay = 100;
+    while (this.stopDue() === null) {
+      await this.sleep(delay);
+      if (this.stopDue() !== null) return;
+      try {
+        if (!this.options.reopenDevice) throw cause;
+        this.device = this.options.reopenDevice();
+        this.attachAll();
+        this.metrics?.deviceReconnects.inc();
+        this.log.info(`device ${this.device.description} reopened; resuming`);
+        return;
+      } catch (err) {
+        this.log.warn(`reopen failed (${(err as Error).message}); retrying in ${delay} ms`);
+        delay = Math.min(delay * 2, 10000);
+      }
+    }
+  }
+
+  private writeCheckpoint(): void {
+    const payload: CheckpointPayload = {
+      version: CHECKPOINT_PAYLOAD_VERSION,
+      savedAt: new Date().toISOString(),
+      runs: this.runs,
+      learners: this.learners.map((l) => l.checkpoint()),
+    };
+    this.writer.sync();
+    this.lastCheckpoint = this.store.save(payload);
+    this.decisionsAtCheckpoint = this.runDecisions;
+    this.lastCheckpointMs = performance.now();
+    this.log.debug({ checkpoint: this.lastCheckpoint }, 'checkpoint written');
+    this.writeStatus(true);
+  }
+
+  private writeStatus(running: boolean): void {
+    const status = {
+      pid: process.pid,
+      running,
+      runId: this.runId,
+      device: this.device.description,
+      simulated: this.device.simulated,
+      updatedAt: new Date().toISOString(),
+      resumedFrom: this.resumedFrom,
+      lastCheckpoint: this.lastCheckpoint,
+      runDecisions: this.runDecisions,
+      subsystems: this.learners.map((l) => this.summariseLearner(l)),
+    };
+    writeFileAtomic(
+      nodePath.join(this.config.stateDir, STATUS_FILE_NAME),
+      JSON.stringify(status, null, 2) + '\n',
+    );
+  }
+
+  private summariseLearner(l: SubsystemLearner): SubsystemSummary {
+    const s = l.stats;
+    return {
+      name: l.name,
+      mode: MODE_NAMES[l.mode] ?? String(l.mode),
+      decisions: s.decisions,
+      fallbackDecisions: s.fallbackDecisions,
+      updates: s.updates,
+      meanReward: s.updates ? s.rewardSum / s.updates : null,
+      belowBaselineShare: s.appliedWindows ? s.belowBaseline / s.appliedWindows : null,
+      verdicts: { ...s.verdicts },
+      collapses: l.safety.collapses,
+      budgetLeft: l.budgetLeft() ?? null,
+      policy: l.policyLabel,
+    };
+  }
+
+  progressLine(): string {
+    return this.learners
+      .map((l) => {
+        const s = this.summariseLearner(l);
+        const reward = s.meanReward === null ? '-' : s.meanReward.toFixed(3);
+        const below =
+          s.belowBaselineShare === null ? '-' : `${(100 * s.belowBaselineShare).toFixed(0)}%`;
+        return `${s.name}: ${s.decisions} decisions, mode ${s.mode}, mean reward ${reward} (baseline ${BASELINE_REWARD}), ${below} of advice windows below baseline`;
+      })
+      .join(' | ');
+  }
+
+  summary(): RunSummary {
+    return {
+      runId: this.runId,
+      stopReason: this.stopReason ?? 'running',
+      decisions: this.runDecisions,
+      elapsedMs: performance.now() - this.startMs,
+      device: this.device.description,
+      resumedFrom: this.resumedFrom,
+      lastCheckpoint: this.lastCheckpoint,
+      subsystems: this.learners.map((l) => this.summariseLearner(l)),
+    };
+  }
+}

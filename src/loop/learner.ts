@@ -1,0 +1,360 @@
+/**
+ * The learner of one subsystem: state -> features -> policy decision within the legal
+ * knob set -> safety check -> recommendation; feedback -> reward -> policy update.
+ *
+ * It decides at most once per kernel epoch, and by default only when the kernel says
+ * the next window is an advice window (state.nextAdvice): a recommendation for a
+ * baseline window would only be SHADOWED, teaching nothing. While the kernel reports
+ * EMERGENCY it submits nothing. Only windows in which the advice ran (feedback.applied)
+ * reward the policy, on the arm of the knobs that actually ran; shadowed, rejected and
+ * expired decisions are logged without a policy update.
+ */
+import type { PolicySnapshot } from '../../policies/types.js';
+import type { Policy } from '../../policies/types.js';
+import { restorePolicy } from '../../policies/registry.js';
+import type { DecisionRecord, RewardRecord } from '../decisionlog/record.js';
+import { DECISION_LOG_VERSION } from '../decisionlog/record.js';
+import type { Feedback, MlpDevice, ModeValue, SubsystemInfo } from '../transport/device.js';
+import { Mode, VERDICT_NAMES, Verdict } from '../transport/device.js';
+import { ArmGrid } from './arms.js';
+import { featureDimension, normaliseFeatures, rewardOf } from './features.js';
+import { buildPolicy, budgetOf } from './policyspec.js';
+import type { ConservativeSettings } from './policyspec.js';
+import { SafetyLayer, nearestLegal } from './safety.js';
+import type { SafetyOptions, SafetyState } from './safety.js';
+
+export interface LearnerSettings {
+  /** Policy spec, e.g. "linucb:alpha=1". */
+  policy: string;
+  /** Conservative wrapper settings, or null to run the policy bare. */
+  conservative: ConservativeSettings | null;
+  seed: number;
+  maxArms: number;
+  safety: SafetyOptions;
+  /** Submit only when the next window is an advice window (default true). */
+  adviceWindowsOnly: boolean;
+  /** Recommendation time to live, ms (0 = the module's default). */
+  ttlMs: number;
+  /** Send a heartbeat when nothing else refreshed control for this long (device time). */
+  heartbeatMs: number;
+}
+
+/** Where a learner reports what it did; the daemon logs, counts and exports it. */
+export interface LearnerSink {
+  decision(learner: SubsystemLearner, record: DecisionRecord): void;
+  reward(learner: SubsystemLearner, record: RewardRecord, updated: boolean): void;
+  event(learner: SubsystemLearner, message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface LearnerStats {
+  decisions: number;
+  /** Decisions made by the safety layer (baseline after a collapse). */
+  fallbackDecisions: number;
+  verdicts: Record<string, number>;
+  /** Windows seen in feedback. */
+  windows: number;
+  /** Windows in which advice ran. */
+  appliedWindows: number;
+  /** Applied windows whose efficiency was below the baseline reference. */
+  belowBaseline: number;
+  /** Policy updates, and the sum of their rewards. */
+  updates: number;
+  rewardSum: number;
+  /** Epochs skipped because the kernel was in EMERGENCY. */
+  emergencySkips: number;
+  /** Decisions whose feedback never came (ring overflow, module reload). */
+  lostFeedback: number;
+}
+
+export interface LearnerCheckpoint {
+  name: string;
+  signature: string;
+  policyLabel: string;
+  policy: PolicySnapshot;
+  modelVersion: number;
+  stats: LearnerStats;
+  safety: SafetyState;
+}
+
+interface Pending {
+  id: string;
+  arm: number;
+  context: Float64Array;
+  targetEpoch: number;
+  fallback: boolean;
+}
+
+function emptyStats(): LearnerStats {
+  return {
+    decisions: 0,
+    fallbackDecisions: 0,
+    verdicts: {},
+    windows: 0,
+    appliedWindows: 0,
+    belowBaseline: 0,
+    updates: 0,
+    rewardSum: 0,
+    emergencySkips: 0,
+    lostFeedback: 0,
+  };
+}
+
+export class SubsystemLearner {
+  readonly name: string;
+  /** Kernel id; may change when the module is reloaded. */
+  id: number;
+  readonly grid: ArmGrid;
+  readonly d: number;
+  policy: Policy;
+  policyLabel: string;
+  readonly safety: SafetyLayer;
+  stats: LearnerStats = emptyStats();
+  /** Policy updates so far: the model version sent with each recommendation. */
+  modelVersion = 0;
+  mode: ModeValue = Mode.Emergency;
+  private lastDecidedEpoch = -1;
+  private lastRefreshNs = -Infinity;
+  private lastAdvised: number[];
+  private readonly pending = new Map<number, Pending>();
+  private context: Float64Array;
+
+  constructor(
+    readonly info: SubsystemInfo,
+    public settings: LearnerSettings,
+    private readonly sink: LearnerSink,
+    private readonly runId: string,
+  ) {
+    this.name = info.name;
+    this.id = info.id;
+    this.grid = new ArmGrid(info.knobs, settings.maxArms);
+    this.d = featureDimension(info);
+    this.context = new Float64Array(this.d);
+    this.lastAdvised = info.knobs.map((k) => k.def);
+    this.safety = new SafetyLayer(settings.safety);
+    const built = this.newPolicy(settings);
+    this.policy = built.policy;
+    this.policyLabel = built.label;
+  }
+
+  private newPolicy(settings: LearnerSettings): { policy: Policy; label: string } {
+    return buildPolicy(settings.policy, settings.conservative, {
+      k: this.grid.k,
+      d: this.d,
+      seed: settings.seed,
+      baselineArm: this.grid.baselineArm,
+    });
+  }
+
+  /** Applies new settings (config reload); a changed policy spec starts a new policy. */
+  reconfigure(settings: LearnerSettings): void {
+    const { label } = this.newPolicy(settings);
+    this.settings = settings;
+    this.safety.options = settings.safety;
+    if (label !== this.policyLabel) {
+      const built = this.newPolicy(settings);
+      this.sink.event(
+        this,
+        `policy changed from ${this.policyLabel} to ${built.label}: learning restarts`,
+      );
+      this.policy = built.policy;
+      this.policyLabel = built.label;
+      this.modelVersion = 0;
+    }
+  }
+
+  /** Claims control of the subsystem and forgets decisions of an earlier device handle. */
+  attach(device: MlpDevice, id: number): void {
+    this.id = id;
+    this.stats.lostFeedback += this.pending.size;
+    this.pending.clear();
+    this.lastDecidedEpoch = -1;
+    this.lastRefreshNs = -Infinity;
+    this.lastAdvised = this.info.knobs.map((k) => k.def);
+    device.claim(id);
+  }
+
+  /** Exploration budget left (conservative wrapper), if any. */
+  budgetLeft(): number | undefined {
+    return budgetOf(this.policy);
+  }
+
+  /**
+   * One look at the kernel: decides and submits when a new epoch allows it, else keeps
+   * the claim alive. Returns true when a recommendation was submitted.
+   */
+  step(device: MlpDevice): boolean {
+    const state = device.getState(this.id);
+    this.mode = state.mode;
+    normaliseFeatures(this.info, state, this.context);
+    const refreshDue = state.timeNs - this.lastRefreshNs >= this.settings.heartbeatMs * 1e6;
+    if (state.epoch <= this.lastDecidedEpoch) {
+      if (refreshDue) this.heartbeat(device, state.timeNs);
+      return false;
+    }
+    this.lastDecidedEpoch = state.epoch;
+    if (state.mode === Mode.Emergency) {
+      this.stats.emergencySkips++;
+      if (refreshDue) this.heartbeat(device, state.timeNs);
+      return false;
+    }
+    if (this.settings.adviceWindowsOnly && !state.nextAdvice) {
+      if (refreshDue) this.heartbeat(device, state.timeNs);
+      return false;
+    }
+
+    const legal = this.grid.legalMask(this.lastAdvised, this.settings.safety.maxStep);
+    const fallback = this.safety.inFallback;
+    let arm: number;
+    let propensity: number;
+    let policyLabel: string;
+    if (fallback) {
+      this.safety.consumeFallback();
+      arm = nearestLegal(this.grid.baselineArm, legal);
+      propensity = 1;
+      policyLabel = 'safety:baseline';
+    } else {
+      const d = this.policy.select(this.context, legal);
+      const checked = this.safety.checkChoice(
+        d.arm,
+        legal,
+        nearestLegal(this.grid.baselineArm, legal),
+      );
+      if (checked !== d.arm) {
+        this.sink.event(this, `policy chose illegal arm ${d.arm}; played ${checked} instead`);
+      }
+      arm = checked;
+      propensity = checked === d.arm ? d.propensity : 1;
+      policyLabel = this.policyLabel;
+    }
+    const knobs = this.grid.arms[arm];
+    const res = device.recommend({
+      subsysId: this.id,
+      epoch: state.epoch,
+      modelVersion: this.modelVersion,
+      propensity,
+      knobs,
+      ttlMs: this.settings.ttlMs,
+    });
+    this.lastRefreshNs = state.timeNs;
+    const verdict = VERDICT_NAMES[res.verdict] ?? String(res.verdict);
+    if (res.verdict === Verdict.Applied || res.verdict === Verdict.Clamped) {
+      this.lastAdvised = res.applied.slice();
+    }
+    this.stats.decisions++;
+    if (fallback) this.stats.fallbackDecisions++;
+    this.stats.verdicts[verdict] = (this.stats.verdicts[verdict] ?? 0) + 1;
+    const id = `${this.runId}:${this.name}:${res.recId}`;
+    const context = Float64Array.from(this.context);
+    this.pending.set(res.recId, { id, arm, context, targetEpoch: res.targetEpoch, fallback });
+    this.sink.decision(this, {
+      v: DECISION_LOG_VERSION,
+      type: 'decision',
+      id,
+      time: new Date().toISOString(),
+      subsystem: this.name,
+      epoch: state.epoch,
+      context: Array.from(context),
+      k: this.grid.k,
+      arm,
+      knobs: knobs.slice(),
+      propensity,
+      legal: Array.from(legal),
+      policy: policyLabel,
+      policyVersion: this.modelVersion,
+      verdict,
+    });
+    return true;
+  }
+
+  private heartbeat(device: MlpDevice, nowNs: number): void {
+    device.heartbeat(this.id);
+    this.lastRefreshNs = nowNs;
+  }
+
+  /** Takes one feedback record of this subsystem. */
+  onFeedback(fb: Feedback): void {
+    this.stats.windows++;
+    this.mode = fb.mode;
+    if (fb.applied) {
+      this.stats.appliedWindows++;
+      if (fb.baselineEff > 0 && fb.eff < fb.baselineEff) this.stats.belowBaseline++;
+    }
+    for (const [recId, p] of this.pending) {
+      if (p.targetEpoch < fb.epoch) {
+        this.pending.delete(recId);
+        this.stats.lostFeedback++;
+      }
+    }
+    if (fb.recId === 0) return;
+    const p = this.pending.get(fb.recId);
+    if (!p) return;
+    this.pending.delete(fb.recId);
+    const reward = rewardOf(fb.eff, fb.baselineEff);
+    if (reward === undefined) return;
+    let updated = false;
+    if (fb.applied) {
+      const ranArm = this.grid.armOf(fb.knobs.slice(0, this.grid.knobs.length)) ?? p.arm;
+      this.policy.update(ranArm, reward, p.context, this.context);
+      this.modelVersion++;
+      this.stats.updates++;
+      this.stats.rewardSum += reward;
+      updated = true;
+      if (!p.fallback && this.safety.observe(fb.eff / fb.baselineEff)) {
+        this.sink.event(
+          this,
+          `rewards collapsed (mean efficiency below ${this.safety.options.collapseRatio} x baseline over ${this.safety.options.collapseWindows} windows): playing the baseline for ${this.safety.options.fallbackDecisions} decisions`,
+        );
+      }
+    }
+    this.sink.reward(
+      this,
+      {
+        v: DECISION_LOG_VERSION,
+        type: 'reward',
+        id: p.id,
+        time: new Date().toISOString(),
+        reward,
+        applied: fb.applied,
+        eff: fb.eff,
+        baselineEff: fb.baselineEff,
+        verdict: VERDICT_NAMES[fb.verdict] ?? String(fb.verdict),
+        knobs: fb.knobs.slice(0, this.grid.knobs.length),
+      },
+      updated,
+    );
+  }
+
+  checkpoint(): LearnerCheckpoint {
+    return {
+      name: this.name,
+      signature: this.grid.signature(),
+      policyLabel: this.policyLabel,
+      policy: this.policy.snapshot(),
+      modelVersion: this.modelVersion,
+      stats: structuredClone(this.stats),
+      safety: this.safety.state(),
+    };
+  }
+
+  /**
+   * Resumes from a checkpoint; returns why it was not used, or undefined when it was
+   * (a different knob schema or policy spec starts afresh).
+   */
+  resume(cp: LearnerCheckpoint): string | undefined {
+    if (cp.signature !== this.grid.signature()) {
+      return `knob schema changed (${cp.signature} -> ${this.grid.signature()})`;
+    }
+    if (cp.policyLabel !== this.policyLabel) {
+      return `policy changed (${cp.policyLabel} -> ${this.policyLabel})`;
+    }
+    const policy = restorePolicy(cp.policy);
+    if (policy.k !== this.grid.k || policy.d !== this.d) {
+      return `policy shape changed (k ${policy.k}, d ${policy.d} -> k ${this.grid.k}, d ${this.d})`;
+    }
+    this.policy = policy;
+    this.modelVersion = cp.modelVersion;
+    this.stats = { ...emptyStats(), ...structuredClone(cp.stats) };
+    this.safety.restore(cp.safety);
+    return undefined;
+  }
+}
