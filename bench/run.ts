@@ -8,24 +8,13 @@
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { Command, InvalidArgumentError } from 'commander';
+import { gcFunction } from './gc.js';
 import { linucbInverseBench } from './linucb-inverse.js';
 import { policiesBench } from './policies.js';
 import type { BenchModule, Row } from './types.js';
 
 const MODULES: BenchModule[] = [policiesBench, linucbInverseBench];
-
-/** A real gc() for memory figures, without requiring `node --expose-gc`. */
-function gcFunction(): () => void {
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
-  return () => {
-    gc();
-    gc();
-  };
-}
 
 function printTable(title: string, rows: Row[]): void {
   console.log(`\n## ${title}\n`);
