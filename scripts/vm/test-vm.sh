@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# `npm run test:vm` (after `npm run build`): the real-kernel tests. Installs what
+# it needs, builds mlproxy.ko against Debian's kernel, boots that kernel once in
+# QEMU and runs every in-guest suite (dist/test/vm/*.test.js, node:test, one file
+# at a time) in it, then checks the guest's kernel log on the host as well.
+# Exits non-zero, with the guest console printed, on any failure.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+bash "$VM_SCRIPTS/install-deps.sh"
+cd "$REPO"
+[[ -d dist/test/vm ]] || die "dist/test/vm is missing: run \`npm run build\` first (npm run test:vm does)"
+mapfile -t suites < <(ls dist/test/vm/*.test.js)
+((${#suites[@]})) || die "no in-guest suites in dist/test/vm"
+
+start=$(date +%s)
+set +e
+# The suites load mlproxy.ko themselves, each with the parameters it needs.
+bash "$VM_SCRIPTS/run-in-guest.sh" --no-insmod --timeout "${MLP_VM_TIMEOUT:-900}" -- \
+  node --test --test-concurrency=1 --test-reporter=spec "${suites[@]}"
+status=$?
+set -e
+run="$(ls -1dt "$VM_DIR"/runs/*/ | head -n 1)"
+if [[ -e "$run/dmesg.txt" ]] && problems="$(grep -E 'Oops|BUG:|kernel BUG|WARNING:|Call Trace|general protection fault' "$run/dmesg.txt")"; then
+  echo "$problems" >&2
+  log "FAILED: the guest kernel log has Oops/BUG/WARN lines (full log: $run/dmesg.txt)"
+  exit 1
+fi
+if ((status != 0)); then
+  log "FAILED: in-guest suites (status $status; console: $run/console.log)"
+  exit "$status"
+fi
+log "in-guest suites passed in $(($(date +%s) - start)) s (${#suites[@]} files; console: $run/console.log)"

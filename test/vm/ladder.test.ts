@@ -1,0 +1,459 @@
+/**
+ * In the QEMU guest, on the real mlproxy.ko: every ioctl, read(), and every mode
+ * transition of the synthetic subsystem (recover, promote twice, regression,
+ * collapse, heartbeat miss, SET_MODE with and without pin, close of the
+ * controlling file), checking the kernel's efficiencies against
+ * docs/subsystems.md exactly. Run by scripts/vm/test-vm.sh.
+ */
+import assert from 'node:assert/strict';
+import { readSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import { LOCAL_SIZES, encodeStateQuery, encodeSubsysInfoQuery } from '../../src/abi/codec.js';
+import {
+  MODE_COLLABORATION,
+  MODE_EMERGENCY,
+  MODE_LEARNING,
+  MODE_RECOMMENDATION,
+  REASON_BASELINE_WINDOW,
+  REASON_EMERGENCY,
+  REASON_OUT_OF_BOUNDS,
+  REASON_RATE_LIMIT,
+  REASON_STALE,
+  REASON_STEP_LIMIT,
+  TRANS_ADMIN,
+  TRANS_CLOSED,
+  TRANS_COLLAPSE,
+  TRANS_HEARTBEAT,
+  TRANS_PROMOTE,
+  TRANS_RECOVER,
+  TRANS_REGRESSION,
+  VERDICT_APPLIED,
+  VERDICT_CLAMPED,
+  VERDICT_REJECTED,
+  VERDICT_SHADOWED,
+} from '../../src/abi/constants.js';
+import { IOCTLS, mlpMode, mlpRecommendation } from '../../src/abi/structs.js';
+import type { Feedback, Status } from '../../src/transport/device.js';
+import {
+  FAST_PARAMS,
+  kernelMark,
+  kernelProblems,
+  loadModule,
+  unloadModule,
+} from './helpers/guest.js';
+import { RawDevice, errnoOf, ioctl } from './helpers/rawdev.js';
+import { effRaw, load, optLevel, phaseHint, type SynthParams } from './helpers/synthetic.js';
+
+/** MLP_REASON_IDLE of the UAPI header (not yet in src/abi/constants.ts). */
+const REASON_IDLE = 1 << 8;
+const SEED = 7;
+const PARAMS = { ...FAST_PARAMS, synth_seed: SEED, ring_records: 32 };
+const SYNTH: SynthParams = { seed: SEED, period: PARAMS.synth_period };
+const BEST = optLevel(0, SYNTH); // phase 0 throughout (synth_period is huge)
+const REGRESSING = BEST - 7; // eff well below the baseline, above the collapse line
+const COLLAPSING = BEST - 8; // below collapse_pct of the baseline
+/** Generous bound on windows for any one step of the ladder (a count, not a time). */
+const MAX_WINDOWS = 400;
+
+let dev: RawDevice;
+let id: number;
+const seen: Feedback[] = [];
+
+before(() => {
+  kernelMark('ladder suite');
+  loadModule(PARAMS);
+  dev = new RawDevice({ nonblock: true });
+  id = dev.subsystem('synthetic').id;
+});
+
+after(() => {
+  dev?.close();
+  unloadModule();
+});
+
+const raw = (eff: number) => Math.round(eff * 1e6);
+
+/** Checks every non-idle record against the landscape: eff(w, level in force). */
+function checkRecord(f: Feedback): void {
+  if (f.subsysId !== id) return;
+  seen.push(f);
+  if (f.reasons & REASON_IDLE) return;
+  assert.equal(
+    raw(f.eff),
+    effRaw(f.epoch, f.knobs[0], SYNTH),
+    `eff of window ${f.epoch} at level ${f.knobs[0]} differs from docs/subsystems.md`,
+  );
+  if (!f.applied) assert.equal(f.knobs[0], 4, `baseline window ${f.epoch} must run the default`);
+}
+
+interface Drive {
+  /** Level to recommend for each advice window; none: stay silent. */
+  level?: number;
+  heartbeat: boolean;
+  until: (st: Status) => boolean;
+  what: string;
+}
+
+/** Follows the windows through blocking read() until `until` holds. */
+function drive(d: Drive): Status {
+  let st = dev.status(id);
+  for (let windows = 0; windows < MAX_WINDOWS;) {
+    const recs = dev.waitFeedback().filter((f) => f.subsysId === id);
+    recs.forEach(checkRecord);
+    windows += recs.length;
+    if (d.heartbeat) dev.heartbeat(id);
+    st = dev.status(id);
+    if (d.until(st)) return st;
+    if (d.level !== undefined) {
+      const s = dev.state(id);
+      if (s.nextAdvice) {
+        dev.recommend({
+          subsysId: id,
+          epoch: s.epoch,
+          modelVersion: 1,
+          propensity: 1,
+          knobs: [d.level],
+        });
+      }
+    }
+  }
+  throw new Error(
+    `${d.what}: not reached within ${MAX_WINDOWS} windows; status ${JSON.stringify(st)}`,
+  );
+}
+
+/**
+ * Returns just after the next window boundary of the synthetic subsystem (older
+ * records are drained first), heartbeating when `heartbeat`.
+ */
+function nextWindow(heartbeat = true): void {
+  dev.drainFeedback().forEach(checkRecord);
+  for (;;) {
+    const recs = dev.waitFeedback().filter((f) => f.subsysId === id);
+    recs.forEach(checkRecord);
+    if (heartbeat) dev.heartbeat(id);
+    if (recs.length) return;
+  }
+}
+
+test('VERSION: handshake, limits and struct sizes match the codec', () => {
+  const v = dev.version();
+  assert.equal(v.abiMajor, 1);
+  assert.equal(v.compatible, true);
+  assert.ok(v.nrSubsys >= 1);
+  assert.equal(v.ringRecords, PARAMS.ring_records);
+  assert.deepEqual(v.sizes, LOCAL_SIZES);
+});
+
+test('SUBSYS_INFO: the synthetic schema; an index past the end is ENOENT', () => {
+  const s = dev.subsystem('synthetic');
+  assert.equal(s.windowMs, PARAMS.synth_window_ms);
+  assert.deepEqual(
+    s.features.map((f) => [f.name, f.unit, f.scale]),
+    [
+      ['load', 'permille', 1000],
+      ['phase_hint', 'permille', 1000],
+      ['last_eff', 'permille', 1000],
+    ],
+  );
+  assert.deepEqual(s.knobs, [
+    { name: 'level', unit: '', min: 0, max: 15, step: 1, def: 4, maxDelta: 8 },
+  ]);
+  assert.equal(
+    errnoOf(() => dev.call('MLP_IOC_SUBSYS_INFO', encodeSubsysInfoQuery(99))),
+    'ENOENT',
+  );
+});
+
+test('GET_STATE and GET_STATUS: fresh module is in EMERGENCY with the baseline; unknown id is ENOENT', () => {
+  const s = dev.state(id);
+  assert.equal(s.mode, MODE_EMERGENCY);
+  assert.deepEqual(s.knobs, [4]);
+  assert.equal(s.nextAdvice, false);
+  assert.equal(s.features[0], load(s.epoch), `feature load of window ${s.epoch}`);
+  assert.equal(s.features[1], phaseHint(s.epoch, SYNTH), `feature phase_hint of window ${s.epoch}`);
+  const st = dev.status(id);
+  assert.equal(st.mode, MODE_EMERGENCY);
+  assert.equal(st.controlled, false);
+  assert.equal(dev.getMode(id).mode, MODE_EMERGENCY);
+  assert.equal(
+    errnoOf(() => dev.call('MLP_IOC_GET_STATE', encodeStateQuery(12345))),
+    'ENOENT',
+  );
+  nextWindow(false);
+  assert.ok(dev.state(id).epoch > s.epoch, 'the epoch advances without user space');
+});
+
+test('EMERGENCY shadows advice; CLAIM + heartbeats recover to LEARNING', () => {
+  const s = dev.state(id);
+  const r = dev.recommend({
+    subsysId: id,
+    epoch: s.epoch,
+    modelVersion: 9,
+    propensity: 0.5,
+    knobs: [BEST],
+  });
+  assert.ok(r.recId > 0);
+  assert.equal(r.verdict, VERDICT_SHADOWED, `verdict of ${JSON.stringify(r)} at ${s.epoch}`);
+  assert.ok(r.reasons & REASON_EMERGENCY);
+  // target = the kernel's epoch + 1; a boundary may pass after GET_STATE
+  assert.ok(
+    r.targetEpoch === s.epoch + 1 || r.targetEpoch === s.epoch + 2,
+    `target ${r.targetEpoch}`,
+  );
+  dev.claim(id);
+  const st = drive({ heartbeat: true, until: (x) => x.mode === MODE_LEARNING, what: 'recover' });
+  assert.equal(st.lastTransition, TRANS_RECOVER);
+  assert.equal(st.controlled, true);
+  assert.equal(st.mine, true);
+  assert.equal(st.controllerPid, process.pid, `controller_pid; ppid ${process.ppid}`);
+  assert.equal(st.heartbeatOk, true);
+});
+
+test('good advice promotes LEARNING -> COLLABORATION -> RECOMMENDATION, on schedule', () => {
+  const from = seen.length;
+  let st = drive({
+    level: BEST,
+    heartbeat: true,
+    until: (x) => x.mode === MODE_COLLABORATION,
+    what: 'promote 1',
+  });
+  assert.equal(st.lastTransition, TRANS_PROMOTE);
+  st = drive({
+    level: BEST,
+    heartbeat: true,
+    until: (x) => x.mode === MODE_RECOMMENDATION,
+    what: 'promote 2',
+  });
+  assert.equal(st.lastTransition, TRANS_PROMOTE);
+  assert.ok(st.promotions >= 2);
+  const windows = seen.slice(from);
+  for (const f of windows.filter((x) => x.applied)) {
+    assert.equal(f.knobs[0], BEST);
+    if (f.mode === MODE_LEARNING) assert.equal(f.epoch % PARAMS.learning_period, 0);
+    if (f.mode === MODE_COLLABORATION) assert.equal(f.epoch % 2, 0);
+  }
+  assert.ok(windows.some((f) => f.applied && f.mode === MODE_LEARNING));
+  assert.ok(windows.some((f) => f.applied && f.mode === MODE_COLLABORATION));
+  const shadowed = windows.filter((f) => f.verdict === VERDICT_SHADOWED);
+  for (const f of shadowed) assert.ok(f.reasons & (REASON_BASELINE_WINDOW | REASON_EMERGENCY));
+});
+
+test('RECOMMEND verdicts: applied, clamped, strict reject, rate limit, stale, future epoch', () => {
+  dev.setMode(id, MODE_RECOMMENDATION, true); // pinned: bad levels must not demote here
+  const rec = (knobs: number[], over: { epoch?: number; strict?: boolean } = {}) => {
+    const s = dev.state(id);
+    return dev.recommend({
+      subsysId: id,
+      epoch: over.epoch ?? s.epoch,
+      modelVersion: 2,
+      propensity: 1,
+      knobs,
+      strict: over.strict,
+    });
+  };
+  // Two recommendations for one target window; a window boundary may fall between
+  // the two calls on a slow guest, so retry until a pair shares its target.
+  for (let attempt = 0; ; attempt++) {
+    assert.ok(attempt < 20, 'no two recommendations landed in the same window in 20 tries');
+    nextWindow();
+    const ok = rec([BEST]);
+    assert.equal(ok.verdict, VERDICT_APPLIED);
+    assert.deepEqual(ok.applied, [BEST]);
+    const again = rec([BEST]);
+    if (again.targetEpoch !== ok.targetEpoch) continue;
+    assert.equal(again.verdict, VERDICT_REJECTED);
+    assert.ok(again.reasons & REASON_RATE_LIMIT);
+    assert.notEqual(again.recId, ok.recId);
+    break;
+  }
+  nextWindow();
+  const high = rec([99]);
+  assert.equal(high.verdict, VERDICT_CLAMPED);
+  assert.ok(high.reasons & REASON_OUT_OF_BOUNDS);
+  assert.deepEqual(high.applied, [15]);
+  nextWindow();
+  const far = rec([0], { strict: true }); // 15 -> 0 exceeds max_delta 8
+  assert.equal(far.verdict, VERDICT_REJECTED);
+  assert.ok(far.reasons & REASON_STEP_LIMIT);
+  const stepped = rec([0]);
+  assert.equal(stepped.verdict, VERDICT_CLAMPED);
+  assert.ok(stepped.reasons & REASON_STEP_LIMIT);
+  assert.deepEqual(stepped.applied, [15 - 8]);
+  nextWindow();
+  const s = dev.state(id);
+  const stale = rec([BEST], { epoch: s.epoch - PARAMS.max_epoch_lag - 1 });
+  assert.equal(stale.verdict, VERDICT_REJECTED);
+  assert.ok(stale.reasons & REASON_STALE);
+  assert.equal(
+    errnoOf(() => rec([BEST], { epoch: s.epoch + 5 })),
+    'EINVAL',
+  );
+  assert.equal(
+    errnoOf(() => rec([BEST, 1])),
+    'EINVAL',
+    'nr_knobs must match the schema',
+  );
+  const bad = mlpRecommendation.encode({
+    size: mlpRecommendation.size,
+    subsys_id: id,
+    epoch: s.epoch,
+    propensity: 2_000_000_000, // > MLP_PROB_SCALE
+    nr_knobs: 1,
+    knobs: [BEST],
+  });
+  assert.equal(
+    errnoOf(() => dev.call('MLP_IOC_RECOMMEND', bad)),
+    'EINVAL',
+  );
+  const wrongSize = mlpRecommendation.encode({
+    size: 8,
+    subsys_id: id,
+    epoch: s.epoch,
+    nr_knobs: 1,
+  });
+  assert.equal(
+    errnoOf(() => dev.call('MLP_IOC_RECOMMEND', wrongSize)),
+    'EINVAL',
+  );
+  // Walk the knob back to the best level within max_delta, then unpin.
+  drive({
+    level: BEST,
+    heartbeat: true,
+    until: () => dev.state(id).knobs[0] === BEST,
+    what: 'back to best',
+  });
+  assert.deepEqual(dev.getMode(id), { mode: MODE_RECOMMENDATION, pinned: true });
+  assert.equal(dev.status(id).pinned, true);
+  const st = dev.status(id);
+  assert.ok(st.recsApplied >= 1 && st.recsClamped >= 2 && st.recsRejected >= 3);
+});
+
+test('a pinned mode ignores regressions; unpinned, a regression demotes one step', () => {
+  let st = dev.status(id);
+  const demotions = st.demotions;
+  // Pinned: 12 windows of regressing advice leave the mode alone.
+  let n = 0;
+  drive({ level: REGRESSING, heartbeat: true, until: () => ++n > 12, what: 'pinned regressions' });
+  assert.deepEqual(dev.getMode(id), { mode: MODE_RECOMMENDATION, pinned: true });
+  assert.equal(dev.status(id).demotions, demotions);
+  dev.setMode(id, MODE_RECOMMENDATION, false);
+  assert.equal(dev.getMode(id).pinned, false);
+  st = drive({
+    level: REGRESSING,
+    heartbeat: true,
+    until: (x) => x.mode !== MODE_RECOMMENDATION,
+    what: 'regression',
+  });
+  assert.equal(st.mode, MODE_COLLABORATION);
+  assert.equal(st.lastTransition, TRANS_REGRESSION);
+  assert.equal(st.demotions, demotions + 1);
+});
+
+test('a collapse falls to EMERGENCY, even when pinned, and clears the pin', () => {
+  dev.setMode(id, MODE_COLLABORATION, true);
+  assert.deepEqual(dev.getMode(id), { mode: MODE_COLLABORATION, pinned: true });
+  const emergencies = dev.status(id).emergencies;
+  const st = drive({
+    level: COLLAPSING,
+    heartbeat: true,
+    until: (x) => x.mode === MODE_EMERGENCY,
+    what: 'collapse',
+  });
+  assert.equal(st.lastTransition, TRANS_COLLAPSE);
+  assert.equal(st.pinned, false);
+  assert.equal(st.emergencies, emergencies + 1);
+});
+
+test('a silent controller misses its heartbeat: EMERGENCY; heartbeats again: back to LEARNING', () => {
+  drive({
+    heartbeat: true,
+    until: (x) => x.mode === MODE_LEARNING,
+    what: 'recover after collapse',
+  });
+  const misses = dev.status(id).heartbeatMisses;
+  const st = drive({
+    heartbeat: false,
+    until: (x) => x.mode === MODE_EMERGENCY,
+    what: 'heartbeat miss',
+  });
+  assert.equal(st.lastTransition, TRANS_HEARTBEAT);
+  assert.equal(st.heartbeatMisses, misses + 1);
+  assert.equal(st.heartbeatOk, false);
+  const back = drive({
+    heartbeat: true,
+    until: (x) => x.mode === MODE_LEARNING,
+    what: 'recover after miss',
+  });
+  assert.equal(back.lastTransition, TRANS_RECOVER);
+});
+
+test('SET_MODE without pin is an admin transition the ladder may leave', () => {
+  dev.setMode(id, MODE_RECOMMENDATION, false);
+  let st = dev.status(id);
+  assert.equal(st.mode, MODE_RECOMMENDATION);
+  assert.equal(st.lastTransition, TRANS_ADMIN);
+  assert.equal(setModeRaw(MODE_RECOMMENDATION + 1), 'EINVAL', 'a mode past RECOMMENDATION');
+  st = drive({
+    level: REGRESSING,
+    heartbeat: true,
+    until: (x) => x.mode !== MODE_RECOMMENDATION,
+    what: 'admin then regression',
+  });
+  assert.equal(st.lastTransition, TRANS_REGRESSION);
+});
+
+/** SET_MODE with an out-of-range mode, sent raw (the codec refuses to encode it). */
+function setModeRaw(mode: number): string | undefined {
+  const b = mlpMode.encode({ size: mlpMode.size, subsys_id: id, mode });
+  return errnoOf(() => ioctl(dev.fd, IOCTLS.MLP_IOC_SET_MODE, b));
+}
+
+test('read(): short buffers are EINVAL, an idle reader overflows its ring and drops are counted', () => {
+  const idle = new RawDevice({ nonblock: true });
+  try {
+    assert.deepEqual(idle.readFeedback(), [], 'a fresh file has no records (EAGAIN)');
+    const tiny = Buffer.alloc(8);
+    assert.equal(
+      errnoOf(() => readInto(idle.fd, tiny)),
+      'EINVAL',
+    );
+    const dropped = dev.status(id).feedbackDropped;
+    for (let i = 0; i < PARAMS.ring_records + 4; i++) nextWindow();
+    assert.ok(
+      dev.status(id).feedbackDropped > dropped,
+      'records beyond the ring are dropped and counted',
+    );
+    const got = idle.readFeedback(PARAMS.ring_records * 2);
+    assert.equal(got.length, PARAMS.ring_records, 'the ring keeps exactly ring_records records');
+    const epochs = got.map((f) => f.epoch);
+    assert.deepEqual(
+      epochs,
+      [...epochs].sort((a, b) => a - b),
+      'records come oldest first',
+    );
+  } finally {
+    idle.close();
+  }
+});
+const readInto = (fd: number, b: Buffer) => readSync(fd, b, 0, b.length, null);
+
+test('closing the controlling file falls to EMERGENCY; the kernel log stays clean', () => {
+  drive({
+    heartbeat: true,
+    until: (x) => x.mode !== MODE_EMERGENCY,
+    what: 'leave EMERGENCY before close',
+  });
+  const watcher = new RawDevice();
+  try {
+    dev.close();
+    const st = watcher.status(id);
+    assert.equal(st.mode, MODE_EMERGENCY);
+    assert.equal(st.lastTransition, TRANS_CLOSED);
+    assert.equal(st.controlled, false);
+    assert.equal(st.controllerPid, 0);
+  } finally {
+    watcher.close();
+  }
+  assert.deepEqual(kernelProblems(), []);
+});
