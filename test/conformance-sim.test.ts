@@ -7,7 +7,11 @@ import { conformanceSuite } from './conformance/suite.js';
 // like the one module in the guest.
 const kernel = new SimKernel({ clock: 'manual' });
 conformanceSuite(
-  test,
+  (name, fn) =>
+    test.serial(name, async (t) => {
+      await fn();
+      t.pass();
+    }),
   {
     open: () => new SimDevice({ kernel }),
     openUnprivileged: () => new SimDevice({ kernel, privileged: false }),

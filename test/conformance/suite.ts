@@ -11,7 +11,7 @@
  * reports. Knob values that run are kept in 4..6, which can never collapse the
  * synthetic landscape (so pinned modes stay put).
  */
-import type { ExecutionContext, TestFn } from 'ava';
+import assert from 'node:assert/strict';
 import {
   MODE_COLLABORATION,
   MODE_EMERGENCY,
@@ -171,42 +171,53 @@ async function withDevices<T>(
   }
 }
 
-function isDeviceError(t: ExecutionContext, fn: () => unknown, codes: string[], text?: RegExp) {
-  const err = t.throws(fn);
-  t.true(err instanceof DeviceError, `a DeviceError, got ${String(err)}`);
-  if (err instanceof DeviceError) {
-    t.true(codes.includes(err.code), `code ${err.code} is one of ${codes.join('/')}`);
-    if (text) t.regex(err.message, text);
-  }
+/** Asserts that fn throws a DeviceError with one of the codes (and text in its message). */
+function isDeviceError(fn: () => unknown, codes: string[], text?: RegExp): void {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(err instanceof DeviceError, `a DeviceError, got ${String(err)}`);
+    assert.ok(codes.includes(err.code), `code ${err.code} is one of ${codes.join('/')}`);
+    if (text) assert.match(err.message, text);
+    return true;
+  });
 }
 
-export function conformanceSuite(test: TestFn, target: ConformanceTarget, title: string): void {
-  const h = new Harness(target);
-  const it = (name: string, fn: (t: ExecutionContext) => Promise<void>) =>
-    test.serial(`${title}: ${name}`, fn);
+/**
+ * Registers one test; the suite runs its tests in order, one at a time. Adapters:
+ * ava `(name, fn) => test.serial(name, async (t) => { await fn(); t.pass(); })`,
+ * node:test `(name, fn) => test(name, fn)`.
+ */
+export type RegisterTest = (name: string, fn: () => Promise<void>) => void;
 
-  it('version handshake', async (t) => {
+export function conformanceSuite(
+  register: RegisterTest,
+  target: ConformanceTarget,
+  title: string,
+): void {
+  const h = new Harness(target);
+  const it = (name: string, fn: () => Promise<void>) => register(`${title}: ${name}`, fn);
+
+  it('version handshake', async () => {
     await withDevices(1, target, async (dev) => {
       const v = dev.version();
-      t.is(v.abiMajor, 1);
-      t.true(v.compatible);
-      t.is(v.maxSubsys, 16);
-      t.is(v.maxFeatures, 16);
-      t.is(v.maxKnobs, 8);
-      t.true(v.ringRecords > 0);
-      t.is(v.nrSubsys, dev.listSubsystems().length);
+      assert.equal(v.abiMajor, 1);
+      assert.ok(v.compatible);
+      assert.equal(v.maxSubsys, 16);
+      assert.equal(v.maxFeatures, 16);
+      assert.equal(v.maxKnobs, 8);
+      assert.ok(v.ringRecords > 0);
+      assert.equal(v.nrSubsys, dev.listSubsystems().length);
     });
   });
 
-  it('listing: synthetic present with its documented schema; every schema sane', async (t) => {
+  it('listing: synthetic present with its documented schema; every schema sane', async () => {
     await withDevices(1, target, async (dev) => {
       const subs = dev.listSubsystems();
-      t.is(new Set(subs.map((s) => s.id)).size, subs.length, 'ids unique');
+      assert.equal(new Set(subs.map((s) => s.id)).size, subs.length, 'ids unique');
       const syn = await h.synthetic(dev);
-      t.deepEqual(syn.knobs, [
+      assert.deepEqual(syn.knobs, [
         { name: 'level', unit: '', min: 0, max: 15, step: 1, def: 4, maxDelta: 8 },
       ]);
-      t.deepEqual(
+      assert.deepEqual(
         syn.features.map((f) => [f.name, f.unit, f.scale]),
         [
           ['load', 'permille', 1000],
@@ -215,65 +226,60 @@ export function conformanceSuite(test: TestFn, target: ConformanceTarget, title:
         ],
       );
       for (const s of subs) {
-        t.true(s.name.length > 0 && s.windowMs > 0, `${s.name}: name and window`);
-        t.true(s.knobs.length >= 1 && s.knobs.length <= 8, `${s.name}: 1..8 knobs`);
+        assert.ok(s.name.length > 0 && s.windowMs > 0, `${s.name}: name and window`);
+        assert.ok(s.knobs.length >= 1 && s.knobs.length <= 8, `${s.name}: 1..8 knobs`);
         for (const k of s.knobs) {
-          t.true(k.step > 0 && k.min <= k.def && k.def <= k.max, `${s.name}.${k.name} bounds`);
-          t.is((k.def - k.min) % k.step, 0, `${s.name}.${k.name} default on grid`);
+          assert.ok(k.step > 0 && k.min <= k.def && k.def <= k.max, `${s.name}.${k.name} bounds`);
+          assert.equal((k.def - k.min) % k.step, 0, `${s.name}.${k.name} default on grid`);
         }
-        for (const f of s.features) t.true(f.scale > 0, `${s.name}.${f.name} scale`);
+        for (const f of s.features) assert.ok(f.scale > 0, `${s.name}.${f.name} scale`);
       }
     });
   });
 
-  it('get_state: epochs advance, shapes match the schema', async (t) => {
+  it('get_state: epochs advance, shapes match the schema', async () => {
     await withDevices(1, target, async (dev) => {
       const s = await h.synthetic(dev);
       const a = dev.getState(s.id);
-      t.is(a.features.length, s.features.length);
-      t.is(a.knobs.length, s.knobs.length);
+      assert.equal(a.features.length, s.features.length);
+      assert.equal(a.knobs.length, s.knobs.length);
       await h.windows(dev, s, 3);
       const b = dev.getState(s.id);
-      t.true(b.epoch >= a.epoch + 3);
-      t.true(b.timeNs > a.timeNs);
-      t.is(b.subsysId, s.id);
+      assert.ok(b.epoch >= a.epoch + 3);
+      assert.ok(b.timeNs > a.timeNs);
+      assert.equal(b.subsysId, s.id);
     });
   });
 
-  it('errors: unknown ids and bad values are refused clearly', async (t) => {
+  it('errors: unknown ids and bad values are refused clearly', async () => {
     await withDevices(1, target, async (dev) => {
       const s = await h.synthetic(dev);
       const bad = 999;
-      isDeviceError(t, () => dev.getState(bad), ['ENOENT', 'EINVAL'], /999/);
-      isDeviceError(t, () => dev.getStatus(bad), ['ENOENT', 'EINVAL'], /999/);
-      isDeviceError(t, () => dev.recommend(h.rec(s, 0, 5, { subsysId: bad })), [
-        'ENOENT',
-        'EINVAL',
-      ]);
+      isDeviceError(() => dev.getState(bad), ['ENOENT', 'EINVAL'], /999/);
+      isDeviceError(() => dev.getStatus(bad), ['ENOENT', 'EINVAL'], /999/);
+      isDeviceError(() => dev.recommend(h.rec(s, 0, 5, { subsysId: bad })), ['ENOENT', 'EINVAL']);
       const st = dev.getState(s.id);
-      isDeviceError(t, () => dev.recommend({ ...h.rec(s, st.epoch, 5), knobs: [5, 5] }), [
-        'EINVAL',
-      ]);
-      isDeviceError(t, () => dev.recommend(h.rec(s, st.epoch + 1000, 5)), ['EINVAL']);
-      t.throws(() => dev.setMode(s.id, 7 as ModeValue, false), { message: /7/ });
+      isDeviceError(() => dev.recommend({ ...h.rec(s, st.epoch, 5), knobs: [5, 5] }), ['EINVAL']);
+      isDeviceError(() => dev.recommend(h.rec(s, st.epoch + 1000, 5)), ['EINVAL']);
+      assert.throws(() => dev.setMode(s.id, 7 as ModeValue, false), /7/);
     });
   });
 
-  it('mode get/set/pin', async (t) => {
+  it('mode get/set/pin', async () => {
     await withDevices(1, target, async (dev) => {
       const s = await h.synthetic(dev);
       dev.setMode(s.id, MODE_COLLABORATION, true);
-      t.deepEqual(dev.getMode(s.id), { mode: MODE_COLLABORATION, pinned: true });
+      assert.deepEqual(dev.getMode(s.id), { mode: MODE_COLLABORATION, pinned: true });
       const st = dev.getStatus(s.id);
-      t.true(st.pinned);
-      t.is(st.lastTransition, TRANS_ADMIN);
-      t.is(dev.getState(s.id).mode, MODE_COLLABORATION);
+      assert.ok(st.pinned);
+      assert.equal(st.lastTransition, TRANS_ADMIN);
+      assert.equal(dev.getState(s.id).mode, MODE_COLLABORATION);
       dev.setMode(s.id, MODE_LEARNING, false);
-      t.deepEqual(dev.getMode(s.id), { mode: MODE_LEARNING, pinned: false });
+      assert.deepEqual(dev.getMode(s.id), { mode: MODE_LEARNING, pinned: false });
     });
   });
 
-  it('recommend: applied, then rate-limited, and its feedback shows it ran', async (t) => {
+  it('recommend: applied, then rate-limited, and its feedback shows it ran', async () => {
     await withDevices(1, target, async (dev) => {
       const s = await h.synthetic(dev);
       await h.control(dev, s, MODE_RECOMMENDATION);
@@ -281,46 +287,46 @@ export function conformanceSuite(test: TestFn, target: ConformanceTarget, title:
       let second;
       for (let attempt = 0; attempt < 5; attempt++) {
         const st = dev.getState(s.id);
-        t.true(st.nextAdvice);
+        assert.ok(st.nextAdvice);
         first = dev.recommend(h.rec(s, st.epoch, 5));
         second = dev.recommend(h.rec(s, st.epoch, 6));
         if (second.targetEpoch === first.targetEpoch) break; // else a window ended between
         await h.windows(dev, s, 1);
       }
       if (!first || !second) throw new Error('unreachable');
-      t.is(first.verdict, VERDICT_APPLIED);
-      t.is(first.reasons, 0);
-      t.deepEqual(first.applied, [5]);
-      t.true(first.recId > 0);
-      t.is(second.verdict, VERDICT_REJECTED);
-      t.is(second.reasons, REASON_RATE_LIMIT);
-      t.true(second.recId > 0 && second.recId !== first.recId);
+      assert.equal(first.verdict, VERDICT_APPLIED);
+      assert.equal(first.reasons, 0);
+      assert.deepEqual(first.applied, [5]);
+      assert.ok(first.recId > 0);
+      assert.equal(second.verdict, VERDICT_REJECTED);
+      assert.equal(second.reasons, REASON_RATE_LIMIT);
+      assert.ok(second.recId > 0 && second.recId !== first.recId);
       const fb = await h.feedbackThrough(dev, s, first.targetEpoch);
       const mine = fb.find((f) => f.epoch === first.targetEpoch);
-      t.truthy(mine, 'a record for the target window');
-      t.is(mine?.recId, first.recId);
-      t.true(mine?.applied);
-      t.is(mine?.verdict, VERDICT_APPLIED);
-      t.is(mine?.mode, MODE_RECOMMENDATION);
-      t.is(mine?.knobs[0], 5);
+      assert.ok(mine, 'a record for the target window');
+      assert.equal(mine?.recId, first.recId);
+      assert.ok(mine?.applied);
+      assert.equal(mine?.verdict, VERDICT_APPLIED);
+      assert.equal(mine?.mode, MODE_RECOMMENDATION);
+      assert.equal(mine?.knobs[0], 5);
     });
   });
 
-  it('recommend: stale epochs are rejected', async (t) => {
+  it('recommend: stale epochs are rejected', async () => {
     await withDevices(1, target, async (dev) => {
       const s = await h.synthetic(dev);
       await h.control(dev, s, MODE_RECOMMENDATION);
       await h.windows(dev, s, h.p.maxEpochLag + 2);
       const st = dev.getState(s.id);
       const r = dev.recommend(h.rec(s, st.epoch - h.p.maxEpochLag - 1, 5));
-      t.is(r.verdict, VERDICT_REJECTED);
-      t.is(r.reasons, REASON_STALE);
-      t.true(r.recId > 0);
-      t.true(r.targetEpoch > st.epoch);
+      assert.equal(r.verdict, VERDICT_REJECTED);
+      assert.equal(r.reasons, REASON_STALE);
+      assert.ok(r.recId > 0);
+      assert.ok(r.targetEpoch > st.epoch);
     });
   });
 
-  it('recommend: bounds and step limit clamp, or reject when strict', async (t) => {
+  it('recommend: bounds and step limit clamp, or reject when strict', async () => {
     await withDevices(1, target, async (dev) => {
       const s = await h.synthetic(dev);
       await h.control(dev, s, MODE_RECOMMENDATION);
@@ -334,38 +340,42 @@ export function conformanceSuite(test: TestFn, target: ConformanceTarget, title:
           await h.windows(dev, s, 2); // a window ended meanwhile: let both targets pass
           continue;
         }
-        t.is(strictStep.verdict, VERDICT_REJECTED);
-        t.is(strictStep.reasons, REASON_STEP_LIMIT);
-        t.is(strictBounds.verdict, VERDICT_REJECTED);
-        t.is(strictBounds.reasons, REASON_OUT_OF_BOUNDS);
-        t.is(clamped.verdict, VERDICT_CLAMPED, 'strict rejections do not use up the window');
-        t.is(clamped.reasons, REASON_OUT_OF_BOUNDS | REASON_STEP_LIMIT);
-        t.deepEqual(clamped.applied, [4 + 8], '20 -> 15 (bounds) -> 12 (max_delta 8 from 4)');
+        assert.equal(strictStep.verdict, VERDICT_REJECTED);
+        assert.equal(strictStep.reasons, REASON_STEP_LIMIT);
+        assert.equal(strictBounds.verdict, VERDICT_REJECTED);
+        assert.equal(strictBounds.reasons, REASON_OUT_OF_BOUNDS);
+        assert.equal(
+          clamped.verdict,
+          VERDICT_CLAMPED,
+          'strict rejections do not use up the window',
+        );
+        assert.equal(clamped.reasons, REASON_OUT_OF_BOUNDS | REASON_STEP_LIMIT);
+        assert.deepEqual(clamped.applied, [4 + 8], '20 -> 15 (bounds) -> 12 (max_delta 8 from 4)');
         const fb = await h.feedbackThrough(dev, s, clamped.targetEpoch);
         const mine = fb.find((f) => f.epoch === clamped.targetEpoch);
-        t.is(mine?.verdict, VERDICT_CLAMPED);
-        t.is(mine?.knobs[0], 12);
+        assert.equal(mine?.verdict, VERDICT_CLAMPED);
+        assert.equal(mine?.knobs[0], 12);
         return;
       }
-      t.fail('windows kept ending between the calls');
+      assert.fail('windows kept ending between the calls');
     });
   });
 
-  it('recommend: shadowed in emergency', async (t) => {
+  it('recommend: shadowed in emergency', async () => {
     await withDevices(1, target, async (dev) => {
       const s = await h.synthetic(dev);
       await h.control(dev, s, MODE_EMERGENCY);
       const st = dev.getState(s.id);
-      t.false(st.nextAdvice);
+      assert.equal(st.nextAdvice, false);
       const r = dev.recommend(h.rec(s, st.epoch, 5));
-      t.is(r.verdict, VERDICT_SHADOWED);
-      t.true((r.reasons & REASON_EMERGENCY) !== 0);
+      assert.equal(r.verdict, VERDICT_SHADOWED);
+      assert.ok((r.reasons & REASON_EMERGENCY) !== 0);
       const fb = await h.feedbackThrough(dev, s, r.targetEpoch);
       const mine = fb.find((f) => f.epoch === r.targetEpoch);
-      t.is(mine?.recId, r.recId);
-      t.false(mine?.applied);
-      t.is(mine?.verdict, VERDICT_SHADOWED);
-      t.is(mine?.knobs[0], 4, 'the baseline ran');
+      assert.equal(mine?.recId, r.recId);
+      assert.equal(mine?.applied, false);
+      assert.equal(mine?.verdict, VERDICT_SHADOWED);
+      assert.equal(mine?.knobs[0], 4, 'the baseline ran');
     });
   });
 
@@ -373,7 +383,7 @@ export function conformanceSuite(test: TestFn, target: ConformanceTarget, title:
     [MODE_LEARNING, 'learning'],
     [MODE_COLLABORATION, 'collaboration'],
   ] as const) {
-    it(`${name}: advice exactly in the scheduled windows, shadowed in the others`, async (t) => {
+    it(`${name}: advice exactly in the scheduled windows, shadowed in the others`, async () => {
       await withDevices(1, target, async (dev) => {
         const s = await h.synthetic(dev);
         const period = mode === MODE_LEARNING ? h.p.learningPeriod : 2;
@@ -384,7 +394,7 @@ export function conformanceSuite(test: TestFn, target: ConformanceTarget, title:
         const windows = period + 3;
         for (let i = 0; i < windows; i++) {
           const st = dev.getState(s.id);
-          t.is(st.nextAdvice, (st.epoch + 1) % period === 0, `next_advice at ${st.epoch}`);
+          assert.equal(st.nextAdvice, (st.epoch + 1) % period === 0, `next_advice at ${st.epoch}`);
           const r = dev.recommend(h.rec(s, st.epoch, 5));
           if (r.verdict !== VERDICT_REJECTED) results.set(r.targetEpoch, r);
           await h.windows(dev, s, 1);
@@ -395,28 +405,28 @@ export function conformanceSuite(test: TestFn, target: ConformanceTarget, title:
         let shadowed = 0;
         for (const f of fb) {
           if (f.epoch <= since) continue;
-          t.is(f.mode, mode);
-          t.is(f.applied, f.epoch % period === 0, `applied flag of window ${f.epoch}`);
+          assert.equal(f.mode, mode);
+          assert.equal(f.applied, f.epoch % period === 0, `applied flag of window ${f.epoch}`);
           const r = results.get(f.epoch);
           if (!r) continue;
-          t.is(f.recId, r.recId);
+          assert.equal(f.recId, r.recId);
           if (f.epoch % period === 0) {
-            t.is(r.verdict, VERDICT_APPLIED);
-            t.is(f.knobs[0], 5);
+            assert.equal(r.verdict, VERDICT_APPLIED);
+            assert.equal(f.knobs[0], 5);
             advised++;
           } else {
-            t.is(r.verdict, VERDICT_SHADOWED);
-            t.true((r.reasons & REASON_BASELINE_WINDOW) !== 0);
-            t.is(f.knobs[0], 4);
+            assert.equal(r.verdict, VERDICT_SHADOWED);
+            assert.ok((r.reasons & REASON_BASELINE_WINDOW) !== 0);
+            assert.equal(f.knobs[0], 4);
             shadowed++;
           }
         }
-        t.true(advised >= 1 && shadowed >= 1, `saw ${advised} advised, ${shadowed} shadowed`);
+        assert.ok(advised >= 1 && shadowed >= 1, `saw ${advised} advised, ${shadowed} shadowed`);
       });
     });
   }
 
-  it('recommend: a recommendation whose ttl passed before its window is expired', async (t) => {
+  it('recommend: a recommendation whose ttl passed before its window is expired', async () => {
     await withDevices(1, target, async (dev) => {
       const s = await h.synthetic(dev);
       await h.control(dev, s, MODE_RECOMMENDATION);
@@ -432,34 +442,34 @@ export function conformanceSuite(test: TestFn, target: ConformanceTarget, title:
         const mine = fb.find((f) => f.epoch === r.targetEpoch);
         if (!mine) continue;
         if (!mine.applied) {
-          t.true((mine.reasons & REASON_EXPIRED) !== 0);
-          t.is(mine.recId, r.recId);
-          t.is(mine.knobs[0], 4);
-          t.true(dev.getStatus(s.id).recsExpired >= 1);
+          assert.ok((mine.reasons & REASON_EXPIRED) !== 0);
+          assert.equal(mine.recId, r.recId);
+          assert.equal(mine.knobs[0], 4);
+          assert.ok(dev.getStatus(s.id).recsExpired >= 1);
           return;
         }
-        t.is(mine.reasons & REASON_EXPIRED, 0);
+        assert.equal(mine.reasons & REASON_EXPIRED, 0);
       }
-      t.fail('no recommendation expired in 10 tries');
+      assert.fail('no recommendation expired in 10 tries');
     });
   });
 
-  it('feedback: one record per window, consecutive epochs', async (t) => {
+  it('feedback: one record per window, consecutive epochs', async () => {
     await withDevices(1, target, async (dev) => {
       const s = await h.synthetic(dev);
       const start = dev.getState(s.id).epoch;
       const fb = await h.feedbackThrough(dev, s, start + 5);
       const epochs = fb.map((f) => f.epoch);
-      for (let i = 1; i < epochs.length; i++) t.is(epochs[i], epochs[i - 1] + 1);
+      for (let i = 1; i < epochs.length; i++) assert.equal(epochs[i], epochs[i - 1] + 1);
       for (const f of fb) {
-        t.is(f.knobs.length, s.knobs.length);
-        t.true(f.windowNs > 0);
-        t.true(f.eff >= 0);
+        assert.equal(f.knobs.length, s.knobs.length);
+        assert.ok(f.windowNs > 0);
+        assert.ok(f.eff >= 0);
       }
     });
   });
 
-  it('feedback: a full ring drops the newest records and counts them', async (t) => {
+  it('feedback: a full ring drops the newest records and counts them', async () => {
     await withDevices(1, target, async (dev) => {
       const s = await h.synthetic(dev);
       const ids = dev.listSubsystems().map((x) => x.id);
@@ -468,35 +478,36 @@ export function conformanceSuite(test: TestFn, target: ConformanceTarget, title:
       // Every subsystem's windows fill the ring; ring + 3 synthetic windows overfill it.
       await h.windows(dev, s, h.p.ringRecords + 3);
       const records = dev.readFeedback();
-      t.is(records.length, h.p.ringRecords);
-      t.true(dropped() >= before + 3, 'drops are counted');
+      assert.equal(records.length, h.p.ringRecords);
+      assert.ok(dropped() >= before + 3, 'drops are counted');
       const epochs = records.filter((f) => f.subsysId === s.id).map((f) => f.epoch);
-      for (let i = 1; i < epochs.length; i++) t.is(epochs[i], epochs[i - 1] + 1, 'oldest kept');
+      for (let i = 1; i < epochs.length; i++)
+        assert.equal(epochs[i], epochs[i - 1] + 1, 'oldest kept');
       await h.windows(dev, s, 1);
-      t.true(dev.readFeedback().length >= 1, 'records flow again once read');
+      assert.ok(dev.readFeedback().length >= 1, 'records flow again once read');
     });
   });
 
-  it('claim: a second file gets EBUSY until the first releases', async (t) => {
+  it('claim: a second file gets EBUSY until the first releases', async () => {
     await withDevices(2, target, async (a, b) => {
       const s = await h.synthetic(a);
       a.claim(s.id);
-      t.true(a.getStatus(s.id).mine);
+      assert.ok(a.getStatus(s.id).mine);
       const sb = b.getStatus(s.id);
-      t.true(sb.controlled);
-      t.false(sb.mine);
-      isDeviceError(t, () => b.claim(s.id), ['EBUSY']);
-      isDeviceError(t, () => b.heartbeat(s.id), ['EBUSY']);
+      assert.ok(sb.controlled);
+      assert.equal(sb.mine, false);
+      isDeviceError(() => b.claim(s.id), ['EBUSY']);
+      isDeviceError(() => b.heartbeat(s.id), ['EBUSY']);
       const st = b.getState(s.id);
-      isDeviceError(t, () => b.recommend(h.rec(s, st.epoch, 5)), ['EBUSY']);
+      isDeviceError(() => b.recommend(h.rec(s, st.epoch, 5)), ['EBUSY']);
       a.heartbeat(s.id);
       a.release(s.id);
       b.claim(s.id);
-      t.true(b.getStatus(s.id).mine);
+      assert.ok(b.getStatus(s.id).mine);
     });
   });
 
-  it('closing the controlling file falls to emergency', async (t) => {
+  it('closing the controlling file falls to emergency', async () => {
     await withDevices(1, target, async (watcher) => {
       const s = await h.synthetic(watcher);
       const ctl = await target.open();
@@ -506,14 +517,14 @@ export function conformanceSuite(test: TestFn, target: ConformanceTarget, title:
       } finally {
         ctl.close();
       }
-      t.is(watcher.getMode(s.id).mode, MODE_EMERGENCY);
+      assert.equal(watcher.getMode(s.id).mode, MODE_EMERGENCY);
       const st = watcher.getStatus(s.id);
-      t.false(st.controlled);
-      t.is(st.lastTransition, TRANS_CLOSED);
+      assert.equal(st.controlled, false);
+      assert.equal(st.lastTransition, TRANS_CLOSED);
     });
   });
 
-  it('heartbeat: a silent controller falls to emergency; a live one recovers', async (t) => {
+  it('heartbeat: a silent controller falls to emergency; a live one recovers', async () => {
     await withDevices(1, target, async (dev) => {
       const s = await h.synthetic(dev);
       dev.claim(s.id);
@@ -522,36 +533,33 @@ export function conformanceSuite(test: TestFn, target: ConformanceTarget, title:
       await h.pass(h.p.heartbeatMs + s.windowMs);
       await h.windows(dev, s, 2);
       let st = dev.getStatus(s.id);
-      t.is(st.mode, MODE_EMERGENCY);
-      t.is(st.lastTransition, TRANS_HEARTBEAT);
-      t.is(st.heartbeatMisses, misses + 1);
-      t.false(st.heartbeatOk);
+      assert.equal(st.mode, MODE_EMERGENCY);
+      assert.equal(st.lastTransition, TRANS_HEARTBEAT);
+      assert.equal(st.heartbeatMisses, misses + 1);
+      assert.equal(st.heartbeatOk, false);
       dev.heartbeat(s.id);
-      t.true(dev.getStatus(s.id).heartbeatOk);
+      assert.ok(dev.getStatus(s.id).heartbeatOk);
       for (let i = 0; i < h.p.emergencyHoldWindows + 2; i++) {
         dev.heartbeat(s.id);
         await h.windows(dev, s, 1);
       }
       st = dev.getStatus(s.id);
-      t.is(st.mode, MODE_LEARNING);
-      t.is(st.lastTransition, TRANS_RECOVER);
+      assert.equal(st.mode, MODE_LEARNING);
+      assert.equal(st.lastTransition, TRANS_RECOVER);
     });
   });
 
-  it('permissions: control needs CAP_SYS_ADMIN, reading does not', async (t) => {
-    if (!target.openUnprivileged) {
-      t.pass('no unprivileged opener on this target');
-      return;
-    }
+  it('permissions: control needs CAP_SYS_ADMIN, reading does not', async () => {
+    if (!target.openUnprivileged) return; // the harness cannot drop CAP_SYS_ADMIN here
     const dev = await target.openUnprivileged();
     try {
       const s = await h.synthetic(dev);
       const st = dev.getState(s.id);
-      t.true(dev.getStatus(s.id).epoch >= st.epoch);
-      isDeviceError(t, () => dev.recommend(h.rec(s, st.epoch, 5)), ['EPERM'], /CAP_SYS_ADMIN/);
-      isDeviceError(t, () => dev.setMode(s.id, MODE_LEARNING, false), ['EPERM']);
-      isDeviceError(t, () => dev.claim(s.id), ['EPERM']);
-      isDeviceError(t, () => dev.heartbeat(s.id), ['EPERM']);
+      assert.ok(dev.getStatus(s.id).epoch >= st.epoch);
+      isDeviceError(() => dev.recommend(h.rec(s, st.epoch, 5)), ['EPERM'], /CAP_SYS_ADMIN/);
+      isDeviceError(() => dev.setMode(s.id, MODE_LEARNING, false), ['EPERM']);
+      isDeviceError(() => dev.claim(s.id), ['EPERM']);
+      isDeviceError(() => dev.heartbeat(s.id), ['EPERM']);
     } finally {
       dev.close();
     }
