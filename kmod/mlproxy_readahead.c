@@ -1,20 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * mlproxy readahead subsystem: controls the read-ahead of one block device
- * (module parameter ra_dev) and measures, from the block layer's own
- * counters, how efficiently the device serves reads. docs/readahead.md
- * defines and defends the formulas.
+ * (module parameter ra_dev) and measures in the kernel how efficiently reads
+ * are served: bytes delivered to readers (a kretprobe on filemap_read(), the
+ * page-cache read path of files and of the block device itself) per
+ * nanosecond the device spent serving reads (the block layer's counters).
+ * docs/readahead.md defines and defends the formulas.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": readahead: " fmt
 
 #include <linux/backing-dev.h>
 #include <linux/blkdev.h>
+#include <linux/fs.h>
 #include <linux/jiffies.h>
+#include <linux/kprobes.h>
 #include <linux/log2.h>
 #include <linux/math64.h>
 #include <linux/module.h>
 #include <linux/mount.h>
 #include <linux/part_stat.h>
+#include <linux/slab.h>
+#include <linux/string.h>
 #include "mlproxy_internal.h"
 
 static char *ra_dev = "";
@@ -31,6 +37,8 @@ MODULE_PARM_DESC(ra_window_ms,
 #define RA_KB_LOG2_MAX	12	/* 4 MiB */
 
 enum {
+	RA_DELIVERED_KBPS,
+	RA_DELIVERED_PER_READ,
 	RA_READ_KBPS,
 	RA_MEAN_REQ_KB,
 	RA_READ_LAT_US,
@@ -41,6 +49,10 @@ enum {
 };
 
 static const struct mlp_feature_schema ra_features[RA_NR_FEATURES] = {
+	[RA_DELIVERED_KBPS] = { .name = "delivered_kbps", .unit = "KiB/s",
+				.scale = 1 },
+	[RA_DELIVERED_PER_READ] = { .name = "delivered_per_read",
+				    .unit = "ratio", .scale = 1000 },
 	[RA_READ_KBPS] = { .name = "read_kbps", .unit = "KiB/s", .scale = 1 },
 	[RA_MEAN_REQ_KB] = { .name = "mean_read_kb", .unit = "KiB",
 			     .scale = 1000 },
@@ -68,6 +80,11 @@ struct ra_sample {
 
 struct ra_ctx {
 	struct block_device *bdev;
+	struct gendisk *disk;
+	bool probed;			/* the kretprobe counts delivered bytes */
+	atomic64_t delivered;		/* cumulative bytes read() returned */
+	u64 last_delivered;
+	u64 delta_delivered;
 	struct backing_dev_info *bdi;
 	unsigned long saved_ra_pages;
 	struct ra_sample last;		/* at the start of the current window */
@@ -77,6 +94,43 @@ struct ra_ctx {
 
 static struct ra_ctx ra_ctx;
 static struct mlp_subsys *ra_subsys;
+
+/* Whether a file's page cache belongs to the controlled disk. */
+static bool ra_file_on_disk(struct file *file)
+{
+	struct inode *host;
+	struct block_device *b;
+
+	if (!file || !file->f_mapping || !file->f_mapping->host)
+		return false;
+	host = file->f_mapping->host;
+	b = S_ISBLK(host->i_mode) ? I_BDEV(host) : host->i_sb->s_bdev;
+	return b && b->bd_disk == ra_ctx.disk;
+}
+
+/* filemap_read(struct kiocb *iocb, ...): follow only reads of our disk. */
+static int ra_read_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct kiocb *iocb = (struct kiocb *)regs_get_kernel_argument(regs, 0);
+
+	return iocb && ra_file_on_disk(iocb->ki_filp) ? 0 : 1;
+}
+
+static int ra_read_return(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	long ret = (long)regs_return_value(regs);
+
+	if (ret > 0)
+		atomic64_add(ret, &ra_ctx.delivered);
+	return 0;
+}
+
+static struct kretprobe ra_kretprobe = {
+	.kp.symbol_name = "filemap_read",
+	.entry_handler = ra_read_entry,
+	.handler = ra_read_return,
+	.maxactive = 64,
+};
 
 static void ra_read_sample(struct block_device *bdev, struct ra_sample *s)
 {
@@ -108,6 +162,13 @@ static void ra_collect(void *priv, const struct mlp_window *w, s64 *f)
 	f[RA_KB] = ra_kb_now(c);
 	if (!c->delta_ns)
 		return;
+	f[RA_DELIVERED_KBPS] = mul_u64_u64_div_u64(c->delta_delivered,
+						   NSEC_PER_SEC,
+						   c->delta_ns * 1024);
+	if (d->sectors)
+		f[RA_DELIVERED_PER_READ] =
+			min_t(u64, div64_u64(c->delta_delivered * 1000,
+					     d->sectors * 512), 1000000);
 	f[RA_READ_KBPS] = mul_u64_u64_div_u64(d->sectors * 512, NSEC_PER_SEC,
 					      c->delta_ns * 1024);
 	f[RA_BUSY] = min_t(u64, div64_u64(jiffies_to_nsecs(d->io_ticks) * 1000,
@@ -131,15 +192,21 @@ static int ra_apply(void *priv, const struct mlp_window *w)
 }
 
 /*
- * Efficiency: bytes read from the device per nanosecond of read service
- * time (the sum of the read requests' durations), in MLP_EFF_SCALE units,
- * i.e. GB/s of service scaled by 10^6. Idle when no read completed.
+ * Efficiency: bytes delivered to readers per nanosecond the device spent
+ * serving reads (the sum of the read requests' durations), in MLP_EFF_SCALE
+ * units: 1000000 = 1 byte/ns = 1 GB/s of read service. Without the probe,
+ * the bytes read from the device stand in for the delivered bytes. Idle
+ * when the device served no read or nothing was delivered.
  */
 static int ra_measure(void *priv, const struct mlp_window *w, s64 *eff)
 {
 	struct ra_ctx *c = priv;
 	struct ra_sample now;
+	u64 delivered = atomic64_read(&c->delivered);
+	u64 bytes;
 
+	c->delta_delivered = delivered - c->last_delivered;
+	c->last_delivered = delivered;
 	ra_read_sample(c->bdev, &now);
 	c->delta.sectors = now.sectors - c->last.sectors;
 	c->delta.ios = now.ios - c->last.ios;
@@ -148,10 +215,11 @@ static int ra_measure(void *priv, const struct mlp_window *w, s64 *eff)
 	c->delta.io_ticks = now.io_ticks - c->last.io_ticks;
 	c->delta_ns = w->len_ns;
 	c->last = now;
-	if (!c->delta.ios || !c->delta.nsecs || !c->delta.sectors)
+	bytes = c->probed ? c->delta_delivered : c->delta.sectors * 512;
+	if (!c->delta.ios || !c->delta.nsecs || !bytes)
 		return -ENODATA;
-	*eff = min_t(u64, mul_u64_u64_div_u64(c->delta.sectors * 512,
-					      MLP_EFF_SCALE, c->delta.nsecs),
+	*eff = min_t(u64, mul_u64_u64_div_u64(bytes, MLP_EFF_SCALE,
+					      c->delta.nsecs),
 		     MLP_EFF_LIMIT);
 	return 0;
 }
@@ -168,12 +236,29 @@ static struct mlp_subsys_ops ra_ops = {
 	.measure = ra_measure,
 };
 
+/* "vda", "/dev/vda" or "254:0"; name_to_dev_t() wants the /dev/ prefix. */
+static dev_t ra_lookup(const char *name)
+{
+	char *path;
+	dev_t devt;
+
+	if (!strncmp(name, "/dev/", 5) || strchr(name, ':'))
+		return name_to_dev_t(name);
+	path = kasprintf(GFP_KERNEL, "/dev/%s", name);
+	if (!path)
+		return 0;
+	devt = name_to_dev_t(path);
+	kfree(path);
+	return devt;
+}
+
 int mlp_readahead_init(void)
 {
 	struct ra_ctx *c = &ra_ctx;
 	struct block_device *bdev;
 	unsigned long kb;
 	dev_t devt;
+	int err;
 
 	if (ra_window_ms < 50 || ra_window_ms > 60000) {
 		pr_err("parameter ra_window_ms=%u is out of range [50, 60000]\n",
@@ -184,7 +269,7 @@ int mlp_readahead_init(void)
 		pr_info("ra_dev is empty: subsystem not registered\n");
 		return 0;
 	}
-	devt = name_to_dev_t(ra_dev);
+	devt = ra_lookup(ra_dev);
 	if (!devt) {
 		pr_info("no block device %s: subsystem not registered\n",
 			ra_dev);
@@ -198,6 +283,7 @@ int mlp_readahead_init(void)
 	}
 	memset(c, 0, sizeof(*c));
 	c->bdev = bdev;
+	c->disk = bdev->bd_disk;
 	c->bdi = bdev->bd_disk->bdi;
 	c->saved_ra_pages = READ_ONCE(c->bdi->ra_pages);
 	kb = c->saved_ra_pages * (PAGE_SIZE / 1024);
@@ -205,9 +291,16 @@ int mlp_readahead_init(void)
 				  RA_KB_LOG2_MAX);
 	ra_ops.window_ms = ra_window_ms;
 	ra_read_sample(bdev, &c->last);
+	err = register_kretprobe(&ra_kretprobe);
+	c->probed = !err;
+	if (err)
+		pr_warn("no kretprobe on filemap_read (%d): efficiency falls back to bytes read from the device\n",
+			err);
 
 	ra_subsys = mlp_register_subsystem(&ra_ops);
 	if (IS_ERR(ra_subsys)) {
+		if (c->probed)
+			unregister_kretprobe(&ra_kretprobe);
 		WRITE_ONCE(c->bdi->ra_pages, c->saved_ra_pages);
 		blkdev_put(bdev, FMODE_READ);
 		return PTR_ERR(ra_subsys);
@@ -225,6 +318,12 @@ void mlp_readahead_exit(void)
 		return;
 	mlp_unregister_subsystem(ra_subsys);
 	ra_subsys = NULL;
+	if (c->probed) {
+		unregister_kretprobe(&ra_kretprobe);
+		if (ra_kretprobe.nmissed)
+			pr_info("kretprobe missed %d reads\n",
+				ra_kretprobe.nmissed);
+	}
 	WRITE_ONCE(c->bdi->ra_pages, c->saved_ra_pages);
 	blkdev_put(c->bdev, FMODE_READ);
 }
