@@ -27,19 +27,17 @@ export function packageVersion(): string {
 }
 
 /**
- * The experiments engineer's commands (experiment, replay, evaluate), loaded at run time
- * so that the daemon does not depend on experiments/ at build time.
+ * The experiment commands (experiment, replay, evaluate; experiments/cli.ts), loaded only
+ * when the command line may need them, so that `run` and `status` start fast.
  */
-async function registerOptionalCommands(program: Command): Promise<void> {
-  const url = new URL('../../experiments/cli.js', import.meta.url);
-  if (!fs.existsSync(fileURLToPath(url))) return;
-  const mod = (await import(url.href)) as {
-    registerExperimentCommands?: (p: Command) => void;
-  };
-  mod.registerExperimentCommands?.(program);
+async function registerExperimentCommandsLazily(program: Command, argv: string[]): Promise<void> {
+  const sub = argv[2];
+  if (sub === 'run' || sub === 'status') return;
+  const { registerExperimentCommands } = await import('../../experiments/cli.js');
+  registerExperimentCommands(program);
 }
 
-export async function buildProgram(): Promise<Command> {
+export async function buildProgram(argv: string[] = process.argv): Promise<Command> {
   const program = new Command()
     .name('mlproxy')
     .description(
@@ -51,13 +49,13 @@ export async function buildProgram(): Promise<Command> {
     .exitOverride();
   registerRunCommand(program);
   registerStatusCommand(program);
-  await registerOptionalCommands(program);
+  await registerExperimentCommandsLazily(program, argv);
   for (const cmd of program.commands) cmd.addHelpText('after', EXIT_CODES_HELP);
   return program;
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const program = await buildProgram();
+  const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv);
   } catch (err) {
