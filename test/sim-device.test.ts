@@ -1,0 +1,256 @@
+import test from 'ava';
+import {
+  MODE_COLLABORATION,
+  MODE_EMERGENCY,
+  MODE_LEARNING,
+  MODE_RECOMMENDATION,
+  REASON_OFF_GRID,
+  REASON_OUT_OF_BOUNDS,
+  REASON_STEP_LIMIT,
+  TRANS_COLLAPSE,
+  TRANS_PROMOTE,
+  TRANS_RECOVER,
+  TRANS_REGRESSION,
+  VERDICT_CLAMPED,
+  VERDICT_REJECTED,
+} from '../src/abi/constants.js';
+import type { Feedback } from '../src/transport/device.js';
+import { SimKernel, type SimKernelOptions } from '../src/transport/sim/kernel.js';
+import type { SubsystemModel } from '../src/transport/sim/model.js';
+import { ReadaheadModel, WORKLOADS } from '../src/transport/sim/readahead.js';
+import { SimDevice } from '../src/transport/sim/sim-device.js';
+import { SyntheticModel } from '../src/transport/sim/synthetic.js';
+
+const syntheticOnly = (extra: SimKernelOptions = {}) =>
+  new SimDevice({ kernelOptions: { clock: 'manual', subsystems: ['synthetic'], ...extra } });
+
+test('synthetic landscape matches values computed by hand from docs/subsystems.md', (t) => {
+  // Independent Python evaluation of the documented formulas, seed 42, period 100.
+  const m = new SyntheticModel();
+  const cases: [number, number, number, number, number, number][] = [
+    // w, load, hint, noise, eff(w, 4), eff(w, opt)
+    [0, 0, -19, 10718, 578718, 1010718],
+    [1, 10, -11, -3872, 563128, 995128],
+    [150, 500, 201, 11299, 913299, 961299],
+    [250, 500, 497, -1885, 0, 948115],
+    [399, 10, 754, 6891, 1005891, 1005891],
+    [2 ** 32 + 5, 990, 218, -19411, 833589, 881589],
+  ];
+  for (const [w, load, hint, noise, eff4, effOpt] of cases) {
+    t.deepEqual(
+      [m.load(w), m.hint(w), m.noise(w), m.eff(w, 4), m.eff(w, m.opt(w))],
+      [load, hint, noise, eff4, effOpt],
+      `window ${w}`,
+    );
+  }
+});
+
+test('synthetic features through the kernel: load, hint, last_eff / 1000', (t) => {
+  const dev = syntheticOnly();
+  t.deepEqual(dev.getState(1).features, [0, -19, 0]);
+  dev.kernel.advance(1);
+  t.deepEqual(dev.getState(1).features, [10, -11, 578]);
+  const [fb] = dev.readFeedback();
+  t.is(fb.eff, 0.578718);
+  t.is(fb.baselineEff, 0.578718, 'the first baseline window sets the reference');
+  dev.kernel.advance(1);
+  // b += trunc((563128 - 578718) / 8) = 578718 - 1948
+  t.is(dev.readFeedback()[0].baselineEff, 0.57677);
+  dev.close();
+});
+
+test('off-grid knobs round down to the grid; strict rejects', (t) => {
+  const stepped: SubsystemModel = {
+    name: 'stepped',
+    windowMs: 10,
+    features: [],
+    knobs: [{ name: 'k', unit: '', min: 1, max: 9, step: 2, def: 5, maxDelta: 4 }],
+    featuresAt: () => [],
+    endWindow: () => 1000000,
+  };
+  const dev = new SimDevice({
+    kernelOptions: { clock: 'manual', subsystems: [], models: [stepped] },
+  });
+  dev.setMode(1, MODE_RECOMMENDATION, true);
+  const rec = (k: number, strict = false) =>
+    dev.recommend({
+      subsysId: 1,
+      epoch: dev.getState(1).epoch,
+      modelVersion: 1,
+      propensity: 1,
+      knobs: [k],
+      strict,
+    });
+  let r = rec(6, true);
+  t.deepEqual([r.verdict, r.reasons, r.applied], [VERDICT_REJECTED, REASON_OFF_GRID, [5]]);
+  r = rec(12);
+  t.deepEqual(
+    [r.verdict, r.reasons, r.applied],
+    [VERDICT_CLAMPED, REASON_OUT_OF_BOUNDS, [9]],
+    '12 -> 9, within max_delta 4 of the default 5',
+  );
+  dev.kernel.advance(2);
+  r = rec(0);
+  t.deepEqual(
+    [r.verdict, r.reasons, r.applied],
+    [VERDICT_CLAMPED, REASON_OUT_OF_BOUNDS | REASON_STEP_LIMIT, [5]],
+    '0 -> 1 (bounds) -> 5 (4 below the last advice, 9)',
+  );
+  dev.close();
+});
+
+test('ladder: promotion twice, regression, collapse, recovery', (t) => {
+  // Phase 0 for good (opt = 10); LEARNING advises every 2nd window; 3 good windows promote.
+  const dev = syntheticOnly({
+    synthetic: { period: 1000000 },
+    params: { learningPeriod: 2, promoteWindows: 3, emergencyHoldWindows: 4 },
+  });
+  const k = dev.kernel;
+  const id = 1;
+  dev.claim(id);
+  t.is(dev.getMode(id).mode, MODE_EMERGENCY, 'a subsystem starts in EMERGENCY');
+  const step = (level: number) => {
+    const st = dev.getState(id);
+    if (st.nextAdvice) {
+      dev.recommend({
+        subsysId: id,
+        epoch: st.epoch,
+        modelVersion: 1,
+        propensity: 1,
+        knobs: [level],
+      });
+    } else {
+      dev.heartbeat(id);
+    }
+    k.advance(1);
+  };
+  let n = 0;
+  while (dev.getMode(id).mode === MODE_EMERGENCY && n++ < 10) step(10);
+  t.is(dev.getStatus(id).lastTransition, TRANS_RECOVER);
+  t.is(n, 4, 'emergency_hold_windows windows with a live controller');
+  n = 0;
+  while (dev.getMode(id).mode !== MODE_RECOMMENDATION && n++ < 100) step(10);
+  let st = dev.getStatus(id);
+  t.is(st.promotions, 2);
+  t.is(st.lastTransition, TRANS_PROMOTE);
+  // Level 3 runs at ~70 % of the baseline (level 4): a regression, not a collapse.
+  step(3);
+  k.advance(1); // the recommendation targets the next window: let it run and end
+  st = dev.getStatus(id);
+  t.is(st.mode, MODE_COLLABORATION);
+  t.is(st.lastTransition, TRANS_REGRESSION);
+  t.is(st.demotions, 1);
+  // Level 0 runs at efficiency 0: a collapse, whatever the pin.
+  dev.setMode(id, MODE_RECOMMENDATION, true);
+  step(0);
+  k.advance(1);
+  st = dev.getStatus(id);
+  t.is(st.mode, MODE_EMERGENCY);
+  t.is(st.lastTransition, TRANS_COLLAPSE);
+  t.false(st.pinned, 'a safety fall clears the pin');
+  t.is(st.emergencies, 1);
+  t.is(
+    st.windows,
+    st.modeWindows.reduce((a, b) => a + b, 0),
+  );
+  dev.close();
+});
+
+test('same seeds and actions give identical feedback; another seed differs', (t) => {
+  const run = (seed: number) => {
+    const dev = new SimDevice({
+      kernelOptions: { clock: 'manual', synthetic: { seed }, readahead: { seed, windowMs: 100 } },
+    });
+    dev.claim(1);
+    dev.setMode(1, MODE_LEARNING, false);
+    const out: Feedback[] = [];
+    for (let i = 0; i < 300; i++) {
+      const st = dev.getState(1);
+      dev.recommend({
+        subsysId: 1,
+        epoch: st.epoch,
+        modelVersion: 1,
+        propensity: 1,
+        knobs: [i % 16],
+      });
+      dev.kernel.advance(1);
+      out.push(...dev.readFeedback());
+    }
+    dev.close();
+    return out;
+  };
+  const a = run(5);
+  t.true(
+    a.some((f) => f.subsysId === 2),
+    'readahead records too',
+  );
+  t.deepEqual(run(5), a);
+  t.notDeepEqual(run(6), a);
+});
+
+test('auto clock: waitFeedback advances one window at once; manual clock times out', async (t) => {
+  const auto = new SimDevice({ kernelOptions: { clock: 'auto', subsystems: ['synthetic'] } });
+  for (let i = 0; i < 1000; i++) {
+    const got = await auto.waitFeedback(60000);
+    t.is(got.length, 1);
+    t.is(got[0].epoch, i);
+  }
+  auto.close();
+  const manual = syntheticOnly();
+  t.deepEqual(await manual.waitFeedback(5), [], 'timeout path: nothing queued');
+  const pending = manual.waitFeedback(60000);
+  manual.kernel.advance(1);
+  t.is((await pending).length, 1, 'a waiter wakes when a window ends');
+  const orphan = manual.waitFeedback(60000);
+  manual.close();
+  t.deepEqual(await orphan, [], 'close() releases a waiter');
+  t.throws(() => manual.getState(1), { code: 'EBADF' } as never);
+});
+
+test('real clock: windows end on timers and waitFeedback wakes up', async (t) => {
+  const dev = new SimDevice({
+    kernelOptions: { clock: 'real', subsystems: ['synthetic'], synthetic: { windowMs: 5 } },
+  });
+  const got = await dev.waitFeedback(10000);
+  t.true(got.length >= 1);
+  t.is(got[0].epoch, 0);
+  t.throws(() => dev.kernel.advance(1), { message: /virtual clock/ });
+  dev.close();
+});
+
+test('readahead model: the best read-ahead depends on the workload', (t) => {
+  const best = (w: (typeof WORKLOADS)[number]) => {
+    let arg = 4;
+    for (let k = 4; k <= 12; k++)
+      if (ReadaheadModel.idealEff(w, k) > ReadaheadModel.idealEff(w, arg)) arg = k;
+    return arg;
+  };
+  t.deepEqual(WORKLOADS.map(best), [9, 4, 7]);
+  const m = new ReadaheadModel();
+  const kinds = new Set(Array.from({ length: 2000 }, (_, w) => m.workload(w)));
+  t.is(kinds.size, 3, 'all three workloads occur');
+  const info = new SimDevice({ kernelOptions: { subsystems: ['readahead'] } }).listSubsystems()[0];
+  t.deepEqual(info.knobs[0], {
+    name: 'ra_kb_log2',
+    unit: 'log2(KiB)',
+    min: 4,
+    max: 12,
+    step: 1,
+    def: 7,
+    maxDelta: 2,
+  });
+  t.deepEqual(
+    info.features.map((f) => f.name),
+    ['read_kbps', 'mean_read_kb', 'read_latency_us', 'busy', 'merged_reads', 'ra_kb'],
+  );
+});
+
+test('bad kernel options are refused clearly', (t) => {
+  t.throws(() => new SimKernel({ params: { learningPeriod: 0 } }), {
+    message: /parameter learningPeriod must be an integer in \[1, 1000000\], got 0/,
+  });
+  t.throws(() => new SimKernel({ params: { bogus: 1 } as never }), {
+    message: /unknown kernel parameter "bogus"/,
+  });
+  t.throws(() => new SimKernel({ clock: 'fast' as never }), { message: /clock must be/ });
+});
