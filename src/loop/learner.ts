@@ -202,8 +202,13 @@ export class SubsystemLearner {
       return false;
     }
 
-    const legal = this.grid.legalMask(this.lastAdvised, this.settings.safety.maxStep);
     const fallback = this.safety.inFallback;
+    // Going back to the baseline is never limited by the user-space maxStep, only by the
+    // kernel's max_delta (which would clamp anyway).
+    const legal = this.grid.legalMask(
+      this.lastAdvised,
+      fallback ? 0 : this.settings.safety.maxStep,
+    );
     let arm: number;
     let propensity: number;
     let policyLabel: string;
