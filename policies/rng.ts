@@ -25,10 +25,8 @@ function splitmix32(seed: number): () => number {
 }
 
 export class Rng {
-  private s0: number;
-  private s1: number;
-  private s2: number;
-  private s3: number;
+  /** The four state words; a typed array keeps the arithmetic on 32-bit integers fast. */
+  private readonly s = new Uint32Array(4);
   private spare: number | null = null;
 
   constructor(seed: number) {
@@ -36,11 +34,8 @@ export class Rng {
       throw new TypeError(`Rng seed must be an integer, got ${String(seed)}`);
     }
     const next = splitmix32(seed);
-    this.s0 = next();
-    this.s1 = next();
-    this.s2 = next();
-    this.s3 = next();
-    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
+    for (let i = 0; i < 4; i++) this.s[i] = next();
+    if ((this.s[0] | this.s[1] | this.s[2] | this.s[3]) === 0) this.s[0] = 1;
   }
 
   static fromState(state: RngState): Rng {
@@ -56,29 +51,27 @@ export class Rng {
     if (spare !== null && !Number.isFinite(spare))
       throw new TypeError('Rng state "spare" must be a finite number or null');
     const rng = new Rng(0);
-    [rng.s0, rng.s1, rng.s2, rng.s3] = s;
+    rng.s.set(s);
     rng.spare = spare;
     return rng;
   }
 
   state(): RngState {
-    return { s: [this.s0, this.s1, this.s2, this.s3], spare: this.spare };
+    const s = this.s;
+    return { s: [s[0], s[1], s[2], s[3]], spare: this.spare };
   }
 
   /** Next unsigned 32-bit integer. */
   nextU32(): number {
-    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
-    const t = this.s1 << 9;
-    this.s2 ^= this.s0;
-    this.s3 ^= this.s1;
-    this.s1 ^= this.s2;
-    this.s0 ^= this.s3;
-    this.s2 ^= t;
-    this.s3 = rotl(this.s3, 11);
-    this.s0 >>>= 0;
-    this.s1 >>>= 0;
-    this.s2 >>>= 0;
-    this.s3 >>>= 0;
+    const s = this.s;
+    const result = Math.imul(rotl(Math.imul(s[1], 5), 7), 9) >>> 0;
+    const t = s[1] << 9;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 11);
     return result;
   }
 
