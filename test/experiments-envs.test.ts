@@ -155,3 +155,23 @@ test('registry errors name the field and the fix', (t) => {
   const e5 = t.throws(() => createEnv({ kind: 'bench', params: { dir: '/nonexistent' } }));
   t.regex(e5.message, /not a problem folder/);
 });
+
+test('sim env: the SimDevice subsystems as bandits, deterministic, legal arms within max_delta', (t) => {
+  const ra = createEnv({ kind: 'sim', params: { subsystem: 'readahead' } });
+  t.is(ra.k, 9); // ra_kb_log2 4..12
+  t.is(ra.d, 7); // 6 features + bias
+  t.is(ra.baselineArm, 3); // default 7
+  ra.reset(1);
+  // max_delta 2 around the default 7: knob values 5..9, arms 1..5
+  t.deepEqual(Array.from(ra.legal(0)!), [0, 1, 1, 1, 1, 1, 0, 0, 0]);
+  t.is(ra.context(0)!.at(-1), 1);
+  const syn = createEnv({ kind: 'sim', params: { subsystem: 'synthetic' } });
+  t.is(syn.k, 16);
+  const a = play(syn, 3, 60, (s) => (s * 5) % 13);
+  const b = play(syn, 3, 60, (s) => (s * 5) % 13);
+  t.deepEqual(a.rewards, b.rewards);
+  t.true(a.rewards.every((r) => r >= 0 && r <= 1));
+  const base = play(syn, 3, 60, () => syn.baselineArm);
+  t.is(base.vs, 0);
+  t.true(base.regret > 0); // level 4 is best only in phase 3
+});

@@ -8,6 +8,8 @@ import { AdversarialEnv } from './adversarial.js';
 import type { AdversarialParams } from './adversarial.js';
 import { BenchEnv } from './bench.js';
 import type { BenchParams } from './bench.js';
+import { SimEnv } from './sim.js';
+import type { SimParams } from './sim.js';
 import { BernoulliEnv, DriftEnv, GaussianEnv, LinearEnv } from './stochastic.js';
 import type { BernoulliParams, DriftParams, GaussianParams, LinearParams } from './stochastic.js';
 import type { BanditEnv } from './types.js';
@@ -114,6 +116,22 @@ const FACTORIES: EnvFactory[] = [
       properties: { dir: { type: 'string', minLength: 1 }, baselineArm },
     },
     create: (p) => new BenchEnv(p as unknown as BenchParams),
+  },
+  {
+    kind: 'sim',
+    description:
+      'the simulated kernel subsystems (SimDevice, virtual time): synthetic or readahead',
+    schema: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['subsystem'],
+      properties: {
+        subsystem: { enum: ['synthetic', 'readahead'] },
+        modelSeed: int(0),
+        period: int(1),
+      },
+    },
+    create: (p) => new SimEnv(p as unknown as SimParams),
   },
 ];
 
