@@ -1,0 +1,148 @@
+/**
+ * IoctlDevice without the kernel: a FIFO stands in for /dev/mlproxy's read() side
+ * (non-blocking, EAGAIN when empty) and a small model answers the ioctls through
+ * the injectable ioctl function, checking each request number and buffer size.
+ */
+import test from 'ava';
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants as fsc, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as codec from '../src/abi/codec.js';
+import { ABI_MAJOR } from '../src/abi/constants.js';
+import { IOCTLS, mlpVersion } from '../src/abi/structs.js';
+import { DeviceError, type Feedback, type SubsystemInfo } from '../src/transport/device.js';
+import { IoctlDevice, type IoctlFn } from '../src/transport/ioctl-device.js';
+
+const info: SubsystemInfo = {
+  id: 1,
+  name: 'synthetic',
+  windowMs: 10,
+  features: [{ name: 'load', unit: 'permille', scale: 1000 }],
+  knobs: [{ name: 'level', unit: '', min: 0, max: 15, step: 1, def: 4, maxDelta: 8 }],
+};
+
+const errno = (code: string) => Object.assign(new Error(code), { code });
+
+/** The kernel's side of the ioctls this test needs. */
+const fakeKernel: IoctlFn = (_fd, req, data) => {
+  if (!(data instanceof Buffer)) throw errno('EFAULT');
+  if (!(Number.isInteger(req) && req > 0 && req <= 0xffffffff)) throw errno('ENOTTY');
+  if (data.length !== (req >>> 16) % (1 << 14)) throw errno('EINVAL'); // exact struct size
+  let reply: Buffer;
+  switch (req) {
+    case IOCTLS.MLP_IOC_VERSION:
+      reply = mlpVersion.encode({
+        size: mlpVersion.size,
+        abi_major: ABI_MAJOR,
+        compatible: 1,
+        nr_subsys: 1,
+        max_subsys: 16,
+        max_features: 16,
+        max_knobs: 8,
+        ring_records: 256,
+        sizeof_subsys_info: codec.LOCAL_SIZES.subsysInfo,
+        sizeof_state: codec.LOCAL_SIZES.state,
+        sizeof_recommendation: codec.LOCAL_SIZES.recommendation,
+        sizeof_mode: codec.LOCAL_SIZES.mode,
+        sizeof_status: codec.LOCAL_SIZES.status,
+        sizeof_feedback: codec.LOCAL_SIZES.feedback,
+        sizeof_claim: codec.LOCAL_SIZES.claim,
+      });
+      break;
+    case IOCTLS.MLP_IOC_SUBSYS_INFO:
+      if (data.readUInt32LE(4) !== 0) throw errno('ENOENT');
+      reply = codec.encodeSubsysInfo(info, 0);
+      break;
+    case IOCTLS.MLP_IOC_GET_STATE:
+      throw errno('ENOENT');
+    case IOCTLS.MLP_IOC_RECOMMEND:
+      throw errno('EPERM');
+    default:
+      throw errno('ENOTTY');
+  }
+  reply.copy(data);
+  return 0;
+};
+
+const record = (epoch: number): Feedback => ({
+  subsysId: 1,
+  recId: 0,
+  epoch,
+  windowStartNs: epoch * 1e7,
+  windowNs: 1e7,
+  mode: 0,
+  applied: false,
+  verdict: 0,
+  reasons: 0,
+  baselineEff: 0.5,
+  eff: 0.5,
+  knobs: [4, 0, 0, 0, 0, 0, 0, 0],
+});
+
+function withFifo(fn: (dev: IoctlDevice, write: (...r: Feedback[]) => void) => Promise<void>) {
+  return async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mlp-dev-'));
+    const path = join(dir, 'mlproxy');
+    execFileSync('mkfifo', [path]);
+    const dev = new IoctlDevice(path, { ioctl: fakeKernel });
+    const wfd = openSync(path, fsc.O_WRONLY | fsc.O_NONBLOCK);
+    try {
+      await fn(dev, (...rs) => writeSync(wfd, Buffer.concat(rs.map(codec.encodeFeedback))));
+    } finally {
+      closeSync(wfd);
+      dev.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+}
+
+test('handshake, listing, and whole feedback records read without blocking', async (t) => {
+  await withFifo(async (dev, write) => {
+    t.is(dev.version().abiMajor, ABI_MAJOR);
+    t.deepEqual(dev.listSubsystems(), [info]);
+    t.deepEqual(dev.readFeedback(), [], 'EAGAIN reads as no records');
+    write(record(0), record(1));
+    const got = dev.readFeedback();
+    t.deepEqual(
+      got.map((f) => [f.epoch, f.knobs]),
+      [
+        [0, [4]],
+        [1, [4]],
+      ],
+      'knobs trimmed to the subsystem',
+    );
+  })();
+});
+
+test('waitFeedback: times out empty, wakes on a record, and close() releases it', async (t) => {
+  await withFifo(async (dev, write) => {
+    t.deepEqual(await dev.waitFeedback(25), []);
+    setTimeout(() => write(record(7)), 20);
+    const got = await dev.waitFeedback(10000);
+    t.is(got.length, 1);
+    t.is(got[0].epoch, 7);
+    const pending = dev.waitFeedback(60000);
+    dev.close();
+    t.deepEqual(await pending, []);
+  })();
+});
+
+test('errno becomes a DeviceError naming the ioctl, the errno and the fix', async (t) => {
+  await withFifo(async (dev) => {
+    const e1 = t.throws(() => dev.getState(999), { instanceOf: DeviceError });
+    t.is(e1?.code, 'ENOENT');
+    t.regex(e1?.message ?? '', /^MLP_IOC_GET_STATE: ENOENT \(subsystem id 999: no such subsystem/);
+    const e2 = t.throws(
+      () => dev.recommend({ subsysId: 1, epoch: 0, modelVersion: 1, propensity: 1, knobs: [5] }),
+      { instanceOf: DeviceError },
+    );
+    t.is(e2?.message, 'MLP_IOC_RECOMMEND: EPERM (needs CAP_SYS_ADMIN: run the daemon as root)');
+  })();
+});
+
+test('a missing device names modprobe and --sim', (t) => {
+  t.throws(() => new IoctlDevice('/nonexistent/mlproxy', { ioctl: fakeKernel }), {
+    message: /modprobe mlproxy.*--sim/,
+  });
+});
