@@ -93,6 +93,15 @@ function editDistance(a: string, b: string): number {
   return row[b.length];
 }
 
+const TYPE_FIX: Record<string, string> = {
+  integer: 'write a whole number',
+  number: 'write a number',
+  string: 'write a string',
+  boolean: 'write true or false',
+  object: 'write a mapping of fields',
+  array: 'write a list',
+};
+
 function describe(e: ErrorObject): string {
   const at = fieldPath(e.instancePath);
   const p = e.params as Record<string, unknown>;
@@ -107,8 +116,10 @@ function describe(e: ErrorObject): string {
     }
     case 'required':
       return `${at}: missing field "${String(p.missingProperty)}"; add it`;
-    case 'type':
-      return `${at}: must be ${String(p.type).replace(',', ' or ')}, got ${show(e.data)}; write a ${String(p.type).split(',')[0]}`;
+    case 'type': {
+      const type = String(p.type).split(',')[0];
+      return `${at}: must be ${String(p.type).replace(',', ' or ')}, got ${show(e.data)}; ${TYPE_FIX[type] ?? `write a ${type}`}`;
+    }
     case 'enum':
       return `${at}: must be one of ${(p.allowedValues as unknown[]).map(show).join(', ')}; got ${show(e.data)}`;
     case 'minimum':
