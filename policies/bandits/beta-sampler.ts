@@ -20,6 +20,52 @@ function openUniform(rng: Rng): number {
   return (rng.nextU32() + 0.5) * TWO_POW_MINUS_32;
 }
 
+/**
+ * Per-arm Beta posteriors with Cheng's constants cached, recomputed only when an arm's
+ * shape changes: Thompson sampling draws from every arm each decision but updates one.
+ * draw() returns exactly what sampleBeta() returns for the same shapes and Rng state.
+ */
+export class BetaTable {
+  private readonly a: Float64Array;
+  private readonly b: Float64Array;
+  private readonly p: Float64Array;
+  private readonly q: Float64Array;
+  private readonly sum: Float64Array;
+  private readonly bt: Float64Array;
+  private readonly gm: Float64Array;
+
+  constructor(k: number) {
+    this.a = new Float64Array(k);
+    this.b = new Float64Array(k);
+    this.p = new Float64Array(k);
+    this.q = new Float64Array(k);
+    this.sum = new Float64Array(k);
+    this.bt = new Float64Array(k);
+    this.gm = new Float64Array(k);
+  }
+
+  set(arm: number, a: number, b: number): void {
+    this.a[arm] = a;
+    this.b[arm] = b;
+    const p = a < b ? a : b;
+    const q = a < b ? b : a;
+    const alpha = p + q;
+    const beta = Math.sqrt((alpha - 2) / (2 * p * q - alpha));
+    this.p[arm] = p;
+    this.q[arm] = q;
+    this.sum[arm] = alpha;
+    this.bt[arm] = beta;
+    this.gm[arm] = p + 1 / beta;
+  }
+
+  draw(arm: number, rng: Rng): number {
+    const a = this.a[arm];
+    const b = this.b[arm];
+    if (a === 1 || b === 1 || a < 1 || b < 1) return sampleBeta(rng, a, b);
+    return chengBB(rng, a, this.p[arm], this.q[arm], this.sum[arm], this.bt[arm], this.gm[arm]);
+  }
+}
+
 export function sampleBeta(rng: Rng, a: number, b: number): number {
   if (a === 1) return b === 1 ? openUniform(rng) : 1 - Math.pow(openUniform(rng), 1 / b);
   if (b === 1) return Math.pow(openUniform(rng), 1 / a);
@@ -29,7 +75,19 @@ export function sampleBeta(rng: Rng, a: number, b: number): number {
   const q = a < b ? b : a;
   const alpha = p + q;
   const beta = Math.sqrt((alpha - 2) / (2 * p * q - alpha));
-  const gamma = p + 1 / beta;
+  return chengBB(rng, a, p, q, alpha, beta, p + 1 / beta);
+}
+
+/** Cheng's algorithm BB for Beta(a, b), given p = min, q = max and its constants. */
+function chengBB(
+  rng: Rng,
+  a: number,
+  p: number,
+  q: number,
+  alpha: number,
+  beta: number,
+  gamma: number,
+): number {
   let w: number;
   for (;;) {
     const u1 = openUniform(rng);

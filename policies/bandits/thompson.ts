@@ -33,7 +33,7 @@ import {
 } from '../common.js';
 import { Rng } from '../rng.js';
 import type { Decision, LegalMask, Policy, PolicySnapshot } from '../types.js';
-import { sampleBeta } from './beta-sampler.js';
+import { BetaTable } from './beta-sampler.js';
 import { banditFactory, streamSeed } from './factory.js';
 import {
   readArray,
@@ -128,6 +128,7 @@ export class BetaThompsonPolicy extends ThompsonPolicy {
   readonly kind = 'ts';
   private alpha: Float64Array;
   private beta: Float64Array;
+  private readonly table: BetaTable;
 
   constructor(
     k: number,
@@ -139,10 +140,12 @@ export class BetaThompsonPolicy extends ThompsonPolicy {
     super(k, seed, propensityDraws);
     this.alpha = new Float64Array(k).fill(a0);
     this.beta = new Float64Array(k).fill(b0);
+    this.table = new BetaTable(k);
+    for (let i = 0; i < k; i++) this.table.set(i, a0, b0);
   }
 
   protected sample(arm: number, rng: Rng): number {
-    return sampleBeta(rng, this.alpha[arm], this.beta[arm]);
+    return this.table.draw(arm, rng);
   }
 
   update(arm: number, reward: number): void {
@@ -150,6 +153,7 @@ export class BetaThompsonPolicy extends ThompsonPolicy {
     checkUnitReward(reward);
     this.alpha[arm] += reward;
     this.beta[arm] += 1 - reward;
+    this.table.set(arm, this.alpha[arm], this.beta[arm]);
     this.t += 1;
   }
 
@@ -173,6 +177,7 @@ export class BetaThompsonPolicy extends ThompsonPolicy {
     );
     this.alpha = alpha;
     this.beta = beta;
+    for (let i = 0; i < this.k; i++) this.table.set(i, alpha[i], beta[i]);
   }
 }
 
