@@ -59,10 +59,12 @@ function main(argv: string[]): void {
     cpus: os.cpus().length,
     cpu: os.cpus()[0]?.model ?? 'unknown',
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    loadAverageAtStart: os.loadavg().map((l) => Math.round(l * 100) / 100),
     command: `node dist/bench/run.js ${process.argv.slice(2).join(' ')}`.trim(),
   };
   console.log(
-    `mlproxy bench, ${environment.date}, node ${environment.node}, ${environment.cpus} x ${environment.cpu}`,
+    `mlproxy bench, ${environment.date}, node ${environment.node}, ${environment.cpus} x ${environment.cpu}, ` +
+      `load average ${environment.loadAverageAtStart.join(' ')} (other processes slow every figure)`,
   );
   const results: Record<string, Row[]> = {};
   let ran = 0;
