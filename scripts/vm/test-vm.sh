@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm run test:vm` (after `npm run build`): the real-kernel tests. Installs what
 # it needs, builds mlproxy.ko against Debian's kernel, boots that kernel once in
-# QEMU and runs every in-guest suite (dist/test/vm/*.test.js, node:test, one file
+# QEMU and runs every in-guest suite (or those given as arguments) (dist/test/vm/*.test.js, node:test, one file
 # at a time) in it, then checks the guest's kernel log on the host as well.
 # Exits non-zero, with the guest console printed, on any failure.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -9,7 +9,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bash "$VM_SCRIPTS/install-deps.sh"
 cd "$REPO"
 [[ -d dist/test/vm ]] || die "dist/test/vm is missing: run \`npm run build\` first (npm run test:vm does)"
-mapfile -t suites < <(ls dist/test/vm/*.test.js)
+# Arguments select suites (e.g. dist/test/vm/fuzz.test.js); default: all of them.
+if (($#)); then suites=("$@"); else mapfile -t suites < <(ls dist/test/vm/*.test.js); fi
 ((${#suites[@]})) || die "no in-guest suites in dist/test/vm"
 
 start=$(date +%s)

@@ -323,8 +323,13 @@ test('RECOMMEND verdicts: applied, clamped, strict reject, rate limit, stale, fu
     until: () => dev.state(id).knobs[0] === BEST,
     what: 'back to best',
   });
+  const pinned = dev.status(id);
+  assert.deepEqual(
+    { mode: pinned.mode, pinned: pinned.pinned },
+    { mode: MODE_RECOMMENDATION, pinned: true },
+    `still pinned; status ${JSON.stringify(pinned)}`,
+  );
   assert.deepEqual(dev.getMode(id), { mode: MODE_RECOMMENDATION, pinned: true });
-  assert.equal(dev.status(id).pinned, true);
   const st = dev.status(id);
   assert.ok(st.recsApplied >= 1 && st.recsClamped >= 2 && st.recsRejected >= 3);
 });

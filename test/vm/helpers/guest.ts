@@ -36,7 +36,7 @@ export const FAST_PARAMS = {
   demote_margin_pct: 5,
   collapse_pct: 50,
   emergency_hold_windows: 2,
-  heartbeat_ms: 300,
+  heartbeat_ms: 1000, // a stalled guest must not miss heartbeats by accident
   max_epoch_lag: 1,
 } as const;
 
