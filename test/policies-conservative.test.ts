@@ -115,3 +115,25 @@ test('conservative wrapper checks its parameters and rewards', (t) => {
   t.throws(() => p.update(0, Number.NaN, [1]), { message: /finite/ });
   t.throws(() => p.select([1, 2]), { message: /length 2, expected 1/ });
 });
+
+test('conservative wrapper around a context-free inner policy (ucb1) keeps its budget', (t) => {
+  for (let seed = 1; seed <= 20; seed++) {
+    const policy = createPolicy(`conservative:alpha=${ALPHA},baseline=${BASELINE},inner=ucb1`, {
+      k: MEANS.length,
+      d: 0,
+      seed,
+    }) as ConservativePolicy;
+    t.is(policy.d, 0);
+    const env = new Rng(seed);
+    let expected = 0;
+    let late = 0;
+    for (let r = 1; r <= ROUNDS; r++) {
+      const { arm } = policy.select();
+      expected += MEANS[arm];
+      t.true(expected >= (1 - ALPHA) * r * MEANS[BASELINE], `seed ${seed}, round ${r}`);
+      if (r > ROUNDS - 1000 && arm === 2) late++;
+      policy.update(arm, env.uniform() < MEANS[arm] ? 1 : 0);
+    }
+    t.true(late > 800, `seed ${seed}: best arm ${late} of the last 1000 rounds`);
+  }
+});
