@@ -14,14 +14,17 @@
  * (prior_mean/prior_sd^2 + S/sigma^2) / precision.
  *
  * Propensity: the probability that Thompson sampling picks an arm has no closed form.
- * It is estimated by Monte Carlo: `propensity_draws` further posterior draws per decision,
- * from a separate Rng stream (so the decision stream does not depend on it), reporting
+ * It is estimated by Monte Carlo: `propensity_draws` further posterior draws, reporting
  * max(wins, 1) / draws for the chosen arm; the floor reflects that the arm was in fact
  * chosen, so its probability is not zero. The estimate's standard error is about
- * sqrt(p (1 - p) / draws). It costs draws x (legal arms) posterior draws per decision;
- * propensity_draws = 0 skips it and reports propensity NaN ("not estimated"), for runs
- * that never use propensities (speed benchmarks, pure online control). With a single
- * legal arm the propensity is exactly 1.
+ * sqrt(p (1 - p) / draws). The draws come from an Rng seeded by (seed, decision index),
+ * so neither the decisions nor the estimate depend on whether or when it is read.
+ * It is computed lazily, the first time Decision.propensity is read, because it costs
+ * draws x (legal arms) posterior draws: callers that log propensities (the daemon, the
+ * experiment runner) pay for it, pure online control and speed runs do not. It must be
+ * read before the next update() (the posterior it describes is gone after that); a late
+ * read throws. propensity_draws = 0 reports NaN ("not estimated"). With a single legal
+ * arm the propensity is exactly 1.
  */
 import {
   checkArm,
@@ -33,16 +36,10 @@ import {
 } from '../common.js';
 import { Rng } from '../rng.js';
 import type { Decision, LegalMask, Policy, PolicySnapshot } from '../types.js';
+import { PolicyArgumentError } from '../types.js';
 import { BetaTable } from './beta-sampler.js';
 import { banditFactory, streamSeed } from './factory.js';
-import {
-  readArray,
-  readNumber,
-  readRng,
-  requireConsistent,
-  total,
-  type Fields,
-} from './snapshot.js';
+import { readArray, readNumber, requireConsistent, total, type Fields } from './snapshot.js';
 
 const PROPENSITY_STREAM = 1;
 
@@ -51,7 +48,6 @@ abstract class ThompsonPolicy implements Policy {
   readonly d = 0;
   protected t = 0;
   protected rng: Rng;
-  protected propensityRng: Rng;
 
   constructor(
     readonly k: number,
@@ -59,7 +55,6 @@ abstract class ThompsonPolicy implements Policy {
     readonly propensityDraws: number,
   ) {
     this.rng = new Rng(seed);
-    this.propensityRng = new Rng(streamSeed(seed, PROPENSITY_STREAM));
   }
 
   /** One draw from the posterior of `arm`'s mean reward. */
@@ -72,7 +67,15 @@ abstract class ThompsonPolicy implements Policy {
   select(_context?: ArrayLike<number>, legal?: LegalMask): Decision {
     const mask = checkLegal(legal, this.k);
     const arm = this.argmaxSample(mask, this.rng);
-    return { arm, propensity: this.estimatePropensity(arm, mask) };
+    if ((mask === undefined ? this.k : legalCount(mask, this.k)) === 1)
+      return { arm, propensity: 1 };
+    if (this.propensityDraws === 0) return { arm, propensity: NaN };
+    return new LazyPropensity(
+      this,
+      arm,
+      mask === undefined ? undefined : Uint8Array.from(Array.from(mask, (v) => (v ? 1 : 0))),
+      this.t,
+    );
   }
 
   private argmaxSample(mask: LegalMask | undefined, rng: Rng): number {
@@ -89,12 +92,17 @@ abstract class ThompsonPolicy implements Policy {
     return best;
   }
 
-  private estimatePropensity(chosen: number, mask: LegalMask | undefined): number {
-    if ((mask === undefined ? this.k : legalCount(mask, this.k)) === 1) return 1;
-    if (this.propensityDraws === 0) return NaN;
+  /** Monte Carlo estimate of P(chosen) under the posterior as it stood at decision t. */
+  estimatePropensity(chosen: number, mask: LegalMask | undefined, t: number): number {
+    if (t !== this.t) {
+      throw new PolicyArgumentError(
+        `${this.kind}: the propensity of decision ${t} was read after the policy was updated; read Decision.propensity before calling update()`,
+      );
+    }
+    const rng = new Rng(streamSeed(streamSeed(this.seed, PROPENSITY_STREAM), t));
     let wins = 0;
     for (let m = 0; m < this.propensityDraws; m++) {
-      if (this.argmaxSample(mask, this.propensityRng) === chosen) wins++;
+      if (this.argmaxSample(mask, rng) === chosen) wins++;
     }
     return Math.max(wins, 1) / this.propensityDraws;
   }
@@ -109,18 +117,37 @@ abstract class ThompsonPolicy implements Policy {
         propensity_draws: this.propensityDraws,
         ...this.params(),
       },
-      state: { t: this.t, propensity_rng: this.propensityRng.state(), ...this.learnedState() },
+      state: { t: this.t, ...this.learnedState() },
       rng: this.rng.state(),
     };
   }
 
   loadState(state: Fields, rng: Rng): void {
     const t = readNumber(state, 't', this.kind, { min: 0, integer: true });
-    const propensityRng = readRng(state.propensity_rng, this.kind, 'state.propensity_rng');
     this.loadLearned(state);
     this.t = t;
     this.rng = rng;
-    this.propensityRng = propensityRng;
+  }
+}
+
+/** A Thompson decision whose propensity is estimated the first time it is read. */
+class LazyPropensity implements Decision {
+  private value = -1;
+
+  constructor(
+    private readonly policy: ThompsonPolicy,
+    readonly arm: number,
+    private readonly mask: Uint8Array | undefined,
+    private readonly t: number,
+  ) {}
+
+  get propensity(): number {
+    if (this.value < 0) this.value = this.policy.estimatePropensity(this.arm, this.mask, this.t);
+    return this.value;
+  }
+
+  toJSON(): { arm: number; propensity: number } {
+    return { arm: this.arm, propensity: this.propensity };
   }
 }
 
