@@ -9,12 +9,13 @@
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
+import { daemonBench } from './daemon.js';
 import { gcFunction } from './gc.js';
 import { linucbInverseBench } from './linucb-inverse.js';
 import { policiesBench } from './policies.js';
 import type { BenchModule, Row } from './types.js';
 
-const MODULES: BenchModule[] = [policiesBench, linucbInverseBench];
+const MODULES: BenchModule[] = [policiesBench, linucbInverseBench, daemonBench];
 
 function printTable(title: string, rows: Row[]): void {
   console.log(`\n## ${title}\n`);
