@@ -17,7 +17,8 @@
 # MLP_VM_OUT (a folder writable by the guest, kept on the host after the run),
 # MLP_REPO, MLP_GUEST_KVER; /tmp and /run are tmpfs, the rest is read-only.
 # Environment: MLP_GUEST_KVER (guest kernel), MLP_VM_DIR (caches, default .vm/),
-# MLP_VM_ACCEL (default tcg), MLP_KMOD_SRC (module sources, default kmod/).
+# MLP_VM_ACCEL (default tcg), MLP_KMOD_SRC (module sources, default kmod/),
+# MLP_VM_RUN_NAME (the run folder's name under .vm/runs/).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 insmod=1
@@ -78,7 +79,7 @@ initramfs="$(bash "$VM_SCRIPTS/make-initramfs.sh" "$kver")"
 ko="$(bash "$VM_SCRIPTS/build-module.sh" "$kver")"
 
 # The run folder: the command and its environment in, status and dmesg out.
-run="$VM_DIR/runs/$(date +%Y%m%d-%H%M%S)-$$"
+run="$VM_DIR/runs/${MLP_VM_RUN_NAME:-$(date +%Y%m%d-%H%M%S)-$$}"
 mkdir -p "$run"
 # Keep the 20 newest run folders.
 ls -1dt "$VM_DIR"/runs/*/ 2>/dev/null | tail -n +21 | xargs -r rm -rf

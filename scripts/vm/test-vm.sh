@@ -14,13 +14,14 @@ if (($#)); then suites=("$@"); else mapfile -t suites < <(ls dist/test/vm/*.test
 ((${#suites[@]})) || die "no in-guest suites in dist/test/vm"
 
 start=$(date +%s)
+export MLP_VM_RUN_NAME="test-vm-$(date +%Y%m%d-%H%M%S)-$$"
+run="$VM_DIR/runs/$MLP_VM_RUN_NAME"
 set +e
 # The suites load mlproxy.ko themselves, each with the parameters it needs.
 bash "$VM_SCRIPTS/run-in-guest.sh" --no-insmod --timeout "${MLP_VM_TIMEOUT:-900}" -- \
   node --test --test-concurrency=1 --test-reporter=spec "${suites[@]}"
 status=$?
 set -e
-run="$(ls -1dt "$VM_DIR"/runs/*/ | head -n 1)"
 if [[ -e "$run/dmesg.txt" ]] && problems="$(grep -E 'Oops|BUG:|kernel BUG|WARNING:|Call Trace|general protection fault' "$run/dmesg.txt")"; then
   echo "$problems" >&2
   log "FAILED: the guest kernel log has Oops/BUG/WARN lines (full log: $run/dmesg.txt)"
