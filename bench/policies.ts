@@ -69,10 +69,13 @@ function timeDecisions(policy: Policy, seconds: number, pool: Pool): number {
   const { contexts, rewards } = pool;
   const contextual = policy.d > 0;
   let i = 0;
+  let propensitySum = 0;
   const step = () => {
     const x = contexts[i & (POOL - 1)];
     const ctx = contextual ? x : undefined;
-    const { arm } = policy.select(ctx);
+    const { arm, propensity } = policy.select(ctx);
+    // The daemon logs every propensity, so it is read (and any lazy estimate computed).
+    propensitySum += propensity;
     policy.update(arm, rewards[(i & (POOL - 1)) * K + arm], ctx, ctx);
     i++;
   };
@@ -92,6 +95,7 @@ function timeDecisions(policy: Policy, seconds: number, pool: Pool): number {
     }
     best = Math.max(best, decisions / elapsed);
   }
+  if (!(propensitySum > 0)) throw new Error('propensities must be positive');
   return best;
 }
 
@@ -120,7 +124,10 @@ function measure(kind: string, opts: Pick<BenchOptions, 'seconds' | 'gc'>): Row 
   for (const policy of policies) {
     for (let i = 0; i < MEMORY_DECISIONS; i++) {
       const ctx = contextual ? contexts[i & (POOL - 1)] : undefined;
-      const { arm } = policy.select(ctx);
+      const { arm, propensity } = policy.select(ctx);
+      if (!(propensity > 0 && propensity <= 1)) {
+        throw new Error(`${kind} reported propensity ${propensity}`);
+      }
       policy.update(arm, rewards[(i & (POOL - 1)) * K + arm], ctx, ctx);
     }
   }

@@ -77,6 +77,7 @@ export class LinTs implements Policy {
   private readonly sd: Float64Array;
   private readonly z: Float64Array;
   private readonly y: Float64Array;
+  private readonly bArm: Float64Array;
 
   constructor(opts: LinTsOptions, rng?: Rng, propensityRng?: Rng) {
     checkArmCount(opts.k);
@@ -104,6 +105,7 @@ export class LinTs implements Policy {
     this.sd = new Float64Array(k);
     this.z = new Float64Array(d);
     this.y = new Float64Array(d);
+    this.bArm = new Float64Array(d);
   }
 
   /** Posterior mean theta_hat_k (a copy). */
@@ -201,7 +203,8 @@ export class LinTs implements Policy {
   /** theta_hat = A^-1 b by two triangular solves. */
   private refreshThetaHat(arm: number): void {
     const d = this.d;
-    forwardSolveAt(this.chol, arm * d * d, d, this.b.subarray(arm * d, arm * d + d), this.z);
+    for (let i = 0; i < d; i++) this.bArm[i] = this.b[arm * d + i];
+    forwardSolveAt(this.chol, arm * d * d, d, this.bArm, this.z);
     backSolveTransposedAt(this.chol, arm * d * d, d, this.z, this.y);
     this.thetaHat.set(this.y, arm * d);
   }

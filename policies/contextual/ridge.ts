@@ -3,7 +3,7 @@
  * model, no intercept): A_k = lambda I + sum x x^T is kept as its inverse, updated by
  * Sherman-Morrison; b_k = sum r x; theta_k = A_k^-1 b_k. All arms live in flat blocks.
  */
-import { fromPlain, matVecAt, setScaledIdentity, shermanMorrisonAt, toPlain } from '../linalg.js';
+import { fromPlain, setScaledIdentity, shermanMorrisonAt, toPlain } from '../linalg.js';
 
 export interface RidgeState {
   ainv: number[];
@@ -44,19 +44,25 @@ export class RidgeArms {
     return s;
   }
 
-  /** x^T A_k^-1 x. */
+  /**
+   * x^T A_k^-1 x from the upper triangle (A_k^-1 is symmetric): sum_i a_ii x_i^2 +
+   * 2 sum_{i<j} a_ij x_i x_j, about half the work of the full product.
+   */
   quadForm(arm: number, x: ArrayLike<number>): number {
     const d = this.d;
     const off = arm * d * d;
     const m = this.ainv;
-    let s = 0;
+    let diag = 0;
+    let cross = 0;
     for (let i = 0; i < d; i++) {
       const row = off + i * d;
+      const xi = x[i];
+      diag += m[row + i] * xi * xi;
       let r = 0;
-      for (let j = 0; j < d; j++) r += m[row + j] * x[j];
-      s += x[i] * r;
+      for (let j = i + 1; j < d; j++) r += m[row + j] * x[j];
+      cross += xi * r;
     }
-    return s;
+    return diag + 2 * cross;
   }
 
   update(arm: number, x: ArrayLike<number>, reward: number): void {
@@ -68,10 +74,18 @@ export class RidgeArms {
     this.counts[arm]++;
   }
 
+  /** theta_k = A_k^-1 b_k, written in place (no temporary views on the hot path). */
   private refreshTheta(arm: number): void {
     const d = this.d;
-    matVecAt(this.ainv, arm * d * d, d, this.b.subarray(arm * d, arm * d + d), this.scratch);
-    this.theta.set(this.scratch, arm * d);
+    const m = this.ainv;
+    const off = arm * d * d;
+    const boff = arm * d;
+    for (let i = 0; i < d; i++) {
+      const row = off + i * d;
+      let s = 0;
+      for (let j = 0; j < d; j++) s += m[row + j] * this.b[boff + j];
+      this.theta[boff + i] = s;
+    }
   }
 
   state(): RidgeState {
