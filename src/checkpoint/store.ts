@@ -23,19 +23,28 @@ export interface LoadedCheckpoint<T> {
   payload: T;
 }
 
-/** Writes `data` to `file` atomically (temp, fsync, rename, fsync dir). */
-export function writeFileAtomic(file: string, data: string | Buffer): void {
+/**
+ * Writes `data` to `file` atomically: temp file in the same directory, write, fsync,
+ * rename, fsync the directory. Readers see the old or the new content, never a mix.
+ * `durable: false` skips both fsyncs (still atomic for readers, not across power loss).
+ */
+export function writeFileAtomic(
+  file: string,
+  data: string | Buffer,
+  options: { durable?: boolean } = {},
+): void {
+  const durable = options.durable ?? true;
   const dir = nodePath.dirname(file);
   const tmp = nodePath.join(dir, `.${nodePath.basename(file)}.tmp-${process.pid}`);
   const fd = fs.openSync(tmp, 'w', 0o600);
   try {
     fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    fs.fsyncSync(fd);
+    if (durable) fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }
   fs.renameSync(tmp, file);
-  syncDir(dir);
+  if (durable) syncDir(dir);
 }
 
 function syncDir(dir: string): void {
@@ -109,7 +118,7 @@ export class CheckpointStore {
 
   private removeStaleTemps(): void {
     for (const n of fs.readdirSync(this.dir)) {
-      if (n.startsWith('.checkpoint-') && n.includes('.tmp-')) {
+      if (n.startsWith('.') && n.includes('.tmp-')) {
         fs.rmSync(nodePath.join(this.dir, n), { force: true });
       }
     }
