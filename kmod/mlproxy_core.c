@@ -276,6 +276,29 @@ static void mlp_end_window(struct mlp_subsys *s, u64 now)
 	mlp_run_ladder(s, now, eff, idle);
 }
 
+/*
+ * The fate of an accepted, not shadowed recommendation as its window starts:
+ * shadowed if the mode changed meanwhile, expired if its ttl passed, else run.
+ */
+static void mlp_resolve_pending(struct mlp_subsys *s, struct mlp_pending *p,
+				bool advice, u64 now)
+{
+	if (!advice) {
+		s->win_verdict = MLP_VERDICT_SHADOWED;
+		s->win_reasons |= s->mode == MLP_MODE_EMERGENCY ?
+				  MLP_REASON_EMERGENCY :
+				  MLP_REASON_BASELINE_WINDOW;
+		s->st.recs_shadowed++;
+	} else if (now > p->deadline_ns) {
+		s->win_verdict = MLP_VERDICT_REJECTED;
+		s->win_reasons |= MLP_REASON_EXPIRED;
+		s->st.recs_expired++;
+	} else {
+		s->win_advice = true;
+		memcpy(s->last_advised, p->knobs, sizeof(s->last_advised));
+	}
+}
+
 /* Plan window s->epoch, which starts now: advice or the baseline. */
 static void mlp_start_window(struct mlp_subsys *s, u64 now)
 {
@@ -294,24 +317,8 @@ static void mlp_start_window(struct mlp_subsys *s, u64 now)
 		s->win_rec_id = p->rec_id;
 		s->win_verdict = p->verdict;
 		s->win_reasons = p->reasons;
-		if (p->verdict == MLP_VERDICT_SHADOWED) {
-			/* shadowed at submission: stays so */
-		} else if (!advice) {
-			/* the mode changed since the recommendation came */
-			s->win_verdict = MLP_VERDICT_SHADOWED;
-			s->win_reasons |= s->mode == MLP_MODE_EMERGENCY ?
-					  MLP_REASON_EMERGENCY :
-					  MLP_REASON_BASELINE_WINDOW;
-			s->st.recs_shadowed++;
-		} else if (now > p->deadline_ns) {
-			s->win_verdict = MLP_VERDICT_REJECTED;
-			s->win_reasons |= MLP_REASON_EXPIRED;
-			s->st.recs_expired++;
-		} else {
-			s->win_advice = true;
-			memcpy(s->last_advised, p->knobs,
-			       sizeof(s->last_advised));
-		}
+		if (p->verdict != MLP_VERDICT_SHADOWED)
+			mlp_resolve_pending(s, p, advice, now);
 		p->valid = false;
 	}
 	for (i = 0; i < s->info.nr_knobs; i++)
