@@ -207,7 +207,7 @@ static int ra_measure(void *priv, const struct mlp_window *w, s64 *eff)
 
 	c->delta_delivered = delivered - c->last_delivered;
 	c->last_delivered = delivered;
-	ra_read_sample(c->bdev, &now);
+	ra_read_sample(c->disk->part0, &now);
 	c->delta.sectors = now.sectors - c->last.sectors;
 	c->delta.ios = now.ios - c->last.ios;
 	c->delta.merges = now.merges - c->last.merges;
@@ -290,7 +290,7 @@ int mlp_readahead_init(void)
 	ra_knobs[0].def = clamp_t(s64, kb ? ilog2(kb) : 0, RA_KB_LOG2_MIN,
 				  RA_KB_LOG2_MAX);
 	ra_ops.window_ms = ra_window_ms;
-	ra_read_sample(bdev, &c->last);
+	ra_read_sample(c->disk->part0, &c->last);
 	err = register_kretprobe(&ra_kretprobe);
 	c->probed = !err;
 	if (err)
