@@ -26,7 +26,13 @@ import {
 } from './options.js';
 
 /** Defaults that make `mlproxy run --sim` (and so `npm start`) a short, lively demo. */
-export const SIM_DEMO = { durationMs: 20000, windowMs: 20, progressSeconds: 3 };
+export const SIM_DEMO = {
+  durationMs: 20000,
+  windowMs: 20,
+  progressSeconds: 3,
+  /** Synthetic phases of 1000 windows (20 s): the demo shows one phase being learnt. */
+  syntheticPeriod: 1000,
+};
 
 interface RunFlags {
   config?: string;
@@ -54,7 +60,7 @@ export function registerRunCommand(program: Command): void {
     .option('-c, --config <file>', 'config file, YAML or JSON (see packaging/mlproxy.example.yaml)')
     .option(
       '--sim',
-      `run on the embedded simulated device (demo defaults: ${SIM_DEMO.windowMs} ms windows, --duration ${SIM_DEMO.durationMs / 1000}s, progress every ${SIM_DEMO.progressSeconds} s)`,
+      `run on the embedded simulated device (demo defaults: ${SIM_DEMO.windowMs} ms windows, synthetic phases of ${SIM_DEMO.syntheticPeriod} windows, --duration ${SIM_DEMO.durationMs / 1000}s, progress every ${SIM_DEMO.progressSeconds} s)`,
     )
     .option('--virtual-time', 'with --sim: virtual time that runs as fast as the loop (tests)')
     .option('--sim-window-ms <ms>', 'with --sim: window length in ms', parseIntArg(1, 3600000))
@@ -113,6 +119,7 @@ function resolveConfig(flags: RunFlags): DaemonConfig {
   const cfg = applyOverrides(loadConfig(flags.config), overridesOf(flags));
   if (cfg.sim.enabled && cfg.sim.clock === 'real') {
     if (cfg.sim.windowMs === null) cfg.sim.windowMs = SIM_DEMO.windowMs;
+    if (cfg.sim.syntheticPeriod === null) cfg.sim.syntheticPeriod = SIM_DEMO.syntheticPeriod;
     if (flags.progress === undefined && cfg.progressSeconds === 0) {
       cfg.progressSeconds = SIM_DEMO.progressSeconds;
     }
@@ -142,7 +149,10 @@ function openFor(cfg: DaemonConfig): MlpDevice {
 
 function printSummary(log: Logger, s: RunSummary): void {
   const lines = [
-    `summary: ${s.decisions} decisions in ${(s.elapsedMs / 1000).toFixed(1)} s on ${s.device} (${s.stopReason})`,
+    `summary: ${s.decisions} decisions in ${(s.elapsedMs / 1000).toFixed(1)} s on ${s.device} (${s.stopReason})` +
+      (s.resumedFrom
+        ? '; per-subsystem figures include the runs before, resumed from checkpoints'
+        : ''),
     ...s.subsystems.map((x) => {
       const r = x.meanReward === null ? '-' : x.meanReward.toFixed(3);
       const below =
