@@ -37,22 +37,18 @@ MODULE_PARM_DESC(ra_window_ms,
 #define RA_KB_LOG2_MAX	12	/* 4 MiB */
 
 enum {
-	RA_DELIVERED_KBPS,
-	RA_DELIVERED_PER_READ,
 	RA_READ_KBPS,
 	RA_MEAN_REQ_KB,
 	RA_READ_LAT_US,
 	RA_BUSY,
 	RA_MERGED,
 	RA_KB,
+	RA_DELIVERED_KBPS,
+	RA_DELIVERED_PER_READ,
 	RA_NR_FEATURES
 };
 
 static const struct mlp_feature_schema ra_features[RA_NR_FEATURES] = {
-	[RA_DELIVERED_KBPS] = { .name = "delivered_kbps", .unit = "KiB/s",
-				.scale = 1 },
-	[RA_DELIVERED_PER_READ] = { .name = "delivered_per_read",
-				    .unit = "ratio", .scale = 1000 },
 	[RA_READ_KBPS] = { .name = "read_kbps", .unit = "KiB/s", .scale = 1 },
 	[RA_MEAN_REQ_KB] = { .name = "mean_read_kb", .unit = "KiB",
 			     .scale = 1000 },
@@ -62,6 +58,10 @@ static const struct mlp_feature_schema ra_features[RA_NR_FEATURES] = {
 	[RA_MERGED] = { .name = "merged_reads", .unit = "permille",
 			.scale = 1000 },
 	[RA_KB] = { .name = "ra_kb", .unit = "KiB", .scale = 1 },
+	[RA_DELIVERED_KBPS] = { .name = "delivered_kbps", .unit = "KiB/s",
+				.scale = 1 },
+	[RA_DELIVERED_PER_READ] = { .name = "delivered_per_read",
+				    .unit = "ratio", .scale = 1000 },
 };
 
 static struct mlp_knob_schema ra_knobs[] = {
