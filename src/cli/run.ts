@@ -28,10 +28,11 @@ import {
 /** Defaults that make `mlproxy run --sim` (and so `npm start`) a short, lively demo. */
 export const SIM_DEMO = {
   durationMs: 20000,
-  windowMs: 20,
+  /** Short windows compress time: the 20 s demo spans about 10,000 kernel windows. */
+  windowMs: 2,
   progressSeconds: 3,
-  /** Synthetic phases of 1000 windows (20 s): the demo shows one phase being learnt. */
-  syntheticPeriod: 1000,
+  /** Synthetic phases of 2500 windows (5 s): the demo goes through all four phases. */
+  syntheticPeriod: 2500,
 };
 
 interface RunFlags {

@@ -98,6 +98,8 @@ function toLearnerSettings(s: SubsystemSettings, seed: number): LearnerSettings 
   };
 }
 
+const EVENT_LOG_INTERVAL_MS = 5000;
+
 export class Daemon implements LearnerSink {
   readonly runId: string;
   private config: DaemonConfig;
@@ -194,8 +196,21 @@ export class Daemon implements LearnerSink {
     if (updated && this.metrics) this.metrics.rewards.observe({ subsystem: l.name }, record.reward);
   }
 
+  private readonly eventsSeen = new Map<string, { at: number; suppressed: number }>();
+
+  /** Safety events, rate-limited per subsystem and message to one line every 5 s. */
   event(l: SubsystemLearner, message: string, fields?: Record<string, unknown>): void {
-    this.log.warn({ subsystem: l.name, ...fields }, `${l.name}: ${message}`);
+    const key = `${l.name}\0${message}`;
+    const now = Date.now();
+    const seen = this.eventsSeen.get(key);
+    if (seen && now - seen.at < EVENT_LOG_INTERVAL_MS) {
+      seen.suppressed++;
+      return;
+    }
+    const suppressed = seen?.suppressed ?? 0;
+    this.eventsSeen.set(key, { at: now, suppressed: 0 });
+    const again = suppressed ? ` (and ${suppressed} more times since the last report)` : '';
+    this.log.warn({ subsystem: l.name, ...fields }, `${l.name}: ${message}${again}`);
   }
 
   // Run ----------------------------------------------------------------------------
