@@ -241,7 +241,16 @@ test('readahead model: the best read-ahead depends on the workload', (t) => {
   });
   t.deepEqual(
     info.features.map((f) => f.name),
-    ['read_kbps', 'mean_read_kb', 'read_latency_us', 'busy', 'merged_reads', 'ra_kb'],
+    [
+      'read_kbps',
+      'mean_read_kb',
+      'read_latency_us',
+      'busy',
+      'merged_reads',
+      'ra_kb',
+      'delivered_kbps',
+      'delivered_per_read',
+    ],
   );
 });
 

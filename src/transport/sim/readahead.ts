@@ -24,7 +24,9 @@
  *   busy             share of the window with a read in flight (permille);
  *   merged_reads     reads merged into a neighbour, (M - 1) / M * min(1, 16 / R),
  *                    +-2 % noise: the model's sequentiality signal;
- *   ra_kb            read-ahead in force, KiB.
+ *   ra_kb            read-ahead in force, KiB;
+ *   delivered_kbps   KiB/s the application used: busy * 4M / (ios * t);
+ *   delivered_per_read  used over read bytes, 4M / (ios * R) (scale 1000).
  * Everything is a function of (seed, window, knob), so runs are deterministic.
  */
 import type { FeatureDesc, KnobDesc } from '../device.js';
@@ -67,6 +69,8 @@ export class ReadaheadModel implements SubsystemModel {
     { name: 'busy', unit: 'permille', scale: 1000 },
     { name: 'merged_reads', unit: 'permille', scale: 1000 },
     { name: 'ra_kb', unit: 'KiB', scale: 1 },
+    { name: 'delivered_kbps', unit: 'KiB/s', scale: 1 },
+    { name: 'delivered_per_read', unit: 'ratio', scale: 1000 },
   ];
   readonly knobs: readonly KnobDesc[] = [
     { name: 'ra_kb_log2', unit: 'log2(KiB)', min: 4, max: 12, step: 1, def: 7, maxDelta: 2 },
@@ -102,6 +106,7 @@ export class ReadaheadModel implements SubsystemModel {
     const t = LATENCY_MS + r / BANDWIDTH_KIB_PER_MS;
     const req = Math.min(r, MAX_REQUEST_KB);
     const merged = ((m - 1) / m) * Math.min(1, 16 / r) * (1 + 0.02 * this.unit(w, 0x2545f491));
+    const ios = 1 + (4 * m - 4) / r;
     return {
       eff: ReadaheadModel.idealEff(kind, k) * (1 + 0.05 * this.unit(w, 0)),
       features: [
@@ -111,12 +116,14 @@ export class ReadaheadModel implements SubsystemModel {
         Math.round(BUSY[kind] * 1000),
         Math.round(Math.min(1, merged) * 1000),
         r,
+        Math.round(((BUSY[kind] * 4 * m) / (ios * t)) * 1000),
+        Math.round(Math.min(1, (4 * m) / (ios * r)) * 1000),
       ],
     };
   }
 
   featuresAt(w: number): number[] {
-    if (w === 0 || this.last === null) return [0, 0, 0, 0, 0, 2 ** this.knobs[0].def];
+    if (w === 0 || this.last === null) return [0, 0, 0, 0, 0, 2 ** this.knobs[0].def, 0, 0];
     return [...this.last.features];
   }
 
