@@ -131,3 +131,23 @@ export function total(values: ArrayLike<number>): number {
   for (let i = 0; i < values.length; i++) s += values[i];
   return s;
 }
+
+/** Reads per-arm pull counts and reward sums, checking that they agree with state.t. */
+export function readCountsAndSums(
+  state: Fields,
+  k: number,
+  kind: string,
+): { counts: Float64Array; sums: Float64Array; t: number } {
+  const counts = readArray(state, 'counts', k, kind, { min: 0, integer: true });
+  const sums = readArray(state, 'sums', k, kind);
+  const t = readNumber(state, 't', kind, { min: 0, integer: true });
+  requireConsistent(total(counts) === t, kind, 'state.t must equal the sum of the counts');
+  for (let i = 0; i < k; i++) {
+    requireConsistent(
+      counts[i] > 0 || sums[i] === 0,
+      kind,
+      `arm ${i} has a reward sum but no pulls`,
+    );
+  }
+  return { counts, sums, t };
+}

@@ -11,7 +11,7 @@ import { checkArm, checkLegal, checkReward, numParam } from '../common.js';
 import { Rng } from '../rng.js';
 import type { Decision, LegalMask, Policy, PolicySnapshot } from '../types.js';
 import { banditFactory } from './factory.js';
-import { readArray, readNumber, requireConsistent, total, type Fields } from './snapshot.js';
+import { readCountsAndSums, type Fields } from './snapshot.js';
 
 export class SoftmaxPolicy implements Policy {
   readonly kind = 'softmax';
@@ -91,16 +91,8 @@ export class SoftmaxPolicy implements Policy {
   }
 
   loadState(state: Fields, rng: Rng): void {
-    const counts = readArray(state, 'counts', this.k, this.kind, { min: 0, integer: true });
-    const sums = readArray(state, 'sums', this.k, this.kind);
-    const t = readNumber(state, 't', this.kind, { min: 0, integer: true });
-    requireConsistent(total(counts) === t, this.kind, 'state.t must equal the sum of the counts');
+    const { counts, sums, t } = readCountsAndSums(state, this.k, this.kind);
     for (let i = 0; i < this.k; i++) {
-      requireConsistent(
-        counts[i] > 0 || sums[i] === 0,
-        this.kind,
-        `arm ${i} has a reward sum but no pulls`,
-      );
       this.means[i] = counts[i] > 0 ? sums[i] / counts[i] : 0;
     }
     this.counts = counts;

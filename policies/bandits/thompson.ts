@@ -39,7 +39,14 @@ import type { Decision, LegalMask, Policy, PolicySnapshot } from '../types.js';
 import { PolicyArgumentError } from '../types.js';
 import { BetaTable } from './beta-sampler.js';
 import { banditFactory, streamSeed } from './factory.js';
-import { readArray, readNumber, requireConsistent, total, type Fields } from './snapshot.js';
+import {
+  readArray,
+  readNumber,
+  requireConsistent,
+  total,
+  type Fields,
+  readCountsAndSums,
+} from './snapshot.js';
 
 const PROPENSITY_STREAM = 1;
 
@@ -261,17 +268,7 @@ export class GaussianThompsonPolicy extends ThompsonPolicy {
   }
 
   protected loadLearned(state: Fields): void {
-    const counts = readArray(state, 'counts', this.k, this.kind, { min: 0, integer: true });
-    const sums = readArray(state, 'sums', this.k, this.kind);
-    const t = readNumber(state, 't', this.kind, { min: 0, integer: true });
-    requireConsistent(total(counts) === t, this.kind, 'state.t must equal the sum of the counts');
-    for (let i = 0; i < this.k; i++) {
-      requireConsistent(
-        counts[i] > 0 || sums[i] === 0,
-        this.kind,
-        `arm ${i} has a reward sum but no pulls`,
-      );
-    }
+    const { counts, sums } = readCountsAndSums(state, this.k, this.kind);
     this.counts = counts;
     this.sums = sums;
     for (let i = 0; i < this.k; i++) this.refresh(i);

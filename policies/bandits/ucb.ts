@@ -9,7 +9,7 @@ import { checkArm, checkLegal, checkReward, checkUnitReward, numParam } from '..
 import { Rng } from '../rng.js';
 import type { Decision, LegalMask, Policy, PolicySnapshot } from '../types.js';
 import { banditFactory } from './factory.js';
-import { readArray, readNumber, requireConsistent, total, type Fields } from './snapshot.js';
+import { readCountsAndSums, requireConsistent, type Fields } from './snapshot.js';
 
 /** Per-arm pull counts and reward sums, shared by the stationary index policies. */
 abstract class MeanIndexPolicy implements Policy {
@@ -52,17 +52,7 @@ abstract class MeanIndexPolicy implements Policy {
   }
 
   loadState(state: Fields, rng: Rng): void {
-    const counts = readArray(state, 'counts', this.k, this.kind, { min: 0, integer: true });
-    const sums = readArray(state, 'sums', this.k, this.kind);
-    const t = readNumber(state, 't', this.kind, { min: 0, integer: true });
-    requireConsistent(total(counts) === t, this.kind, 'state.t must equal the sum of the counts');
-    for (let i = 0; i < this.k; i++) {
-      requireConsistent(
-        counts[i] > 0 || sums[i] === 0,
-        this.kind,
-        `arm ${i} has a reward sum but no pulls`,
-      );
-    }
+    const { counts, sums, t } = readCountsAndSums(state, this.k, this.kind);
     this.checkSums(counts, sums);
     this.counts = counts;
     this.sums = sums;
