@@ -51,12 +51,28 @@ mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 hostroo
   say "mounting the host root over 9p failed"
   report 122
 }
+mkdir -p /hostro
+mount -o bind /host /hostro
+mount -t tmpfs -o mode=1777 tmpfs /host/tmp
+mount -t tmpfs -o mode=755 tmpfs /host/run
+# A checkout under /tmp or /run (a CI clone, say) must stay visible above the tmpfs:
+# bind its top folder back from the untouched view of the host root.
+case "$run" in
+/tmp/?*/* | /run/?*/*)
+  top="/${run#/}"
+  top="${top%"${run#/*/*/}"}"
+  top="${top%/}"
+  mkdir -p "/host$top"
+  mount -o bind "/hostro$top" "/host$top" || {
+    say "binding $top back over the tmpfs failed"
+    report 122
+  }
+  ;;
+esac
 mount -t 9p -o trans=virtio,version=9p2000.L,rw,msize=512000 results "/host$run" || {
   say "mounting the results folder over 9p failed"
   report 122
 }
-mount -t tmpfs -o mode=1777 tmpfs /host/tmp
-mount -t tmpfs -o mode=755 tmpfs /host/run
 mount -t devtmpfs devtmpfs /host/dev
 mkdir -p /host/dev/pts /host/dev/shm 2>/dev/null
 mount -t devpts devpts /host/dev/pts
