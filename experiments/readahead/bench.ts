@@ -16,11 +16,11 @@
  *
  * Runs are interleaved (each repeat visits every arm of a workload in a rotated order)
  * so that a drift of the host's load touches every arm alike. Before every run the data
- * files are evicted from the page cache (and fio invalidates them again), and fincore
- * checks that none of their pages stayed, so that every read that read-ahead did not
+ * files are evicted from the page cache, and fincore checks that none of their pages
+ * stayed, so that every read that read-ahead did not
  * bring in goes to the disk. The whole page cache is dropped (echo 3 > drop_caches)
- * once, at the start: a global drop before every run would also evict node, fio and
- * the daemon's code, which the guest then re-reads over 9p at TCG speed (measured:
+ * once, at the start: a global drop before every run would also evict node's, python's
+ * and the daemon's code, which the guest then re-reads over 9p at TCG speed (measured:
  * a daemon run took 63 s instead of 31 s), and does nothing more for the data files.
  */
 import { spawn } from 'node:child_process';
@@ -52,13 +52,18 @@ import type {
 } from './records.js';
 import {
   WORKLOAD_NAMES,
-  fioPlan,
+  combine,
+  groupFiles,
   isWorkloadName,
-  parseFioJson,
-  readBwLogs,
-  tailThroughput,
+  parseReaderOutput,
+  readerPlans,
 } from './workloads.js';
-import type { WorkloadName } from './workloads.js';
+import type { ReaderOutput, ReaderPlan, WorkloadName, WorkloadThroughput } from './workloads.js';
+
+/** The workload program, relative to the repository (the working directory). */
+const READER = 'scripts/demo/reader.py';
+/** Files per group on the data disk (scripts/demo/make-disk.sh). */
+export const GROUP_FILES = 80;
 
 /** The daemon configurations compared (bare policies, and the daemon's default). */
 export const DAEMON_POLICIES: Record<string, { spec: string; conservative: number | false }> = {
@@ -220,48 +225,40 @@ class WindowRecorder {
   }
 }
 
-interface FioOutcome {
-  throughputKiBs: number;
-  tailThroughputKiBs: number | null;
-  runtimeMs: number;
-}
-
-/** Starts fio; the promise settles when it exits. */
-function startFio(
+/** Starts the workload's readers; the promise settles when the last one exits. */
+function startWorkload(
   workload: WorkloadName,
-  dataFiles: string[],
+  groups: readonly [string[], string[]],
   seconds: number,
-  logDir: string,
-): { child: ChildProcess; done: Promise<FioOutcome> } {
-  fs.rmSync(logDir, { recursive: true, force: true });
-  fs.mkdirSync(logDir, { recursive: true });
-  const plan = fioPlan(workload, dataFiles, seconds, logDir);
-  const child = spawn('fio', plan.args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  const done = new Promise<FioOutcome>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`fio exited with ${code}: ${err.slice(0, 500)}`));
-      try {
-        const r = parseFioJson(out, plan.layout);
-        const tail =
-          plan.layout === 'parallel'
-            ? tailThroughput(readBwLogs(plan.bwLogPrefix), (seconds * 1000) / 2)
-            : null;
-        resolve({
-          throughputKiBs: r.throughputKiBs,
-          tailThroughputKiBs: tail,
-          runtimeMs: r.runtimeMs,
-        });
-      } catch (e) {
-        reject(e as Error);
-      }
+  seed: number,
+): { children: ChildProcess[]; done: Promise<WorkloadThroughput> } {
+  const plans = readerPlans(workload, groups, seconds, seed);
+  const children: ChildProcess[] = [];
+  const runOne = (plan: ReaderPlan) =>
+    new Promise<ReaderOutput>((resolve, reject) => {
+      const child = spawn('python3', [READER, ...plan.args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      children.push(child);
+      let out = '';
+      let err = '';
+      child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => {
+        if (code !== 0)
+          return reject(new Error(`reader.py exited with ${code}: ${err.slice(0, 500)}`));
+        try {
+          resolve(parseReaderOutput(out));
+        } catch (e) {
+          reject(e as Error);
+        }
+      });
     });
-  });
-  return { child, done };
+  const outs = plans.map((plan) =>
+    plan.delaySeconds > 0
+      ? new Promise<void>((r) => setTimeout(r, plan.delaySeconds * 1000)).then(() => runOne(plan))
+      : runOne(plan),
+  );
+  return { children, done: Promise.all(outs).then((o) => combine(plans, o)) };
 }
 
 function statusRecord(st: Status): Record<string, number | boolean> {
@@ -279,9 +276,11 @@ class Bench {
   private readonly timer = new WindowWorkTimer();
   readonly runs: RunRecord[] = [];
   private readonly dataFiles: string[];
+  private readonly groups: [string[], string[]];
 
   constructor(private readonly o: Options) {
-    this.dataFiles = [0, 1, 2, 3].map((i) => nodePath.join(o.dataDir, `data${i}.bin`));
+    this.groups = [groupFiles(o.dataDir, 0, GROUP_FILES), groupFiles(o.dataDir, 1, GROUP_FILES)];
+    this.dataFiles = [...this.groups[0], ...this.groups[1]];
     for (const f of this.dataFiles) {
       if (!fs.existsSync(f))
         throw new Error(`data file ${f} missing: is the data disk mounted at ${o.dataDir}?`);
@@ -356,13 +355,13 @@ class Bench {
     const sub = this.sub!;
     const rec = new WindowRecorder(this.dev!, sub);
     const stopHold = await this.holdSetting(rec, setting);
-    const residentBytes = evictFiles(this.dataFiles);
+    const residentBytes = evictFiles(READER, this.dataFiles);
     this.timer.collect();
     rec.markZero();
     const startedAt = new Date().toISOString();
-    const fio = startFio(workload, this.dataFiles, this.o.fixedSeconds, '/tmp/fio-logs');
+    const wl = startWorkload(workload, this.groups, this.o.fixedSeconds, repeat);
     let done = false;
-    const outcome = fio.done.finally(() => (done = true));
+    const outcome = wl.done.finally(() => (done = true));
     if (setting === null) {
       while (!done) await rec.pump(sub.windowMs);
     }
@@ -380,8 +379,8 @@ class Bench {
       startedAt,
       throughputKiBs: r.throughputKiBs,
       tailThroughputKiBs: r.tailThroughputKiBs,
-      runtimeMs: r.runtimeMs,
-      windows: rec.windows.filter((w) => w.tMs >= 0 && w.tMs <= r.runtimeMs),
+      runtimeMs: r.seconds * 1000,
+      windows: rec.windows.filter((w) => w.tMs >= 0 && w.tMs <= r.seconds * 1000),
       transitions: [],
       windowWorkUs,
       daemon: null,
@@ -440,13 +439,13 @@ class Bench {
       await rec.pump(100);
     }
     const atStart: ProcUsage | null = procUsage(child.pid!);
-    const residentBytes = evictFiles(this.dataFiles);
+    const residentBytes = evictFiles(READER, this.dataFiles);
     this.timer.collect();
     rec.markZero();
     const startedAt = new Date().toISOString();
-    const fio = startFio(workload, this.dataFiles, this.o.daemonSeconds, '/tmp/fio-logs');
+    const wl = startWorkload(workload, this.groups, this.o.daemonSeconds, repeat);
     let done = false;
-    const outcome = fio.done.finally(() => (done = true));
+    const outcome = wl.done.finally(() => (done = true));
     while (!done) await rec.pump(sub.windowMs);
     const r = await outcome;
     const atEnd = procUsage(child.pid!);
@@ -462,7 +461,7 @@ class Bench {
         ? {
             cpuMs: atEnd.cpuMs,
             cpuRunMs: atEnd.cpuMs - atStart.cpuMs,
-            runMs: r.runtimeMs,
+            runMs: r.seconds * 1000,
             rssKb: atEnd.rssKb,
             hwmKb: atEnd.hwmKb,
           }
@@ -482,8 +481,8 @@ class Bench {
       startedAt,
       throughputKiBs: r.throughputKiBs,
       tailThroughputKiBs: r.tailThroughputKiBs,
-      runtimeMs: r.runtimeMs,
-      windows: rec.windows.filter((w) => w.tMs >= 0 && w.tMs <= r.runtimeMs),
+      runtimeMs: r.seconds * 1000,
+      windows: rec.windows.filter((w) => w.tMs >= 0 && w.tMs <= r.seconds * 1000),
       transitions: rec.transitions,
       windowWorkUs,
       daemon,
@@ -539,7 +538,7 @@ class Bench {
       startedAt,
       finishedAt: new Date().toISOString(),
       kernel: run('uname', ['-r']).trim(),
-      fio: run('fio', ['--version']).trim(),
+      python: run('python3', ['--version']).trim(),
       guestMemoryMb: o.guestMemoryMb,
       moduleParams: o.moduleParams,
       windowMs: sub.windowMs,
@@ -555,7 +554,10 @@ class Bench {
       daemonSeconds: o.daemonSeconds,
       policies: o.policies.map((name) => ({ name, ...DAEMON_POLICIES[name] })),
       workloads: o.workloads,
-      dataFiles: this.dataFiles.map((path) => ({ path, bytes: fs.statSync(path).size })),
+      dataFiles: {
+        count: this.dataFiles.length,
+        bytes: this.dataFiles.reduce((a, f) => a + fs.statSync(f).size, 0),
+      },
       windowWorkTimer: this.timer.problem,
     };
     const results: Results = { meta, runs: this.runs };

@@ -37,12 +37,12 @@ export function dropCaches(): void {
 }
 
 /**
- * Evicts the given files from the page cache (GNU dd iflag=nocache count=0:
- * posix_fadvise(POSIX_FADV_DONTNEED) on the whole file) and returns the bytes of
- * them still resident afterwards, from fincore (util-linux); null without fincore.
+ * Evicts the given files from the page cache (posix_fadvise(POSIX_FADV_DONTNEED) in one
+ * process, `reader.py --pattern evict`) and returns the bytes of them still resident
+ * afterwards, from fincore (util-linux); null without fincore.
  */
-export function evictFiles(files: readonly string[]): number | null {
-  for (const f of files) run('dd', [`if=${f}`, 'iflag=nocache', 'count=0', 'status=none']);
+export function evictFiles(reader: string, files: readonly string[]): number | null {
+  run('python3', [reader, '--pattern', 'evict', ...files]);
   try {
     const out = run('fincore', ['--bytes', '--noheadings', '--output', 'RES', ...files]);
     return out

@@ -51,7 +51,7 @@ export interface RunRecord {
   policy: string | null;
   startedAt: string;
   throughputKiBs: number;
-  /** Throughput over the second half of the run (the tail of the bandwidth logs). */
+  /** Throughput over the second half of the run (from the readers' interval samples). */
   tailThroughputKiBs: number | null;
   runtimeMs: number;
   windows: WindowRecord[];
@@ -72,7 +72,7 @@ export interface ResultsMeta {
   startedAt: string;
   finishedAt: string;
   kernel: string;
-  fio: string;
+  python: string;
   guestMemoryMb: number;
   moduleParams: string[];
   windowMs: number;
@@ -82,7 +82,8 @@ export interface ResultsMeta {
   daemonSeconds: number;
   policies: { name: string; spec: string; conservative: number | false }[];
   workloads: WorkloadName[];
-  dataFiles: { path: string; bytes: number }[];
+  /** The data disk's files: how many, and their bytes together. */
+  dataFiles: { count: number; bytes: number };
   windowWorkTimer: string | null;
 }
 

@@ -1,186 +1,155 @@
 /**
- * The read workloads of the read-ahead demo, as fio command lines, and the parsing of
- * fio's JSON output and bandwidth logs. Every job reads through the page cache
- * (--direct=0, psync) so that read-ahead matters, and is capped by a runtime but not
- * time-based: a job that has read all its files stops early instead of re-reading
- * them from the page cache.
+ * The read workloads of the read-ahead demo, run by scripts/demo/reader.py (one process
+ * per reader). Every reader opens a file when it reads it: Linux copies the device's
+ * read-ahead into a file's state at open (and fio's default fadvise hints double it or
+ * switch it off), so only readers that keep opening files see a setting changed during
+ * the run, as many real readers (builds, web and mail servers, backups) do.
+ *
+ * The disk holds 2 x GROUP_FILES files: the sequential readers read group 0, the random
+ * ones group 1; each group is larger than the guest's page cache, so re-reading it in a
+ * loop still goes to the disk.
  */
-import fs from 'node:fs';
 import nodePath from 'node:path';
 
 export const WORKLOAD_NAMES = ['seq', 'rand', 'mixed', 'phase'] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 
 export const WORKLOAD_DESCRIPTIONS: Record<WorkloadName, string> = {
-  seq: 'one sequential reader, 32 KiB reads, through the four files one after another',
-  rand: 'one random reader, 4 KiB reads, spread over the four files',
-  mixed:
-    'a sequential reader (32 KiB, files 0-1) and a random reader (4 KiB, files 2-3) at the same time',
-  phase:
-    'sequential (32 KiB, files 0-1) for the first half of the run, then random (4 KiB, files 2-3)',
+  seq: 'read(2) of 32 KiB, each file of group 0 start to end, one file after another',
+  rand: 'a random file of group 1 opened, 16 pread(2)s of 4 KiB at random pages, closed; repeat',
+  mixed: 'seq and rand at the same time (two processes)',
+  phase: 'seq for the first half of the run, then rand',
 };
 
-/** How the jobs of a workload combine: at the same time, or one after another. */
-export type JobLayout = 'parallel' | 'serial';
-
-export interface FioPlan {
+export interface ReaderPlan {
+  pattern: 'seq' | 'rand';
+  /** Seconds after the workload's start at which the reader starts. */
+  delaySeconds: number;
+  seconds: number;
   args: string[];
-  layout: JobLayout;
-  /** Prefix of the bandwidth logs (fio adds _bw.<job>.log). */
-  bwLogPrefix: string;
 }
 
 export function isWorkloadName(s: string): s is WorkloadName {
   return (WORKLOAD_NAMES as readonly string[]).includes(s);
 }
 
-/** The fio command line of a workload over the data files, for about `seconds`. */
-export function fioPlan(
+/** The data files of a group: <dataDir>/g<group>/f<nn>.bin. */
+export function groupFiles(dataDir: string, group: number, count: number): string[] {
+  return Array.from({ length: count }, (_, i) =>
+    nodePath.join(dataDir, `g${group}`, `f${String(i).padStart(3, '0')}.bin`),
+  );
+}
+
+/** The readers of a workload over about `seconds` (serial readers share the time). */
+export function readerPlans(
   workload: WorkloadName,
-  dataFiles: readonly string[],
+  groups: readonly [string[], string[]],
   seconds: number,
-  logDir: string,
-): FioPlan {
-  if (dataFiles.length < 4) {
-    throw new RangeError(`the workloads need 4 data files, got ${dataFiles.length}`);
-  }
+  seed: number,
+): ReaderPlan[] {
   if (!(seconds >= 1)) throw new RangeError(`seconds must be >= 1, got ${seconds}`);
-  const files = (idx: number[]) => `--filename=${idx.map((i) => dataFiles[i]).join(':')}`;
-  const bwLogPrefix = nodePath.join(logDir, workload);
-  const common = [
-    '--direct=0',
-    '--ioengine=psync',
-    '--invalidate=1',
-    '--output-format=json',
-    `--write_bw_log=${bwLogPrefix}`,
-    '--log_avg_msec=500',
-  ];
-  const seqJob = (name: string, idx: number[], runtime: number) => [
-    `--name=${name}`,
-    '--rw=read',
-    '--bs=32k',
-    files(idx),
-    '--file_service_type=sequential',
-    `--runtime=${runtime}`,
-  ];
-  const randJob = (name: string, idx: number[], runtime: number) => [
-    `--name=${name}`,
-    '--rw=randread',
-    '--bs=4k',
-    files(idx),
-    '--file_service_type=random',
-    '--randseed=1234',
-    `--runtime=${runtime}`,
-  ];
-  const half = Math.max(1, Math.round(seconds / 2));
+  const seq = (delay: number, secs: number): ReaderPlan => ({
+    pattern: 'seq',
+    delaySeconds: delay,
+    seconds: secs,
+    args: ['--pattern', 'seq', '--bs', '32768', '--seconds', String(secs), ...groups[0]],
+  });
+  const rand = (delay: number, secs: number): ReaderPlan => ({
+    pattern: 'rand',
+    delaySeconds: delay,
+    seconds: secs,
+    args: [
+      '--pattern',
+      'rand',
+      '--per-file',
+      '16',
+      '--seed',
+      String(seed),
+      '--seconds',
+      String(secs),
+      ...groups[1],
+    ],
+  });
+  const half = seconds / 2;
   switch (workload) {
     case 'seq':
-      return {
-        args: [...common, ...seqJob('seq', [0, 1, 2, 3], seconds)],
-        layout: 'parallel',
-        bwLogPrefix,
-      };
+      return [seq(0, seconds)];
     case 'rand':
-      return {
-        args: [...common, ...randJob('rand', [0, 1, 2, 3], seconds)],
-        layout: 'parallel',
-        bwLogPrefix,
-      };
+      return [rand(0, seconds)];
     case 'mixed':
-      return {
-        args: [...common, ...seqJob('mseq', [0, 1], seconds), ...randJob('mrand', [2, 3], seconds)],
-        layout: 'parallel',
-        bwLogPrefix,
-      };
+      return [seq(0, seconds), rand(0, seconds)];
     case 'phase':
-      return {
-        args: [
-          ...common,
-          ...seqJob('pseq', [0, 1], half),
-          ...randJob('prand', [2, 3], seconds - half),
-          '--stonewall',
-        ],
-        layout: 'serial',
-        bwLogPrefix,
-      };
+      return [seq(0, half), rand(half, half)];
   }
 }
 
-export interface FioJobResult {
-  name: string;
-  ioBytes: number;
-  runtimeMs: number;
+export interface ReaderOutput {
+  pattern: string;
+  bytes: number;
+  seconds: number;
+  interval: number;
+  samples: number[];
 }
 
-export interface FioResult {
-  jobs: FioJobResult[];
-  /** Bytes read by all jobs per second of the run, KiB/s. */
+/** Parses and checks the JSON line reader.py prints. */
+export function parseReaderOutput(text: string): ReaderOutput {
+  const line = text.trim().split('\n').pop() ?? '';
+  let doc: Partial<ReaderOutput>;
+  try {
+    doc = JSON.parse(line) as Partial<ReaderOutput>;
+  } catch {
+    throw new Error(`reader.py printed no JSON: ${text.slice(0, 300)}`);
+  }
+  if (typeof doc.bytes !== 'number' || typeof doc.seconds !== 'number' || !(doc.seconds > 0)) {
+    throw new Error(`reader.py output lacks bytes/seconds: ${line.slice(0, 300)}`);
+  }
+  return {
+    pattern: String(doc.pattern),
+    bytes: doc.bytes,
+    seconds: doc.seconds,
+    interval: Number(doc.interval ?? 0.5),
+    samples: Array.isArray(doc.samples) ? doc.samples.map(Number) : [],
+  };
+}
+
+export interface WorkloadThroughput {
+  /** Bytes of all readers per second of the workload, KiB/s. */
   throughputKiBs: number;
-  /** Length of the run: the longest job (parallel) or the sum (serial), ms. */
-  runtimeMs: number;
-}
-
-interface FioJson {
-  jobs?: { jobname?: string; read?: { io_bytes?: number; runtime?: number } }[];
-}
-
-/** Parses fio's --output-format=json (which may follow warning lines). */
-export function parseFioJson(text: string, layout: JobLayout): FioResult {
-  const start = text.indexOf('{');
-  if (start < 0) throw new Error(`fio printed no JSON: ${text.slice(0, 200)}`);
-  const doc = JSON.parse(text.slice(start)) as FioJson;
-  const jobs = (doc.jobs ?? []).map((j) => ({
-    name: String(j.jobname ?? '?'),
-    ioBytes: Number(j.read?.io_bytes ?? 0),
-    runtimeMs: Number(j.read?.runtime ?? 0),
-  }));
-  if (jobs.length === 0) throw new Error('fio JSON has no jobs');
-  const bytes = jobs.reduce((a, j) => a + j.ioBytes, 0);
-  const runtimeMs =
-    layout === 'serial'
-      ? jobs.reduce((a, j) => a + j.runtimeMs, 0)
-      : Math.max(...jobs.map((j) => j.runtimeMs));
-  if (!(runtimeMs > 0)) throw new Error('fio reports a zero runtime');
-  return { jobs, runtimeMs, throughputKiBs: bytes / 1024 / (runtimeMs / 1000) };
-}
-
-/** One interval of a fio bandwidth log: its end (ms since the job started) and KiB/s. */
-export interface BwSample {
-  tMs: number;
-  kibs: number;
-}
-
-/** Reads <prefix>_bw.<n>.log for every job n = 1, 2, ... that wrote one. */
-export function readBwLogs(prefix: string): BwSample[][] {
-  const out: BwSample[][] = [];
-  for (let n = 1; ; n++) {
-    const file = `${prefix}_bw.${n}.log`;
-    if (!fs.existsSync(file)) break;
-    const samples: BwSample[] = [];
-    for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-      const cols = line.split(',').map((c) => Number(c.trim()));
-      if (cols.length >= 2 && Number.isFinite(cols[0]) && Number.isFinite(cols[1])) {
-        samples.push({ tMs: cols[0], kibs: cols[1] });
-      }
-    }
-    out.push(samples);
-  }
-  return out;
+  /** The same over the second half of the workload (after the daemon's learning). */
+  tailThroughputKiBs: number;
+  seconds: number;
 }
 
 /**
- * Mean throughput (KiB/s, all jobs together) over the intervals that end after
- * `fromMs` of each job's run; null when no interval does. For parallel jobs the
- * per-job means add up; it is meant for the steady tail of a run.
+ * Combines the readers' outputs: bytes over the workload's wall time (parallel readers
+ * add up; serial ones share the time), and the tail rate: each reader's rate over its
+ * full sample intervals that end in the second half, added up.
  */
-export function tailThroughput(logs: BwSample[][], fromMs: number): number | null {
-  let total = 0;
-  let any = false;
-  for (const samples of logs) {
-    const tail = samples.filter((s) => s.tMs > fromMs);
-    if (tail.length === 0) continue;
-    any = true;
-    total += tail.reduce((a, s) => a + s.kibs, 0) / tail.length;
+export function combine(
+  plans: readonly ReaderPlan[],
+  outs: readonly ReaderOutput[],
+): WorkloadThroughput {
+  if (plans.length !== outs.length || plans.length === 0) {
+    throw new RangeError('one output per reader plan is needed');
   }
-  return any ? total : null;
+  const end = Math.max(...plans.map((p, i) => p.delaySeconds + outs[i].seconds));
+  const bytes = outs.reduce((a, o) => a + o.bytes, 0);
+  const from = end / 2;
+  let tailKiBs = 0;
+  outs.forEach((o, i) => {
+    let b = 0;
+    let n = 0;
+    o.samples.forEach((x, k) => {
+      if (plans[i].delaySeconds + (k + 1) * o.interval > from) {
+        b += x;
+        n++;
+      }
+    });
+    if (n > 0) tailKiBs += b / 1024 / (n * o.interval);
+  });
+  return {
+    throughputKiBs: bytes / 1024 / end,
+    tailThroughputKiBs: tailKiBs,
+    seconds: end,
+  };
 }

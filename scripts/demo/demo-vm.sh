@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # `npm run demo:vm`: the read-ahead demo on a real kernel. Installs what it needs, builds
-# the project, makes (once) the data disk, boots Debian's kernel in QEMU with the disk
+# the project, makes (once) the data disk (scripts/demo/make-disk.sh), boots Debian's kernel in QEMU with the disk
 # as /dev/vda, runs every workload at the kernel default, at every fixed read-ahead
 # setting and under the daemon with each policy (experiments/readahead/bench.ts), then
 # writes docs/results.md and docs/results/*.svg from the measurements.
 #
 # Environment (defaults give a run of about 20-25 min on a 2-core host with TCG):
-#   DEMO_REPEATS (3)  DEMO_FIXED_SECONDS (3)  DEMO_DAEMON_SECONDS (16)
+#   DEMO_REPEATS (3)  DEMO_FIXED_SECONDS (3)  DEMO_DAEMON_SECONDS (12)
 #   DEMO_POLICIES (ucb1,conservative; also: linucb)  DEMO_WORKLOADS (seq,rand,mixed,phase)
 #   DEMO_PHASES (fixed,daemon)  DEMO_MEMORY_MB (512)  DEMO_WINDOW_MS (100)
 #   DEMO_REPORT (docs/results.md; "none" skips the report)
@@ -15,7 +15,7 @@ DEMO="$VM_SCRIPTS/../demo"
 
 repeats="${DEMO_REPEATS:-3}"
 fixed_s="${DEMO_FIXED_SECONDS:-3}"
-daemon_s="${DEMO_DAEMON_SECONDS:-16}"
+daemon_s="${DEMO_DAEMON_SECONDS:-12}"
 policies="${DEMO_POLICIES:-ucb1,conservative}"
 workloads="${DEMO_WORKLOADS:-seq,rand,mixed,phase}"
 phases="${DEMO_PHASES:-fixed,daemon}"
@@ -30,7 +30,7 @@ module_params="ra_dev=vda ra_window_ms=$window_ms learning_period=4 promote_wind
 
 bash "$VM_SCRIPTS/install-deps.sh"
 missing=()
-command -v fio >/dev/null || missing+=(fio)
+command -v python3 >/dev/null || missing+=(python3)
 command -v mkfs.ext4 >/dev/null || missing+=(e2fsprogs)
 if ((${#missing[@]})); then
   log "installing ${missing[*]}"

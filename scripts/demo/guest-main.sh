@@ -14,7 +14,7 @@ while [ ! -b /dev/vda ]; do
 done
 mkdir -p /tmp/data
 mount -o ro,noload /dev/vda /tmp/data
-echo "guest-main: data disk: $(ls /tmp/data | tr '\n' ' '), read_ahead_kb $(cat /sys/block/vda/queue/read_ahead_kb), $(grep MemTotal /proc/meminfo)"
+echo "guest-main: data disk: $(ls /tmp/data/g0 | wc -l) + $(ls /tmp/data/g1 | wc -l) files, read_ahead_kb $(cat /sys/block/vda/queue/read_ahead_kb), $(grep MemTotal /proc/meminfo)"
 # A private copy of the module: the harness deletes a build when kmod/ changes on the host.
 cp "$MLP_KO" /tmp/mlproxy.ko
 exec node dist/experiments/readahead/bench.js --data /tmp/data --out "$MLP_VM_OUT" --ko /tmp/mlproxy.ko "$@"
