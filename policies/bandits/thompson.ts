@@ -17,7 +17,7 @@
  * It is estimated by Monte Carlo: `propensity_draws` further posterior draws, reporting
  * max(wins, 1) / draws for the chosen arm; the floor reflects that the arm was in fact
  * chosen, so its probability is not zero. The estimate's standard error is about
- * sqrt(p (1 - p) / draws). The draws come from an Rng seeded by (seed, decision index),
+ * sqrt(p (1 - p) / draws). The draws come from an Rng seeded by (seed, decision number),
  * so neither the decisions nor the estimate depend on whether or when it is read.
  * It is computed lazily, the first time Decision.propensity is read, because it costs
  * draws x (legal arms) posterior draws: callers that log propensities (the daemon, the
@@ -35,6 +35,7 @@ import {
   numParam,
 } from '../common.js';
 import { Rng } from '../rng.js';
+import { zigguratNormal } from '../ziggurat.js';
 import type { Decision, LegalMask, Policy, PolicySnapshot } from '../types.js';
 import { PolicyArgumentError } from '../types.js';
 import { BetaTable } from './beta-sampler.js';
@@ -54,6 +55,8 @@ abstract class ThompsonPolicy implements Policy {
   abstract readonly kind: string;
   readonly d = 0;
   protected t = 0;
+  /** Decisions made so far; numbers each decision's propensity stream. */
+  protected decisions = 0;
   protected rng: Rng;
 
   constructor(
@@ -73,6 +76,7 @@ abstract class ThompsonPolicy implements Policy {
 
   select(_context?: ArrayLike<number>, legal?: LegalMask): Decision {
     const mask = checkLegal(legal, this.k);
+    const index = this.decisions++;
     const arm = this.argmaxSample(mask, this.rng);
     if ((mask === undefined ? this.k : legalCount(mask, this.k)) === 1)
       return { arm, propensity: 1 };
@@ -82,6 +86,7 @@ abstract class ThompsonPolicy implements Policy {
       arm,
       mask === undefined ? undefined : Uint8Array.from(Array.from(mask, (v) => (v ? 1 : 0))),
       this.t,
+      index,
     );
   }
 
@@ -99,14 +104,22 @@ abstract class ThompsonPolicy implements Policy {
     return best;
   }
 
-  /** Monte Carlo estimate of P(chosen) under the posterior as it stood at decision t. */
-  estimatePropensity(chosen: number, mask: LegalMask | undefined, t: number): number {
+  /**
+   * Monte Carlo estimate of P(chosen) under the posterior as it stood after t updates,
+   * from the draws of decision `index`'s own stream.
+   */
+  estimatePropensity(
+    chosen: number,
+    mask: LegalMask | undefined,
+    t: number,
+    index: number,
+  ): number {
     if (t !== this.t) {
       throw new PolicyArgumentError(
-        `${this.kind}: the propensity of decision ${t} was read after the policy was updated; read Decision.propensity before calling update()`,
+        `${this.kind}: the propensity of decision ${index} was read after the policy was updated; read Decision.propensity before calling update()`,
       );
     }
-    const rng = new Rng(streamSeed(streamSeed(this.seed, PROPENSITY_STREAM), t));
+    const rng = new Rng(streamSeed(streamSeed(this.seed, PROPENSITY_STREAM), index));
     let wins = 0;
     for (let m = 0; m < this.propensityDraws; m++) {
       if (this.argmaxSample(mask, rng) === chosen) wins++;
@@ -124,15 +137,17 @@ abstract class ThompsonPolicy implements Policy {
         propensity_draws: this.propensityDraws,
         ...this.params(),
       },
-      state: { t: this.t, ...this.learnedState() },
+      state: { t: this.t, decisions: this.decisions, ...this.learnedState() },
       rng: this.rng.state(),
     };
   }
 
   loadState(state: Fields, rng: Rng): void {
     const t = readNumber(state, 't', this.kind, { min: 0, integer: true });
+    const decisions = readNumber(state, 'decisions', this.kind, { min: 0, integer: true });
     this.loadLearned(state);
     this.t = t;
+    this.decisions = decisions;
     this.rng = rng;
   }
 }
@@ -146,10 +161,13 @@ class LazyPropensity implements Decision {
     readonly arm: number,
     private readonly mask: Uint8Array | undefined,
     private readonly t: number,
+    private readonly index: number,
   ) {}
 
   get propensity(): number {
-    if (this.value < 0) this.value = this.policy.estimatePropensity(this.arm, this.mask, this.t);
+    if (this.value < 0) {
+      this.value = this.policy.estimatePropensity(this.arm, this.mask, this.t, this.index);
+    }
     return this.value;
   }
 
@@ -238,7 +256,7 @@ export class GaussianThompsonPolicy extends ThompsonPolicy {
   }
 
   protected sample(arm: number, rng: Rng): number {
-    return this.postMean[arm] + this.postSd[arm] * rng.normal();
+    return this.postMean[arm] + this.postSd[arm] * zigguratNormal(rng);
   }
 
   private refresh(arm: number): void {

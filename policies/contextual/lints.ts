@@ -34,6 +34,7 @@ import {
 } from '../linalg.js';
 import type { RngState } from '../rng.js';
 import { Rng } from '../rng.js';
+import { zigguratNormal } from '../ziggurat.js';
 import type { Decision, LegalMask, Policy, PolicySnapshot } from '../types.js';
 import { PolicyArgumentError } from '../types.js';
 import { checkContextDim, checkPositive, openSnapshot } from './checks.js';
@@ -118,7 +119,7 @@ export class LinTs implements Policy {
   sampleTheta(arm: number, out: Float64Array): Float64Array {
     const d = this.d;
     const z = this.z;
-    for (let i = 0; i < d; i++) z[i] = this.rng.normal();
+    for (let i = 0; i < d; i++) z[i] = zigguratNormal(this.rng);
     backSolveTransposedAt(this.chol, arm * d * d, d, z, out);
     const v = this.opts.v;
     const off = arm * d;
@@ -173,7 +174,7 @@ export class LinTs implements Policy {
     const sdA = this.sd[arm];
     let sum = 0;
     for (let m = 0; m < draws; m++) {
-      const s = muA + sdA * this.propensityRng.normal();
+      const s = muA + sdA * zigguratNormal(this.propensityRng);
       let p = 1;
       for (let j = 0; j < this.k; j++) {
         if (j === arm || (mask !== undefined && !mask[j])) continue;
