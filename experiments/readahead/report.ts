@@ -219,6 +219,12 @@ function armRow(a: ArmSummary, label: string, oracle: ArmSummary | null): string
   return `| ${label}${mark} | ${range(a.throughput)} | ${range(a.tail)} | ${range(a.efficiency, eff3)} | ${a.throughput.n} |`;
 }
 
+/** learning_period from the module parameters (the module's default, 10, when absent). */
+function learningPeriod(params: readonly string[]): number {
+  const p = params.find((x) => x.startsWith('learning_period='));
+  return p ? Number(p.split('=')[1]) : 10;
+}
+
 function median(values: (number | null)[]): number | null {
   const s = spread(values.filter((v): v is number => v !== null));
   return s ? s.median : null;
@@ -384,6 +390,18 @@ export function renderMarkdown(
   out.push('## What this shows');
   out.push('');
   out.push(...findings(sums));
+  out.push('');
+  out.push('## Limits of this measurement');
+  out.push('');
+  out.push(
+    [
+      `- TCG emulates every instruction, and the host's ${ctx.hostCpus ?? '?'} cores are shared with other work: absolute figures are not hardware figures. Read a difference between arms against the ranges of the repeats before believing it.`,
+      "- The daemon and the workload share the guest's one vCPU, so the daemon's CPU time (above) is taken from the workload; on a multi-core machine it would not be.",
+      `- A daemon run lasts ${m.daemonSeconds} s: with ${m.windowMs} ms windows and the ladder's advice share while learning (1 in ${learningPeriod(m.moduleParams)} windows) the daemon gets a few dozen advice windows, few for a bandit over ${m.knob.max - m.knob.min + 1} arms.`,
+      "- The kernel's efficiency counts bytes delivered by read(2) (filemap_read): readers using mmap() are invisible to it (windows idle), so the demo's readers use read(2)/pread(2) only.",
+      '- Linux applies a read-ahead change to files opened after it; the readers open a file per read pass, so a change reaches them within one file.',
+    ].join('\n'),
+  );
   out.push('');
   out.push('## Reproduce');
   out.push('');
