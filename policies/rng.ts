@@ -140,3 +140,22 @@ export class Rng {
 function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
+
+/** lowbias32 (Chris Wellons): a well-mixed hash of a 32-bit integer. */
+export function hash32(x: number): number {
+  x >>>= 0;
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x7feb352d) >>> 0;
+  x ^= x >>> 15;
+  x = Math.imul(x, 0x846ca68b) >>> 0;
+  x ^= x >>> 16;
+  return x >>> 0;
+}
+
+/**
+ * A u32 seed for stream `stream` of a run seeded `seed`: streams derived from one seed
+ * never share a random sequence with it or with each other.
+ */
+export function deriveSeed(seed: number, stream: number): number {
+  return hash32(Math.imul(seed >>> 0, 0x9e3779b9) ^ Math.imul(stream + 1, 0x85ebca6b));
+}

@@ -33,11 +33,6 @@ export function checkSeed(seed: unknown): number {
   return seed;
 }
 
-/** A seed for a second, independent Rng stream of the same policy. */
-export function streamSeed(seed: number, stream: number): number {
-  return (Math.imul(seed ^ 0x5bd1e995, 0x27d4eb2d) + Math.imul(stream, 0x165667b1)) | 0;
-}
-
 export function banditFactory(spec: BanditSpec): PolicyFactory {
   return {
     kind: spec.kind,

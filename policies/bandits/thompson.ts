@@ -34,12 +34,12 @@ import {
   legalCount,
   numParam,
 } from '../common.js';
-import { Rng } from '../rng.js';
+import { deriveSeed, Rng } from '../rng.js';
 import { zigguratNormal } from '../ziggurat.js';
 import type { Decision, LegalMask, Policy, PolicySnapshot } from '../types.js';
 import { PolicyArgumentError } from '../types.js';
 import { BetaTable } from './beta-sampler.js';
-import { banditFactory, streamSeed } from './factory.js';
+import { banditFactory } from './factory.js';
 import {
   readArray,
   readNumber,
@@ -119,7 +119,7 @@ abstract class ThompsonPolicy implements Policy {
         `${this.kind}: the propensity of decision ${index} was read after the policy was updated; read Decision.propensity before calling update()`,
       );
     }
-    const rng = new Rng(streamSeed(streamSeed(this.seed, PROPENSITY_STREAM), index));
+    const rng = new Rng(deriveSeed(deriveSeed(this.seed, PROPENSITY_STREAM), index));
     let wins = 0;
     for (let m = 0; m < this.propensityDraws; m++) {
       if (this.argmaxSample(mask, rng) === chosen) wins++;

@@ -33,11 +33,14 @@ import {
   toPlain,
 } from '../linalg.js';
 import type { RngState } from '../rng.js';
-import { Rng } from '../rng.js';
+import { deriveSeed, Rng } from '../rng.js';
 import { zigguratNormal } from '../ziggurat.js';
 import type { Decision, LegalMask, Policy, PolicySnapshot } from '../types.js';
 import { PolicyArgumentError } from '../types.js';
 import { checkContextDim, checkPositive, openSnapshot } from './checks.js';
+
+/** Stream of the Monte Carlo propensity draws (decisions use the seed's own stream). */
+const PROPENSITY_STREAM = 1;
 
 export interface LinTsOptions {
   k: number;
@@ -57,10 +60,6 @@ export const PROPENSITY_FLOOR = 1e-12;
 const VERSION = 1;
 
 /** Seed of the propensity stream: a fixed mix of the policy seed. */
-function propensitySeed(seed: number): number {
-  return Math.imul((seed ^ 0x5bd1e995) >>> 0, 0x9e3779b1) >>> 0;
-}
-
 export class LinTs implements Policy {
   readonly kind = 'lints';
   readonly k: number;
@@ -100,7 +99,7 @@ export class LinTs implements Policy {
     this.thetaHat = new Float64Array(k * d);
     this.counts = new Float64Array(k);
     this.rng = rng ?? new Rng(opts.seed);
-    this.propensityRng = propensityRng ?? new Rng(propensitySeed(opts.seed));
+    this.propensityRng = propensityRng ?? new Rng(deriveSeed(opts.seed, PROPENSITY_STREAM));
     this.scores = new Float64Array(k);
     this.mu = new Float64Array(k);
     this.sd = new Float64Array(k);
