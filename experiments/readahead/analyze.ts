@@ -53,7 +53,7 @@ export interface DaemonRunSummary {
   /** Windows (non-idle) per mode, 0..3. */
   modeWindows: number[];
   /** Transitions as "from->to (reason)". */
-  transitions: { tMs: number; from: number; to: number; reason: number }[];
+  transitions: { tMs: number; from: number; to: number; reason: number; count: number }[];
   /** Windows in which advice ran, and those of them the kernel could measure (non-idle). */
   adviceWindows: number;
   appliedWindows: number;

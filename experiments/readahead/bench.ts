@@ -209,6 +209,7 @@ class WindowRecorder {
           from: this.lastStatus.mode,
           to: st.mode,
           reason: st.lastTransition,
+          count: st.transitions - this.lastStatus.transitions,
         });
       }
       this.lastStatus = st;

@@ -26,8 +26,10 @@ export interface TransitionRecord {
   tMs: number;
   from: number;
   to: number;
-  /** MLP_TRANS_* of the status. */
+  /** MLP_TRANS_* of the status (the last transition when several happened). */
   reason: number;
+  /** Transitions counted since the previous status read (usually 1). */
+  count: number;
 }
 
 export interface DaemonCost {

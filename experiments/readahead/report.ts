@@ -350,7 +350,8 @@ export function renderMarkdown(
       let highest = 0;
       for (const r of p.runs) {
         for (const t of r.transitions) {
-          const key = `${MODE_NAMES[t.from]}->${MODE_NAMES[t.to]} ${TRANSITION_NAMES[t.reason] ?? t.reason}`;
+          const via = t.count > 1 ? ` (last of ${t.count} within one window)` : '';
+          const key = `${MODE_NAMES[t.from]}->${MODE_NAMES[t.to]} ${TRANSITION_NAMES[t.reason] ?? t.reason}${via}`;
           reasons.set(key, (reasons.get(key) ?? 0) + 1);
           highest = Math.max(highest, t.to);
         }
