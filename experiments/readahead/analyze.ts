@@ -127,6 +127,7 @@ export function summariseDaemonRun(run: RunRecord, oracle: number | null): Daemo
       from: t.from,
       to: t.to,
       reason: t.reason,
+      count: t.count ?? 1,
     })),
     adviceWindows: run.windows.filter((w) => w.applied).length,
     appliedWindows: applied.length,
