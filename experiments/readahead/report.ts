@@ -377,7 +377,7 @@ export function renderMarkdown(
   out.push(
     [
       `- Daemon CPU while the workload ran: ${range(cpu)} % of the guest's vCPU (from /proc/<pid>/stat, utime+stime, between the daemon taking control and the workload's end). ` +
-        'Under TCG every instruction is emulated, so this is many times what the same daemon costs on hardware; it is taken from the workload, which shares the one vCPU.',
+        'Under TCG every instruction is emulated, so the figure holds for this guest only (hardware was not measured); it is taken from the workload, which shares the one vCPU.',
       `- Daemon memory: peak RSS (VmHWM) ${range(rss)} MiB.`,
       ww
         ? `- Time in the module per window: \`mlp_window_work\` (end of a window: measure, feedback to every reader, ladder; start of the next: apply, collect state) ` +
@@ -390,7 +390,7 @@ export function renderMarkdown(
   out.push('');
   out.push('## What this shows');
   out.push('');
-  out.push(...findings(sums));
+  out.push(...findings(sums, results));
   out.push('');
   out.push('## Limits of this measurement');
   out.push('');
@@ -420,8 +420,9 @@ export function renderMarkdown(
 }
 
 /** Plain statements derived from the summaries (no hand-written numbers). */
-function findings(sums: WorkloadSummary[]): string[] {
+function findings(sums: WorkloadSummary[], results: Results): string[] {
   const lines: string[] = [];
+  const def = results.meta.knob.def;
   for (const w of sums) {
     if (!w.oracle || !w.default?.tail || !w.oracle.tail) continue;
     const gain = w.oracle.tail.median / w.default.tail.median;
@@ -430,15 +431,60 @@ function findings(sums: WorkloadSummary[]): string[] {
       `- \`${w.workload}\`: the best fixed setting was ${kib(w.oracle.setting!)} at ${f1(w.oracle.tail.median)} MiB/s, ` +
       `${gain >= 1 ? `${pct(gain - 1)} above` : `${pct(1 - gain)} below`} the default's ${f1(w.default.tail.median)} MiB/s` +
       (overlap
-        ? ' (their ranges overlap: within the run-to-run noise, the default was as good as any fixed setting)'
+        ? ` (their ranges over ${w.oracle.tail.n} repeats overlap: the difference is within the run-to-run spread, not established)`
         : '') +
       '.';
     for (const p of w.policies) {
       if (p.ofOracle !== null && p.ofDefault !== null) {
         s += ` Daemon \`${p.policy}\`: ${pct(p.ofOracle)} of the oracle, ${pct(p.ofDefault)} of the default.`;
+        const fav = median(p.runs.map((r) => r.favourite));
+        if (fav === def) {
+          s +=
+            ` Its favourite setting in the second half was the default itself (${kib(def)}), so its gap to the default` +
+            ' measures the cost of running the daemon next to the workload more than its choices.';
+        }
       }
     }
     lines.push(s);
+  }
+  const cases = sums.flatMap((w) => w.policies.filter((p) => p.ofDefault !== null));
+  if (cases.length) {
+    const above = cases.filter((p) => p.ofDefault! > 1).length;
+    const aboveOracle = cases.filter((p) => p.ofOracle! > 1).length;
+    lines.push(
+      `- Over all workloads and policies, the daemon's median 2nd-half throughput was above the default's in ${above} of ${cases.length} cases, ` +
+        `and above the oracle's in ${aboveOracle} of ${cases.length}.`,
+    );
+  }
+  const falls = sums.map((w) => {
+    let collapse = 0;
+    let heartbeat = 0;
+    let runs = 0;
+    for (const p of w.policies) {
+      for (const r of p.runs) {
+        runs++;
+        for (const t of r.transitions) {
+          if (t.reason === 3) collapse += t.count;
+          if (t.reason === 5) heartbeat += t.count;
+        }
+      }
+    }
+    return { w: w.workload, collapse, heartbeat, runs };
+  });
+  if (falls.some((f) => f.runs > 0)) {
+    lines.push(
+      '- Falls to EMERGENCY during the daemon runs: ' +
+        falls
+          .filter((f) => f.runs > 0)
+          .map(
+            (f) =>
+              `\`${f.w}\` ${f.collapse} by collapse, ${f.heartbeat} by missed heartbeat (${f.runs} runs)`,
+          )
+          .join('; ') +
+        '. A collapse is an advice window below collapse_pct of the baseline reference, an EWMA of earlier baseline windows; ' +
+        'when the workload itself changes (as in `phase`, from sequential to random reads, whose kernel efficiencies differ as the tables show) ' +
+        'an advice window is judged against a reference from the other workload.',
+    );
   }
   return lines.length ? lines : ['- No workload had both a default and fixed runs.'];
 }
