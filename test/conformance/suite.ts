@@ -330,7 +330,7 @@ export function conformanceSuite(
     await withDevices(1, target, async (dev) => {
       const s = await h.synthetic(dev);
       await h.control(dev, s, MODE_RECOMMENDATION);
-      for (let attempt = 0; attempt < 5; attempt++) {
+      for (let attempt = 0; attempt < 20; attempt++) {
         await h.establishLastAdvised(dev, s, 4);
         const st = dev.getState(s.id);
         const strictStep = dev.recommend(h.rec(s, st.epoch, 15, { strict: true }));

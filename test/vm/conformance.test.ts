@@ -17,7 +17,7 @@ import {
 
 /** Short windows keep the real-time waits short; the suite reads windowMs itself. */
 const PARAMS = {
-  synth_window_ms: 10,
+  synth_window_ms: 20,
   synth_period: 1000000,
   learning_period: 4,
   heartbeat_ms: 300,
