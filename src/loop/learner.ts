@@ -14,7 +14,13 @@ import type { Policy } from '../../policies/types.js';
 import { restorePolicy } from '../../policies/registry.js';
 import type { DecisionRecord, RewardRecord } from '../decisionlog/record.js';
 import { DECISION_LOG_VERSION } from '../decisionlog/record.js';
-import type { Feedback, MlpDevice, ModeValue, SubsystemInfo } from '../transport/device.js';
+import type {
+  Feedback,
+  MlpDevice,
+  ModeValue,
+  StateSnapshot,
+  SubsystemInfo,
+} from '../transport/device.js';
 import { Mode, VERDICT_NAMES, Verdict } from '../transport/device.js';
 import { ArmGrid } from './arms.js';
 import { featureDimension, normaliseFeatures, rewardOf } from './features.js';
@@ -117,6 +123,8 @@ export class SubsystemLearner {
   private lastAdvised: number[];
   private readonly pending = new Map<number, Pending>();
   private context: Float64Array;
+  /** The state of the window in progress from the newest feedback record (ABI 1.1). */
+  private nextState: StateSnapshot | null = null;
 
   constructor(
     readonly info: SubsystemInfo,
@@ -170,6 +178,7 @@ export class SubsystemLearner {
     this.lastDecidedEpoch = -1;
     this.lastRefreshNs = -Infinity;
     this.lastAdvised = this.info.knobs.map((k) => k.def);
+    this.nextState = null;
     device.claim(id);
   }
 
@@ -183,7 +192,10 @@ export class SubsystemLearner {
    * the claim alive. Returns true when a recommendation was submitted.
    */
   step(device: MlpDevice): boolean {
-    const state = device.getState(this.id);
+    // One decision, one system call: the newest feedback record carries the state of
+    // the window in progress; GET_STATE only when there is none.
+    const state = this.nextState ?? device.getState(this.id);
+    this.nextState = null;
     this.mode = state.mode;
     normaliseFeatures(this.info, state, this.context);
     const refreshDue = state.timeNs - this.lastRefreshNs >= this.settings.heartbeatMs * 1e6;
@@ -280,6 +292,7 @@ export class SubsystemLearner {
   onFeedback(fb: Feedback): void {
     this.stats.windows++;
     this.mode = fb.mode;
+    if (fb.next) this.nextState = fb.next;
     if (fb.applied) {
       this.stats.appliedWindows++;
       if (fb.baselineEff > 0 && fb.eff < fb.baselineEff) this.stats.belowBaseline++;
