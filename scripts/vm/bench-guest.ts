@@ -1,11 +1,17 @@
 /**
  * Guest side of scripts/vm/bench-vm.sh (a benchmark, not a test): on the real
- * mlproxy.ko, the time of the daemon's round trip (GET_STATE + RECOMMEND + read()
- * of one feedback record) against MLP_IOC_VERSION, a near no-op ioctl. Writes a
- * markdown table to $MLP_VM_OUT/bench.md. Argument: round trips (default 1000).
+ * mlproxy.ko, the cost of one decision against MLP_IOC_VERSION, a near no-op ioctl:
+ *   ABI 1.0  GET_STATE + RECOMMEND + read() of one 136-byte feedback record;
+ *   ABI 1.1  read() of one 352-byte record, which carries the state of the window in
+ *            progress, + RECOMMEND: one system call besides the read the feedback
+ *            needs anyway.
+ * Both through the codec the daemon uses (src/abi/codec.ts). Writes a markdown table
+ * to $MLP_VM_OUT/bench.md. Argument: decisions per path (default 1000).
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SIZEOF_FEEDBACK_VER0 } from '../../src/abi/constants.js';
+import { FEEDBACK_SIZE } from '../../src/abi/codec.js';
 import { FAST_PARAMS, loadModule, unloadModule } from '../../test/vm/helpers/guest.js';
 import { RawDevice, sleepMs } from '../../test/vm/helpers/rawdev.js';
 
@@ -31,32 +37,64 @@ function time(n: number, fn: () => void): bigint[] {
 }
 
 loadModule({ ...FAST_PARAMS, synth_window_ms: WINDOW_MS, ring_records: 65536 });
-const dev = new RawDevice({ nonblock: true });
-const id = dev.subsystem('synthetic').id;
-dev.claim(id);
-// Queue enough feedback records that every round trip reads one without waiting.
-const needed = 2 * trips + 100;
-while (dev.status(id).windows < needed) sleepMs(50);
+const v10 = new RawDevice({ nonblock: true }); // a 1.0 reader: 136-byte records
+const v11 = new RawDevice({ nonblock: true }); // a 1.1 reader: whole records
+const id = v10.subsystem('synthetic').id;
+v11.configure({ recordSize: FEEDBACK_SIZE });
+v10.claim(id);
+// Queue enough records that every decision reads one without waiting.
+const needed = 4 * trips + 200;
+while (v10.status(id).windows < needed) sleepMs(50);
 
-time(200, () => dev.version()); // warm-up
-const version = time(10 * trips, () => dev.version());
-const state = time(trips, () => dev.state(id));
-const trip = time(trips, () => {
-  const s = dev.state(id);
-  dev.recommend({ subsysId: id, epoch: s.epoch, modelVersion: 1, propensity: 1, knobs: [10] });
-  if (dev.readFeedback(1).length !== 1) throw new Error('no feedback record queued');
+const rec = (epoch: number) => ({
+  subsysId: id,
+  epoch,
+  modelVersion: 1,
+  propensity: 1,
+  knobs: [10],
 });
-const read = time(trips - 100, () => {
-  if (dev.readFeedback(1).length !== 1) throw new Error('no feedback record queued');
+const one = (dev: RawDevice, size: number) => {
+  const got = dev.readFeedback(1, size);
+  if (got.length !== 1) throw new Error('no feedback record queued');
+  return got[0];
+};
+
+time(200, () => v10.version()); // warm-up
+const version = time(10 * trips, () => v10.version());
+const state = time(trips, () => v10.state(id));
+const read10 = time(trips, () => one(v10, SIZEOF_FEEDBACK_VER0));
+const read11 = time(trips, () => one(v11, FEEDBACK_SIZE));
+const recommend: bigint[] = [];
+for (let i = 0; i < trips; i++) {
+  const e = v10.state(id).epoch; // not timed: only the RECOMMEND is
+  const t0 = process.hrtime.bigint();
+  v10.recommend(rec(e));
+  recommend.push(process.hrtime.bigint() - t0);
+}
+const decide10 = time(trips, () => {
+  const s = v10.state(id);
+  v10.recommend(rec(s.epoch));
+  one(v10, SIZEOF_FEEDBACK_VER0);
 });
-dev.close();
+v10.release(id);
+v11.claim(id);
+const decide11 = time(trips, () => {
+  const f = one(v11, FEEDBACK_SIZE);
+  if (!f.next) throw new Error('a 1.1 record without the next state');
+  v11.recommend(rec(f.next.epoch));
+});
+v10.close();
+v11.close();
 unloadModule();
 
 const rows: [string, number, bigint[]][] = [
   ['MLP_IOC_VERSION (no-op baseline)', 10 * trips, version],
   ['MLP_IOC_GET_STATE', trips, state],
-  ['read() of one feedback record', trips - 100, read],
-  ['round trip: GET_STATE + RECOMMEND + read() one record', trips, trip],
+  ['read() of one 136-byte record (ABI 1.0)', trips, read10],
+  ['read() of one 352-byte record (ABI 1.1, with the next state)', trips, read11],
+  ['MLP_IOC_RECOMMEND', trips, recommend],
+  ['decision, ABI 1.0: GET_STATE + RECOMMEND + read()', trips, decide10],
+  ['decision, ABI 1.1: read() + RECOMMEND', trips, decide11],
 ];
 const base = stats(version).mean;
 const lines = [
