@@ -81,6 +81,11 @@ export interface IoctlDeviceOptions {
   allowReadOnly?: boolean;
   /** The ioctl(2) call; tests pass a model of the kernel here (default: the addon). */
   ioctl?: IoctlFn;
+  /**
+   * At most this many records per readFeedback()/waitFeedback() (default: all that are
+   * queued, 64 per read()); a benchmark of the steady state (one record a window): 1.
+   */
+  maxRecords?: number;
 }
 
 const EINVAL_DETAIL: Partial<Record<IoctlName, string>> = {
@@ -121,6 +126,8 @@ export class IoctlDevice implements MlpDevice {
   private readonly request = new Map<IoctlName, number>();
   private recordSize = SIZEOF_FEEDBACK_VER0;
   private readBuf = Buffer.alloc(SIZEOF_FEEDBACK_VER0 * READ_RECORDS);
+  private readonly maxRecords: number;
+  private readonly recBuf = Buffer.alloc(COMMANDS.MLP_IOC_RECOMMEND.layout.size);
   /** The file's kernel read timeout as last set, ms. */
   private readTimeoutMs: number | undefined;
   /** The asynchronous read in flight (ABI 1.1), if any. */
@@ -136,6 +143,13 @@ export class IoctlDevice implements MlpDevice {
     opts: IoctlDeviceOptions = {},
   ) {
     this.ioctl = opts.ioctl ?? loadIoctl();
+    this.maxRecords = opts.maxRecords ?? Infinity;
+    if (
+      !(this.maxRecords >= 1) ||
+      (opts.maxRecords !== undefined && !Number.isInteger(this.maxRecords))
+    ) {
+      throw new RangeError(`maxRecords must be an integer >= 1, got ${String(opts.maxRecords)}`);
+    }
     for (const name of Object.keys(COMMANDS) as IoctlName[]) this.setSize(name, VER0[name]);
     let readOnly = false;
     let fd: number;
@@ -143,8 +157,19 @@ export class IoctlDevice implements MlpDevice {
       fd = openSync(path, fsc.O_RDWR);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
+      const denied = () =>
+        deviceError(
+          `open ${path}`,
+          'EACCES',
+          'the device node is 0600 root: run as root (or give a group access with a udev rule)',
+        );
       if (code === 'EACCES' && opts.allowReadOnly) {
-        fd = openSync(path, fsc.O_RDONLY);
+        try {
+          fd = openSync(path, fsc.O_RDONLY);
+        } catch (e2) {
+          if ((e2 as NodeJS.ErrnoException).code === 'EACCES') throw denied();
+          throw deviceError(`open ${path}`, (e2 as NodeJS.ErrnoException).code ?? 'EIO');
+        }
         readOnly = true;
       } else if (code === 'ENOENT' || code === 'ENXIO' || code === 'ENODEV') {
         throw deviceError(
@@ -154,11 +179,7 @@ export class IoctlDevice implements MlpDevice {
             '(or `insmod mlproxy.ko`), or run on the simulated device with --sim',
         );
       } else if (code === 'EACCES') {
-        throw deviceError(
-          `open ${path}`,
-          code,
-          'the device node is 0600 root: run as root (or give a group access with a udev rule)',
-        );
+        throw denied();
       } else {
         throw deviceError(`open ${path}`, code);
       }
@@ -237,7 +258,7 @@ export class IoctlDevice implements MlpDevice {
       const flags = (readOnly ? fsc.O_RDONLY : fsc.O_RDWR) | fsc.O_NONBLOCK;
       this.fd = openSync(this.path, flags);
     }
-    this.readBuf = Buffer.alloc(this.recordSize * READ_RECORDS);
+    this.readBuf = Buffer.alloc(this.recordSize * Math.min(READ_RECORDS, this.maxRecords));
     const subs = this.listSubsystems();
     const minWindow = Math.min(...subs.map((s) => s.windowMs), 200);
     this.pollMs = Math.min(50, Math.max(1, Math.floor(minWindow / 4)));
@@ -319,8 +340,9 @@ export class IoctlDevice implements MlpDevice {
   }
 
   recommend(rec: Recommendation): RecommendResult {
+    // The decision path: one reused buffer, no allocation per call.
     return codec.decodeRecommendResult(
-      this.call('MLP_IOC_RECOMMEND', codec.encodeRecommendation(rec), rec.subsysId),
+      this.call('MLP_IOC_RECOMMEND', codec.encodeRecommendation(rec, this.recBuf), rec.subsysId),
     );
   }
 
@@ -387,7 +409,7 @@ export class IoctlDevice implements MlpDevice {
       }
       if (n === 0) break;
       out.push(...this.decode(n));
-      if (n < this.readBuf.length) break;
+      if (n < this.readBuf.length || out.length >= this.maxRecords) break;
     }
     return out;
   }
