@@ -31,7 +31,8 @@ const PARAMS = {
   heartbeat_ms: 1000,
   emergency_hold_windows: 3,
   max_epoch_lag: 1,
-  ring_records: 32,
+  // Two subsystems of 20 ms windows fill it in 1.3 s of not reading (a slow guest).
+  ring_records: 128,
 } as const;
 const SELFTEST = { window_ms: 20 } as const;
 
