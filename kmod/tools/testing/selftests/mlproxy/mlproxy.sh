@@ -34,7 +34,7 @@ unload() {
 }
 splat() {
 	dmesg | sed -n "/mlproxy-selftest: $1\$/,\$p" |
-		grep -E 'Oops|BUG:|WARNING:|KASAN|KCSAN|UBSAN|possible circular|lockdep|Call Trace'
+		grep -E 'Oops|BUG:|WARNING:|KASAN|KCSAN|UBSAN|possible circular|inconsistent lock state|suspicious RCU|Call Trace'
 }
 
 # run NAME PROGRAM MLPROXY_ARGS SELFTEST_ARGS SYNTHETIC_ARGS ("-": not loaded)
