@@ -7,10 +7,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 if (($#)); then series=("$@"); else series=(6.1 6.12); fi
-command -v sparse >/dev/null || {
-  [[ $(id -u) -eq 0 ]] || die "sparse not found (install Debian's sparse package)"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends sparse >&2
-}
+need_command sparse
 bash "$VM_SCRIPTS/install-deps.sh" "${series[@]}"
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/mlproxy-check.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT

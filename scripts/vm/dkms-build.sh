@@ -7,10 +7,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 if (($#)); then series=("$@"); else series=(6.1 6.12); fi
-command -v dkms >/dev/null || {
-  [[ $(id -u) -eq 0 ]] || die "dkms not found (install Debian's dkms package)"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends dkms >&2
-}
+need_command dkms
 bash "$VM_SCRIPTS/install-deps.sh" "${series[@]}"
 version="$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$REPO/kmod/dkms.conf")"
 [[ -n "$version" ]] || die "no PACKAGE_VERSION in kmod/dkms.conf"

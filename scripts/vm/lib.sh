@@ -62,6 +62,15 @@ guest_kver() {
   echo "$want"
 }
 
+# Installs a Debian package when its command is missing (as root; else names it).
+need_command() { # <command> [package, default: the command's name]
+  local cmd="$1" pkg="${2:-$1}"
+  command -v "$cmd" >/dev/null && return 0
+  [[ $(id -u) -eq 0 ]] || die "$cmd not found (install Debian's $pkg package, needs root)"
+  log "installing $pkg"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$pkg" >&2
+}
+
 # A short content hash of the given files and strings, for cache keys.
 cache_key() {
   { for x in "$@"; do if [[ -f "$x" ]]; then sha256sum "$x"; else echo "$x"; fi; done; } |

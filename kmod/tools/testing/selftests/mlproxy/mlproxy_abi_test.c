@@ -17,9 +17,7 @@ FIXTURE(abi) {
 
 FIXTURE_SETUP(abi)
 {
-	self->fd = open(MLP_DEV, O_RDWR);
-	ASSERT_LE(0, self->fd);
-	self->id = mlp_find(self->fd, "selftest");
+	ASSERT_EQ(0, mlp_fixture_open(&self->fd, &self->id, "selftest"));
 	if (!self->id)
 		SKIP(return, "mlproxy_selftest.ko is not loaded");
 }

@@ -18,9 +18,7 @@ FIXTURE(eff) {
 
 FIXTURE_SETUP(eff)
 {
-	self->fd = open(MLP_DEV, O_RDWR);
-	ASSERT_LE(0, self->fd);
-	self->id = mlp_find(self->fd, "selftest");
+	ASSERT_EQ(0, mlp_fixture_open(&self->fd, &self->id, "selftest"));
 	self->base = mlp_param("mlproxy_selftest", "base_eff");
 	if (!self->id || self->base > 0)
 		SKIP(return, "needs mlproxy_selftest.ko with base_eff <= 0");

@@ -20,9 +20,7 @@ FIXTURE(knob) {
 
 FIXTURE_SETUP(knob)
 {
-	self->fd = open(MLP_DEV, O_RDWR);
-	ASSERT_LE(0, self->fd);
-	self->id = mlp_find(self->fd, "selftest_wide");
+	ASSERT_EQ(0, mlp_fixture_open(&self->fd, &self->id, "selftest_wide"));
 	if (!self->id)
 		SKIP(return, "mlproxy_selftest.ko was not loaded with wide=1");
 	ASSERT_EQ(0, mlp_claim(self->fd, self->id, 0));

@@ -19,9 +19,7 @@ FIXTURE(ladder) {
 
 FIXTURE_SETUP(ladder)
 {
-	self->fd = open(MLP_DEV, O_RDWR);
-	ASSERT_LE(0, self->fd);
-	self->id = mlp_find(self->fd, "selftest");
+	ASSERT_EQ(0, mlp_fixture_open(&self->fd, &self->id, "selftest"));
 	if (!self->id)
 		SKIP(return, "mlproxy_selftest.ko is not loaded");
 	ASSERT_EQ(2, mlp_param("mlproxy", "learning_period"));

@@ -20,9 +20,7 @@ FIXTURE(lock) {
 
 FIXTURE_SETUP(lock)
 {
-	self->fd = open(MLP_DEV, O_RDWR);
-	ASSERT_LE(0, self->fd);
-	self->id = mlp_find(self->fd, "selftest");
+	ASSERT_EQ(0, mlp_fixture_open(&self->fd, &self->id, "selftest"));
 	if (!self->id || mlp_param("mlproxy_selftest", "hold_ms") < 2 * BOUND_MS)
 		SKIP(return, "needs mlproxy_selftest.ko hold_ms=300");
 }

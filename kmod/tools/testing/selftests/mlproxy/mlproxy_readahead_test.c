@@ -18,9 +18,7 @@ FIXTURE(ra) {
 
 FIXTURE_SETUP(ra)
 {
-	self->fd = open(MLP_DEV, O_RDWR);
-	ASSERT_LE(0, self->fd);
-	self->id = mlp_find(self->fd, "readahead");
+	ASSERT_EQ(0, mlp_fixture_open(&self->fd, &self->id, "readahead"));
 	if (!self->id)
 		SKIP(return, "no readahead subsystem (load mlproxy.ko with ra_dev=<disk>)");
 	ASSERT_EQ(0, mlp_claim(self->fd, self->id, 0));

@@ -22,9 +22,7 @@ FIXTURE_SETUP(timing)
 {
 	unsigned int ids[1];
 
-	self->fd = open(MLP_DEV, O_RDWR);
-	ASSERT_LE(0, self->fd);
-	self->id = mlp_find(self->fd, "selftest");
+	ASSERT_EQ(0, mlp_fixture_open(&self->fd, &self->id, "selftest"));
 	self->window_ms = mlp_param("mlproxy_selftest", "window_ms");
 	if (!self->id)
 		SKIP(return, "mlproxy_selftest.ko is not loaded");

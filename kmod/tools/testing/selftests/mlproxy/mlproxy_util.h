@@ -190,6 +190,16 @@ static inline long long mlp_param(const char *module, const char *param)
 	return strtoll(buf, NULL, 10);
 }
 
+/* Opens the device read-write and looks up a subsystem (0: not registered). */
+static inline int mlp_fixture_open(int *fd, unsigned int *id, const char *subsys)
+{
+	*fd = open(MLP_DEV, O_RDWR);
+	if (*fd < 0)
+		return -errno;
+	*id = mlp_find(*fd, subsys);
+	return 0;
+}
+
 /* Runs a shell command; 0 when it exited 0. */
 static inline int mlp_sh(const char *cmd)
 {
