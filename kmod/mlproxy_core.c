@@ -245,7 +245,8 @@ static void mlp_queue_feedback(struct mlp_subsys *s,
 	rcu_read_lock();
 	list_for_each_entry_rcu(f, &mlp_files, node) {
 		spin_lock(&f->lock);
-		if (!mlp_file_wants(f, fb->subsys_id) || (gone && f->minor < 1)) {
+		if (!mlp_file_wants(f, fb->subsys_id) ||
+		    (gone && READ_ONCE(f->minor) < 1)) {
 			spin_unlock(&f->lock);
 			continue;
 		}
@@ -254,7 +255,7 @@ static void mlp_queue_feedback(struct mlp_subsys *s,
 			if (tail >= f->cap)
 				tail -= f->cap;
 			f->ring[tail] = *fb;
-			f->count++;
+			WRITE_ONCE(f->count, f->count + 1);
 			s->st.feedback_records++;
 		} else {
 			f->dropped++;

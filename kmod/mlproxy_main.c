@@ -392,16 +392,17 @@ static long mlp_ioc_file(struct mlp_file *f, void *k)
 	}
 	memset(c, 0, sizeof(*c));
 	spin_lock(&f->lock);
+	/* record_size, read_timeout_ms and wake_seq are read by read() unlocked. */
 	if (in.flags & MLP_FILE_SET_RECORD_SIZE)
-		f->record_size = in.record_size;
+		WRITE_ONCE(f->record_size, in.record_size);
 	if (in.flags & MLP_FILE_SET_READ_TIMEOUT)
-		f->read_timeout_ms = in.read_timeout_ms;
+		WRITE_ONCE(f->read_timeout_ms, in.read_timeout_ms);
 	if (in.flags & MLP_FILE_SET_SUBSCRIBE) {
 		f->nr_subscribed = in.nr_subscribed;
 		memcpy(f->subscribed, in.subscribed, sizeof(f->subscribed));
 	}
 	if (in.flags & MLP_FILE_WAKE)
-		f->wake_seq++;
+		WRITE_ONCE(f->wake_seq, f->wake_seq + 1);
 	c->flags = in.flags;
 	c->record_size = f->record_size;
 	c->read_timeout_ms = f->read_timeout_ms;
@@ -512,7 +513,7 @@ static void mlp_ring_pop(struct mlp_file *f)
 	spin_lock(&f->lock);
 	if (++f->head == f->cap)
 		f->head = 0;
-	f->count--;
+	WRITE_ONCE(f->count, f->count - 1);	/* mlp_ring_ready() reads it unlocked */
 	spin_unlock(&f->lock);
 }
 
@@ -528,11 +529,11 @@ static bool mlp_read_ready(struct mlp_file *f, u32 seq)
 
 /*
  * Waits for a record: 0 when one is queued, -EAGAIN when the read timeout
- * passed or MLP_FILE_WAKE woke the reader (read() then returns 0).
+ * passed or MLP_FILE_WAKE woke the reader (read() then returns 0). seq is the
+ * wake count when read() began, so a wake at any moment after that counts.
  */
-static int mlp_wait_record(struct mlp_file *f, long *left)
+static int mlp_wait_record(struct mlp_file *f, u32 seq, long *left)
 {
-	u32 seq = READ_ONCE(f->wake_seq);
 	long ret;
 
 	if (*left == MAX_SCHEDULE_TIMEOUT) {
@@ -556,6 +557,7 @@ static ssize_t mlp_read(struct file *file, char __user *buf, size_t count,
 			loff_t *ppos)
 {
 	struct mlp_file *f = file->private_data;
+	u32 seq = READ_ONCE(f->wake_seq);
 	u32 rsize = READ_ONCE(f->record_size);
 	u32 tmo = READ_ONCE(f->read_timeout_ms);
 	long left = tmo == MLP_READ_TIMEOUT_NONE ? MAX_SCHEDULE_TIMEOUT :
@@ -576,7 +578,7 @@ static ssize_t mlp_read(struct file *file, char __user *buf, size_t count,
 			return -EAGAIN;
 		if (!left)
 			return 0;
-		ret = mlp_wait_record(f, &left);
+		ret = mlp_wait_record(f, seq, &left);
 		if (ret == -EAGAIN)
 			return 0;
 		if (ret)
