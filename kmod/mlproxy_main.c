@@ -183,6 +183,8 @@ static long mlp_ioc_version(struct mlp_file *f, void *k)
 	struct mlp_version *v = k;
 	u32 major = v->abi_major, minor = v->abi_minor;
 
+	if (v->__reserved)
+		return -EINVAL;
 	memset(v, 0, sizeof(*v));
 	v->compatible = major == MLP_ABI_MAJOR;
 	v->abi_major = MLP_ABI_MAJOR;

@@ -12,6 +12,7 @@ import {
   decodeState,
   decodeVersion,
   encodeClaim,
+  encodeRecommendation,
   encodeStateQuery,
   encodeVersion,
   truncate,
@@ -25,7 +26,13 @@ import {
   SIZEOF_VERSION_VER0,
   ioc,
 } from '../../src/abi/constants.js';
-import { IOCTLS, mlpVersion, requestFor } from '../../src/abi/structs.js';
+import {
+  IOCTLS,
+  mlpMode,
+  mlpRecommendation,
+  mlpVersion,
+  requestFor,
+} from '../../src/abi/structs.js';
 import {
   FAST_PARAMS,
   kernelMark,
@@ -168,6 +175,47 @@ test('struct sizes: a 1.0 caller, a newer caller, and the limits (openat2/clone3
     const st = truncate(encodeStateQuery(id), SIZEOF_STATE_VER0);
     ioctl(d.fd, requestFor('MLP_IOC_GET_STATE', st.length), st);
     assert.equal(decodeState(st).subsysId, id);
+  } finally {
+    d.close();
+  }
+});
+
+test('answers are built in zeroed memory: no byte of the caller is left where the kernel answers', () => {
+  const d = new RawDevice();
+  try {
+    // Garbage in every output field of the caller's structs (inputs valid).
+    const v = mlpVersion.encode({ size: mlpVersion.size, abi_major: 1, abi_minor: 1 });
+    for (const f of ['compatible', 'nr_subsys', 'sizeof_claim', 'file_minor']) {
+      v.writeUInt32LE(0xdeadbeef, mlpVersion.offsetOf(f));
+    }
+    ioctl(d.fd, IOCTLS.MLP_IOC_VERSION, v);
+    assert.equal(decodeVersion(v).compatible, true);
+    assert.equal(v.readUInt32LE(mlpVersion.offsetOf('__reserved')), 0);
+    const reserved = mlpVersion.encode({ size: mlpVersion.size, abi_major: 1, __reserved: 1 });
+    assert.equal(
+      errnoOf(() => ioctl(d.fd, IOCTLS.MLP_IOC_VERSION, reserved)),
+      'EINVAL',
+    );
+    d.claim(id);
+    const r = encodeRecommendation({
+      subsysId: id,
+      epoch: d.state(id).epoch,
+      modelVersion: 1,
+      propensity: 1,
+      knobs: [5],
+    });
+    const applied = mlpRecommendation.offsetOf('applied');
+    r.fill(0xab, mlpRecommendation.offsetOf('rec_id')); // every output field
+    ioctl(d.fd, IOCTLS.MLP_IOC_RECOMMEND, r);
+    for (let k = 1; k < 8; k++) {
+      assert.equal(r.readBigInt64LE(applied + 8 * k), 0n, `applied[${k}] past nr_knobs`);
+    }
+    assert.notEqual(r.readUInt32LE(mlpRecommendation.offsetOf('verdict')), 0xabababab);
+    const m = mlpMode.encode({ size: mlpMode.size, subsys_id: id, mode: 0xaaaa, flags: 0xbbbb });
+    ioctl(d.fd, IOCTLS.MLP_IOC_GET_MODE, m);
+    assert.ok(m.readUInt32LE(mlpMode.offsetOf('mode')) < 4);
+    assert.equal(m.readUInt32LE(mlpMode.offsetOf('flags')) & ~1, 0);
+    d.release(id);
   } finally {
     d.close();
   }
