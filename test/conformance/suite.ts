@@ -571,10 +571,13 @@ export function conformanceSuite(
       const before = dropped();
       // Every subsystem's windows fill the ring; ring + 3 synthetic windows overfill it.
       await h.windows(dev, s, h.p.ringRecords + 3);
+      // The ring is full: its records, then whatever windows end while it is drained
+      // (a transport may read it in several read() calls).
       const records = dev.readFeedback();
-      assert.equal(records.length, h.p.ringRecords);
+      assert.ok(records.length >= h.p.ringRecords, `${records.length} records`);
       assert.ok(dropped() >= before + 3, 'drops are counted');
-      const epochs = records.filter((f) => f.subsysId === s.id).map((f) => f.epoch);
+      const kept = records.slice(0, h.p.ringRecords);
+      const epochs = kept.filter((f) => f.subsysId === s.id).map((f) => f.epoch);
       for (let i = 1; i < epochs.length; i++)
         assert.equal(epochs[i], epochs[i - 1] + 1, 'oldest kept');
       await h.windows(dev, s, 1);

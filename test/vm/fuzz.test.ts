@@ -16,6 +16,7 @@ import {
   mlpMode,
   mlpRecommendation,
   mlpSubsysInfo,
+  mlpVersion,
   type IoctlName,
 } from '../../src/abi/structs.js';
 import { Rng } from '../../policies/rng.js';
@@ -115,6 +116,8 @@ test(`ioctl fuzzer: ${COUNT} seeded calls (seed ${SEED}), then a clean kernel lo
       ) {
         b.writeUInt32LE(rng.int(3), mlpClaim.offsetOf('flags'));
         b.writeUInt32LE(rng.int(8) === 0 ? u32() : 0, mlpClaim.offsetOf('__reserved'));
+      } else if (name === 'MLP_IOC_VERSION' && rng.uniform() < 0.8) {
+        b.writeUInt32LE(rng.int(8) === 0 ? u32() : 0, mlpVersion.offsetOf('__reserved'));
       } else if (name === 'MLP_IOC_SUBSYS_INFO') {
         b.writeUInt32LE(rng.int(20), 4);
         if (rng.uniform() < 0.5) {
