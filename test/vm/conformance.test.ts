@@ -30,7 +30,9 @@ const PARAMS = {
   learning_period: 4,
   heartbeat_ms: 1000,
   emergency_hold_windows: 3,
-  max_epoch_lag: 1,
+  // A recommendation may be based on a state 4 windows old: a STALE verdict then needs a
+  // caller stalled for 100 ms between GET_STATE and RECOMMEND (the stale test adapts).
+  max_epoch_lag: 4,
   // Two subsystems of 20 ms windows fill it in 1.3 s of not reading (a slow guest).
   ring_records: 128,
 } as const;
