@@ -56,11 +56,14 @@ test('wrong type: the field, what it must be, and what it got', (t) => {
 
 test('unknown policy: the field and the known policies', (t) => {
   const [p] = problems('subsystems:\n  - name: synthetic\n    policy: "lnucb:alpha=1"\n');
-  t.regex(p, /^config\.subsystems\[0\]\.policy: unknown policy 'lnucb'; known policies: .*linucb/);
+  t.regex(
+    p,
+    /^config\.subsystems\[0\]\.policy: unknown policy 'lnucb'; did you mean "linucb"\? known policies: .*linucb/,
+  );
   const [q] = problems('defaults:\n  policy: "linucb:alhpa=1"\n');
   t.regex(
     q,
-    /^config\.defaults\.policy: policy "linucb" has no parameter "alhpa"; it takes alpha, lambda/,
+    /^config\.defaults\.policy: policy "linucb" has no parameter "alhpa"; did you mean "alpha"\? it takes alpha, lambda/,
   );
 });
 
@@ -84,7 +87,7 @@ test('every problem is reported at once; duplicates and syntax errors too', (t) 
   t.regex(problems('seed: [1,\n')[0], /cannot parse it as YAML or JSON/);
   t.regex(
     problems('subsystems:\n  - policy: ucb1\n')[0],
-    /config\.subsystems\[0\]: missing field "name"; add it/,
+    /config\.subsystems\[0\]: missing required field "name"; add it/,
   );
 });
 

@@ -10,7 +10,8 @@ import nodePath from 'node:path';
 import { Ajv } from 'ajv';
 import type { ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
-import { createPolicy, getFactory, parsePolicySpec } from '../../policies/registry.js';
+import { formatSchemaErrors } from '../validation/messages.js';
+import { checkPolicySpec } from '../validation/policy.js';
 import { CONFIG_SCHEMA, defaultConfig } from './schema.js';
 import type { DaemonConfig, SubsystemEntry, SubsystemSettings } from './schema.js';
 
@@ -51,6 +52,7 @@ export function defaultDirs(
   return { stateDir: base, logDir: nodePath.join(base, 'log') };
 }
 
+/** Names a field of the config file from an ajv instancePath: config.subsystems[0].policy. */
 function fieldPath(instancePath: string): string {
   return (
     'config' +
@@ -66,107 +68,15 @@ function show(v: unknown): string {
   return v === undefined ? 'nothing' : JSON.stringify(v);
 }
 
-function closest(word: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestD) {
-      bestD = d;
-      best = c;
-    }
+/** A failed oneOf of the config schema: only `conservative` has one. */
+function describeUnion(e: ErrorObject, at: string): string | undefined {
+  if (at.endsWith('.conservative')) {
+    return `${at}: must be false (no budget) or { alpha: <number in [0, 1)> }, got ${show(e.data)}`;
   }
-  return bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+  return undefined;
 }
 
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length];
-}
-
-const TYPE_FIX: Record<string, string> = {
-  integer: 'write a whole number',
-  number: 'write a number',
-  string: 'write a string',
-  boolean: 'write true or false',
-  object: 'write a mapping of fields',
-  array: 'write a list',
-};
-
-function describe(e: ErrorObject): string {
-  const at = fieldPath(e.instancePath);
-  const p = e.params as Record<string, unknown>;
-  switch (e.keyword) {
-    case 'additionalProperties': {
-      const field = String(p.additionalProperty);
-      const known = Object.keys(
-        ((e.parentSchema as { properties?: object }) ?? {}).properties ?? {},
-      );
-      const guess = closest(field, known);
-      return `${at}.${field}: unknown field "${field}"; ${guess ? `did you mean "${guess}"? ` : ''}remove it or use one of: ${known.join(', ')}`;
-    }
-    case 'required':
-      return `${at}: missing field "${String(p.missingProperty)}"; add it`;
-    case 'type': {
-      const type = String(p.type).split(',')[0];
-      return `${at}: must be ${String(p.type).replace(',', ' or ')}, got ${show(e.data)}; ${TYPE_FIX[type] ?? `write a ${type}`}`;
-    }
-    case 'enum':
-      return `${at}: must be one of ${(p.allowedValues as unknown[]).map(show).join(', ')}; got ${show(e.data)}`;
-    case 'minimum':
-    case 'maximum':
-    case 'exclusiveMinimum':
-    case 'exclusiveMaximum':
-      return `${at}: must be ${String(p.comparison)} ${String(p.limit)}, got ${show(e.data)}`;
-    case 'minLength':
-      return `${at}: must not be empty`;
-    case 'oneOf':
-    case 'const':
-      if (at.endsWith('.conservative')) {
-        return `${at}: must be false (no budget) or { alpha: <number in [0, 1)> }, got ${show(e.data)}`;
-      }
-      return `${at}: ${e.message ?? 'is invalid'}, got ${show(e.data)}`;
-    default:
-      return `${at}: ${e.message ?? 'is invalid'}`;
-  }
-}
-
-/** Formats ajv errors; a failed oneOf hides the noise of its branches. */
-function formatErrors(errors: ErrorObject[]): string[] {
-  const oneOfPaths = errors.filter((e) => e.keyword === 'oneOf').map((e) => e.instancePath);
-  const out: string[] = [];
-  for (const e of errors) {
-    if (e.keyword !== 'oneOf' && oneOfPaths.some((p) => e.instancePath.startsWith(p))) continue;
-    const msg = describe(e);
-    if (!out.includes(msg)) out.push(msg);
-  }
-  return out;
-}
-
-/** Checks a policy spec against the registry; returns the problem or undefined. */
-export function checkPolicySpec(spec: string): string | undefined {
-  try {
-    const { kind, params } = parsePolicySpec(spec);
-    const factory = getFactory(kind);
-    // Build once on a small shape so that unknown or bad parameters surface now.
-    createPolicy(
-      { kind, params },
-      { k: 2, d: factory.contextual || kind === 'conservative' ? 2 : 0, seed: 1 },
-    );
-    return undefined;
-  } catch (err) {
-    return (err as Error).message.replace(/^unknown policy "([^"]*)"/, "unknown policy '$1'");
-  }
-}
+export { checkPolicySpec } from '../validation/policy.js';
 
 /** Parses and validates config text; `source` names the file in messages. */
 export function parseConfig(text: string, source: string): Partial<DaemonConfig> {
@@ -180,7 +90,12 @@ export function parseConfig(text: string, source: string): Partial<DaemonConfig>
     );
   }
   if (raw === null || raw === undefined) return {};
-  if (!validate(raw)) throw new ConfigError(formatErrors(validate.errors ?? []), source);
+  if (!validate(raw)) {
+    throw new ConfigError(
+      formatSchemaErrors(validate.errors ?? [], fieldPath, describeUnion),
+      source,
+    );
+  }
   const cfg = raw as Partial<DaemonConfig>;
   const problems: string[] = [];
   if (cfg.defaults?.policy !== undefined) {
