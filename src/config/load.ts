@@ -10,7 +10,7 @@ import nodePath from 'node:path';
 import { Ajv } from 'ajv';
 import type { ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
-import { formatSchemaErrors } from '../validation/messages.js';
+import { didYouMean, formatSchemaErrors } from '../validation/messages.js';
 import { checkPolicySpec } from '../validation/policy.js';
 import { CONFIG_SCHEMA, defaultConfig } from './schema.js';
 import type { DaemonConfig, SubsystemEntry, SubsystemSettings } from './schema.js';
@@ -145,11 +145,16 @@ export function loadConfig(
       file,
     );
   }
-  const cfg = merge(base, parseConfig(text, file));
+  const partial = parseConfig(text, file);
+  const cfg = merge(base, partial);
   // Relative directories in a file are relative to the file.
   const dir = nodePath.dirname(nodePath.resolve(file));
   cfg.stateDir = nodePath.resolve(dir, cfg.stateDir);
-  cfg.logDir = nodePath.resolve(dir, cfg.logDir);
+  // A stateDir of its own without a logDir keeps the decision log with it.
+  cfg.logDir =
+    partial.stateDir !== undefined && partial.logDir === undefined
+      ? nodePath.join(cfg.stateDir, 'log')
+      : nodePath.resolve(dir, cfg.logDir);
   return cfg;
 }
 
@@ -169,13 +174,35 @@ export interface ConfigOverrides {
   checkpointEvery?: number;
 }
 
+/**
+ * Applies command-line values over the config. --state-dir without --log-dir moves the
+ * decision log too (to <state dir>/log), so that two runs with their own state
+ * directories never share one log. --virtual-time and --sim-window-ms need the simulated
+ * device (--sim, or sim.enabled in the file): a ConfigError otherwise.
+ */
 export function applyOverrides(cfg: DaemonConfig, o: ConfigOverrides): DaemonConfig {
   const out = structuredClone(cfg);
   if (o.device !== undefined) out.device = o.device;
   if (o.sim) out.sim.enabled = true;
+  const simOnly = [
+    o.virtualTime ? '--virtual-time' : '',
+    o.simWindowMs !== undefined ? '--sim-window-ms' : '',
+  ].filter(Boolean);
+  if (simOnly.length && !out.sim.enabled) {
+    throw new ConfigError(
+      simOnly.map(
+        (f) =>
+          `${f} applies only to the simulated device: add --sim (or sim.enabled: true in the config), or drop ${f}`,
+      ),
+      'command line',
+    );
+  }
   if (o.virtualTime) out.sim.clock = 'auto';
   if (o.simWindowMs !== undefined) out.sim.windowMs = o.simWindowMs;
-  if (o.stateDir !== undefined) out.stateDir = nodePath.resolve(o.stateDir);
+  if (o.stateDir !== undefined) {
+    out.stateDir = nodePath.resolve(o.stateDir);
+    if (o.logDir === undefined) out.logDir = nodePath.join(out.stateDir, 'log');
+  }
   if (o.logDir !== undefined) out.logDir = nodePath.resolve(o.logDir);
   if (o.logLevel !== undefined) out.logLevel = o.logLevel;
   if (o.policy !== undefined) {
@@ -193,6 +220,34 @@ export function applyOverrides(cfg: DaemonConfig, o: ConfigOverrides): DaemonCon
 export function settingsFor(cfg: DaemonConfig, name: string): SubsystemSettings | undefined {
   const entry: SubsystemEntry | undefined = cfg.subsystems.find((s) => s.name === name);
   if (entry?.enabled === false) return undefined;
-  const { name: _n, enabled: _e, ...over } = entry ?? { name };
+  const { name: _n, enabled: _e, optional: _o, ...over } = entry ?? { name };
   return merge(structuredClone(cfg.defaults), over);
+}
+
+/**
+ * Checks the config's subsystem entries against the subsystems the device has: a name
+ * the device lacks is a ConfigError with a did-you-mean, unless the entry says
+ * `optional: true` (then it is only returned in `skipped`) or `enabled: false`.
+ */
+export function checkSubsystemsOnDevice(
+  cfg: DaemonConfig,
+  onDevice: readonly string[],
+  device: string,
+): { skipped: string[] } {
+  const problems: string[] = [];
+  const skipped: string[] = [];
+  cfg.subsystems.forEach((entry, i) => {
+    if (onDevice.includes(entry.name) || entry.enabled === false) return;
+    if (entry.optional) {
+      skipped.push(entry.name);
+      return;
+    }
+    problems.push(
+      `config.subsystems[${i}].name: the device ${device} has no subsystem "${entry.name}"; ` +
+        `${didYouMean(entry.name, onDevice)}it has: ${onDevice.join(', ') || 'none'}. ` +
+        `Fix the name, or add "optional: true" to the entry if this machine may lack it`,
+    );
+  });
+  if (problems.length) throw new ConfigError(problems, 'config against the device');
+  return { skipped };
 }

@@ -28,6 +28,8 @@ export interface SubsystemSettings {
 export interface SubsystemEntry extends Partial<Omit<SubsystemSettings, 'safety'>> {
   name: string;
   enabled?: boolean;
+  /** The device may lack this subsystem (fleets of mixed kernels): then it is skipped. */
+  optional?: boolean;
   safety?: Partial<SafetySettings>;
 }
 
@@ -53,7 +55,16 @@ export interface DaemonConfig {
   seed: number;
   /** Seconds between progress lines; 0 = none. */
   progressSeconds: number;
-  checkpoint: { everyDecisions: number; everySeconds: number; keep: number };
+  /**
+   * firstDecisions: the first checkpoint of a run, after this many decisions (so that a
+   * daemon that dies early still saves); then every everyDecisions or everySeconds.
+   */
+  checkpoint: {
+    firstDecisions: number;
+    everyDecisions: number;
+    everySeconds: number;
+    keep: number;
+  };
   decisionLog: { maxBytes: number; keep: number };
   metrics: { port: number | null };
   defaults: SubsystemSettings;
@@ -81,7 +92,7 @@ export function defaultConfig(dirs: { stateDir: string; logDir: string }): Daemo
     logLevel: 'info',
     seed: 1,
     progressSeconds: 0,
-    checkpoint: { everyDecisions: 500, everySeconds: 30, keep: 3 },
+    checkpoint: { firstDecisions: 32, everyDecisions: 500, everySeconds: 30, keep: 3 },
     decisionLog: { maxBytes: 64 * 1024 * 1024, keep: 5 },
     metrics: { port: null },
     defaults: structuredClone(DEFAULT_SUBSYSTEM_SETTINGS),
@@ -145,6 +156,7 @@ export const CONFIG_SCHEMA = {
       type: 'object',
       additionalProperties: false,
       properties: {
+        firstDecisions: { type: 'integer', minimum: 1 },
         everyDecisions: { type: 'integer', minimum: 1 },
         everySeconds: { type: 'number', exclusiveMinimum: 0 },
         keep: { type: 'integer', minimum: 1, maximum: 100 },
@@ -175,6 +187,7 @@ export const CONFIG_SCHEMA = {
         properties: {
           name: { type: 'string', minLength: 1 },
           enabled: { type: 'boolean' },
+          optional: { type: 'boolean' },
           ...subsystemProps,
         },
       },
