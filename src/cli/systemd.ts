@@ -63,7 +63,7 @@ export function systemdNotifier(options: NotifierOptions = {}): Notifier {
       lastPing = now();
     },
     alive() {
-      if (inFlight || now() - lastPing < intervalMs) return;
+      if (watchdogUsec <= 0 || inFlight || now() - lastPing < intervalMs) return;
       lastPing = now();
       send(['WATCHDOG=1']);
     },

@@ -65,7 +65,10 @@ export function storageError(what: string, file: string, err: unknown): StorageE
   const code = e.code ?? 'EUNKNOWN';
   const dir = nodePath.dirname(file);
   const fix = FIX[code]?.(dir) ?? 'check the file and its directory';
-  const detail = e.message?.replace(/, (open|write|rename|fsync|ftruncate) '[^']*'$/, '') ?? code;
+  // "ENOSPC: no space left on device, write '/x'": the file is named once, in front.
+  const detail =
+    e.message?.replace(/, (open|write|rename|fsync|ftruncate|close|mkdir|link)( '[^']*')?$/, '') ??
+    code;
   return new StorageError(`cannot write the ${what} ${file}: ${detail}; ${fix}`, file, code);
 }
 
