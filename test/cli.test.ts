@@ -12,17 +12,14 @@ const version = (
   }
 ).version;
 
-function simArgs(dir: string): string[] {
-  return [
-    'run',
-    '--sim',
-    '--virtual-time',
-    '--state-dir',
-    path.join(dir, 'state'),
-    '--log-dir',
-    path.join(dir, 'log'),
-    '--no-pretty',
-  ];
+/** `run --sim --virtual-time` on <dir>/state and <dir>/log (or these; logDir null: no --log-dir). */
+function simArgs(
+  dir: string,
+  stateDir = path.join(dir, 'state'),
+  logDir: string | null = path.join(dir, 'log'),
+): string[] {
+  const log = logDir === null ? [] : ['--log-dir', logDir];
+  return ['run', '--sim', '--virtual-time', '--state-dir', stateDir, ...log, '--no-pretty'];
 }
 
 test('--help lists the commands and exit codes; --version prints package.json version', async (t) => {
@@ -183,18 +180,7 @@ test('a second daemon on the same state directory exits 2 naming the holder; --s
     ),
   );
   // Its own state directory, but the same log directory: refused too.
-  const sharedLog = await runCli([
-    'run',
-    '--sim',
-    '--virtual-time',
-    '--state-dir',
-    path.join(dir, 'other'),
-    '--log-dir',
-    path.join(dir, 'log'),
-    '--decisions',
-    '10',
-    '--no-pretty',
-  ]);
+  const sharedLog = await runCli([...simArgs(dir, path.join(dir, 'other')), '--decisions', '10']);
   t.is(sharedLog.code, 2);
   t.regex(
     sharedLog.stderr,
@@ -203,16 +189,7 @@ test('a second daemon on the same state directory exits 2 naming the holder; --s
     ),
   );
   // --state-dir alone: the decision log goes with it, so the runs do not share one.
-  const own = await runCli([
-    'run',
-    '--sim',
-    '--virtual-time',
-    '--state-dir',
-    path.join(dir, 'own'),
-    '--decisions',
-    '10',
-    '--no-pretty',
-  ]);
+  const own = await runCli([...simArgs(dir, path.join(dir, 'own'), null), '--decisions', '10']);
   t.is(own.code, 0, own.stderr);
   t.is(readDecisionLog(path.join(dir, 'own', 'log', 'decisions.jsonl')).decisions.length, 10);
   first.child.kill('SIGTERM');

@@ -10,13 +10,13 @@ import path from 'node:path';
 import { CheckpointStore } from '../src/checkpoint/store.js';
 import { readDecisionLog } from '../src/decisionlog/index.js';
 import { DecisionLogWriter } from '../src/decisionlog/writer.js';
-import type { DecisionRecord } from '../src/decisionlog/record.js';
 import { DaemonMetrics } from '../src/metrics/metrics.js';
 import { StorageError, nodeIo, tempFileFor, writeAll, writeFileAtomic } from '../src/storage/io.js';
 import type { FileIo } from '../src/storage/io.js';
 import { DirLockedError } from '../src/storage/lock.js';
 import { SimKernel } from '../src/transport/sim/kernel.js';
 import { SimDevice } from '../src/transport/sim/sim-device.js';
+import { decision } from './helpers/records.js';
 import { makeDaemon, simDevice, tempDir, testConfig } from './helpers/daemon-harness.js';
 import { runCli } from './helpers/spawn-cli.js';
 
@@ -58,26 +58,6 @@ function fullDiskIo(
       left -= n;
       return n;
     },
-  };
-}
-
-function decisionRecord(i: number): DecisionRecord {
-  return {
-    v: 1,
-    type: 'decision',
-    id: `run1:synthetic:${i}`,
-    time: new Date(1_700_000_000_000 + i).toISOString(),
-    subsystem: 'synthetic',
-    epoch: i,
-    context: [0.5, 0.25, 1],
-    k: 16,
-    arm: i % 16,
-    knobs: [i % 16],
-    propensity: 0.5,
-    legal: Array.from({ length: 16 }, () => 1),
-    policy: 'linucb:alpha=1',
-    policyVersion: 1,
-    verdict: 'applied',
   };
 }
 
@@ -190,22 +170,22 @@ test('a failed decision-log append cuts the file back: no torn line mid-file, an
   const dir = tempDir('mlp-log-');
   const file = path.join(dir, 'decisions.jsonl');
   const first = new DecisionLogWriter(file);
-  for (let i = 0; i < 3; i++) first.append(decisionRecord(i));
+  for (let i = 0; i < 3; i++) first.append(decision(i));
   first.close();
   const size = fs.statSync(file).size;
   const io = fullDiskIo(100);
   const w = new DecisionLogWriter(file, { io });
-  const e = t.throws(() => w.append(decisionRecord(3)), { instanceOf: StorageError });
+  const e = t.throws(() => w.append(decision(3)), { instanceOf: StorageError });
   t.regex(e.message, /^cannot write the decision log .*decisions\.jsonl: ENOSPC.*is full/);
   t.is(fs.statSync(file).size, size, 'cut back to where the line began');
-  t.throws(() => w.append(decisionRecord(4)), { is: e });
+  t.throws(() => w.append(decision(4)), { is: e });
   w.close();
   const warnings: string[] = [];
   t.is(readDecisionLog(file, { onWarning: (m) => warnings.push(m) }).decisions.length, 3);
   t.deepEqual(warnings, []);
   // Short writes that do go through leave whole lines.
   const choppy = new DecisionLogWriter(file, { io: choppyIo(5) });
-  choppy.append(decisionRecord(5));
+  choppy.append(decision(5));
   choppy.close();
   t.is(readDecisionLog(file).decisions.length, 4);
 });
