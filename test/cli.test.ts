@@ -73,6 +73,18 @@ test('a bad config file exits 2 naming the field and the fix', async (t) => {
   );
 });
 
+test('a config subsystem the device lacks exits 2 with did-you-mean', async (t) => {
+  const dir = tempDir('mlp-cli-');
+  const file = path.join(dir, 'mlproxy.yaml');
+  fs.writeFileSync(file, 'subsystems:\n  - name: synthetc\n');
+  const r = await runCli([...simArgs(dir), '--config', file, '--decisions', '5']);
+  t.is(r.code, 2);
+  t.regex(
+    r.stderr,
+    /config\.subsystems\[0\]\.name: the device .* has no subsystem "synthetc"; did you mean "synthetic"\?/,
+  );
+});
+
 test('a missing device exits 3 with the fix', async (t) => {
   const dir = tempDir('mlp-cli-');
   const r = await runCli([
