@@ -13,7 +13,7 @@ import { DecisionLogWriter } from '../src/decisionlog/writer.js';
 import { DaemonMetrics } from '../src/metrics/metrics.js';
 import { StorageError, nodeIo, tempFileFor, writeAll, writeFileAtomic } from '../src/storage/io.js';
 import type { FileIo } from '../src/storage/io.js';
-import { DirLockedError } from '../src/storage/lock.js';
+import { DirLockedError, lockHolder } from '../src/storage/lock.js';
 import { SimKernel } from '../src/transport/sim/kernel.js';
 import { SimDevice } from '../src/transport/sim/sim-device.js';
 import { decision } from './helpers/records.js';
@@ -287,10 +287,10 @@ test('two daemons on one state directory: the second is refused naming the holde
   const cfg = testConfig(dir);
   const first = makeDaemon(cfg, simDevice(), { durationMs: 60000 });
   const running = first.daemon.run();
-  while (!fs.existsSync(path.join(cfg.stateDir, '.lock')))
+  // Wait until the first one holds the lock (it answers with its pid), however slow the machine.
+  while ((await lockHolder(cfg.stateDir, 1000))?.pid !== process.pid) {
     await new Promise((r) => setTimeout(r, 5));
-  // Give the first one time to take its lock (it is taken right after the token file).
-  await new Promise((r) => setTimeout(r, 50));
+  }
   const second = makeDaemon(cfg, simDevice(), { maxDecisions: 5 });
   const e = await t.throwsAsync(second.daemon.run(), { instanceOf: DirLockedError });
   t.is(e.holderPid, process.pid);
