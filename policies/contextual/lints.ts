@@ -62,6 +62,7 @@ const VERSION = 1;
 /** Seed of the propensity stream: a fixed mix of the policy seed. */
 export class LinTs implements Policy {
   readonly kind = 'lints';
+  readonly learnsFrom = 'any';
   readonly k: number;
   readonly d: number;
   private readonly opts: LinTsOptions;

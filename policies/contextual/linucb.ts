@@ -32,6 +32,7 @@ const VERSION = 1;
 
 export class LinUcb implements Policy {
   readonly kind = 'linucb';
+  readonly learnsFrom = 'any';
   readonly k: number;
   readonly d: number;
   private readonly opts: LinUcbOptions;
