@@ -58,13 +58,19 @@ export function pointMass(k: number, arm: number): Float64Array {
   return out;
 }
 
+/** True when a decision is deterministic: an exact propensity of 1. */
+function isPointMass(d: Decision): boolean {
+  return d.estimated !== true && d.propensity === 1;
+}
+
 /**
  * The exact distribution of a decision, when known: its own, or the point mass on its arm
- * when it is deterministic (propensity 1); undefined otherwise (Thompson sampling).
+ * when it is deterministic (an exact propensity 1); undefined otherwise (Thompson sampling,
+ * whose propensities are estimates).
  */
 export function distributionOf(d: Decision, k: number): Float64Array | undefined {
   if (d.distribution !== undefined) return d.distribution;
-  return d.propensity === 1 ? pointMass(k, d.arm) : undefined;
+  return isPointMass(d) ? pointMass(k, d.arm) : undefined;
 }
 
 /** True when `dist` gives every legal arm a positive probability. */
@@ -140,8 +146,8 @@ export function checkEpsilon(epsilon: number, name = 'epsilon'): number {
  * replaced, with probability epsilon, by a uniformly drawn legal arm, and the propensity
  * logged is the exact one of the mix. Decisions it cannot mix exactly pass through: a
  * forced one (Decision.forced: a guard's choice must be played as it is) and one whose
- * distribution is unknown (propensity < 1 and no Decision.distribution: Thompson sampling,
- * which randomises on its own but only estimates its propensity).
+ * distribution is unknown (no Decision.distribution and not an exact propensity 1: Thompson
+ * sampling, which randomises on its own but only estimates its propensity).
  */
 export class UniformExploration {
   private epsilonValue: number;
@@ -167,14 +173,13 @@ export class UniformExploration {
 
   /** True when `d` can be mixed with exact propensities. */
   static mixable(d: Decision): boolean {
-    return !d.forced && (d.propensity === 1 || d.distribution !== undefined);
+    return !d.forced && (d.distribution !== undefined || isPointMass(d));
   }
 
   /** The decision to play: `d` mixed with uniform exploration when it can be. */
   decide(d: Decision, legal: LegalMask | undefined, k: number): Decision {
     if (this.epsilonValue === 0 || !UniformExploration.mixable(d)) return d;
-    const pi = d.propensity === 1 ? undefined : d.distribution;
-    return mixUniform(d.arm, pi, this.epsilonValue, legal, k, this.rng);
+    return mixUniform(d.arm, d.distribution, this.epsilonValue, legal, k, this.rng);
   }
 
   state(): RngState {

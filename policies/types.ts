@@ -25,6 +25,11 @@ export interface Decision {
    */
   readonly distribution?: Float64Array;
   /**
+   * True when `propensity` is an estimate (Thompson sampling's Monte Carlo): the exact
+   * distribution is unknown, even when the estimate reads 1.
+   */
+  readonly estimated?: boolean;
+  /**
    * True when a guard inside the policy imposed this arm (the conservative wrapper's
    * baseline): it must be played as it is, never mixed with exploration.
    */

@@ -87,7 +87,9 @@ test('mixUniform around a stochastic policy mixes its whole distribution', (t) =
 test('UniformExploration passes forced decisions and unknown distributions through, and restores its stream', (t) => {
   const ex = UniformExploration.seeded(0.5, 7);
   const forced: Decision = { arm: 0, propensity: 1, forced: true };
-  const thompson: Decision = { arm: 1, propensity: 0.4 };
+  const thompson: Decision = { arm: 1, propensity: 0.4, estimated: true };
+  const sure: Decision = { arm: 1, propensity: 1, estimated: true };
+  t.is(ex.decide(sure, undefined, 3), sure, 'an estimated propensity 1 is no point mass');
   for (let i = 0; i < 50; i++) {
     t.is(ex.decide(forced, undefined, 3), forced);
     t.is(ex.decide(thompson, undefined, 3), thompson);

@@ -155,6 +155,7 @@ abstract class ThompsonPolicy implements Policy {
 
 /** A Thompson decision whose propensity is estimated the first time it is read. */
 class LazyPropensity implements Decision {
+  readonly estimated = true;
   private value = -1;
 
   constructor(

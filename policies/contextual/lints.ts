@@ -143,7 +143,7 @@ export class LinTs implements Policy {
       this.scores[a] = s;
     }
     const arm = argmaxLegal(this.scores, mask);
-    return { arm, propensity: this.estimatePropensity(arm, x, mask) };
+    return { arm, propensity: this.estimatePropensity(arm, x, mask), estimated: true };
   }
 
   /** Monte Carlo estimate of P(arm wins | context, legal set); see the file comment. */

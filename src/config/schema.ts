@@ -18,6 +18,11 @@ export interface SubsystemSettings {
   policy: string;
   /** Conservative exploration budget; false runs the policy bare. */
   conservative: { alpha: number } | false;
+  /**
+   * Uniform exploration mixed into the policy's decisions (policies/distribution.ts), so
+   * the decision log is randomised with exact propensities for off-policy evaluation.
+   */
+  exploration: { epsilon: number };
   maxArms: number;
   safety: SafetySettings;
   adviceWindowsOnly: boolean;
@@ -75,6 +80,7 @@ export interface DaemonConfig {
 export const DEFAULT_SUBSYSTEM_SETTINGS: SubsystemSettings = {
   policy: 'linucb:alpha=1',
   conservative: { alpha: 0.1 },
+  exploration: { epsilon: 0.05 },
   maxArms: 256,
   safety: { maxStep: 2, collapseWindows: 3, collapseRatio: 0.7, fallbackDecisions: 20 },
   adviceWindowsOnly: true,
@@ -123,6 +129,11 @@ const subsystemProps = {
         properties: { alpha: { type: 'number', minimum: 0, exclusiveMaximum: 1 } },
       },
     ],
+  },
+  exploration: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { epsilon: { type: 'number', minimum: 0, maximum: 1 } },
   },
   maxArms: { type: 'integer', minimum: 1, maximum: 65536 },
   safety: safetySchema,

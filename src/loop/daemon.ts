@@ -117,6 +117,7 @@ function toLearnerSettings(s: SubsystemSettings, seed: number): LearnerSettings 
   return {
     policy: s.policy,
     conservative: s.conservative === false ? null : { alpha: s.conservative.alpha },
+    exploration: s.exploration.epsilon,
     seed,
     maxArms: s.maxArms,
     safety: { ...s.safety },

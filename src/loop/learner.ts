@@ -5,13 +5,34 @@
  * It decides at most once per kernel epoch, and by default only when the kernel says
  * the next window is an advice window (state.nextAdvice): a recommendation for a
  * baseline window would only be SHADOWED, teaching nothing. While the kernel reports
- * EMERGENCY it submits nothing. Only windows in which the advice ran (feedback.applied)
- * reward the policy, on the arm of the knobs that actually ran; shadowed, rejected and
- * expired decisions are logged without a policy update.
+ * EMERGENCY it submits nothing.
+ *
+ * Exploration: the policy's decision goes through a uniform mix (policies/distribution.ts
+ * UniformExploration, settings.exploration = epsilon): with probability epsilon a uniformly
+ * drawn legal arm is played instead, and the propensity sent and logged is the exact one of
+ * the mix, (1 - epsilon) pi(a|x) + epsilon / L. Decisions the mix cannot treat exactly pass
+ * unchanged: the conservative wrapper's forced baseline, and policies whose distribution has
+ * no closed form (Thompson sampling randomises on its own, with estimated propensities).
+ * The decision record carries the whole distribution when it is known.
+ *
+ * Learning: only windows in which the advice ran (feedback.applied) reward the policy, on
+ * the arm of the knobs that actually ran; shadowed, rejected and expired decisions are
+ * logged without a policy update. Each update carries UpdateInfo: the propensity of the
+ * arm and whether its distribution gave every legal arm a chance (false for the safety
+ * fallback, an overridden choice, or a kernel clamp that ran another arm). A policy that
+ * learns only through importance weights (Policy.learnsFrom, EXP3) is not updated with
+ * plays lacking full support; the conservative wrapper applies the same rule inside.
  */
-import type { PolicySnapshot } from '../../policies/types.js';
-import type { Policy } from '../../policies/types.js';
+import {
+  UniformExploration,
+  distributionOf,
+  hasFullSupport,
+  pointMass,
+} from '../../policies/distribution.js';
 import { restorePolicy } from '../../policies/registry.js';
+import { deriveSeed } from '../../policies/rng.js';
+import type { RngState } from '../../policies/rng.js';
+import type { Policy, PolicySnapshot, UpdateInfo } from '../../policies/types.js';
 import type { DecisionRecord, RewardRecord } from '../decisionlog/record.js';
 import { DECISION_LOG_VERSION } from '../decisionlog/record.js';
 import type { Feedback, MlpDevice, ModeValue, SubsystemInfo } from '../transport/device.js';
@@ -28,6 +49,8 @@ export interface LearnerSettings {
   policy: string;
   /** Conservative wrapper settings, or null to run the policy bare. */
   conservative: ConservativeSettings | null;
+  /** Uniform exploration rate mixed into the policy's decisions, in [0, 1]. */
+  exploration: number;
   seed: number;
   maxArms: number;
   safety: SafetyOptions;
@@ -60,6 +83,8 @@ export interface LearnerStats {
   /** Policy updates, and the sum of their rewards. */
   updates: number;
   rewardSum: number;
+  /** Applied windows not given to the policy: it cannot learn from a forced play (EXP3). */
+  skippedUpdates: number;
   /** Epochs skipped because the kernel was in EMERGENCY. */
   emergencySkips: number;
   /** Decisions whose feedback never came (ring overflow, module reload). */
@@ -74,15 +99,23 @@ export interface LearnerCheckpoint {
   modelVersion: number;
   stats: LearnerStats;
   safety: SafetyState;
+  /** Rng of the exploration mix (absent in checkpoints of older versions). */
+  exploration?: RngState;
 }
 
 interface Pending {
   id: string;
   arm: number;
+  /** Probability of `arm` under the distribution it was played from, and its support. */
+  propensity: number;
+  fullSupport: boolean;
   context: Float64Array;
   targetEpoch: number;
   fallback: boolean;
 }
+
+/** Rng stream of the exploration mix, derived from the learner's seed. */
+const EXPLORATION_STREAM = 0x6578;
 
 function emptyStats(): LearnerStats {
   return {
@@ -94,6 +127,7 @@ function emptyStats(): LearnerStats {
     belowBaseline: 0,
     updates: 0,
     rewardSum: 0,
+    skippedUpdates: 0,
     emergencySkips: 0,
     lostFeedback: 0,
   };
@@ -108,6 +142,7 @@ export class SubsystemLearner {
   policy: Policy;
   policyLabel: string;
   readonly safety: SafetyLayer;
+  readonly exploration: UniformExploration;
   stats: LearnerStats = emptyStats();
   /** Policy updates so far: the model version sent with each recommendation. */
   modelVersion = 0;
@@ -131,6 +166,10 @@ export class SubsystemLearner {
     this.context = new Float64Array(this.d);
     this.lastAdvised = info.knobs.map((k) => k.def);
     this.safety = new SafetyLayer(settings.safety);
+    this.exploration = UniformExploration.seeded(
+      settings.exploration,
+      deriveSeed(settings.seed, EXPLORATION_STREAM),
+    );
     const built = this.newPolicy(settings);
     this.policy = built.policy;
     this.policyLabel = built.label;
@@ -150,6 +189,7 @@ export class SubsystemLearner {
     const { label } = this.newPolicy(settings);
     this.settings = settings;
     this.safety.options = settings.safety;
+    this.exploration.epsilon = settings.exploration;
     if (label !== this.policyLabel) {
       const built = this.newPolicy(settings);
       this.sink.event(
@@ -209,16 +249,19 @@ export class SubsystemLearner {
       this.lastAdvised,
       fallback ? 0 : this.settings.safety.maxStep,
     );
+    const k = this.grid.k;
     let arm: number;
     let propensity: number;
+    let distribution: Float64Array | undefined;
     let policyLabel: string;
     if (fallback) {
       this.safety.consumeFallback();
       arm = nearestLegal(this.grid.baselineArm, legal);
       propensity = 1;
+      distribution = pointMass(k, arm);
       policyLabel = 'safety:baseline';
     } else {
-      const d = this.policy.select(this.context, legal);
+      const d = this.exploration.decide(this.policy.select(this.context, legal), legal, k);
       const checked = this.safety.checkChoice(
         d.arm,
         legal,
@@ -226,11 +269,17 @@ export class SubsystemLearner {
       );
       if (checked !== d.arm) {
         this.sink.event(this, `policy chose illegal arm ${d.arm}; played ${checked} instead`);
+        arm = checked;
+        propensity = 1;
+        distribution = pointMass(k, arm);
+      } else {
+        arm = d.arm;
+        propensity = d.propensity;
+        distribution = distributionOf(d, k);
       }
-      arm = checked;
-      propensity = checked === d.arm ? d.propensity : 1;
       policyLabel = this.policyLabel;
     }
+    const fullSupport = hasFullSupport(distribution, legal);
     const knobs = this.grid.arms[arm];
     const res = device.recommend({
       subsysId: this.id,
@@ -250,7 +299,15 @@ export class SubsystemLearner {
     this.stats.verdicts[verdict] = (this.stats.verdicts[verdict] ?? 0) + 1;
     const id = `${this.runId}:${this.name}:${res.recId}`;
     const context = Float64Array.from(this.context);
-    this.pending.set(res.recId, { id, arm, context, targetEpoch: res.targetEpoch, fallback });
+    this.pending.set(res.recId, {
+      id,
+      arm,
+      propensity,
+      fullSupport,
+      context,
+      targetEpoch: res.targetEpoch,
+      fallback,
+    });
     this.sink.decision(this, {
       v: DECISION_LOG_VERSION,
       type: 'decision',
@@ -263,6 +320,7 @@ export class SubsystemLearner {
       arm,
       knobs: knobs.slice(),
       propensity,
+      ...(distribution !== undefined ? { distribution: Array.from(distribution) } : {}),
       legal: Array.from(legal),
       policy: policyLabel,
       policyVersion: this.modelVersion,
@@ -299,11 +357,20 @@ export class SubsystemLearner {
     let updated = false;
     if (fb.applied) {
       const ranArm = this.grid.armOf(fb.knobs.slice(0, this.grid.knobs.length)) ?? p.arm;
-      this.policy.update(ranArm, reward, p.context, this.context);
-      this.modelVersion++;
-      this.stats.updates++;
-      this.stats.rewardSum += reward;
-      updated = true;
+      // A clamp that ran another arm is a play the policy did not draw.
+      const info: UpdateInfo =
+        ranArm === p.arm
+          ? { propensity: p.propensity, fullSupport: p.fullSupport }
+          : { propensity: 1, fullSupport: false };
+      if (this.policy.learnsFrom === 'any' || info.fullSupport) {
+        this.policy.update(ranArm, reward, p.context, this.context, info);
+        this.modelVersion++;
+        this.stats.updates++;
+        this.stats.rewardSum += reward;
+        updated = true;
+      } else {
+        this.stats.skippedUpdates++;
+      }
       if (!p.fallback && this.safety.observe(fb.eff / fb.baselineEff)) {
         this.sink.event(
           this,
@@ -338,6 +405,7 @@ export class SubsystemLearner {
       modelVersion: this.modelVersion,
       stats: structuredClone(this.stats),
       safety: this.safety.state(),
+      exploration: this.exploration.state(),
     };
   }
 
@@ -353,13 +421,15 @@ export class SubsystemLearner {
       return `policy changed (${cp.policyLabel} -> ${this.policyLabel})`;
     }
     const policy = restorePolicy(cp.policy);
-    if (policy.k !== this.grid.k || policy.d !== this.d) {
-      return `policy shape changed (k ${policy.k}, d ${policy.d} -> k ${this.grid.k}, d ${this.d})`;
+    // Context-free policies have d = 0 whatever the feature count: compare with a fresh one.
+    if (policy.k !== this.policy.k || policy.d !== this.policy.d) {
+      return `policy shape changed (k ${policy.k}, d ${policy.d} -> k ${this.policy.k}, d ${this.policy.d})`;
     }
     this.policy = policy;
     this.modelVersion = cp.modelVersion;
     this.stats = { ...emptyStats(), ...structuredClone(cp.stats) };
     this.safety.restore(cp.safety);
+    if (cp.exploration !== undefined) this.exploration.restore(cp.exploration);
     return undefined;
   }
 }
