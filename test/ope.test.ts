@@ -198,7 +198,7 @@ test('bad logs: errors name the line and the problem; a torn last line is skippe
     const warnings: string[] = [];
     const data = loadOpeData(
       writeLog(dir, [decision(1), reward(1), decision(2), reward(2), decision(3).slice(0, 30)]),
-      (w) => warnings.push(w),
+      { onWarning: (w) => warnings.push(w) },
     );
     t.is(data.decisions.length, 2);
     t.regex(warnings.join('\n'), /:5: skipped a torn last line/);

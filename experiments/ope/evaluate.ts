@@ -9,27 +9,55 @@
  * Policy interface.
  *
  * Learning (default): after each decision the candidate is updated with the LOGGED arm,
- * reward and context, as a shadow policy would learn from production traffic. Its state
- * at decision t then depends only on decisions before t, so every per-decision term is
- * unbiased for the value of the candidate as it was at t, and the estimate is the mean
- * reward per decision of the candidate trained on this traffic. With learn = false the
- * candidate is a fixed snapshot (e.g. a restored checkpoint) evaluated without updates.
+ * reward and context (and the next decision's context as the next state), as a shadow
+ * policy would learn from production traffic, with UpdateInfo from the log: the logged
+ * propensity, and full support when the record's distribution gave every legal arm a
+ * chance. A policy that learns only through importance weights (EXP3) skips the others.
+ * Its state at decision t then depends only on decisions before t, so every per-decision
+ * term is unbiased for the value of the candidate as it was at t. With learn = false the
+ * candidate is a fixed snapshot (a restored checkpoint, or an untrained policy).
+ *
+ * Evaluation window: decisions before `start`, and train-only ones (the daemon's safety
+ * fallback, data.ts), only train a learning policy; the estimates use the rest. A policy restored from a checkpoint taken at `start` (`trained`) skips that
+ * training: it has learned from those decisions already.
+ *
+ * Support: an estimate of a policy's value is only as good as the log's evidence about
+ * its choices. Per evaluated policy: the effective sample size of its importance weights
+ * w = 1[match] / p (Kish: (sum w)^2 / sum w^2), and the share of decisions whose chosen arm
+ * had a known positive logging probability (the record's distribution; else a logged arm
+ * that matched, or an arm the log ever played with propensity < 1). The gate refuses to
+ * promote when either policy lacks support (GateOptions).
  */
+import { hasFullSupport } from '../../policies/distribution.js';
 import { createPolicy } from '../../policies/registry.js';
-import type { Policy } from '../../policies/types.js';
-import type { OpeData } from './data.js';
+import type { Policy, UpdateInfo } from '../../policies/types.js';
+import type { LoggedDecision, OpeData } from './data.js';
 import type { Estimate, OpeTerms } from './estimators.js';
 import { dr, drTerms, ips, meanInterval, snips } from './estimators.js';
 import { crossFittedModels } from './reward-model.js';
 import type { RidgeRewardModel } from './reward-model.js';
 
 export type CandidateMaker = (shape: { k: number; d: number; seed: number }) => Policy;
+export type Candidate = string | { name: string; make: CandidateMaker };
 
 export interface EvaluateOptions {
   /** Seed of the candidate's Rng (default 0). */
   seed?: number;
   /** Update the candidate with each logged decision (default true). */
   learn?: boolean;
+  /** Decisions before this index only train the policy; the estimates use the rest. */
+  start?: number;
+  /** The policy has learned from the decisions before `start` already (a checkpoint). */
+  trained?: boolean;
+}
+
+export interface Support {
+  /** Kish effective sample size of the weights 1[match] / p over the evaluated decisions. */
+  ess: number;
+  /** Share of decisions whose chosen arm had a known positive logging probability. */
+  supported: number;
+  /** Share of decisions whose chosen arm was ever logged with a propensity below 1. */
+  randomisedArms: number;
 }
 
 export interface Evaluation {
@@ -42,18 +70,41 @@ export interface Evaluation {
   dr: Estimate;
   /** Mean logged reward (the logging policy's on-policy value). */
   logged: Estimate;
-  /** The candidate's chosen arm per decision. */
+  support: Support;
+  /** Logged decisions the policy could not learn from (importance-weighted without full support). */
+  skippedUpdates: number;
+  /** The candidate's chosen arm per evaluated decision. */
   arms: Int32Array;
   terms: OpeTerms;
 }
 
+function updateInfo(rec: LoggedDecision): UpdateInfo {
+  return {
+    propensity: rec.propensity,
+    fullSupport: rec.distribution !== undefined && hasFullSupport(rec.distribution, rec.legal),
+  };
+}
+
+/** Indices of the decisions the estimates use: from `start` on, not train-only. */
+export function scoredIndices(data: OpeData, start = 0): Int32Array {
+  const out: number[] = [];
+  for (let i = start; i < data.decisions.length; i++) {
+    if (!data.decisions[i].trainOnly) out.push(i);
+  }
+  return Int32Array.from(out);
+}
+
 function replayCandidate(
   data: OpeData,
+  scored: Int32Array,
   policy: Policy,
   models: [RidgeRewardModel, RidgeRewardModel],
-  learn: boolean,
-): { terms: OpeTerms; arms: Int32Array } {
-  const n = data.decisions.length;
+  opts: EvaluateOptions,
+): { terms: OpeTerms; arms: Int32Array; skipped: number } {
+  const learn = opts.learn ?? true;
+  const start = opts.start ?? 0;
+  const all = data.decisions;
+  const n = scored.length;
   const terms: OpeTerms = {
     reward: new Float64Array(n),
     propensity: new Float64Array(n),
@@ -62,70 +113,193 @@ function replayCandidate(
     qCandidate: new Float64Array(n),
   };
   const arms = new Int32Array(n);
-  data.decisions.forEach((rec, i) => {
-    const model = models[i % 2];
-    const { arm } = policy.select(rec.context, rec.legal);
-    arms[i] = arm;
-    terms.reward[i] = rec.reward;
-    terms.propensity[i] = rec.propensity;
-    terms.match[i] = arm === rec.arm ? 1 : 0;
-    terms.qLogged[i] = model.predict(rec.context, rec.arm);
-    terms.qCandidate[i] = model.predict(rec.context, arm);
-    if (learn) policy.update(rec.arm, rec.reward, rec.context);
-  });
-  return { terms, arms };
+  let skipped = 0;
+  const learnFrom = (i: number): void => {
+    const rec = all[i];
+    const info = updateInfo(rec);
+    if (policy.learnsFrom !== 'any' && !info.fullSupport) {
+      skipped++;
+      return;
+    }
+    policy.update(rec.arm, rec.reward, rec.context, all[i + 1]?.context, info);
+  };
+  let j = 0;
+  for (let i = opts.trained ? start : 0; i < all.length; i++) {
+    if (j < n && scored[j] === i) {
+      const rec = all[i];
+      const model = models[i % 2];
+      const { arm } = policy.select(rec.context, rec.legal);
+      arms[j] = arm;
+      terms.reward[j] = rec.reward;
+      terms.propensity[j] = rec.propensity;
+      terms.match[j] = arm === rec.arm ? 1 : 0;
+      terms.qLogged[j] = model.predict(rec.context, rec.arm);
+      terms.qCandidate[j] = model.predict(rec.context, arm);
+      j++;
+    }
+    if (learn) learnFrom(i);
+  }
+  return { terms, arms, skipped };
+}
+
+/** Arms the log ever played with a propensity below 1. */
+function randomisedArms(data: OpeData): Uint8Array {
+  const out = new Uint8Array(data.k);
+  for (const rec of data.decisions) if (rec.propensity < 1) out[rec.arm] = 1;
+  return out;
+}
+
+function supportOf(data: OpeData, scored: Int32Array, arms: Int32Array, terms: OpeTerms): Support {
+  const randomised = randomisedArms(data);
+  const n = arms.length;
+  let sw = 0;
+  let sw2 = 0;
+  let supported = 0;
+  let randomisedHits = 0;
+  for (let j = 0; j < n; j++) {
+    const rec = data.decisions[scored[j]];
+    const a = arms[j];
+    const w = terms.match[j] / terms.propensity[j];
+    sw += w;
+    sw2 += w * w;
+    if (randomised[a]) randomisedHits++;
+    if (rec.distribution !== undefined) {
+      if (rec.distribution[a] > 0) supported++;
+    } else if (a === rec.arm || randomised[a]) {
+      supported++;
+    }
+  }
+  return {
+    ess: sw2 > 0 ? (sw * sw) / sw2 : 0,
+    supported: n > 0 ? supported / n : 0,
+    randomisedArms: n > 0 ? randomisedHits / n : 0,
+  };
+}
+
+function nameOf(candidate: Candidate): string {
+  return typeof candidate === 'string' ? candidate : candidate.name;
 }
 
 export function evaluateCandidate(
   data: OpeData,
-  candidate: string | { name: string; make: CandidateMaker },
+  candidate: Candidate,
   opts: EvaluateOptions = {},
   models = crossFittedModels(data.k, data.d, data.decisions),
 ): Evaluation {
+  const start = opts.start ?? 0;
+  const scored = scoredIndices(data, start);
+  if (!(Number.isInteger(start) && start >= 0) || scored.length === 0) {
+    throw new RangeError(
+      `no decision left to evaluate (window from decision ${start} of ${data.decisions.length}, safety fallback decisions excluded)`,
+    );
+  }
   const shape = { k: data.k, d: data.d, seed: opts.seed ?? 0 };
   const policy =
     typeof candidate === 'string' ? createPolicy(candidate, shape) : candidate.make(shape);
-  const { terms, arms } = replayCandidate(data, policy, models, opts.learn ?? true);
+  if (policy.k !== data.k) {
+    throw new RangeError(`${nameOf(candidate)} has ${policy.k} arms, the log has k = ${data.k}`);
+  }
+  const { terms, arms, skipped } = replayCandidate(data, scored, policy, models, opts);
   let matches = 0;
   for (let i = 0; i < terms.match.length; i++) matches += terms.match[i];
+  const n = arms.length;
   return {
-    policy: typeof candidate === 'string' ? candidate : candidate.name,
-    n: data.decisions.length,
-    matchRate: matches / data.decisions.length,
+    policy: nameOf(candidate),
+    n,
+    matchRate: matches / n,
     ips: ips(terms),
     snips: snips(terms),
     dr: dr(terms),
     logged: meanInterval(terms.reward),
+    support: supportOf(data, scored, arms, terms),
+    skippedUpdates: skipped,
     arms,
     terms,
   };
 }
+
+export interface GateOptions extends EvaluateOptions {
+  /** Refuse when a policy's effective sample size is below this (default 100). */
+  minEss?: number;
+  /** Refuse when a policy's choices are supported in a smaller share of decisions (default 0.95). */
+  minSupport?: number;
+  /** Options of the current policy when they differ (a policy restored from a checkpoint). */
+  current?: EvaluateOptions;
+}
+
+export const GATE_DEFAULTS = { minEss: 100, minSupport: 0.95 } as const;
 
 export interface GateResult {
   candidate: Evaluation;
   current: Evaluation;
   /** DR estimate of value(candidate) − value(current), from paired per-decision differences. */
   difference: Estimate;
-  /** True when the lower end of the difference's 95% interval is above 0. */
+  /** True when the log supports both policies and the difference's 95% lower bound is above 0. */
   promote: boolean;
+  /** Why the log cannot decide (empty when it can): the gate then refuses to promote. */
+  refusals: string[];
+}
+
+/** Plain reasons why the log does not support an evaluation (empty when it does). */
+export function supportProblems(
+  data: OpeData,
+  ev: Evaluation,
+  role: string,
+  opts: { minEss?: number; minSupport?: number } = {},
+): string[] {
+  const minEss = opts.minEss ?? GATE_DEFAULTS.minEss;
+  const minSupport = opts.minSupport ?? GATE_DEFAULTS.minSupport;
+  const out: string[] = [];
+  const s = ev.support;
+  if (s.ess < minEss) {
+    out.push(
+      `${role} ${ev.policy}: effective sample size ${s.ess.toFixed(1)} of ${ev.n} decisions is below ${minEss} (--min-ess): ` +
+        `the log rarely played what it would play (it chose the logged arm in ${(100 * ev.matchRate).toFixed(1)}% of decisions)`,
+    );
+  }
+  if (s.supported < minSupport) {
+    out.push(
+      `${role} ${ev.policy}: only ${(100 * s.supported).toFixed(1)}% of its choices had a positive probability in the log ` +
+        `(needs ${(100 * minSupport).toFixed(0)}%, --min-support); the rest could only be guessed by the reward model`,
+    );
+  }
+  return out;
 }
 
 /**
  * The promotion gate: both policies on the same log with the same reward model; the
  * per-decision DR terms are paired, so the shared noise of each logged reward cancels
- * in the difference and its interval is narrower than two separate intervals.
+ * in the difference and its interval is narrower than two separate intervals. It
+ * promotes only when the log supports both policies (supportProblems) and the lower end
+ * of the difference's 95% interval is above 0.
  */
 export function promotionGate(
   data: OpeData,
-  candidate: string | { name: string; make: CandidateMaker },
-  current: string | { name: string; make: CandidateMaker },
-  opts: EvaluateOptions = {},
+  candidate: Candidate,
+  current: Candidate,
+  opts: GateOptions = {},
 ): GateResult {
   const models = crossFittedModels(data.k, data.d, data.decisions);
   const cand = evaluateCandidate(data, candidate, opts, models);
-  const cur = evaluateCandidate(data, current, opts, models);
+  const cur = evaluateCandidate(data, current, { ...opts, ...opts.current }, models);
   const a = drTerms(cand.terms);
   const b = drTerms(cur.terms);
   const difference = meanInterval(a.map((x, i) => x - b[i]));
-  return { candidate: cand, current: cur, difference, promote: difference.lo > 0 };
+  const refusals: string[] = [];
+  const scored = scoredIndices(data, opts.start ?? 0);
+  if (Array.from(scored).every((i) => data.decisions[i].propensity === 1)) {
+    refusals.push(
+      'every logged propensity is 1: the logging policy was deterministic, so the log says nothing about choices it did not make; ' +
+        "log with exploration (the daemon's exploration.epsilon, default 0.05) and evaluate a log written since",
+    );
+  }
+  refusals.push(...supportProblems(data, cand, 'candidate', opts));
+  refusals.push(...supportProblems(data, cur, 'current', opts));
+  return {
+    candidate: cand,
+    current: cur,
+    difference,
+    promote: refusals.length === 0 && difference.lo > 0,
+    refusals,
+  };
 }

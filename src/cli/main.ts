@@ -5,19 +5,33 @@
  */
 import { Command, CommanderError } from 'commander';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes.js';
-import { registerRunCommand } from './run.js';
-import { registerStatusCommand } from './status.js';
 import { packageVersion } from './version.js';
 
+const DAEMON_COMMANDS = new Set(['run', 'status']);
+const EXPERIMENT_COMMANDS = new Set(['experiment', 'replay', 'evaluate']);
+
 /**
- * The experiment commands (experiment, replay, evaluate; experiments/cli.ts), loaded only
- * when the command line may need them, so that `run` and `status` start fast.
+ * The daemon commands (run, status: the daemon, pino, prom-client, the config schema) and
+ * the experiment commands (experiment, replay, evaluate; experiments/cli.ts) are each
+ * loaded only when the command line may need them, so that `run` and `status` start
+ * without the experiment code and `replay` without the daemon's.
  */
-async function registerExperimentCommandsLazily(program: Command, argv: string[]): Promise<void> {
+async function registerCommandsLazily(program: Command, argv: string[]): Promise<void> {
   const sub = argv[2];
-  if (sub === 'run' || sub === 'status') return;
-  const { registerExperimentCommands } = await import('../../experiments/cli.js');
-  registerExperimentCommands(program);
+  if (!EXPERIMENT_COMMANDS.has(sub)) {
+    const [{ registerRunCommand }, { registerStatusCommand }] = await Promise.all([
+      import('./run.js'),
+      import('./status.js'),
+    ]);
+    registerRunCommand(program);
+    registerStatusCommand(program);
+    // run and status share the daemon's exit codes; the experiment commands list their own.
+    for (const cmd of program.commands) cmd.addHelpText('after', EXIT_CODES_HELP);
+  }
+  if (!DAEMON_COMMANDS.has(sub)) {
+    const { registerExperimentCommands } = await import('../../experiments/cli.js');
+    registerExperimentCommands(program);
+  }
 }
 
 export async function buildProgram(argv: string[] = process.argv): Promise<Command> {
@@ -28,12 +42,12 @@ export async function buildProgram(argv: string[] = process.argv): Promise<Comma
     )
     .version(packageVersion(), '-V, --version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')
-    .addHelpText('after', EXIT_CODES_HELP)
+    .addHelpText(
+      'after',
+      `${EXIT_CODES_HELP}\n  (those of run and status; experiment, replay and evaluate list theirs in their --help)`,
+    )
     .exitOverride();
-  registerRunCommand(program);
-  registerStatusCommand(program);
-  await registerExperimentCommandsLazily(program, argv);
-  for (const cmd of program.commands) cmd.addHelpText('after', EXIT_CODES_HELP);
+  await registerCommandsLazily(program, argv);
   return program;
 }
 
