@@ -65,12 +65,21 @@ export class RidgeArms {
     return diag + 2 * cross;
   }
 
+  /**
+   * Adds (x, reward) to arm k. With u = A_k^-1 x and q = x^T u (computed by the
+   * Sherman-Morrison step), theta_k moves by u (reward - x.theta_k) / (1 + q), the
+   * recursive-least-squares form of A_new^-1 (b + reward x): O(d) instead of recomputing
+   * A_k^-1 b_k in O(d^2).
+   */
   update(arm: number, x: ArrayLike<number>, reward: number): void {
     const d = this.d;
     const boff = arm * d;
+    const err = reward - this.mean(arm, x);
     for (let i = 0; i < d; i++) this.b[boff + i] += reward * x[i];
-    shermanMorrisonAt(this.ainv, arm * d * d, d, x, this.scratch);
-    this.refreshTheta(arm);
+    const u = this.scratch;
+    const denom = shermanMorrisonAt(this.ainv, arm * d * d, d, x, u);
+    const step = err / denom;
+    for (let i = 0; i < d; i++) this.theta[boff + i] += step * u[i];
     this.counts[arm]++;
   }
 
