@@ -162,7 +162,8 @@ function logDecision(
     propensity,
     ...(legal ? { legal: Array.from(legal, (l) => (l ? 1 : 0)) } : {}),
     policy: cell.policy,
-    policyVersion: 1,
+    // Updates made before this decision (one per earlier round): OPE replays follow it.
+    policyVersion: t,
     verdict: 'applied',
   });
 }

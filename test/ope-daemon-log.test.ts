@@ -116,7 +116,7 @@ test('--current-checkpoint: the deployed policy is restored and judged on the de
   const res = JSON.parse(io.stdout[0]) as { n: number; current: { matchRate: number } };
   // Restored from its checkpoint, the deployed policy repeats its own logged choices except
   // where the exploration mix (5%) overrode it: a cold replay of the same spec cannot.
-  t.true(res.current.matchRate > 0.85, `current matched ${res.current.matchRate}`);
+  t.true(res.current.matchRate > 0.9, `current matched ${res.current.matchRate}`);
   t.regex(
     io.stderr.join('\n'),
     /is evaluated on the decisions logged after it; the \d+ decisions before it train the candidate first/,

@@ -8,6 +8,7 @@ import type { Estimate } from '../ope/estimators.js';
 import {
   GATE_DEFAULTS,
   evaluateCandidate,
+  learnedBefore,
   promotionGate,
   scoredIndices,
   supportProblems,
@@ -172,7 +173,9 @@ export function evaluateCommand(logPath: string, opts: EvaluateCliOptions, io: I
     const g = promotionGate(data, opts.policy, current, {
       ...evalOpts,
       ...gateOpts,
-      ...(deployed ? { current: { trained: true } } : {}),
+      ...(deployed
+        ? { current: { learnedUpTo: learnedBefore(data, deployed.modelVersion, evalOpts.start!) } }
+        : {}),
     });
     const refused = g.refusals.length > 0;
     const verdict = refused ? 'refused' : g.promote ? 'promote' : 'keep current';

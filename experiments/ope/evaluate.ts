@@ -8,9 +8,10 @@
  * candidate's own randomness is independent of the log; it needs nothing beyond the
  * Policy interface.
  *
- * Learning (default): after each decision the candidate is updated with the LOGGED arm,
- * reward and context (and the next decision's context as the next state), as a shadow
- * policy would learn from production traffic, with UpdateInfo from the log: the logged
+ * Learning (default): the candidate is updated with each LOGGED arm, reward and context
+ * (and the next decision's context as the next state), as a shadow policy would learn
+ * from production traffic, as soon as the logging policy had learned from it (the logged
+ * policy versions; updateSchedule), with UpdateInfo from the log: the logged
  * propensity, and full support when the record's distribution gave every legal arm a
  * chance. A policy that learns only through importance weights (EXP3) skips the others.
  * Its state at decision t then depends only on decisions before t, so every per-decision
@@ -18,8 +19,8 @@
  * candidate is a fixed snapshot (a restored checkpoint, or an untrained policy).
  *
  * Evaluation window: decisions before `start`, and train-only ones (the daemon's safety
- * fallback, data.ts), only train a learning policy; the estimates use the rest. A policy restored from a checkpoint taken at `start` (`trained`) skips that
- * training: it has learned from those decisions already.
+ * fallback, data.ts), only train a learning policy; the estimates use the rest. A policy
+ * restored from a checkpoint (`learnedUpTo`) skips the decisions it has learned from.
  *
  * Support: an estimate of a policy's value is only as good as the log's evidence about
  * its choices. Per evaluated policy: the effective sample size of its importance weights
@@ -47,8 +48,11 @@ export interface EvaluateOptions {
   learn?: boolean;
   /** Decisions before this index only train the policy; the estimates use the rest. */
   start?: number;
-  /** The policy has learned from the decisions before `start` already (a checkpoint). */
-  trained?: boolean;
+  /**
+   * The policy has learned from the first N logged decisions already (restored from a
+   * checkpoint; see learnedBefore); default 0.
+   */
+  learnedUpTo?: number;
 }
 
 export interface Support {
@@ -94,6 +98,39 @@ export function scoredIndices(data: OpeData, start = 0): Int32Array {
   return Int32Array.from(out);
 }
 
+/**
+ * The logging loop's feedback delay. The daemon decides for the next kernel window before
+ * the reward of the current one arrives, so at a decision its policy had learned from
+ * `policyVersion` updates, not from every earlier decision. When the decisions carry
+ * policy versions that never decrease and do grow, due(i) = policyVersion(i) -
+ * policyVersion(0) is how many of the logged decisions had been learned from at decision
+ * i, and the replay applies updates only that far: the replayed policy sees what the
+ * logging policy saw. Otherwise (versions absent, constant, or reset by a policy change)
+ * undefined: every earlier decision has been learned from.
+ */
+export function updateSchedule(all: LoggedDecision[]): ((i: number) => number) | undefined {
+  const v0 = all[0]?.policyVersion;
+  if (v0 === undefined) return undefined;
+  let prev = v0;
+  for (let i = 1; i < all.length; i++) {
+    const v = all[i].policyVersion;
+    if (v === undefined || v < prev) return undefined;
+    prev = v;
+  }
+  if (prev === v0) return undefined;
+  return (i) => all[i].policyVersion! - v0;
+}
+
+/**
+ * How many logged decisions a policy checkpointed after `modelVersion` updates had learned
+ * from (for learnedUpTo): by the policy versions when they are usable, else `start`.
+ */
+export function learnedBefore(data: OpeData, modelVersion: number, start: number): number {
+  const v0 = data.decisions[0]?.policyVersion;
+  if (updateSchedule(data.decisions) === undefined || v0 === undefined) return start;
+  return Math.max(0, Math.min(data.decisions.length, modelVersion - v0));
+}
+
 function replayCandidate(
   data: OpeData,
   scored: Int32Array,
@@ -102,7 +139,6 @@ function replayCandidate(
   opts: EvaluateOptions,
 ): { terms: OpeTerms; arms: Int32Array; skipped: number } {
   const learn = opts.learn ?? true;
-  const start = opts.start ?? 0;
   const all = data.decisions;
   const n = scored.length;
   const terms: OpeTerms = {
@@ -123,8 +159,14 @@ function replayCandidate(
     }
     policy.update(rec.arm, rec.reward, rec.context, all[i + 1]?.context, info);
   };
+  const due = learn ? updateSchedule(all) : undefined;
+  let applied = opts.learnedUpTo ?? 0;
   let j = 0;
-  for (let i = opts.trained ? start : 0; i < all.length; i++) {
+  for (let i = 0; i < all.length; i++) {
+    if (learn) {
+      const upTo = due ? Math.min(i, due(i)) : i;
+      while (applied < upTo) learnFrom(applied++);
+    }
     if (j < n && scored[j] === i) {
       const rec = all[i];
       const model = models[i % 2];
@@ -137,7 +179,6 @@ function replayCandidate(
       terms.qCandidate[j] = model.predict(rec.context, arm);
       j++;
     }
-    if (learn) learnFrom(i);
   }
   return { terms, arms, skipped };
 }
