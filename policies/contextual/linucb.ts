@@ -62,8 +62,7 @@ export class LinUcb implements Policy {
   }
 
   private score(arm: number, x: ArrayLike<number>): number {
-    const q = this.ridge.quadForm(arm, x);
-    return this.ridge.mean(arm, x) + this.opts.alpha * Math.sqrt(q > 0 ? q : 0);
+    return this.ridge.ucb(arm, x, this.opts.alpha);
   }
 
   select(context?: ArrayLike<number>, legal?: LegalMask): Decision {
