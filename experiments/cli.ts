@@ -18,6 +18,7 @@ import {
   parseShare,
 } from './commands/common.js';
 import type { EvaluateCliOptions } from './commands/evaluate.js';
+import { DEFAULT_REWARD_RANGE, GATE_DEFAULTS } from './ope/defaults.js';
 import type { ExperimentCliOptions } from './commands/experiment.js';
 import type { ReplayOptions } from './commands/replay.js';
 
@@ -85,17 +86,17 @@ export function registerExperimentCommands(program: Command): void {
     )
     .option(
       '--min-ess <n>',
-      `gate: refuse when a policy's effective sample size is below n (default ${100})`,
+      `gate: refuse when a policy's effective sample size is below n (default ${GATE_DEFAULTS.minEss})`,
       parseNonNegative,
     )
     .option(
       '--min-support <share>',
-      "gate: refuse when a smaller share of a policy's choices had a positive logging probability (default 0.95)",
+      `gate: refuse when a smaller share of a policy's choices had a positive logging probability (default ${GATE_DEFAULTS.minSupport})`,
       parseShare,
     )
     .option(
       '--reward-range <lo,hi>',
-      "bounds of the logged rewards (default 0,1, the daemon's); a reward outside is an error",
+      `bounds of the logged rewards (default ${DEFAULT_REWARD_RANGE.join(',')}, the daemon's); a reward outside is an error`,
       parseRange,
     )
     .option('--skip-bad-lines', 'skip corrupt lines in the middle of the log with a warning')

@@ -22,6 +22,7 @@ import fs from 'node:fs';
 import nodePath from 'node:path';
 import { readDecisionLog } from '../../src/decisionlog/reader.js';
 import type { JoinedDecision } from '../../src/decisionlog/record.js';
+import { DEFAULT_REWARD_RANGE } from './defaults.js';
 
 export interface LoggedDecision {
   context: number[];
@@ -68,7 +69,7 @@ export function checkOpeData(
 ): OpeData {
   if (decisions.length === 0)
     throw new OpeDataError(`${source}: no decision with a reward to evaluate on`);
-  const [lo, hi] = opts.rewardRange ?? [0, 1];
+  const [lo, hi] = opts.rewardRange ?? DEFAULT_REWARD_RANGE;
   const k = decisions[0].k ?? Math.max(...decisions.map((d) => d.arm)) + 1;
   const d = decisions[0].context.length;
   decisions.forEach((rec, i) => {

@@ -35,6 +35,7 @@ import type { Policy, UpdateInfo } from '../../policies/types.js';
 import type { LoggedDecision, OpeData } from './data.js';
 import type { Estimate, OpeTerms } from './estimators.js';
 import { dr, drTerms, ips, meanInterval, snips } from './estimators.js';
+import { GATE_DEFAULTS } from './defaults.js';
 import { crossFittedModels } from './reward-model.js';
 import type { RidgeRewardModel } from './reward-model.js';
 
@@ -268,7 +269,7 @@ export interface GateOptions extends EvaluateOptions {
   current?: EvaluateOptions;
 }
 
-export const GATE_DEFAULTS = { minEss: 100, minSupport: 0.95 } as const;
+export { GATE_DEFAULTS };
 
 export interface GateResult {
   candidate: Evaluation;
