@@ -64,8 +64,9 @@ export class LinUcb implements Policy {
     return this.scores;
   }
 
+  /** The full score, with the same sums as select() uses. */
   private score(arm: number, x: ArrayLike<number>): number {
-    return this.ridge.ucb(arm, x, this.opts.alpha);
+    return this.ridge.mean(arm, x) + this.bonus(arm, x);
   }
 
   select(context?: ArrayLike<number>, legal?: LegalMask): Decision {

@@ -97,32 +97,6 @@ export class RidgeArms {
    * recursive-least-squares form of A_new^-1 (b + reward x): O(d) instead of recomputing
    * A_k^-1 b_k in O(d^2).
    */
-  /**
-   * x·theta_k + alpha sqrt(x^T A_k^-1 x) in one pass over x (LinUCB's score): the same
-   * sums, in the same order, as mean() and quadForm(), so the same bits.
-   */
-  ucb(arm: number, x: ArrayLike<number>, alpha: number): number {
-    const d = this.d;
-    const off = arm * d * d;
-    const toff = arm * d;
-    const m = this.ainv;
-    const th = this.theta;
-    let mean = 0;
-    let diag = 0;
-    let cross = 0;
-    for (let i = 0; i < d; i++) {
-      const row = off + i * d;
-      const xi = x[i];
-      mean += xi * th[toff + i];
-      diag += m[row + i] * xi * xi;
-      let r = 0;
-      for (let j = i + 1; j < d; j++) r += m[row + j] * x[j];
-      cross += xi * r;
-    }
-    const q = diag + 2 * cross;
-    return mean + alpha * Math.sqrt(q > 0 ? q : 0);
-  }
-
   update(arm: number, x: ArrayLike<number>, reward: number): void {
     const d = this.d;
     const boff = arm * d;
