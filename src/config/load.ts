@@ -127,10 +127,15 @@ function describe(e: ErrorObject): string {
     case 'exclusiveMinimum':
     case 'exclusiveMaximum':
       return `${at}: must be ${String(p.comparison)} ${String(p.limit)}, got ${show(e.data)}`;
+    case 'pattern':
+      return `${at}: must be 1 to 64 letters, digits, "_" or "-", got ${show(e.data)}`;
     case 'minLength':
       return `${at}: must not be empty`;
     case 'oneOf':
     case 'const':
+      if (at.endsWith('.fleet.server')) {
+        return `${at}: must be a NATS URL such as "nats://127.0.0.1:4222", a list of them, or null (no fleet), got ${show(e.data)}`;
+      }
       if (at.endsWith('.conservative')) {
         return `${at}: must be false (no budget) or { alpha: <number in [0, 1)> }, got ${show(e.data)}`;
       }
@@ -198,6 +203,11 @@ export function parseConfig(text: string, source: string): Partial<DaemonConfig>
       if (p) problems.push(`config.subsystems[${i}].policy: ${p}`);
     }
   });
+  const trainPolicy = cfg.fleet?.train?.policy;
+  if (trainPolicy) {
+    const p = checkPolicySpec(trainPolicy);
+    if (p) problems.push(`config.fleet.train.policy: ${p}`);
+  }
   if (problems.length) throw new ConfigError(problems, source);
   return cfg;
 }
@@ -235,6 +245,7 @@ export function loadConfig(
   const dir = nodePath.dirname(nodePath.resolve(file));
   cfg.stateDir = nodePath.resolve(dir, cfg.stateDir);
   cfg.logDir = nodePath.resolve(dir, cfg.logDir);
+  if (cfg.fleet.credentials) cfg.fleet.credentials = nodePath.resolve(dir, cfg.fleet.credentials);
   return cfg;
 }
 

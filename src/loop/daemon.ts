@@ -20,6 +20,7 @@ import { startMetricsServer } from '../metrics/metrics.js';
 import { DeviceError, MODE_NAMES } from '../transport/device.js';
 import type { MlpDevice } from '../transport/device.js';
 import { BASELINE_REWARD } from './features.js';
+import type { DaemonHooks, HookContext, HookSubsystem } from './hooks.js';
 import { SubsystemLearner } from './learner.js';
 import type { LearnerCheckpoint, LearnerSettings, LearnerSink } from './learner.js';
 
@@ -76,6 +77,8 @@ export interface DaemonOptions {
   /** Stop after this much wall-clock time. */
   durationMs?: number;
   runId?: string;
+  /** Sees every decision and reward record and may hand in policies to adopt (src/fleet/). */
+  hooks?: DaemonHooks;
 }
 
 export const DECISION_LOG_NAME = 'decisions.jsonl';
@@ -151,6 +154,7 @@ export class Daemon implements LearnerSink {
     if (JSON.stringify(old.decisionLog) !== JSON.stringify(next.decisionLog)) {
       needRestart.push('decisionLog' as never);
     }
+    if (JSON.stringify(old.fleet) !== JSON.stringify(next.fleet)) needRestart.push('fleet' as never);
     if (needRestart.length) {
       this.log.warn(
         `config reload: ${needRestart.join(', ')} changed; they take effect on restart`,
@@ -159,6 +163,7 @@ export class Daemon implements LearnerSink {
     this.config = { ...next, device: old.device, stateDir: old.stateDir, logDir: old.logDir };
     this.config.sim = old.sim;
     this.config.decisionLog = old.decisionLog;
+    this.config.fleet = old.fleet;
     this.log.level = next.logLevel;
     this.learners.forEach((l, i) => {
       const s = settingsFor(next, l.name);
@@ -183,6 +188,7 @@ export class Daemon implements LearnerSink {
 
   decision(l: SubsystemLearner, record: DecisionRecord): void {
     this.writer.append(record);
+    this.options.hooks?.decision?.(this.hookContext(l), record);
     this.runDecisions++;
     if (this.metrics) {
       this.metrics.decisions.inc({ subsystem: l.name });
@@ -193,6 +199,7 @@ export class Daemon implements LearnerSink {
 
   reward(l: SubsystemLearner, record: RewardRecord, updated: boolean): void {
     this.writer.append(record);
+    this.options.hooks?.reward?.(this.hookContext(l), record, updated);
     if (updated && this.metrics) this.metrics.rewards.observe({ subsystem: l.name }, record.reward);
   }
 
@@ -306,6 +313,58 @@ export class Daemon implements LearnerSink {
       l.attach(this.device, info.id);
       this.byId.set(info.id, l);
     }
+    if (this.options.hooks) {
+      const v = this.device.version();
+      this.abi = { major: v.abiMajor, minor: v.abiMinor };
+      this.hookViews = new Map(
+        this.learners.map((l) => [
+          l.name,
+          {
+            name: l.name,
+            signature: l.grid.signature(),
+            k: l.grid.k,
+            d: l.d,
+            baselineArm: l.grid.baselineArm,
+            policy: l.settings.policy,
+          },
+        ]),
+      );
+      this.options.hooks.attached?.(this.abi, [...this.hookViews.values()]);
+    }
+  }
+
+  private abi = { major: 0, minor: 0 };
+  private hookViews = new Map<string, HookSubsystem>();
+
+  private hookContext(l: SubsystemLearner): HookContext {
+    return { subsystem: this.hookViews.get(l.name)!, mode: l.mode, abi: this.abi };
+  }
+
+  /** Policies handed in by the hooks (verified there), applied between turns. */
+  private applyAdoptions(): void {
+    for (const req of this.options.hooks?.takeAdoptions?.() ?? []) {
+      const l = this.learners.find((x) => x.name === req.subsystem);
+      if (!l || !this.byId.has(l.id)) {
+        req.settle({ adopted: false, reason: `subsystem ${req.subsystem} is not running here` });
+        continue;
+      }
+      let outcome;
+      try {
+        outcome = l.adopt(req.snapshot, this.device);
+      } catch (err) {
+        req.settle({ adopted: false, reason: `device error: ${(err as Error).message}` });
+        throw err;
+      }
+      if (outcome.adopted) {
+        this.log.info(
+          `${l.name}: adopted ${req.label}; kernel mode ${MODE_NAMES[outcome.modeBefore!]} -> ${MODE_NAMES[outcome.modeAfter!]}` +
+            (outcome.reason ? ` (${outcome.reason})` : ''),
+        );
+      } else {
+        this.log.warn(`${l.name}: ${req.label} not adopted: ${outcome.reason}`);
+      }
+      req.settle(outcome);
+    }
   }
 
   private feedbackTimeoutMs(): number {
@@ -363,6 +422,7 @@ export class Daemon implements LearnerSink {
 
   /** One turn: every learner looks and maybe submits, then wait for feedback. */
   private async turn(): Promise<void> {
+    this.applyAdoptions();
     for (const l of this.byId.values()) {
       this.stepStart = performance.now();
       l.step(this.device);
