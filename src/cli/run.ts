@@ -7,6 +7,7 @@ import { Option } from 'commander';
 import { ConfigError, applyOverrides, loadConfig } from '../config/load.js';
 import type { ConfigOverrides } from '../config/load.js';
 import type { DaemonConfig } from '../config/schema.js';
+import { startFleetHost } from '../fleet/host.js';
 import { Daemon } from '../loop/daemon.js';
 import type { RunSummary } from '../loop/daemon.js';
 import { createLogger } from '../logging.js';
@@ -210,12 +211,16 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     );
   }
 
+  const metrics = new DaemonMetrics({ processMetrics: true });
+  // The fleet link (docs/fleet.md), when fleet.server is set; the loop never waits on it.
+  const fleet = await startFleetHost(cfg.fleet, cfg.stateDir, log, metrics.registry);
   const daemon = new Daemon({
     config: cfg,
     device,
     reopenDevice: () => openFor(cfg),
     logger: log,
-    metrics: new DaemonMetrics({ processMetrics: true }),
+    metrics,
+    hooks: fleet?.hooks,
     maxDecisions: flags.decisions,
     durationMs,
   });
@@ -248,6 +253,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     log.error({ err }, `stopped by an error: ${(err as Error).message}`);
     return EXIT.failure;
   } finally {
+    await fleet?.close();
     process.off('SIGTERM', onStop);
     process.off('SIGINT', onStop);
     process.off('SIGHUP', onHup);
