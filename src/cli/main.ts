@@ -35,6 +35,9 @@ async function registerExperimentCommandsLazily(program: Command, argv: string[]
   if (sub === 'run' || sub === 'status') return;
   const { registerExperimentCommands } = await import('../../experiments/cli.js');
   registerExperimentCommands(program);
+  // The fleet's trainer and operator commands (docs/fleet.md).
+  const { registerFleetCommands } = await import('./fleet.js');
+  registerFleetCommands(program);
 }
 
 export async function buildProgram(argv: string[] = process.argv): Promise<Command> {
