@@ -39,7 +39,10 @@ function fleetConfig(flags: FleetFlags): DaemonConfig {
   if (flags.server !== undefined) cfg.fleet.server = flags.server;
   if (flags.fleet !== undefined) {
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(flags.fleet)) {
-      throw new ConfigError([`--fleet: must be 1 to 64 letters, digits, "_" or "-", got "${flags.fleet}"`], 'command line');
+      throw new ConfigError(
+        [`--fleet: must be 1 to 64 letters, digits, "_" or "-", got "${flags.fleet}"`],
+        'command line',
+      );
     }
     cfg.fleet.name = flags.fleet;
   }
@@ -55,7 +58,10 @@ function fleetConfig(flags: FleetFlags): DaemonConfig {
 function withFleetOptions(cmd: Command): Command {
   return cmd
     .option('-c, --config <file>', 'config file (its fleet section; see docs/fleet.md)')
-    .option('--server <url>', 'NATS server URL, e.g. nats://127.0.0.1:4222 (overrides fleet.server)')
+    .option(
+      '--server <url>',
+      'NATS server URL, e.g. nats://127.0.0.1:4222 (overrides fleet.server)',
+    )
     .option('--fleet <name>', 'fleet name (overrides fleet.name)');
 }
 
@@ -87,7 +93,9 @@ export function registerFleetCommands(program: Command): void {
   withFleetOptions(
     fleet
       .command('pin <subsystem> <version>')
-      .description('make <version> the fleet policy of <subsystem> and stop the trainer from replacing it (a rollback when older)'),
+      .description(
+        'make <version> the fleet policy of <subsystem> and stop the trainer from replacing it (a rollback when older)',
+      ),
   )
     .option('--reason <text>', 'why (shown in status)', 'operator')
     .action(async (subsystem: string, version: string, flags: FleetFlags & { reason: string }) => {
@@ -96,20 +104,34 @@ export function registerFleetCommands(program: Command): void {
   withFleetOptions(
     fleet.command('unpin <subsystem>').description('let the trainer publish new versions again'),
   ).action(async (subsystem: string, flags: FleetFlags) => {
-    process.exitCode = await editPointer(flags, subsystem, (p) => ({ ...p, pinned: null }), 'unpinned');
+    process.exitCode = await editPointer(
+      flags,
+      subsystem,
+      (p) => ({ ...p, pinned: null }),
+      'unpinned',
+    );
   });
   withFleetOptions(
     fleet
       .command('rollout <subsystem> <share>')
-      .description('set the share of hosts (0..1, by a stable hash of the host) that take the current version'),
+      .description(
+        'set the share of hosts (0..1, by a stable hash of the host) that take the current version',
+      ),
   ).action(async (subsystem: string, share: string, flags: FleetFlags) => {
     const s = Number(share);
     if (!(s >= 0 && s <= 1)) {
-      process.stderr.write(`mlproxy fleet rollout: share must be a number in [0, 1], got "${share}"\n`);
+      process.stderr.write(
+        `mlproxy fleet rollout: share must be a number in [0, 1], got "${share}"\n`,
+      );
       process.exitCode = EXIT.usage;
       return;
     }
-    process.exitCode = await editPointer(flags, subsystem, (p) => ({ ...p, rollout: s }), `rollout ${s}`);
+    process.exitCode = await editPointer(
+      flags,
+      subsystem,
+      (p) => ({ ...p, rollout: s }),
+      `rollout ${s}`,
+    );
   });
 }
 
@@ -136,7 +158,9 @@ export async function trainCommand(flags: TrainFlags): Promise<number> {
   const trainer = new FleetTrainer({
     settings: cfg.fleet,
     policyFor: (name) => settingsFor(cfg, name)?.policy ?? cfg.defaults.policy,
-    stateDir: flags.stateDir ? nodePath.resolve(flags.stateDir) : nodePath.join(cfg.stateDir, 'trainer'),
+    stateDir: flags.stateDir
+      ? nodePath.resolve(flags.stateDir)
+      : nodePath.join(cfg.stateDir, 'trainer'),
     logger: log,
     registry: metrics.registry,
   });
@@ -150,7 +174,9 @@ export async function trainCommand(flags: TrainFlags): Promise<number> {
   const onSignal = (sig: NodeJS.Signals): void => stop(sig);
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-  const timer = flags.duration ? setTimeout(() => stop(`ran for ${flags.duration! / 1000} s`), flags.duration) : undefined;
+  const timer = flags.duration
+    ? setTimeout(() => stop(`ran for ${flags.duration! / 1000} s`), flags.duration)
+    : undefined;
   try {
     await trainer.run();
     log.info(
@@ -177,7 +203,9 @@ async function withStores<T>(
   try {
     nc = await connectFleet(cfg.fleet, `mlproxy ${cmd}`);
   } catch (err) {
-    process.stderr.write(`mlproxy ${cmd}: cannot reach the fleet server ${String(cfg.fleet.server)}: ${(err as Error).message}\n`);
+    process.stderr.write(
+      `mlproxy ${cmd}: cannot reach the fleet server ${String(cfg.fleet.server)}: ${(err as Error).message}\n`,
+    );
     return EXIT.failure;
   }
   try {
@@ -196,7 +224,9 @@ function fmtPointer(p: PolicyPointer): string {
   return (
     `v${p.version} (${p.spec}, sha256 ${p.sha256.slice(0, 12)}…, rollout ${p.rollout}, min ABI ${p.minAbi.major}.${p.minAbi.minor}${pin})\n` +
     `    gate: candidate ${e.candidate.value.toFixed(4)} [${e.candidate.lo.toFixed(4)}, ${e.candidate.hi.toFixed(4)}] vs baseline ${e.baseline.value.toFixed(4)}: difference ${e.vsBaseline.value.toFixed(4)} [${e.vsBaseline.lo.toFixed(4)}, ${e.vsBaseline.hi.toFixed(4)}]` +
-    (e.current ? `; vs v${e.current.version}: ${e.current.difference.value.toFixed(4)} [${e.current.difference.lo.toFixed(4)}, ${e.current.difference.hi.toFixed(4)}]` : '') +
+    (e.current
+      ? `; vs v${e.current.version}: ${e.current.difference.value.toFixed(4)} [${e.current.difference.lo.toFixed(4)}, ${e.current.difference.hi.toFixed(4)}]`
+      : '') +
     ` (${e.samples} held-out samples, ${e.hosts} hosts, trained on ${p.trainedSamples})`
   );
 }
@@ -222,7 +252,14 @@ export async function fleetStatusCommand(flags: FleetFlags & { json?: boolean })
     return {
       fleet: cfg.fleet.name,
       server: cfg.fleet.server,
-      stream: { name: si.config.name, messages: si.state.messages, bytes: si.state.bytes, firstSeq: si.state.first_seq, lastSeq: si.state.last_seq, consumers },
+      stream: {
+        name: si.config.name,
+        messages: si.state.messages,
+        bytes: si.state.bytes,
+        firstSeq: si.state.first_seq,
+        lastSeq: si.state.last_seq,
+        consumers,
+      },
       pointers,
       trainers,
       objects,
@@ -235,13 +272,24 @@ export async function fleetStatusCommand(flags: FleetFlags & { json?: boolean })
   }
   const lines = [
     `fleet ${r.fleet} on ${String(r.server)}: stream ${r.stream.name}, ${r.stream.messages} messages (${(r.stream.bytes / 1048576).toFixed(1)} MiB, seq ${r.stream.firstSeq}..${r.stream.lastSeq})`,
-    ...r.stream.consumers.map((c) => `  consumer ${c.name}: ${c.pending} pending, ${c.ackPending} unacknowledged`),
+    ...r.stream.consumers.map(
+      (c) => `  consumer ${c.name}: ${c.pending} pending, ${c.ackPending} unacknowledged`,
+    ),
   ];
   if (r.pointers.length === 0) lines.push('no fleet policy published yet');
   for (const p of r.pointers) lines.push(`${p.subsystem}: ${fmtPointer(p)}`);
   for (const [name, t] of Object.entries(r.trainers)) {
-    const x = t as { trainer: string; at: string; rounds: number; samples: number; hosts: string[]; last: { verdict: string; reason: string } };
-    lines.push(`${name}: trainer ${x.trainer}, ${x.rounds} rounds, ${x.samples} samples from ${x.hosts.length} hosts; last (${x.at}): ${x.last.verdict}: ${x.last.reason}`);
+    const x = t as {
+      trainer: string;
+      at: string;
+      rounds: number;
+      samples: number;
+      hosts: string[];
+      last: { verdict: string; reason: string };
+    };
+    lines.push(
+      `${name}: trainer ${x.trainer}, ${x.rounds} rounds, ${x.samples} samples from ${x.hosts.length} hosts; last (${x.at}): ${x.last.verdict}: ${x.last.reason}`,
+    );
   }
   lines.push(`objects: ${r.objects.join(', ') || 'none'}`);
   process.stdout.write(lines.join('\n') + '\n');
@@ -258,7 +306,8 @@ async function editPointer(
   if (typeof cfg === 'number') return cfg;
   const r = await withStores(cfg, 'fleet', async (s) => {
     const e = await s.kv.get(pointerKey(subsystem));
-    if (!e || e.operation !== 'PUT') throw new Error(`no fleet policy for ${subsystem}; see mlproxy fleet status`);
+    if (!e || e.operation !== 'PUT')
+      throw new Error(`no fleet policy for ${subsystem}; see mlproxy fleet status`);
     const next = edit(parsePointer(e.value));
     await s.kv.update(pointerKey(subsystem), JSON.stringify(next), e.revision);
     process.stdout.write(`${subsystem}: ${what}: ${fmtPointer(next)}\n`);
@@ -274,7 +323,9 @@ export async function pinCommand(
 ): Promise<number> {
   const v = Number(version.replace(/^v/, ''));
   if (!Number.isInteger(v) || v < 1) {
-    process.stderr.write(`mlproxy fleet pin: version must be a positive integer such as 3 or v3, got "${version}"\n`);
+    process.stderr.write(
+      `mlproxy fleet pin: version must be a positive integer such as 3 or v3, got "${version}"\n`,
+    );
     return EXIT.usage;
   }
   const cfg = configOrExit(flags, 'fleet pin');
@@ -284,7 +335,10 @@ export async function pinCommand(
     const cur = e && e.operation === 'PUT' ? parsePointer(e.value) : null;
     const name = `${subsystem}/v${v}.json`;
     const bytes = await s.objects.getBlob(name);
-    if (!bytes) throw new Error(`no object ${name} in the store; see mlproxy fleet status for the versions kept`);
+    if (!bytes)
+      throw new Error(
+        `no object ${name} in the store; see mlproxy fleet status for the versions kept`,
+      );
     const obj = JSON.parse(new TextDecoder().decode(bytes)) as PolicyObject;
     const pointer: PolicyPointer = {
       format: 'mlproxy-fleet-pointer',
@@ -294,7 +348,11 @@ export async function pinCommand(
       sha256: sha256Hex(bytes),
       bytes: bytes.length,
       rollout: cur?.rollout ?? 1,
-      pinned: { at: new Date().toISOString(), by: `${os.userInfo().username}@${os.hostname()}`, reason: flags.reason },
+      pinned: {
+        at: new Date().toISOString(),
+        by: `${os.userInfo().username}@${os.hostname()}`,
+        reason: flags.reason,
+      },
     };
     if (e) await s.kv.update(pointerKey(subsystem), JSON.stringify(pointer), e.revision);
     else await s.kv.create(pointerKey(subsystem), JSON.stringify(pointer));

@@ -1,9 +1,9 @@
 /**
  * The kernel's baseline as a policy, for the promotion gate: always the arm of the knob
- * defaults, or the legal arm nearest to it (as the daemon's safety layer plays it).
+ * defaults. It ignores the logged legal mask: that mask limits how far advice may move
+ * from the last advice, while the kernel runs its defaults in every baseline window.
  */
-import type { Decision, LegalMask, Policy, PolicySnapshot } from '../../policies/types.js';
-import { nearestLegal } from '../loop/safety.js';
+import type { Decision, Policy, PolicySnapshot } from '../../policies/types.js';
 
 export class BaselinePolicy implements Policy {
   readonly kind = 'baseline';
@@ -14,9 +14,8 @@ export class BaselinePolicy implements Policy {
     readonly arm: number,
   ) {}
 
-  select(_context?: ArrayLike<number>, legal?: LegalMask): Decision {
-    const arm = legal ? nearestLegal(this.arm, Array.from(legal, Number)) : this.arm;
-    return { arm, propensity: 1 };
+  select(): Decision {
+    return { arm: this.arm, propensity: 1 };
   }
 
   update(): void {}

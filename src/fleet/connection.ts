@@ -29,9 +29,7 @@ export const POINTER_HISTORY = 32;
 
 export function serverList(server: FleetSettings['server']): string[] {
   if (server === null) return [];
-  return (Array.isArray(server) ? server : server.split(','))
-    .map((s) => s.trim())
-    .filter(Boolean);
+  return (Array.isArray(server) ? server : server.split(',')).map((s) => s.trim()).filter(Boolean);
 }
 
 function versionAtLeast(v: string, min: string): boolean {
@@ -82,7 +80,9 @@ export async function connectFleet(
   }
   if (nc.info && nc.info.jetstream === false) {
     await nc.close();
-    throw new Error('the NATS server runs without JetStream; start it with -js (or jetstream {} in its config)');
+    throw new Error(
+      'the NATS server runs without JetStream; start it with -js (or jetstream {} in its config)',
+    );
   }
   return nc;
 }

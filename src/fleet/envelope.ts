@@ -70,7 +70,8 @@ export function parseEnvelope(data: Uint8Array): Envelope | string {
     return 'not JSON';
   }
   if (!v || typeof v !== 'object') return 'not an object';
-  if (v.v !== ENVELOPE_VERSION) return `envelope version ${String(v.v)}, expected ${ENVELOPE_VERSION}`;
+  if (v.v !== ENVELOPE_VERSION)
+    return `envelope version ${String(v.v)}, expected ${ENVELOPE_VERSION}`;
   if (typeof v.host !== 'string' || v.host.length === 0 || v.host.length > 255) return 'bad host';
   if (typeof v.subsystem !== 'string' || !NAME_RE.test(v.subsystem)) return 'bad subsystem';
   if (v.kind !== 'decision' && v.kind !== 'reward') return 'bad kind';

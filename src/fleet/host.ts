@@ -160,7 +160,9 @@ export class FleetHost {
       this.views.set(s.name, s);
       this.sub(s.name);
       if (!NAME_RE.test(s.name)) {
-        this.log.warn(`fleet: subsystem name "${s.name}" cannot be a NATS subject token; not shared`);
+        this.log.warn(
+          `fleet: subsystem name "${s.name}" cannot be a NATS subject token; not shared`,
+        );
       }
     }
     for (const name of [...this.fetched.keys()]) this.consider(name);
@@ -225,7 +227,9 @@ export class FleetHost {
       this.js = jetstream(nc);
       this.stores = await openStores(nc, this.fleet);
       this.setConnected(true);
-      this.log.info(`fleet: connected to ${nc.getServer()} as host ${this.host} (fleet ${this.fleet})`);
+      this.log.info(
+        `fleet: connected to ${nc.getServer()} as host ${this.host} (fleet ${this.fleet})`,
+      );
       void this.watchStatus(nc);
       await this.startWatching();
     } catch (err) {
@@ -238,7 +242,10 @@ export class FleetHost {
       if (delayMs >= 4000 || delayMs === 250) {
         this.log.warn(`fleet: no server (${this.lastError}); learning locally, retrying`);
       }
-      this.retryTimer = setTimeout(() => void this.connectLoop(Math.min(delayMs * 2, 10000)), delayMs);
+      this.retryTimer = setTimeout(
+        () => void this.connectLoop(Math.min(delayMs * 2, 10000)),
+        delayMs,
+      );
     }
   }
 
@@ -337,7 +344,12 @@ export class FleetHost {
       return;
     }
     const s = this.sub(name);
-    s.pointer = { version: p.version, rollout: p.rollout, pinned: p.pinned !== null, sha256: p.sha256 };
+    s.pointer = {
+      version: p.version,
+      rollout: p.rollout,
+      pinned: p.pinned !== null,
+      sha256: p.sha256,
+    };
     if (s.adoptedVersion === p.version) {
       s.state = `running v${p.version}`;
       return;

@@ -33,7 +33,12 @@ export function hostToken(host: string): string {
   return host.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 128) || '_';
 }
 
-export function eventSubject(fleet: string, host: string, subsystem: string, kind: EventKind): string {
+export function eventSubject(
+  fleet: string,
+  host: string,
+  subsystem: string,
+  kind: EventKind,
+): string {
   return `mlproxy.${fleet}.ev.${hostToken(host)}.${subsystem}.${kind}`;
 }
 

@@ -34,13 +34,21 @@ import { CheckpointStore } from '../checkpoint/store.js';
 import type { FleetSettings } from '../config/schema.js';
 import type { DecisionRecord, RewardRecord } from '../decisionlog/record.js';
 import type { Logger } from '../logging.js';
+import { BASELINE_REWARD } from '../loop/features.js';
 import { BaselinePolicy } from './baseline.js';
 import { connectFleet, openStores } from './connection.js';
 import type { FleetStores } from './connection.js';
 import { parseEnvelope } from './envelope.js';
 import type { Envelope } from './envelope.js';
 import { FleetTrainerMetrics } from './metrics.js';
-import { eventsFilter, objectName, pointerKey, streamName, trainerKey, versionOfObject } from './names.js';
+import {
+  eventsFilter,
+  objectName,
+  pointerKey,
+  streamName,
+  trainerKey,
+  versionOfObject,
+} from './names.js';
 import { encodeObject, parsePointer, pointerFor, verifyPolicyObject } from './pointer.js';
 import type { EstimateJson, FleetEvaluation, PolicyHeader, PolicyPointer } from './pointer.js';
 
@@ -347,7 +355,12 @@ export class FleetTrainer {
         `trainer: ${env.subsystem}: ${g.k} arms (${g.signature}), ${g.d} features; training ${spec}`,
       );
     }
-    if (g.signature !== env.signature || g.k !== env.k || g.d !== env.d || g.abi.major !== env.abi.major) {
+    if (
+      g.signature !== env.signature ||
+      g.k !== env.k ||
+      g.d !== env.d ||
+      g.abi.major !== env.abi.major
+    ) {
       this.stats.otherSchema++;
       this.metrics?.invalid.inc();
       return undefined;
@@ -461,7 +474,14 @@ export class FleetTrainer {
       if (bytes) {
         const snap = verifyPolicyObject(pointer, bytes, {
           abi: { major: pointer.minAbi.major, minor: 65535 },
-          subsystem: { name: g.subsystem, signature: g.signature, k: g.k, d: g.d, baselineArm: g.baselineArm, policy: g.spec },
+          subsystem: {
+            name: g.subsystem,
+            signature: g.signature,
+            k: g.k,
+            d: g.d,
+            baselineArm: g.baselineArm,
+            policy: g.spec,
+          },
         });
         policy = restorePolicy(snap);
       }
@@ -486,7 +506,10 @@ export class FleetTrainer {
   ): Promise<RoundResult> {
     if (!this.stores) throw new Error('not connected');
     const at = new Date().toISOString();
-    const data = checkOpeData(held, `${g.subsystem} held-out samples`);
+    const data = checkOpeData(
+      held.map((s) => ({ ...s, k: g.k })),
+      `${g.subsystem} held-out samples`,
+    );
     const cand = { name: 'candidate', make: () => restorePolicy(candidate) };
     const base = {
       name: 'baseline',
@@ -496,7 +519,12 @@ export class FleetTrainer {
     const vsBase = promotionGate(data, cand, base, gateOpts);
     const cur = await this.currentPolicy(g);
     const vsCur = cur?.policy
-      ? promotionGate(data, cand, { name: `v${cur.pointer.version}`, make: () => restorePolicy(cur.policy!.snapshot()) }, gateOpts)
+      ? promotionGate(
+          data,
+          cand,
+          { name: `v${cur.pointer.version}`, make: () => restorePolicy(cur.policy!.snapshot()) },
+          gateOpts,
+        )
       : null;
     const evaluation: FleetEvaluation = {
       estimator:
@@ -509,7 +537,11 @@ export class FleetTrainer {
       vsBaseline: est(vsBase.difference),
       current:
         vsCur && cur
-          ? { version: cur.pointer.version, value: est(vsCur.current.dr), difference: est(vsCur.difference) }
+          ? {
+              version: cur.pointer.version,
+              value: est(vsCur.current.dr),
+              difference: est(vsCur.difference),
+            }
           : null,
     };
     const summary =
@@ -518,7 +550,11 @@ export class FleetTrainer {
         ? `; v${evaluation.current.version} ${fmt(evaluation.current.value)}, difference ${fmt(evaluation.current.difference)}`
         : '; no fleet policy yet') +
       ` (${evaluation.samples} held-out samples from ${evaluation.hosts} hosts)`;
-    const result = (verdict: Verdict, reason: string, version: number | null = null): RoundResult => ({
+    const result = (
+      verdict: Verdict,
+      reason: string,
+      version: number | null = null,
+    ): RoundResult => ({
       subsystem: g.subsystem,
       at,
       verdict,
@@ -526,12 +562,25 @@ export class FleetTrainer {
       version,
       evaluation,
     });
-    if (!vsBase.promote) return result('rejected', `does not beat the baseline with 95% confidence: ${summary}`);
+    if (!vsBase.promote)
+      return result('rejected', `does not beat the baseline with 95% confidence: ${summary}`);
+    if (!(evaluation.candidate.lo > BASELINE_REWARD)) {
+      return result(
+        'rejected',
+        `its lower bound ${evaluation.candidate.lo.toFixed(4)} is not above the baseline's reward ${BASELINE_REWARD}: ${summary}`,
+      );
+    }
     if (vsCur && !vsCur.promote) {
-      return result('rejected', `does not beat v${cur!.pointer.version} with 95% confidence: ${summary}`);
+      return result(
+        'rejected',
+        `does not beat v${cur!.pointer.version} with 95% confidence: ${summary}`,
+      );
     }
     if (cur?.pointer.pinned) {
-      return result('pinned', `passed the gate, but v${cur.pointer.version} is pinned by ${cur.pointer.pinned.by}: ${summary}`);
+      return result(
+        'pinned',
+        `passed the gate, but v${cur.pointer.version} is pinned by ${cur.pointer.pinned.by}: ${summary}`,
+      );
     }
     const version = await this.nextVersion(g, cur?.pointer ?? null);
     const header: PolicyHeader = {
@@ -551,7 +600,10 @@ export class FleetTrainer {
     };
     const bytes = encodeObject(header, candidate);
     const name = objectName(g.subsystem, version);
-    await this.stores.objects.putBlob({ name, description: `mlproxy fleet policy ${g.subsystem} v${version}` }, bytes);
+    await this.stores.objects.putBlob(
+      { name, description: `mlproxy fleet policy ${g.subsystem} v${version}` },
+      bytes,
+    );
     const pointer = pointerFor(header, name, bytes, this.opts.settings.train.rollout);
     const value = JSON.stringify(pointer);
     // Never overwrite a pointer an operator changed since we read it.
@@ -618,7 +670,9 @@ export class FleetTrainer {
     if (!loaded) return;
     const p = loaded.payload;
     if (p.fleet !== this.fleet) {
-      this.log.warn(`trainer: checkpoint ${nodePath.basename(loaded.file)} is of fleet ${p.fleet}; not used`);
+      this.log.warn(
+        `trainer: checkpoint ${nodePath.basename(loaded.file)} is of fleet ${p.fleet}; not used`,
+      );
       return;
     }
     this.lastSeq = p.lastSeq;

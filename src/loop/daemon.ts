@@ -154,7 +154,8 @@ export class Daemon implements LearnerSink {
     if (JSON.stringify(old.decisionLog) !== JSON.stringify(next.decisionLog)) {
       needRestart.push('decisionLog' as never);
     }
-    if (JSON.stringify(old.fleet) !== JSON.stringify(next.fleet)) needRestart.push('fleet' as never);
+    if (JSON.stringify(old.fleet) !== JSON.stringify(next.fleet))
+      needRestart.push('fleet' as never);
     if (needRestart.length) {
       this.log.warn(
         `config reload: ${needRestart.join(', ')} changed; they take effect on restart`,
