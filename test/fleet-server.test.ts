@@ -11,8 +11,13 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
-import { kvBucket, objectBucket, pointerKey, streamName } from '../src/fleet/names.js';
-import { parsePointer } from '../src/fleet/pointer.js';
+import { createPolicy } from '../policies/registry.js';
+import type { PolicySnapshot } from '../policies/types.js';
+import { kvBucket, objectBucket, objectName, pointerKey, streamName } from '../src/fleet/names.js';
+import { encodeObject, parsePointer, pointerFor } from '../src/fleet/pointer.js';
+import type { PolicyHeader } from '../src/fleet/pointer.js';
+import { hash32 } from '../src/transport/sim/model.js';
+import type { SubsystemModel } from '../src/transport/sim/model.js';
 import { Mode } from '../src/transport/device.js';
 import {
   cleanup,
@@ -187,6 +192,214 @@ if (!skipWithoutServer(test)) {
         await tr.run;
         await Promise.all(hosts.map((h) => h.fleet.close(0)));
         cleanup(tr.dir, ...hosts.map((h) => h.dir));
+      }
+    },
+  );
+}
+
+/** A subsystem whose kernel default is its best setting: no candidate can beat it. */
+class DefaultIsBest implements SubsystemModel {
+  readonly name = 'flat';
+  readonly windowMs = 10;
+  readonly features = [{ name: 'load', unit: 'permille', scale: 1000 }];
+  readonly knobs = [{ name: 'level', unit: '', min: 0, max: 7, step: 1, def: 3, maxDelta: 0 }];
+  constructor(private readonly seed: number) {}
+  featuresAt(w: number): number[] {
+    return [(w * 37) % 1000];
+  }
+  endWindow(w: number, knobs: readonly number[]): number {
+    const noise = (hash32((w ^ this.seed) >>> 0) % 20001) - 10000;
+    return 800000 - 60000 * Math.abs(knobs[0] - 3) + noise;
+  }
+}
+
+if (!skipWithoutServer(test)) {
+  let server: NatsServer;
+  test.before(async () => {
+    server = (await startServerOrSkip())!;
+  });
+  test.after.always(async () => {
+    await server?.stop();
+  });
+
+  test.serial(
+    'a candidate the gate rejects is never published; a restarted trainer resumes without loss or double counting',
+    async (t) => {
+      const fleet = fleetSettings(server.url, 'flat', (f) => {
+        f.train.evalSamples = 200;
+        f.train.everySamples = 200;
+      });
+      const hosts = [0, 1].map((i) =>
+        makeHost(`flat-${i}`, fleet, { subsystems: [], models: [new DefaultIsBest(i)] }, (c) => {
+          c.defaults.policy = POLICY;
+          c.seed = 3 + i;
+        }),
+      );
+      let tr = makeTrainer(fleet, POLICY);
+      const trainerDir = tr.dir;
+      try {
+        for (const h of hosts) await runHost(h, 700);
+        for (const h of hosts) t.true(await h.fleet.flush(60000), JSON.stringify(h.fleet.status()));
+        await until(() => tr.trainer.rounds.length >= 2, 60000, 'two rounds');
+        await tr.trainer.settle();
+        const before = tr.trainer.stats.messages;
+        tr.trainer.stop();
+        await tr.run;
+        // The trainer restarts from its checkpoint; the hosts publish more meanwhile.
+        for (const h of hosts) await runHost(h, 500);
+        for (const h of hosts) t.true(await h.fleet.flush(60000));
+        tr = makeTrainer(fleet, POLICY, trainerDir);
+        const { messages } = await streamIds(server.url, 'flat');
+        await until(
+          () => tr.trainer.stats.messages >= messages,
+          60000,
+          'the restarted trainer consumed the rest',
+        );
+        await tr.trainer.settle();
+        t.true(before > 0 && before < messages);
+        t.is(tr.trainer.stats.messages, messages, 'each message counted once across the restart');
+        t.true(
+          tr.lines.some((l) => /resumed from checkpoint/.test(String(l.msg))),
+          JSON.stringify(tr.lines.slice(0, 3)),
+        );
+        const rounds = tr.trainer.rounds;
+        t.true(rounds.length >= 1, 'the restarted trainer ran rounds too');
+        for (const r of rounds) t.is(r.verdict, 'rejected', r.reason);
+
+        const nc = await connect({ servers: server.url });
+        const kv = await new Kvm(nc).open(kvBucket('flat'));
+        t.is(await kv.get(pointerKey('flat')), null, 'no pointer');
+        const trainerStatus = (await kv.get('trainer.flat'))!.json<{ last: { verdict: string } }>();
+        t.is(trainerStatus.last.verdict, 'rejected', 'the rejection is visible to operators');
+        const objs = await new Objm(nc).open(objectBucket('flat'));
+        t.deepEqual(await objs.list(), [], 'no snapshot in the object store');
+        await nc.close();
+        for (const h of hosts) t.is(h.fleet.status().subsystems.flat.adoptedVersion, null);
+      } finally {
+        tr.trainer.stop();
+        await tr.run;
+        await Promise.all(hosts.map((h) => h.fleet.close(0)));
+        cleanup(trainerDir, ...hosts.map((h) => h.dir));
+      }
+    },
+  );
+
+  test.serial(
+    'a corrupt or mismatched snapshot is refused, with its reason; a good one is adopted',
+    async (t) => {
+      const fleet = fleetSettings(server.url, 'bad');
+      const host = makeHost(
+        'victim',
+        fleet,
+        { subsystems: ['synthetic'], synthetic: { period: 1e9 } },
+        (c) => {
+          c.defaults.policy = POLICY;
+        },
+      );
+      const nc = await connect({ servers: server.url });
+      try {
+        await runHost(host, 50);
+        await until(() => host.fleet.status().connected, 30000, 'connected');
+        const kv = await new Kvm(nc).create(kvBucket('bad'), { history: 8 });
+        const objs = await new Objm(nc).create(objectBucket('bad'));
+        const view = { k: 16, d: 4, signature: 'level:0..15/1@4;arms=16', baselineArm: 4 };
+        const good = createPolicy(POLICY, { k: 16, d: 4, seed: 9 });
+        for (let i = 0; i < 50; i++) good.update(10, 0.9, [0.1, 0.2, 0.3, 1]);
+        const evalStub = {
+          estimator: 'test',
+          samples: 1,
+          hosts: 1,
+          logged: { value: 0.5, lo: 0.5, hi: 0.5, n: 1 },
+          candidate: { value: 0.9, lo: 0.8, hi: 1, n: 1 },
+          baseline: { value: 0.5, lo: 0.4, hi: 0.6, n: 1 },
+          vsBaseline: { value: 0.4, lo: 0.3, hi: 0.5, n: 1 },
+          current: null,
+        };
+        const publish = async (
+          version: number,
+          edit: {
+            header?: Partial<PolicyHeader>;
+            bytes?: Uint8Array;
+            sha?: string;
+            snapshot?: PolicySnapshot;
+          } = {},
+        ): Promise<void> => {
+          const header: PolicyHeader = {
+            fleet: 'bad',
+            subsystem: 'synthetic',
+            version,
+            spec: POLICY,
+            ...view,
+            minAbi: { major: 1, minor: 0 },
+            trainedSamples: 50,
+            evaluation: evalStub,
+            createdAt: new Date().toISOString(),
+            trainer: 'test',
+            ...edit.header,
+          };
+          const bytes = edit.bytes ?? encodeObject(header, edit.snapshot ?? good.snapshot());
+          const name = objectName('synthetic', version);
+          await objs.putBlob({ name }, bytes);
+          const p = pointerFor(header, name, bytes, 1);
+          if (edit.sha) p.sha256 = edit.sha;
+          await kv.put(pointerKey('synthetic'), JSON.stringify(p));
+        };
+        const refusedAs = async (version: number, kind: string): Promise<void> => {
+          await until(
+            () => host.fleet.status().subsystems.synthetic.lastRefusal?.version === version,
+            30000,
+            `refusal of v${version}`,
+          );
+          t.is(host.fleet.status().subsystems.synthetic.lastRefusal!.kind, kind);
+          t.is(host.fleet.status().subsystems.synthetic.adoptedVersion, null);
+        };
+        await publish(1, { sha: 'f'.repeat(64) });
+        await refusedAs(1, 'checksum');
+        await publish(2, {
+          bytes: new TextEncoder().encode('{"format":"mlproxy-fleet-policy","v":1,"header":'),
+        });
+        await refusedAs(2, 'corrupt');
+        await publish(3, { header: { minAbi: { major: 99, minor: 0 } } });
+        await refusedAs(3, 'abi');
+        const wide = createPolicy(POLICY, { k: 32, d: 4, seed: 1 });
+        await publish(4, {
+          header: { signature: 'level:0..31/1@4;arms=32', k: 32 },
+          snapshot: wide.snapshot(),
+        });
+        await refusedAs(4, 'shape');
+        // A snapshot of another policy than the host runs: the loop refuses it.
+        await publish(5, {
+          snapshot: createPolicy('linucb:alpha=1', { k: 16, d: 4, seed: 1 }).snapshot(),
+        });
+        await until(
+          () => /verified/.test(host.fleet.status().subsystems.synthetic.state),
+          30000,
+          'v5 queued',
+        );
+        await runHost(host, 20);
+        await refusedAs(5, 'policy');
+        t.regex(host.fleet.status().subsystems.synthetic.lastRefusal!.reason, /linucb/);
+        t.deepEqual(
+          host.outcomes.map((o) => o.adopted),
+          [false],
+        );
+        // The positive control: a good version is adopted.
+        await publish(6);
+        await until(
+          () => /verified/.test(host.fleet.status().subsystems.synthetic.state),
+          30000,
+          'v6 queued',
+        );
+        await runHost(host, 20);
+        t.is(host.fleet.status().subsystems.synthetic.adoptedVersion, 6);
+        t.deepEqual(
+          host.outcomes.map((o) => o.adopted),
+          [false, true],
+        );
+      } finally {
+        await nc.close();
+        await host.fleet.close(0);
+        cleanup(host.dir);
       }
     },
   );

@@ -125,7 +125,19 @@ export class Publisher {
 
   /** Starts the pump if it is not running; `wake` ends its offline or backoff sleep. */
   private kick(wake: boolean): void {
-    if (!this.pumping && !this.closed) this.pumping = this.pump();
+    if (!this.pumping && !this.closed) {
+      this.pumping = this.pump().finally(() => {
+        this.pumping = null;
+        this.stats.depth = this.depth;
+        if (this.depth === 0) {
+          const waiters = this.idleWaiters;
+          this.idleWaiters = [];
+          for (const w of waiters) w();
+        } else if (!this.closed && this.online) {
+          this.kick(false);
+        }
+      });
+    }
     if (wake) this.wake?.();
   }
 
@@ -165,6 +177,8 @@ export class Publisher {
 
   private async pump(): Promise<void> {
     const window = this.opts.window ?? 64;
+    // Start after the caller's synchronous code, so that `pumping` is set first.
+    await Promise.resolve();
     try {
       while (!this.closed && this.queue.length > 0) {
         if (!this.online) {
@@ -207,15 +221,8 @@ export class Publisher {
         }
         this.stats.depth = this.depth;
       }
-    } finally {
-      this.pumping = null;
-      this.stats.depth = this.depth;
-      if (this.depth === 0) {
-        const waiters = this.idleWaiters;
-        this.idleWaiters = [];
-        for (const w of waiters) w();
-      }
-      if (!this.closed && this.queue.length > 0) this.kick(false);
+    } catch (err) {
+      this.stats.lastError = (err as Error).message;
     }
   }
 }
