@@ -33,6 +33,7 @@ import type { SimHost } from './helpers/fleet-harness.js';
 import type { NatsServer } from './helpers/nats-server.js';
 
 const POLICY = 'linegreedy:epsilon=0.2';
+const skip = skipWithoutServer(test);
 
 /** Every msgId in the fleet's stream, with the count of messages. */
 async function streamIds(
@@ -60,7 +61,7 @@ async function streamIds(
   }
 }
 
-if (!skipWithoutServer(test)) {
+if (!skip) {
   let server: NatsServer;
   test.before(async () => {
     server = (await startServerOrSkip())!;
@@ -213,7 +214,7 @@ class DefaultIsBest implements SubsystemModel {
   }
 }
 
-if (!skipWithoutServer(test)) {
+if (!skip) {
   let server: NatsServer;
   test.before(async () => {
     server = (await startServerOrSkip())!;
