@@ -28,9 +28,9 @@ import {
   skipWithoutServer,
   startServerOrSkip,
   until,
-} from './helpers/fleet-harness.js';
-import type { SimHost } from './helpers/fleet-harness.js';
-import type { NatsServer } from './helpers/nats-server.js';
+} from './helpers/fleet.js';
+import type { SimHost } from './helpers/fleet.js';
+import type { NatsServer } from './helpers/fleet.js';
 
 const POLICY = 'linegreedy:epsilon=0.2';
 const skip = skipWithoutServer(test);
@@ -98,7 +98,7 @@ if (!skip) {
         // Phase A: the hosts learn alone and publish; the trainer learns from all of them.
         for (let chunk = 0; chunk < 3; chunk++) {
           await Promise.all(hosts.map((h) => runHost(h, 600)));
-          for (const h of hosts) t.true(await h.fleet.flush(60000), `${h.name} flushed`);
+          for (const h of hosts) t.true(await h.fleet!.flush(60000), `${h.name} flushed`);
         }
         await until(
           () => tr.trainer.rounds.some((r) => r.verdict === 'published'),
@@ -140,7 +140,7 @@ if (!skip) {
           () =>
             hosts.every((h) =>
               new RegExp(`verified|running v${pointer.version}`).test(
-                h.fleet.status().subsystems.synthetic?.state ?? '',
+                h.fleet!.status().subsystems.synthetic?.state ?? '',
               ),
             ),
           30000,
@@ -159,7 +159,7 @@ if (!skip) {
         for (const h of hosts) {
           t.true(h.outcomes.length >= 1, `${h.name} adopted`);
           for (const o of h.outcomes) t.true(o.adopted, `${h.name}: ${o.reason}`);
-          t.true((h.fleet.status().subsystems.synthetic.adoptedVersion ?? 0) >= pointer.version);
+          t.true((h.fleet!.status().subsystems.synthetic.adoptedVersion ?? 0) >= pointer.version);
         }
         for (const o of outcomes) {
           if (o.modeBefore! > Mode.Learning)
@@ -170,12 +170,12 @@ if (!skip) {
           outcomes.some((o) => o.modeBefore! > Mode.Learning),
           'some host had climbed above LEARNING',
         );
-        const dropped = hosts.reduce((a, h) => a + h.fleet.publisher.stats.dropped, 0);
+        const dropped = hosts.reduce((a, h) => a + h.fleet!.publisher.stats.dropped, 0);
         t.true(dropped > 0, 'the outage overflowed the bounded queue');
 
         // The server comes back: the hosts catch up; nothing is lost beyond the drops.
         await server.restart();
-        for (const h of hosts) t.true(await h.fleet.flush(120000), `${h.name} caught up`);
+        for (const h of hosts) t.true(await h.fleet!.flush(120000), `${h.name} caught up`);
         const { ids, messages } = await streamIds(server.url, 'main');
         t.is(messages, ids.size, 'no record stored twice (message ids)');
         const produced = new Set(hosts.flatMap((h) => [...h.produced]));
@@ -191,7 +191,7 @@ if (!skip) {
       } finally {
         tr.trainer.stop();
         await tr.run;
-        await Promise.all(hosts.map((h) => h.fleet.close(0)));
+        await Promise.all(hosts.map((h) => h.fleet!.close(0)));
         cleanup(tr.dir, ...hosts.map((h) => h.dir));
       }
     },
@@ -240,7 +240,7 @@ if (!skip) {
       const trainerDir = tr.dir;
       try {
         for (const h of hosts) await runHost(h, 700);
-        for (const h of hosts) t.true(await h.fleet.flush(60000), JSON.stringify(h.fleet.status()));
+        for (const h of hosts) t.true(await h.fleet!.flush(60000));
         await until(() => tr.trainer.rounds.length >= 2, 60000, 'two rounds');
         await tr.trainer.settle();
         const before = tr.trainer.stats.messages;
@@ -248,7 +248,7 @@ if (!skip) {
         await tr.run;
         // The trainer restarts from its checkpoint; the hosts publish more meanwhile.
         for (const h of hosts) await runHost(h, 500);
-        for (const h of hosts) t.true(await h.fleet.flush(60000));
+        for (const h of hosts) t.true(await h.fleet!.flush(60000));
         tr = makeTrainer(fleet, POLICY, trainerDir);
         const { messages } = await streamIds(server.url, 'flat');
         await until(
@@ -275,11 +275,11 @@ if (!skip) {
         const objs = await new Objm(nc).open(objectBucket('flat'));
         t.deepEqual(await objs.list(), [], 'no snapshot in the object store');
         await nc.close();
-        for (const h of hosts) t.is(h.fleet.status().subsystems.flat.adoptedVersion, null);
+        for (const h of hosts) t.is(h.fleet!.status().subsystems.flat.adoptedVersion, null);
       } finally {
         tr.trainer.stop();
         await tr.run;
-        await Promise.all(hosts.map((h) => h.fleet.close(0)));
+        await Promise.all(hosts.map((h) => h.fleet!.close(0)));
         cleanup(trainerDir, ...hosts.map((h) => h.dir));
       }
     },
@@ -300,7 +300,7 @@ if (!skip) {
       const nc = await connect({ servers: server.url });
       try {
         await runHost(host, 50);
-        await until(() => host.fleet.status().connected, 30000, 'connected');
+        await until(() => host.fleet!.status().connected, 30000, 'connected');
         const kv = await new Kvm(nc).create(kvBucket('bad'), { history: 8 });
         const objs = await new Objm(nc).create(objectBucket('bad'));
         const view = { k: 16, d: 4, signature: 'level:0..15/1@4;arms=16', baselineArm: 4 };
@@ -347,12 +347,12 @@ if (!skip) {
         };
         const refusedAs = async (version: number, kind: string): Promise<void> => {
           await until(
-            () => host.fleet.status().subsystems.synthetic.lastRefusal?.version === version,
+            () => host.fleet!.status().subsystems.synthetic.lastRefusal?.version === version,
             30000,
             `refusal of v${version}`,
           );
-          t.is(host.fleet.status().subsystems.synthetic.lastRefusal!.kind, kind);
-          t.is(host.fleet.status().subsystems.synthetic.adoptedVersion, null);
+          t.is(host.fleet!.status().subsystems.synthetic.lastRefusal!.kind, kind);
+          t.is(host.fleet!.status().subsystems.synthetic.adoptedVersion, null);
         };
         await publish(1, { sha: 'f'.repeat(64) });
         await refusedAs(1, 'checksum');
@@ -373,13 +373,13 @@ if (!skip) {
           snapshot: createPolicy('linucb:alpha=1', { k: 16, d: 4, seed: 1 }).snapshot(),
         });
         await until(
-          () => /verified/.test(host.fleet.status().subsystems.synthetic.state),
+          () => /verified/.test(host.fleet!.status().subsystems.synthetic.state),
           30000,
           'v5 queued',
         );
         await runHost(host, 20);
         await refusedAs(5, 'policy');
-        t.regex(host.fleet.status().subsystems.synthetic.lastRefusal!.reason, /linucb/);
+        t.regex(host.fleet!.status().subsystems.synthetic.lastRefusal!.reason, /linucb/);
         t.deepEqual(
           host.outcomes.map((o) => o.adopted),
           [false],
@@ -387,19 +387,19 @@ if (!skip) {
         // The positive control: a good version is adopted.
         await publish(6);
         await until(
-          () => /verified/.test(host.fleet.status().subsystems.synthetic.state),
+          () => /verified/.test(host.fleet!.status().subsystems.synthetic.state),
           30000,
           'v6 queued',
         );
         await runHost(host, 20);
-        t.is(host.fleet.status().subsystems.synthetic.adoptedVersion, 6);
+        t.is(host.fleet!.status().subsystems.synthetic.adoptedVersion, 6);
         t.deepEqual(
           host.outcomes.map((o) => o.adopted),
           [false, true],
         );
       } finally {
         await nc.close();
-        await host.fleet.close(0);
+        await host.fleet!.close(0);
         cleanup(host.dir);
       }
     },

@@ -1,7 +1,13 @@
-/** Simulated hosts and a trainer on a real nats-server, for the fleet tests and the demo. */
+/**
+ * Simulated hosts (a daemon on its own simulated kernel, with the fleet link) and an
+ * in-process trainer, for `npm run demo:fleet` and the fleet tests.
+ */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import type { TestFn } from 'ava';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import type { Logger } from 'pino';
 import { applyOverrides, loadConfig } from '../../src/config/load.js';
 import type { DaemonConfig, FleetSettings } from '../../src/config/schema.js';
 import { DEFAULT_FLEET_SETTINGS } from '../../src/config/schema.js';
@@ -12,8 +18,22 @@ import type { AdoptionOutcome, DaemonHooks, HookContext } from '../../src/loop/h
 import { SimDevice } from '../../src/transport/sim/sim-device.js';
 import { SimKernel } from '../../src/transport/sim/kernel.js';
 import type { SimKernelOptions } from '../../src/transport/sim/kernel.js';
-import { memoryLogger, tempDir } from './daemon-harness.js';
-import { NATS_PACKAGE_HINT, NatsServer, natsRequired, natsServerBinary } from './nats-server.js';
+
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** A logger that keeps its records in memory. */
+export function memoryLogger(level = 'info'): { logger: Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l));
+      done();
+    },
+  });
+  return { logger: pino({ level }, stream), lines };
+}
 
 export function fleetSettings(
   server: string,
@@ -29,34 +49,16 @@ export function fleetSettings(
   return f;
 }
 
-/** The server for a test file, or null (and the reason) when the tests must skip. */
-export async function startServerOrSkip(): Promise<NatsServer | null> {
-  const bin = natsServerBinary();
-  if (!bin) {
-    if (natsRequired()) throw new Error(`MLP_REQUIRE_NATS=1: ${NATS_PACKAGE_HINT}`);
-    return null;
-  }
-  return NatsServer.start(bin);
-}
-
-/** Registers a placeholder that says why the fleet tests are skipped. */
-export function skipWithoutServer(test: TestFn): boolean {
-  if (natsServerBinary() || natsRequired()) return false;
-  test.skip(`fleet tests against a real server: ${NATS_PACKAGE_HINT}`, () => {});
-  return true;
-}
-
 export interface SimHost {
   name: string;
   dir: string;
   kernel: SimKernel;
   cfg: DaemonConfig;
-  fleet: FleetHost;
+  /** The fleet link, or null for a host that learns alone. */
+  fleet: FleetHost | null;
   /** msgIds of every record this host produced (what the fleet should hold or have dropped). */
   produced: Set<string>;
   outcomes: AdoptionOutcome[];
-  /** Kernel mode at each decision, with the fleet version in use. */
-  modes: { mode: number; version: number | null }[];
   decisions: number;
   lines: Record<string, unknown>[];
   device?: SimDevice;
@@ -66,7 +68,7 @@ export interface SimHost {
 
 export function makeHost(
   name: string,
-  fleet: FleetSettings,
+  fleet: FleetSettings | null,
   kernelOptions: SimKernelOptions,
   edit?: (c: DaemonConfig) => void,
 ): SimHost {
@@ -75,10 +77,10 @@ export function makeHost(
     loadConfig(undefined, { stateDir: path.join(dir, 'state'), logDir: path.join(dir, 'log') }),
     { sim: true, virtualTime: true },
   );
-  cfg.fleet = structuredClone({ ...fleet, host: name });
+  if (fleet) cfg.fleet = structuredClone({ ...fleet, host: name });
   edit?.(cfg);
   const { logger, lines } = memoryLogger('info');
-  const fh = new FleetHost({ settings: cfg.fleet, stateDir: cfg.stateDir, logger });
+  const fh = fleet ? new FleetHost({ settings: cfg.fleet, stateDir: cfg.stateDir, logger }) : null;
   const host: SimHost = {
     name,
     dir,
@@ -87,17 +89,16 @@ export function makeHost(
     fleet: fh,
     produced: new Set(),
     outcomes: [],
-    modes: [],
     decisions: 0,
     lines,
   };
-  fh.start();
+  fh?.start();
   return host;
 }
 
 /** Hooks that record what the host produced and the adoptions, around the fleet link's. */
 function observedHooks(h: SimHost): DaemonHooks {
-  const inner = h.fleet.hooks;
+  const inner = h.fleet?.hooks ?? {};
   const note = (ctx: HookContext, type: string, id: string): void => {
     h.produced.add(`${h.name}/${id}/${type}`);
     void ctx;
@@ -107,10 +108,6 @@ function observedHooks(h: SimHost): DaemonHooks {
     decision: (ctx, record) => {
       note(ctx, 'decision', record.id);
       h.decisions++;
-      h.modes.push({
-        mode: ctx.mode,
-        version: h.fleet.status().subsystems[ctx.subsystem.name]?.adoptedVersion ?? null,
-      });
       inner.decision?.(ctx, record);
       h.onDecision?.(h.decisions);
     },
@@ -129,8 +126,15 @@ function observedHooks(h: SimHost): DaemonHooks {
   };
 }
 
-/** Runs the host's daemon for `decisions` more decisions on its kernel (state resumes). */
-export async function runHost(h: SimHost, decisions: number): Promise<void> {
+/**
+ * Runs the host's daemon for `decisions` more decisions on its kernel (state resumes), or
+ * until `stopWhen` holds after a decision.
+ */
+export async function runHost(
+  h: SimHost,
+  decisions: number,
+  stopWhen?: () => boolean,
+): Promise<void> {
   // One open file for the host's whole life: closing it would drop the kernel to
   // EMERGENCY between chunks (a daemon restart), which is not what these runs model.
   h.device ??= new SimDevice({ kernel: h.kernel });
@@ -144,7 +148,18 @@ export async function runHost(h: SimHost, decisions: number): Promise<void> {
     maxDecisions: decisions,
     hooks: observedHooks(h),
   });
-  await daemon.run();
+  const before = h.onDecision;
+  if (stopWhen) {
+    h.onDecision = (n) => {
+      before?.(n);
+      if (stopWhen()) daemon.requestStop('measured');
+    };
+  }
+  try {
+    await daemon.run();
+  } finally {
+    h.onDecision = before;
+  }
 }
 
 export function makeTrainer(

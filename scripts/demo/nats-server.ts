@@ -1,5 +1,5 @@
 /**
- * A real nats-server (JetStream) for the fleet tests: a free loopback port, a temp store
+ * A real nats-server (JetStream) for the fleet tests and the demo: a free loopback port, a temp store
  * directory, kill and restart on the same port and store. Without the binary the tests
  * skip with a message naming the package, unless MLP_REQUIRE_NATS=1 (CI), where a missing
  * server fails them.
