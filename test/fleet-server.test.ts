@@ -6,6 +6,8 @@
  * run to run; every assertion holds for any interleaving (exact accounting; gate margins
  * far wider than the interleaving moves them).
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import test from 'ava';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -30,6 +32,8 @@ import {
   until,
 } from './helpers/fleet.js';
 import type { SimHost } from './helpers/fleet.js';
+import { freePort, tempDir } from './helpers/fleet.js';
+import { runCli } from './helpers/spawn-cli.js';
 import type { NatsServer } from './helpers/fleet.js';
 
 const POLICY = 'linegreedy:epsilon=0.2';
@@ -401,6 +405,118 @@ if (!skip) {
         await nc.close();
         await host.fleet!.close(0);
         cleanup(host.dir);
+      }
+    },
+  );
+}
+
+if (!skip) {
+  let server: NatsServer;
+  test.before(async () => {
+    server = (await startServerOrSkip())!;
+  });
+  test.after.always(async () => {
+    await server?.stop();
+  });
+
+  test.serial(
+    'mlproxy run publishes to the fleet; mlproxy status and mlproxy fleet status show it; without a server the run is the same',
+    async (t) => {
+      const dir = tempDir('mlp-fleet-cli-');
+      try {
+        const cfg = (server: string) =>
+          JSON.stringify({
+            fleet: { server, name: 'cli', host: 'cli-host', startupWaitMs: 200, drainMs: 10000 },
+          });
+        fs.writeFileSync(path.join(dir, 'up.json'), cfg(server.url));
+        const args = (c: string, sd: string) => [
+          'run',
+          '--sim',
+          '--virtual-time',
+          '--decisions',
+          '300',
+          '--config',
+          path.join(dir, c),
+          '--state-dir',
+          path.join(dir, sd),
+          '--log-dir',
+          path.join(dir, sd, 'log'),
+          '--no-pretty',
+        ];
+        const up = await runCli(args('up.json', 'up'));
+        t.is(up.code, 0, up.stderr);
+        const st = await runCli(['status', '--sim', '--state-dir', path.join(dir, 'up')]);
+        t.regex(st.stdout, /fleet cli on nats:\/\/127\.0\.0\.1:\d+ as host cli-host/);
+        const logged = fs
+          .readFileSync(path.join(dir, 'up', 'log', 'decisions.jsonl'), 'utf8')
+          .split('\n')
+          .filter(Boolean).length;
+        t.true(logged >= 599, `${logged} records logged`);
+        t.regex(
+          st.stdout,
+          new RegExp(`published ${logged}, dropped 0`),
+          'every logged record published',
+        );
+        const fs1 = await runCli(['fleet', 'status', '--server', server.url, '--fleet', 'cli']);
+        t.is(fs1.code, 0, fs1.stderr);
+        t.regex(fs1.stdout, new RegExp(`stream MLPROXY_cli, ${logged} messages`));
+        t.regex(fs1.stdout, /no fleet policy published yet/);
+        // The same run with the server away: same decisions, everything dropped and counted.
+        const port = await freePort();
+        fs.writeFileSync(path.join(dir, 'down.json'), cfg(`nats://127.0.0.1:${port}`));
+        const down = await runCli(args('down.json', 'down'));
+        t.is(down.code, 0, down.stderr);
+        t.regex(down.stdout, /summary: 300 decisions/);
+        const plain = await runCli([
+          'run',
+          '--sim',
+          '--virtual-time',
+          '--decisions',
+          '300',
+          '--state-dir',
+          path.join(dir, 'plain'),
+          '--log-dir',
+          path.join(dir, 'plain', 'log'),
+          '--no-pretty',
+        ]);
+        const perSubsystem = (out: string): string =>
+          String(
+            (JSON.parse(out.split('\n').find((l) => l.includes('"summary: '))!) as { msg: string })
+              .msg,
+          )
+            .split('\n')
+            .slice(1, -1)
+            .join('\n');
+        t.is(
+          perSubsystem(down.stdout),
+          perSubsystem(plain.stdout),
+          'the same run as without a fleet',
+        );
+        t.is(perSubsystem(up.stdout), perSubsystem(plain.stdout), 'and as with the server up');
+        const sd = await runCli([
+          'status',
+          '--sim',
+          '--json',
+          '--state-dir',
+          path.join(dir, 'down'),
+        ]);
+        const fleet = (
+          JSON.parse(sd.stdout) as {
+            fleet: { connected: boolean; queue: { depth: number; published: number } };
+          }
+        ).fleet;
+        t.false(fleet.connected);
+        t.is(fleet.queue.published, 0);
+        const loggedDown = fs
+          .readFileSync(path.join(dir, 'down', 'log', 'decisions.jsonl'), 'utf8')
+          .split('\n')
+          .filter(Boolean).length;
+        t.is(fleet.queue.depth, loggedDown, 'held in the queue, nothing lost while it has room');
+        const bad = await runCli(['fleet', 'status', '--server', `nats://127.0.0.1:${port}`]);
+        t.is(bad.code, 1);
+        t.regex(bad.stderr, /cannot reach the fleet server/);
+      } finally {
+        cleanup(dir);
       }
     },
   );

@@ -6,6 +6,8 @@ import fs from 'node:fs';
 import nodePath from 'node:path';
 import type { Command } from 'commander';
 import { defaultDirs } from '../config/load.js';
+import { FLEET_STATUS_FILE, formatFleetStatus } from '../fleet/status-file.js';
+import type { FleetStatus } from '../fleet/status-file.js';
 import { STATUS_FILE_NAME } from '../loop/daemon.js';
 import { DeviceError, MODE_NAMES } from '../transport/device.js';
 import type { MlpDevice, Status, SubsystemInfo, VersionInfo } from '../transport/device.js';
@@ -25,6 +27,8 @@ export interface StatusReport {
   version: VersionInfo;
   subsystems: (SubsystemInfo & { status: Status })[];
   daemon: unknown;
+  /** The host's fleet link (<stateDir>/fleet.json), when it has a fleet. */
+  fleet: FleetStatus | null;
 }
 
 export function registerStatusCommand(program: Command): void {
@@ -53,7 +57,22 @@ export function collectStatus(device: MlpDevice, stateDir: string): StatusReport
   } catch {
     daemon = null;
   }
-  return { device: device.description, simulated: device.simulated, version, subsystems, daemon };
+  let fleet: FleetStatus | null = null;
+  try {
+    fleet = JSON.parse(
+      fs.readFileSync(nodePath.join(stateDir, FLEET_STATUS_FILE), 'utf8'),
+    ) as FleetStatus;
+  } catch {
+    fleet = null;
+  }
+  return {
+    device: device.description,
+    simulated: device.simulated,
+    version,
+    subsystems,
+    daemon,
+    fleet,
+  };
 }
 
 function formatText(r: StatusReport): string {
@@ -91,6 +110,7 @@ function formatText(r: StatusReport): string {
       );
     }
   }
+  if (r.fleet) lines.push(...formatFleetStatus(r.fleet));
   return lines.join('\n');
 }
 

@@ -10,6 +10,7 @@
  * snapshot to the loop, which checks the policy spec and shape and starts it from the
  * kernel's LEARNING mode (SubsystemLearner.adopt). A refused version is not retried.
  */
+import fs from 'node:fs';
 import os from 'node:os';
 import nodePath from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -37,10 +38,11 @@ import { NAME_RE, POINTER_KEYS, eventSubject, rolloutBucket } from './names.js';
 import { Refusal, parsePointer, verifyPolicyObject } from './pointer.js';
 import type { PolicyPointer } from './pointer.js';
 import { Publisher } from './publisher.js';
-import type { PublisherStats } from './publisher.js';
-import fs from 'node:fs';
+import { FLEET_STATUS_FILE } from './status-file.js';
+import type { FleetStatus, SubsystemFleetState } from './status-file.js';
 
-export const FLEET_STATUS_FILE = 'fleet.json';
+export { FLEET_STATUS_FILE } from './status-file.js';
+export type { FleetStatus, SubsystemFleetState } from './status-file.js';
 
 export interface FleetHostOptions {
   settings: FleetSettings;
@@ -49,29 +51,6 @@ export interface FleetHostOptions {
   logger: Logger;
   /** The daemon's metrics registry, to export the fleet's metrics with the rest. */
   registry?: Registry;
-}
-
-export interface SubsystemFleetState {
-  /** Latest pointer seen. */
-  pointer: { version: number; rollout: number; pinned: boolean; sha256: string } | null;
-  /** What this host did about it. */
-  state: string;
-  adoptedVersion: number | null;
-  adoptedAt: string | null;
-  lastRefusal: { version: number; kind: string; reason: string; at: string } | null;
-}
-
-export interface FleetStatus {
-  fleet: string;
-  host: string;
-  server: string[] | string | null;
-  connected: boolean;
-  lastError: string | null;
-  rolloutBucket: number;
-  adopt: boolean;
-  queue: PublisherStats & { capacity: number };
-  subsystems: Record<string, SubsystemFleetState>;
-  updatedAt: string;
 }
 
 interface Fetched {

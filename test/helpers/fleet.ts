@@ -8,7 +8,7 @@ import {
 } from '../../scripts/demo/nats-server.js';
 
 export * from '../../scripts/demo/fleet-sim.js';
-export { NatsServer } from '../../scripts/demo/nats-server.js';
+export { NatsServer, freePort } from '../../scripts/demo/nats-server.js';
 
 /** The server for a test file, or null (and the reason) when the tests must skip. */
 export async function startServerOrSkip(): Promise<NatsServer | null> {
