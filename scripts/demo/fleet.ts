@@ -2,25 +2,28 @@
  * `npm run demo:fleet`: a local nats-server, the trainer (`mlproxy train`, a child
  * process) and four simulated hosts whose read-ahead workloads differ (sequential,
  * random, mixed, and phases of all three). The hosts learn and publish; the trainer
- * gates and publishes fleet versions. Then new hosts start on workloads they have never
- * seen, twice each with the same seeds: once adopting the fleet's policy, once learning
- * alone, and the demo measures, window by window, when the kernel starts running the good
- * setting (the best read-ahead for the workload in at least 80% of 50 windows).
+ * gates and publishes fleet versions. The four hosts only publish (fleet.adopt false) and
+ * take turns, so that the stream's order, and with it every round of the trainer, is the
+ * same from run to run. Then new hosts start on a workload of their own with the same
+ * seeds: learning alone, and adopting each version the trainer published (pinned in turn
+ * with `mlproxy fleet pin`); the demo measures, window by window, when the kernel starts
+ * running the good setting (the best read-ahead for the workload in at least 80% of 50
+ * windows).
  *
  * Everything runs in virtual time (500 ms kernel windows, as the module's read-ahead);
  * times are device time. Prints a one-line summary and writes results/fleet-demo.json.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
-import { kvBucket, pointerKey } from '../../src/fleet/names.js';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { kvBucket, pointerKey, streamName } from '../../src/fleet/names.js';
 import { parsePointer } from '../../src/fleet/pointer.js';
 import type { PolicyPointer } from '../../src/fleet/pointer.js';
-import { ReadaheadModel, WORKLOADS } from '../../src/transport/sim/readahead.js';
+import { ReadaheadModel } from '../../src/transport/sim/readahead.js';
 import type { Workload } from '../../src/transport/sim/readahead.js';
 import { cleanup, fleetSettings, makeHost, runHost, tempDir, until } from './fleet-sim.js';
 import type { SimHost } from './fleet-sim.js';
@@ -147,108 +150,138 @@ async function main(): Promise<void> {
       fleet: { server: server.url, name: FLEET, train: fleet.train },
     }),
   );
+  const cli = (args: string[]): string[] => [path.join(ROOT, 'dist/src/cli/main.js'), ...args];
   const trainerLog = path.join(work, 'trainer.log');
   const out = fs.openSync(trainerLog, 'w');
   const trainer = spawn(
     process.execPath,
-    [
-      path.join(ROOT, 'dist/src/cli/main.js'),
-      'train',
-      '--config',
-      cfgFile,
-      '--state-dir',
-      path.join(work, 'trainer'),
-      '--no-pretty',
-    ],
+    cli(['train', '--config', cfgFile, '--state-dir', path.join(work, 'trainer'), '--no-pretty']),
     { stdio: ['ignore', out, out] },
   );
   fs.closeSync(out);
   const hosts: SimHost[] = [];
   try {
-    // Phase 1: four hosts, four workloads, learning and publishing.
+    // Phase 1: four hosts, four workloads, learning alone and publishing, one after another.
     const kinds: (Workload | 'phases')[] = ['sequential', 'random', 'mixed', 'phases'];
-    const fleetHosts = kinds.map((k, i) => hostFor(`host-${k}`, k, 1 + i, fleet));
+    const publishOnly = { ...fleet, adopt: false };
+    const fleetHosts = kinds.map((k, i) => hostFor(`host-${k}`, k, 1 + i, publishOnly));
     hosts.push(...fleetHosts.map((x) => x.host));
     for (let c = 0; c < FLEET_CHUNKS; c++) {
-      await Promise.all(fleetHosts.map((x) => runHost(x.host, CHUNK_DECISIONS)));
-      for (const x of fleetHosts) await x.host.fleet!.flush(120000);
+      for (const x of fleetHosts) {
+        await runHost(x.host, CHUNK_DECISIONS);
+        if (!(await x.host.fleet!.flush(120000)))
+          throw new Error(`${x.host.name} could not publish`);
+      }
       const p = await pointerNow(server.url);
       log(
         `fleet: ${(c + 1) * CHUNK_DECISIONS} decisions per host; fleet policy ${p ? `v${p.version}` : 'none yet'}`,
       );
     }
+    // Let the trainer consume everything, then stop it (it finishes its rounds first).
+    const nc = await connect({ servers: server.url });
+    const jsm = await jetstreamManager(nc);
     await until(
-      async () => (await pointerNow(server.url)) !== null,
-      120000,
-      'a published fleet version',
+      async () => {
+        const ci = await jsm.consumers
+          .info(streamName(FLEET), fleet.train.consumer)
+          .catch(() => null);
+        return ci !== null && ci.num_pending === 0 && ci.num_ack_pending === 0;
+      },
+      300000,
+      'the trainer to consume the stream',
     );
-    // Let the trainer finish what it consumed, then stop it: the measurement runs on one version.
-    await new Promise((r) => setTimeout(r, 3000));
+    const stored = (await jsm.streams.info(streamName(FLEET))).state.messages;
+    await nc.close();
     trainer.kill('SIGTERM');
     await new Promise((r) => trainer.once('exit', r));
-    const pointer = (await pointerNow(server.url))!;
     const rounds = fs
       .readFileSync(trainerLog, 'utf8')
       .split('\n')
       .filter((l) => l.includes(' round '))
       .map((l) => (JSON.parse(l) as { msg: string }).msg);
     for (const r of rounds) log(r);
-    log(`measuring on fleet v${pointer.version} (${pointer.spec}): ${fmtEval(pointer)}`);
+    const latest = await pointerNow(server.url);
+    if (!latest) throw new Error('the trainer published no version: see the rounds above');
+    const versions = Array.from({ length: latest.version }, (_, i) => i + 1);
+    log(
+      `${stored} records from 4 hosts, ${rounds.length} rounds, v1..v${latest.version} published; latest: ${fmtEval(latest)}`,
+    );
 
-    // Phase 2: new hosts, workloads of their own, same seeds with and without the fleet.
+    // Phase 2: new hosts on workloads of their own, same seeds: alone, and with each version.
     const runs: {
       workload: Workload;
       seed: number;
-      mode: 'fleet' | 'alone';
+      mode: string;
       reachedWindow: number | null;
       meanEffShare: number;
       adopted: number | null;
     }[] = [];
-    for (const workload of NEW_HOST_WORKLOADS) {
-      for (const seed of NEW_HOST_SEEDS) {
-        for (const mode of ['fleet', 'alone'] as const) {
-          const { host, model } = hostFor(
-            `new-${workload}-${seed}-${mode}`,
-            workload,
-            seed,
-            mode === 'fleet' ? { ...fleet, startupWaitMs: 10000 } : null,
-          );
+    for (const mode of ['alone', ...versions.map((v) => `v${v}`)]) {
+      if (mode !== 'alone') {
+        const pin = spawnSync(
+          process.execPath,
+          cli([
+            'fleet',
+            'pin',
+            'readahead',
+            mode,
+            '--server',
+            server.url,
+            '--fleet',
+            FLEET,
+            '--reason',
+            'demo',
+          ]),
+          { encoding: 'utf8' },
+        );
+        if (pin.status !== 0) throw new Error(`mlproxy fleet pin: ${pin.stderr}`);
+      }
+      for (const workload of NEW_HOST_WORKLOADS) {
+        for (const seed of NEW_HOST_SEEDS) {
+          const name = `new-${workload}-${seed}-${mode}`;
+          const { host, model } = hostFor(name, workload, seed, mode === 'alone' ? null : fleet);
           hosts.push(host);
-          if (host.fleet) {
-            await host.fleet.waitForStartup(30000);
-            // The adoption is verified when the daemon attaches, and applied at its first turn.
-          }
+          // The version is verified when the daemon attaches and adopted at its first turn.
+          if (host.fleet) await host.fleet.waitForStartup(30000);
           await runHost(host, 1e9, () => model.trace.length >= MEASURE_WINDOWS);
           const t = model.trace.slice(0, MEASURE_WINDOWS);
           const at = reachedAt(t);
+          const adopted = host.fleet?.status().subsystems.readahead?.adoptedVersion ?? null;
+          if (host.fleet && adopted !== Number(mode.slice(1))) {
+            throw new Error(
+              `${name} did not adopt ${mode}: ${host.fleet.status().subsystems.readahead?.state}`,
+            );
+          }
           runs.push({
             workload,
             seed,
             mode,
             reachedWindow: at,
             meanEffShare: t.reduce((a, x) => a + x.eff / x.bestEff, 0) / t.length,
-            adopted: host.fleet?.status().subsystems.readahead?.adoptedVersion ?? null,
+            adopted,
           });
           log(
-            `${workload} seed ${seed} ${mode}: good setting ${at === null ? `not reached in ${MEASURE_WINDOWS} windows` : `from window ${at} (${(at * WINDOW_S).toFixed(0)} s)`}, mean efficiency ${(100 * runs.at(-1)!.meanEffShare).toFixed(1)}% of the best${mode === 'fleet' ? `, adopted v${runs.at(-1)!.adopted}` : ''}`,
+            `${workload} seed ${seed} ${mode}: good setting ${at === null ? `not reached in ${MEASURE_WINDOWS} windows` : `from window ${at} (${(at * WINDOW_S).toFixed(0)} s)`}, mean efficiency ${(100 * runs.at(-1)!.meanEffShare).toFixed(1)}% of the best`,
           );
           if (host.fleet) await host.fleet.close(0);
         }
       }
     }
-    const secs = (m: 'fleet' | 'alone', w?: Workload): number[] =>
+    const secs = (m: string, w?: Workload): number[] =>
       runs
         .filter((r) => r.mode === m && (!w || r.workload === w))
         .map((r) => (r.reachedWindow === null ? Infinity : r.reachedWindow * WINDOW_S));
     const show = (xs: number[]): string =>
       xs.map((x) => (Number.isFinite(x) ? x.toFixed(0) : 'never')).join('/');
+    const last = `v${latest.version}`;
+    const medians = versions.map((v) => `v${v} ${median(secs(`v${v}`)).toFixed(0)}`).join(', ');
     const summary =
-      `fleet demo: new hosts reached the good read-ahead setting after a median ${median(secs('fleet')).toFixed(0)} s (device time) adopting fleet v${pointer.version}` +
+      `fleet demo: new hosts reached the good read-ahead setting after a median ${median(secs(last)).toFixed(0)} s (device time) adopting the fleet's latest ${last}` +
       ` vs ${median(secs('alone')).toFixed(0)} s learning alone, same seeds (` +
       NEW_HOST_WORKLOADS.map(
-        (w) => `${w}: ${show(secs('fleet', w))} s vs ${show(secs('alone', w))} s`,
+        (w) => `${w}: ${show(secs(last, w))} s vs ${show(secs('alone', w))} s`,
       ).join('; ') +
-      `); ${rounds.length} trainer rounds, 4 hosts`;
+      `); medians with every version: ${medians} s; ${rounds.length} trainer rounds on ${stored} records of 4 hosts`;
     const loadAfter = fs.readFileSync('/proc/loadavg', 'utf8').trim();
     const result = {
       summary,
@@ -259,7 +292,8 @@ async function main(): Promise<void> {
       loadavg: { before: loadBefore, after: loadAfter },
       policy: POLICY,
       definition: `good setting: the best read-ahead for the workload in >= ${SHARE * 100}% of ${SPAN} consecutive windows; ${WINDOW_S} s windows; ${MEASURE_WINDOWS} windows measured`,
-      pointer,
+      pointer: latest,
+      records: stored,
       rounds,
       runs,
     };
@@ -283,8 +317,6 @@ function fmtEval(p: PolicyPointer): string {
   return `DR ${e.candidate.value.toFixed(3)} [${e.candidate.lo.toFixed(3)}, ${e.candidate.hi.toFixed(3)}] vs baseline ${e.baseline.value.toFixed(3)}, on ${e.samples} held-out samples from ${e.hosts} hosts`;
 }
 
-void os;
-void WORKLOADS;
 main().then(
   () => process.exit(0),
   (err: Error) => {

@@ -93,7 +93,8 @@ interface Group {
   abi: { major: number; minor: number };
   rounds: number;
   lastVersion: number;
-  busy: boolean;
+  /** Rounds run one after the other, in the order their inputs were taken. */
+  chain: Promise<void>;
   last: RoundResult | null;
 }
 
@@ -347,7 +348,7 @@ export class FleetTrainer {
         abi: { ...env.abi },
         rounds: 0,
         lastVersion: 0,
-        busy: false,
+        chain: Promise.resolve(),
         last: null,
       };
       this.groups.set(env.subsystem, g);
@@ -400,13 +401,23 @@ export class FleetTrainer {
     }
     this.metrics?.samples.set({ subsystem: g.subsystem }, g.trainedSamples + g.recent.length);
     if (
-      !g.busy &&
       g.sinceRound >= t.everySamples &&
       g.recent.length >= t.evalSamples &&
       g.trainedSamples >= t.evalSamples
     ) {
-      const p = this.round(g).finally(() => this.roundsRunning.delete(p));
+      // The inputs are taken now, so that the rounds depend only on the order of the
+      // stream, not on how fast the server answers the rounds before.
+      g.sinceRound = 0;
+      const n = ++g.rounds;
+      const input = {
+        candidate: g.trained.snapshot(),
+        held: g.recent.slice(),
+        trainedSamples: g.trainedSamples,
+      };
+      const p = g.chain.then(() => this.round(g, n, input));
+      g.chain = p;
       this.roundsRunning.add(p);
+      void p.finally(() => this.roundsRunning.delete(p));
     }
   }
 
@@ -417,13 +428,11 @@ export class FleetTrainer {
     while (this.roundsRunning.size) await Promise.all(this.roundsRunning);
   }
 
-  private async round(g: Group): Promise<void> {
-    g.busy = true;
-    g.sinceRound = 0;
-    g.rounds++;
-    const candidate = g.trained.snapshot();
-    const held = g.recent.slice();
-    const trainedSamples = g.trainedSamples;
+  private async round(
+    g: Group,
+    n: number,
+    { candidate, held, trainedSamples }: { candidate: PolicySnapshot; held: Sample[]; trainedSamples: number },
+  ): Promise<void> {
     let result: RoundResult;
     try {
       result = await this.evaluateAndPublish(g, candidate, held, trainedSamples);
@@ -436,13 +445,11 @@ export class FleetTrainer {
         version: null,
         evaluation: null,
       };
-    } finally {
-      g.busy = false;
     }
     g.last = result;
     this.rounds.push(result);
     this.metrics?.rounds.inc({ subsystem: g.subsystem, verdict: result.verdict });
-    const line = `trainer: ${g.subsystem} round ${g.rounds}: ${result.verdict}${result.version ? ` v${result.version}` : ''}: ${result.reason}`;
+    const line = `trainer: ${g.subsystem} round ${n}: ${result.verdict}${result.version ? ` v${result.version}` : ''}: ${result.reason}`;
     if (result.verdict === 'failed') this.log.warn(line);
     else this.log.info(line);
     await this.stores?.kv
@@ -682,7 +689,7 @@ export class FleetTrainer {
         ...s,
         trained: restorePolicy(s.trained),
         hosts: new Set(s.hosts),
-        busy: false,
+        chain: Promise.resolve(),
       });
     }
     this.decisions = new Map(p.decisions);
