@@ -37,8 +37,8 @@ const WINDOW_S = 0.5;
 const SPAN = 50;
 const SHARE = 0.8;
 const MEASURE_WINDOWS = 2400;
-const FLEET_CHUNKS = 8;
-const CHUNK_DECISIONS = 400;
+const FLEET_CHUNKS = 64;
+const CHUNK_DECISIONS = 50;
 const NEW_HOST_SEEDS = [11, 12, 13];
 const NEW_HOST_WORKLOADS: Workload[] = ['sequential', 'random'];
 
@@ -172,10 +172,12 @@ async function main(): Promise<void> {
         if (!(await x.host.fleet!.flush(120000)))
           throw new Error(`${x.host.name} could not publish`);
       }
-      const p = await pointerNow(server.url);
-      log(
-        `fleet: ${(c + 1) * CHUNK_DECISIONS} decisions per host; fleet policy ${p ? `v${p.version}` : 'none yet'}`,
-      );
+      if ((c + 1) % 8 === 0) {
+        const p = await pointerNow(server.url);
+        log(
+          `fleet: ${(c + 1) * CHUNK_DECISIONS} decisions per host; fleet policy ${p ? `v${p.version}` : 'none yet'}`,
+        );
+      }
     }
     // Let the trainer consume everything, then stop it (it finishes its rounds first).
     const nc = await connect({ servers: server.url });
