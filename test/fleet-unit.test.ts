@@ -1,7 +1,8 @@
 /** The fleet's parts that need no server: queue, names, pointer checks, adoption, config. */
 import test from 'ava';
 import { createPolicy } from '../policies/registry.js';
-import { ConfigError, parseConfig } from '../src/config/load.js';
+import { ConfigError, loadConfig, parseConfig } from '../src/config/load.js';
+import { DEFAULT_FLEET_SETTINGS } from '../src/config/schema.js';
 import { eventSubject, hostToken, rolloutBucket } from '../src/fleet/names.js';
 import {
   Refusal,
@@ -269,6 +270,14 @@ test('adoption asks the kernel for LEARNING mode, but leaves a mode the administ
   const refused = l.adopt(createPolicy('ucb1', { k: 16, d: 0, seed: 1 }).snapshot(), device);
   t.false(refused.adopted);
   device.close();
+});
+
+test('config: the example config lists the fleet defaults', (t) => {
+  const cfg = loadConfig('packaging/mlproxy.example.yaml', {
+    stateDir: '/tmp/s',
+    logDir: '/tmp/l',
+  });
+  t.deepEqual(cfg.fleet, DEFAULT_FLEET_SETTINGS);
 });
 
 test('config: the fleet section is validated with fixes named', (t) => {

@@ -7,7 +7,8 @@
  * before them (the candidate) is evaluated on them, as a fixed snapshot, with the
  * project's off-policy estimators and promotion gate (experiments/ope): it must beat the
  * kernel's baseline and the fleet policy in force, each with 95% confidence (the lower end
- * of the paired doubly-robust difference above 0). Only then is it published: the
+ * of the paired doubly-robust difference above 0), and its own lower bound must be above
+ * the baseline's reward by definition (0.5, src/loop/features.ts). Only then is it published: the
  * snapshot to the object store, then the pointer (version, sha256, the evaluation with its
  * intervals, minimum ABI, rollout share) to the KV bucket. A rejected candidate is never
  * written anywhere but the trainer's log and status.
@@ -431,7 +432,11 @@ export class FleetTrainer {
   private async round(
     g: Group,
     n: number,
-    { candidate, held, trainedSamples }: { candidate: PolicySnapshot; held: Sample[]; trainedSamples: number },
+    {
+      candidate,
+      held,
+      trainedSamples,
+    }: { candidate: PolicySnapshot; held: Sample[]; trainedSamples: number },
   ): Promise<void> {
     let result: RoundResult;
     try {
