@@ -245,7 +245,7 @@ if (!skip) {
       try {
         for (const h of hosts) await runHost(h, 700);
         for (const h of hosts) t.true(await h.fleet!.flush(60000));
-        await until(() => tr.trainer.rounds.length >= 2, 60000, 'two rounds');
+        await until(() => tr.trainer.rounds.length >= 2, 120000, 'two rounds');
         await tr.trainer.settle();
         const before = tr.trainer.stats.messages;
         tr.trainer.stop();

@@ -235,13 +235,16 @@ export class FleetTrainer {
         await this.sleep(delay);
         delay = Math.min(delay * 2, 10000);
       } finally {
+        // Finish the rounds (they publish through this connection), then checkpoint and
+        // acknowledge while the connection is still open.
+        await this.settle();
+        if (this.unacked) this.checkpoint();
         const nc = this.nc;
         this.nc = null;
         this.stores = null;
         if (nc && !nc.isClosed()) await nc.close().catch(() => {});
       }
     }
-    await Promise.all(this.roundsRunning);
     this.checkpoint();
   }
 
@@ -257,7 +260,7 @@ export class FleetTrainer {
       deliver_policy: DeliverPolicy.All,
       filter_subject: eventsFilter(this.fleet),
       max_ack_pending: 4 * CHECKPOINT_EVERY_MESSAGES,
-      ack_wait: nanos(120000),
+      ack_wait: nanos(30000),
     });
     this.log.info(
       `trainer: connected to ${nc.getServer()}; consuming ${stream} with durable consumer ${durable}`,
@@ -266,8 +269,9 @@ export class FleetTrainer {
     while (!this.stopped && !nc.isClosed()) {
       const batch = await consumer.fetch({ max_messages: 1000, expires: 1000 });
       for await (const m of batch) {
+        // A delivered batch is taken whole: what was delivered and not taken would come
+        // back only after ack_wait.
         this.take(m);
-        if (this.stopped) break;
       }
       this.maybeCheckpoint();
     }
