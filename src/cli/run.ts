@@ -7,7 +7,6 @@ import { Option } from 'commander';
 import { ConfigError, applyOverrides, loadConfig } from '../config/load.js';
 import type { ConfigOverrides } from '../config/load.js';
 import type { DaemonConfig } from '../config/schema.js';
-import { startFleetHost } from '../fleet/host.js';
 import { Daemon } from '../loop/daemon.js';
 import type { RunSummary } from '../loop/daemon.js';
 import { createLogger } from '../logging.js';
@@ -212,8 +211,14 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   }
 
   const metrics = new DaemonMetrics({ processMetrics: true });
-  // The fleet link (docs/fleet.md), when fleet.server is set; the loop never waits on it.
-  const fleet = await startFleetHost(cfg.fleet, cfg.stateDir, log, metrics.registry);
+  // The fleet link (docs/fleet.md), loaded only when fleet.server is set; the loop never
+  // waits on it.
+  const fleet =
+    cfg.fleet.server === null
+      ? undefined
+      : await (
+          await import('../fleet/host.js')
+        ).startFleetHost(cfg.fleet, cfg.stateDir, log, metrics.registry);
   const daemon = new Daemon({
     config: cfg,
     device,
