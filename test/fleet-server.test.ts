@@ -23,6 +23,7 @@ import type { SubsystemModel } from '../src/transport/sim/model.js';
 import { Mode } from '../src/transport/device.js';
 import {
   cleanup,
+  evaluationStub,
   fleetSettings,
   makeHost,
   makeTrainer,
@@ -38,6 +39,20 @@ import type { NatsServer } from './helpers/fleet.js';
 
 const POLICY = 'linegreedy:epsilon=0.2';
 const skip = skipWithoutServer(test);
+
+/** One server for the test that SIGKILLs it, one for the others. */
+let crashServer: NatsServer;
+let server: NatsServer;
+if (!skip) {
+  test.before(async () => {
+    crashServer = (await startServerOrSkip())!;
+    server = (await startServerOrSkip())!;
+  });
+  test.after.always(async () => {
+    await crashServer?.stop();
+    await server?.stop();
+  });
+}
 
 /** Every msgId in the fleet's stream, with the count of messages. */
 async function streamIds(
@@ -66,18 +81,10 @@ async function streamIds(
 }
 
 if (!skip) {
-  let server: NatsServer;
-  test.before(async () => {
-    server = (await startServerOrSkip())!;
-  });
-  test.after.always(async () => {
-    await server?.stop();
-  });
-
   test.serial(
-    'hosts publish, the trainer gates and publishes, hosts adopt from LEARNING; a server crash loses nothing beyond the counted drops',
+    'hosts publish, the trainer gates and publishes, hosts adopt from LEARNING; a crashServer crash loses nothing beyond the counted drops',
     async (t) => {
-      const fleet = fleetSettings(server.url, 'main', (f) => {
+      const fleet = fleetSettings(crashServer.url, 'main', (f) => {
         f.queueSize = 1500;
         f.train.evalSamples = 400;
         f.train.everySamples = 400;
@@ -120,7 +127,7 @@ if (!skip) {
 
         // The pointer and the object are there, and agree.
         await tr.trainer.settle();
-        const nc = await connect({ servers: server.url });
+        const nc = await connect({ servers: crashServer.url });
         const kv = await new Kvm(nc).open(kvBucket('main'));
         const pointer = parsePointer((await kv.get(pointerKey('synthetic')))!.value);
         const versions = tr.trainer.rounds
@@ -139,7 +146,7 @@ if (!skip) {
         await nc.close();
 
         // Phase B: the hosts see the pointer, verify it and adopt it at their next turn,
-        // from LEARNING mode; the server is killed in the middle of the run.
+        // from LEARNING mode; the crashServer is killed in the middle of the run.
         await until(
           () =>
             hosts.every((h) =>
@@ -154,11 +161,11 @@ if (!skip) {
         hosts[0].onDecision = (n) => {
           if (!killed && hosts[0].outcomes.length > 0 && n % 200 === 0) {
             killed = true;
-            void server.kill();
+            void crashServer.kill();
           }
         };
         await Promise.all(hosts.map((h) => runHost(h, 1500)));
-        t.true(killed, 'the server was killed mid-run');
+        t.true(killed, 'the crashServer was killed mid-run');
         const outcomes = hosts.flatMap((h) => h.outcomes);
         for (const h of hosts) {
           t.true(h.outcomes.length >= 1, `${h.name} adopted`);
@@ -177,10 +184,10 @@ if (!skip) {
         const dropped = hosts.reduce((a, h) => a + h.fleet!.publisher.stats.dropped, 0);
         t.true(dropped > 0, 'the outage overflowed the bounded queue');
 
-        // The server comes back: the hosts catch up; nothing is lost beyond the drops.
-        await server.restart();
+        // The crashServer comes back: the hosts catch up; nothing is lost beyond the drops.
+        await crashServer.restart();
         for (const h of hosts) t.true(await h.fleet!.flush(120000), `${h.name} caught up`);
-        const { ids, messages } = await streamIds(server.url, 'main');
+        const { ids, messages } = await streamIds(crashServer.url, 'main');
         t.is(messages, ids.size, 'no record stored twice (message ids)');
         const produced = new Set(hosts.flatMap((h) => [...h.produced]));
         for (const id of ids) t.true(produced.has(id), `stored ${id} was produced`);
@@ -219,14 +226,6 @@ class DefaultIsBest implements SubsystemModel {
 }
 
 if (!skip) {
-  let server: NatsServer;
-  test.before(async () => {
-    server = (await startServerOrSkip())!;
-  });
-  test.after.always(async () => {
-    await server?.stop();
-  });
-
   test.serial(
     'a candidate the gate rejects is never published; a restarted trainer resumes without loss or double counting',
     async (t) => {
@@ -310,16 +309,6 @@ if (!skip) {
         const view = { k: 16, d: 4, signature: 'level:0..15/1@4;arms=16', baselineArm: 4 };
         const good = createPolicy(POLICY, { k: 16, d: 4, seed: 9 });
         for (let i = 0; i < 50; i++) good.update(10, 0.9, [0.1, 0.2, 0.3, 1]);
-        const evalStub = {
-          estimator: 'test',
-          samples: 1,
-          hosts: 1,
-          logged: { value: 0.5, lo: 0.5, hi: 0.5, n: 1 },
-          candidate: { value: 0.9, lo: 0.8, hi: 1, n: 1 },
-          baseline: { value: 0.5, lo: 0.4, hi: 0.6, n: 1 },
-          vsBaseline: { value: 0.4, lo: 0.3, hi: 0.5, n: 1 },
-          current: null,
-        };
         const publish = async (
           version: number,
           edit: {
@@ -337,7 +326,7 @@ if (!skip) {
             ...view,
             minAbi: { major: 1, minor: 0 },
             trainedSamples: 50,
-            evaluation: evalStub,
+            evaluation: evaluationStub(),
             createdAt: new Date().toISOString(),
             trainer: 'test',
             ...edit.header,
@@ -411,14 +400,6 @@ if (!skip) {
 }
 
 if (!skip) {
-  let server: NatsServer;
-  test.before(async () => {
-    server = (await startServerOrSkip())!;
-  });
-  test.after.always(async () => {
-    await server?.stop();
-  });
-
   test.serial(
     'mlproxy run publishes to the fleet; mlproxy status and mlproxy fleet status show it; without a server the run is the same',
     async (t) => {

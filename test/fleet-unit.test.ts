@@ -17,6 +17,7 @@ import { adoptedPolicy } from '../src/loop/adopt.js';
 import { SubsystemLearner } from '../src/loop/learner.js';
 import type { LearnerSink } from '../src/loop/learner.js';
 import { Mode } from '../src/transport/device.js';
+import { evaluationStub } from './helpers/fleet.js';
 import { SimDevice } from '../src/transport/sim/sim-device.js';
 
 function deferred(): { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void } {
@@ -128,16 +129,7 @@ const header: PolicyHeader = {
   baselineArm: 4,
   minAbi: { major: 1, minor: 2 },
   trainedSamples: 10,
-  evaluation: {
-    estimator: 'x',
-    samples: 1,
-    hosts: 1,
-    logged: { value: 0.5, lo: 0.5, hi: 0.5, n: 1 },
-    candidate: { value: 0.6, lo: 0.55, hi: 0.65, n: 1 },
-    baseline: { value: 0.5, lo: 0.45, hi: 0.55, n: 1 },
-    vsBaseline: { value: 0.1, lo: 0.05, hi: 0.15, n: 1 },
-    current: null,
-  },
+  evaluation: evaluationStub(),
   createdAt: 'now',
   trainer: 't',
 };

@@ -3,11 +3,7 @@
  * in-process trainer, for `npm run demo:fleet` and the fleet tests.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
-import type { Logger } from 'pino';
 import { applyOverrides, loadConfig } from '../../src/config/load.js';
 import type { DaemonConfig, FleetSettings } from '../../src/config/schema.js';
 import { DEFAULT_FLEET_SETTINGS } from '../../src/config/schema.js';
@@ -17,23 +13,10 @@ import { Daemon } from '../../src/loop/daemon.js';
 import type { AdoptionOutcome, DaemonHooks, HookContext } from '../../src/loop/hooks.js';
 import { SimDevice } from '../../src/transport/sim/sim-device.js';
 import { SimKernel } from '../../src/transport/sim/kernel.js';
+import { memoryLogger, tempDir } from '../../test/helpers/daemon-harness.js';
+
+export { memoryLogger, tempDir };
 import type { SimKernelOptions } from '../../src/transport/sim/kernel.js';
-
-export function tempDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-}
-
-/** A logger that keeps its records in memory. */
-export function memoryLogger(level = 'info'): { logger: Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l));
-      done();
-    },
-  });
-  return { logger: pino({ level }, stream), lines };
-}
 
 export function fleetSettings(
   server: string,

@@ -7,6 +7,7 @@
  * acknowledged it. While offline, or after a failure, the pump waits (backoff 100 ms
  * doubling to 5 s) and then catches up from where it stopped.
  */
+import { Sleeper } from './sleeper.js';
 
 export interface Outgoing {
   subject: string;
@@ -72,7 +73,7 @@ export class Publisher {
   private inFlight = 0;
   private online = false;
   private closed = false;
-  private wake: (() => void) | null = null;
+  private readonly sleeper = new Sleeper();
   private idleWaiters: (() => void)[] = [];
   private backoffMs = 0;
   private readonly encoder = new TextEncoder();
@@ -138,7 +139,7 @@ export class Publisher {
         }
       });
     }
-    if (wake) this.wake?.();
+    if (wake) this.sleeper.wake();
   }
 
   /** Resolves when nothing is queued or in flight, or after timeoutMs (false then). */
@@ -159,20 +160,8 @@ export class Publisher {
 
   async close(): Promise<void> {
     this.closed = true;
-    this.wake?.();
+    this.sleeper.wake();
     await this.pumping;
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.wake = null;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wake = done;
-    });
   }
 
   private async pump(): Promise<void> {
@@ -182,10 +171,10 @@ export class Publisher {
     try {
       while (!this.closed && this.queue.length > 0) {
         if (!this.online) {
-          await this.sleep(60000);
+          await this.sleeper.sleep(60000);
           continue;
         }
-        if (this.backoffMs > 0) await this.sleep(this.backoffMs);
+        if (this.backoffMs > 0) await this.sleeper.sleep(this.backoffMs);
         if (this.closed || !this.online) continue;
         const batch: Outgoing[] = [];
         while (batch.length < window && this.queue.length > 0) batch.push(this.queue.shift()!);

@@ -42,6 +42,7 @@ import type { FleetStores } from './connection.js';
 import { parseEnvelope } from './envelope.js';
 import type { Envelope } from './envelope.js';
 import { FleetTrainerMetrics } from './metrics.js';
+import { Sleeper } from './sleeper.js';
 import {
   eventsFilter,
   objectName,
@@ -79,26 +80,7 @@ export interface RoundResult {
   evaluation: FleetEvaluation | null;
 }
 
-interface Group {
-  subsystem: string;
-  spec: string;
-  signature: string;
-  k: number;
-  d: number;
-  baselineArm: number;
-  trained: Policy;
-  trainedSamples: number;
-  recent: Sample[];
-  sinceRound: number;
-  hosts: Set<string>;
-  abi: { major: number; minor: number };
-  rounds: number;
-  lastVersion: number;
-  /** Rounds run one after the other, in the order their inputs were taken. */
-  chain: Promise<void>;
-  last: RoundResult | null;
-}
-
+/** A subsystem's training state as checkpointed. */
 interface GroupState {
   subsystem: string;
   spec: string;
@@ -115,6 +97,13 @@ interface GroupState {
   rounds: number;
   lastVersion: number;
   last: RoundResult | null;
+}
+
+interface Group extends Omit<GroupState, 'trained' | 'hosts'> {
+  trained: Policy;
+  hosts: Set<string>;
+  /** Rounds run one after the other, in the order their inputs were taken. */
+  chain: Promise<void>;
 }
 
 interface PendingDecision {
@@ -184,7 +173,7 @@ export class FleetTrainer {
   private nc: NatsConnection | null = null;
   private stores: FleetStores | null = null;
   private stopped = false;
-  private wakeSleep: (() => void) | null = null;
+  private readonly sleeper = new Sleeper();
   private roundsRunning = new Set<Promise<void>>();
 
   constructor(private readonly opts: TrainerOptions) {
@@ -207,19 +196,7 @@ export class FleetTrainer {
 
   stop(): void {
     this.stopped = true;
-    this.wakeSleep?.();
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(t);
-        this.wakeSleep = null;
-        resolve();
-      };
-      const t = setTimeout(done, ms);
-      this.wakeSleep = done;
-    });
+    this.sleeper.wake();
   }
 
   /** Runs until stop(): connects (retrying), consumes, trains, publishes. */
@@ -232,7 +209,7 @@ export class FleetTrainer {
       } catch (err) {
         if (this.stopped) break;
         this.log.warn(`trainer: ${(err as Error).message}; retrying in ${delay} ms`);
-        await this.sleep(delay);
+        await this.sleeper.sleep(delay);
         delay = Math.min(delay * 2, 10000);
       } finally {
         // Finish the rounds (they publish through this connection), then checkpoint and
