@@ -15,7 +15,14 @@ import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
 import { createPolicy } from '../policies/registry.js';
 import type { PolicySnapshot } from '../policies/types.js';
-import { kvBucket, objectBucket, objectName, pointerKey, streamName } from '../src/fleet/names.js';
+import {
+  kvBucket,
+  objectBucket,
+  objectName,
+  pointerKey,
+  sha256Hex,
+  streamName,
+} from '../src/fleet/names.js';
 import { encodeObject, parsePointer, pointerFor } from '../src/fleet/pointer.js';
 import type { PolicyHeader } from '../src/fleet/pointer.js';
 import { hash32 } from '../src/transport/sim/model.js';
@@ -501,4 +508,122 @@ if (!skip) {
       }
     },
   );
+}
+
+if (!skip) {
+  test.serial(
+    'an operator pins (or rolls back) a version: hosts follow it, the trainer publishes nothing over it; rollout 0 holds new versions back',
+    async (t) => {
+      const fleet = fleetSettings(server.url, 'ops', (f) => {
+        f.train.evalSamples = 300;
+        f.train.everySamples = 300;
+      });
+      const hosts = [0, 1].map((i) =>
+        makeHost(
+          `ops-${i}`,
+          fleet,
+          { subsystems: ['synthetic'], synthetic: { period: 1e9, seed: 200 + i } },
+          (c) => {
+            c.defaults.policy = POLICY;
+            c.seed = 17 + i;
+          },
+        ),
+      );
+      const tr = makeTrainer(fleet, POLICY);
+      const cli = (...args: string[]) =>
+        runCli([...args, '--server', server.url, '--fleet', 'ops']);
+      const nc = await connect({ servers: server.url });
+      try {
+        const kv = await new Kvm(nc).create(kvBucket('ops'), { history: 32 });
+        const pointer = async () => parsePointer((await kv.get(pointerKey('synthetic')))!.value);
+        for (let i = 0; i < 8 && !tr.trainer.rounds.some((r) => r.version === 2); i++) {
+          for (const h of hosts) await runHost(h, 500);
+          for (const h of hosts) t.true(await h.fleet!.flush(120000));
+          await until(() => tr.trainer.stats.messages > 0, 120000, 'messages');
+          await new Promise((r) => setTimeout(r, 500));
+          await tr.trainer.settle();
+        }
+        t.true(
+          tr.trainer.rounds.some((r) => r.version === 2),
+          'v2 was published',
+        );
+        // Roll back to v1 and pin it.
+        const pin = await cli('fleet', 'pin', 'synthetic', 'v1', '--reason', 'test rollback');
+        t.is(pin.code, 0, pin.stderr);
+        t.regex(pin.stdout, /pinned v1/);
+        const p1 = await pointer();
+        t.is(p1.version, 1);
+        t.is(p1.pinned?.reason, 'test rollback');
+        const roundsBefore = tr.trainer.rounds.length;
+        for (const h of hosts) await runHost(h, 20);
+        await until(
+          () =>
+            hosts.every(
+              (h) =>
+                h.fleet!.status().subsystems.synthetic.adoptedVersion === 1 ||
+                /verified/.test(h.fleet!.status().subsystems.synthetic.state),
+            ),
+          30000,
+          'hosts see v1',
+        );
+        for (const h of hosts) await runHost(h, 600);
+        for (const h of hosts) t.true(await h.fleet!.flush(120000));
+        await until(() => tr.trainer.rounds.length > roundsBefore, 120000, 'rounds while pinned');
+        await tr.trainer.settle();
+        for (const h of hosts)
+          t.is(
+            h.fleet!.status().subsystems.synthetic.adoptedVersion,
+            1,
+            `${h.name} rolled back to v1`,
+          );
+        const after = tr.trainer.rounds.slice(roundsBefore);
+        t.true(
+          after.every((r) => r.verdict !== 'published'),
+          after.map((r) => r.verdict).join(','),
+        );
+        t.is((await pointer()).version, 1, 'the pin stands');
+        // Rollout 0, unpinned: the next version reaches no host.
+        t.is((await cli('fleet', 'rollout', 'synthetic', '0')).code, 0);
+        t.is((await cli('fleet', 'unpin', 'synthetic')).code, 0);
+        const p = await pointer();
+        t.is(p.pinned, null);
+        t.is(p.rollout, 0);
+        await kv.put(
+          pointerKey('synthetic'),
+          JSON.stringify({
+            ...p,
+            version: 2,
+            object: objectName('synthetic', 2),
+            ...(await objectFacts(nc, 2)),
+          }),
+        );
+        await new Promise((r) => setTimeout(r, 1000));
+        for (const h of hosts) await runHost(h, 20);
+        for (const h of hosts) {
+          t.is(h.fleet!.status().subsystems.synthetic.adoptedVersion, 1, 'not in a rollout of 0');
+          t.regex(h.fleet!.status().subsystems.synthetic.state, /not for this host yet/);
+        }
+        const st = await cli('fleet', 'status');
+        t.regex(st.stdout, /synthetic: v2 .*rollout 0/);
+        t.is((await cli('fleet', 'rollout', 'synthetic', '1.5')).code, 2);
+        t.is((await cli('fleet', 'pin', 'synthetic', '99')).code, 1);
+      } finally {
+        await nc.close();
+        tr.trainer.stop();
+        await tr.run;
+        await Promise.all(hosts.map((h) => h.fleet!.close(0)));
+        cleanup(tr.dir, ...hosts.map((h) => h.dir));
+      }
+    },
+  );
+}
+
+/** sha256 and size of a stored version's object, for a hand-made pointer. */
+async function objectFacts(
+  nc: Awaited<ReturnType<typeof connect>>,
+  version: number,
+): Promise<{ sha256: string; bytes: number }> {
+  const objs = await new Objm(nc).open(objectBucket('ops'));
+  const bytes = (await objs.getBlob(objectName('synthetic', version)))!;
+  return { sha256: sha256Hex(bytes), bytes: bytes.length };
 }

@@ -62,7 +62,7 @@ export function makeHost(
   );
   if (fleet) cfg.fleet = structuredClone({ ...fleet, host: name });
   edit?.(cfg);
-  const { logger, lines } = memoryLogger('info');
+  const { logger, lines } = memoryLogger(process.env.MLP_FLEET_DEBUG ? 'debug' : 'info');
   const fh = fleet ? new FleetHost({ settings: cfg.fleet, stateDir: cfg.stateDir, logger }) : null;
   const host: SimHost = {
     name,

@@ -83,6 +83,8 @@ export class FleetHost {
   private readonly views = new Map<string, HookSubsystem>();
   private readonly subs: Record<string, SubsystemFleetState> = {};
   private readonly fetched = new Map<string, Fetched>();
+  /** The latest pointer seen per subsystem. */
+  private readonly latest = new Map<string, PolicyPointer>();
   private ready: AdoptionRequest[] = [];
   private startup: { promise: Promise<void>; resolve: () => void };
   private lastStreamCheck = 0;
@@ -322,7 +324,16 @@ export class FleetHost {
       this.refuse(name, 0, 'corrupt', `pointer ${key}: ${(err as Error).message}`);
       return;
     }
+    await this.follow(name, p);
+  }
+
+  /** Makes the pointer's version the one to run: it supersedes anything not yet adopted. */
+  private async follow(name: string, p: PolicyPointer): Promise<void> {
+    this.latest.set(name, p);
+    this.fetched.delete(name);
+    this.ready = this.ready.filter((r) => r.subsystem !== name);
     const s = this.sub(name);
+    this.log.debug(`fleet: ${name} pointer v${p.version} (running ${String(s.adoptedVersion)})`);
     s.pointer = {
       version: p.version,
       rollout: p.rollout,
@@ -340,6 +351,7 @@ export class FleetHost {
     }
     const stores = this.stores;
     if (!stores) return;
+    this.log.debug(`fleet: ${name} v${p.version}: fetching ${p.object}`);
     let bytes: Uint8Array | null = null;
     for (let attempt = 0; attempt < 5 && !this.closed; attempt++) {
       try {
@@ -350,6 +362,7 @@ export class FleetHost {
         await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
       }
     }
+    if (this.latest.get(name) !== p) return; // a newer pointer came meanwhile
     if (bytes === null) {
       this.refuse(name, p.version, 'corrupt', `object ${p.object} is missing from the store`);
       return;
@@ -386,8 +399,10 @@ export class FleetHost {
 
   private settled(name: string, p: PolicyPointer, o: AdoptionOutcome): void {
     const s = this.sub(name);
+    const latest = this.latest.get(name);
     if (!o.adopted) {
       this.refuse(name, p.version, 'policy', o.reason ?? 'refused by the loop');
+      if (latest && latest !== p) void this.follow(name, latest);
       return;
     }
     s.adoptedVersion = p.version;
@@ -395,6 +410,8 @@ export class FleetHost {
     s.state = `running v${p.version}` + (o.reason ? ` (${o.reason})` : '');
     this.metrics?.adoptedVersion.set({ subsystem: name }, p.version);
     this.writeStatus();
+    // The loop took this version before a newer pointer came: follow the newer one now.
+    if (latest && latest !== p) void this.follow(name, latest);
   }
 
   // State ----------------------------------------------------------------------------
