@@ -212,6 +212,16 @@ export class FleetHost {
         `fleet: connected to ${nc.getServer()} as host ${this.host} (fleet ${this.fleet})`,
       );
       void this.watchStatus(nc);
+      // Should the client give up for good (say, credentials revoked), start over.
+      void nc.closed().then(() => {
+        if (this.closed || this.nc !== nc) return;
+        this.nc = null;
+        this.js = null;
+        this.stores = null;
+        this.setConnected(false);
+        this.log.warn('fleet: the connection closed; reconnecting');
+        this.retryTimer = setTimeout(() => void this.connectLoop(1000), 1000);
+      });
       await this.startWatching();
     } catch (err) {
       this.lastError = (err as Error).message;
