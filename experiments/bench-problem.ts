@@ -1,9 +1,15 @@
 /**
- * Loads a replayable bandit problem folder in the ../shared/bench format (see its
- * README): meta.json plus float64/u8 arrays with every random draw fixed in advance.
+ * Loads a replayable bandit problem folder (format: experiments/problems/README.md):
+ * meta.json plus float64/u8 arrays with every random draw fixed in advance.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+
+/** What a problem folder is and where the shipped ones are, for "not found" errors. */
+export const PROBLEM_FOLDER_HELP =
+  'a problem folder is a replayable bandit problem (meta.json plus its arrays; format: ' +
+  'experiments/problems/README.md); the repository ships experiments/problems/linear-d8-k6-s2026 ' +
+  'and experiments/problems/bernoulli-k8-s11: pass one of those, or a folder in the same format';
 
 export interface BenchProblem {
   dir: string;
@@ -33,7 +39,9 @@ export class BenchProblemError extends Error {
 function readArray(dir: string, name: string, bytesPer: number, count: number): Buffer {
   const path = join(dir, name);
   if (!existsSync(path))
-    throw new BenchProblemError(`${path} is missing; a problem folder needs it (see bench README)`);
+    throw new BenchProblemError(
+      `${path} is missing; a problem folder needs it (format: experiments/problems/README.md)`,
+    );
   const buf = readFileSync(path);
   if (buf.length !== count * bytesPer) {
     throw new BenchProblemError(
@@ -62,8 +70,16 @@ function positiveInt(meta: Record<string, unknown>, key: string, path: string): 
 
 export function loadBenchProblem(dir: string): BenchProblem {
   const metaPath = join(dir, 'meta.json');
+  if (!existsSync(dir)) {
+    throw new BenchProblemError(`problem folder ${dir} does not exist; ${PROBLEM_FOLDER_HELP}`);
+  }
+  if (!statSync(dir).isDirectory()) {
+    throw new BenchProblemError(`${dir} is a file, not a problem folder; ${PROBLEM_FOLDER_HELP}`);
+  }
   if (!existsSync(metaPath)) {
-    throw new BenchProblemError(`${dir} is not a problem folder: ${metaPath} not found`);
+    throw new BenchProblemError(
+      `${dir} is not a problem folder: ${metaPath} not found; ${PROBLEM_FOLDER_HELP}`,
+    );
   }
   let meta: Record<string, unknown>;
   try {

@@ -228,7 +228,7 @@ export function registerExperimentCommands(program: Command): void {
     });
   program
     .command('replay')
-    .description('run one policy over one replayable problem folder (../shared/bench format)')
+    .description('run one policy over one replayable problem folder (see experiments/problems/)')
     .argument('<dir>', 'problem folder with meta.json')
     .requiredOption(
       '-p, --policy <spec>',

@@ -1,5 +1,5 @@
 /**
- * `mlproxy replay`: one policy over one ../shared/bench problem folder, round for round.
+ * `mlproxy replay`: one policy over one problem folder (experiments/problems/ format), round for round.
  * decisionsPerSec counts only the time spent inside policy.select and policy.update
  * (process.hrtime.bigint around those calls), not loading or reward lookup.
  */

@@ -80,8 +80,26 @@ test('spec validation names the bad field', (t) => {
   t.regex(bad({ environments: [{ name: 'a', kind: 'nope' }] }), /unknown environment kind "nope"/);
   t.regex(
     bad({ policies: ['linucb:alpah=1'] }),
-    /policies\/0 "linucb:alpah=1" cannot run.*no parameter "alpah"/,
+    /policies\/0: policy "linucb" has no parameter "alpah"; did you mean "alpha"\? it takes alpha, lambda/,
   );
+  // The same did-you-mean quality as the daemon's config.
+  t.regex(
+    bad({ policies: ['lnucb'] }),
+    /policies\/0: unknown policy 'lnucb'; did you mean "linucb"\?/,
+  );
+  t.regex(
+    bad({ environments: [{ name: 'a', kind: 'lnear', params: { k: 3, d: 2 } }] }),
+    /unknown environment kind "lnear"; did you mean "linear"\? known kinds:/,
+  );
+  t.regex(
+    bad({ horizn: 5 }),
+    /unknown field "horizn"; did you mean "horizon"\? remove it or use one of: name, description, horizon/,
+  );
+  t.regex(
+    bad({ environments: [{ name: 'a', kind: 'linear', params: { k: 3, d: 2, noiseSD: 1 } }] }),
+    /environments\/0\/params\/noiseSD: unknown field "noiseSD"; did you mean "noiseSd"\?/,
+  );
+  t.regex(bad({ horizon: 'long' }), /horizon: must be integer, got "long"; write a whole number/);
   t.regex(
     bad({
       policies: ['linucb'],

@@ -3,28 +3,11 @@
  * The `mlproxy` command (package.json "bin"): run, status, and the experiment commands
  * when experiments/cli.js is present. Usage errors exit 2 (see exit-codes.ts).
  */
-import fs from 'node:fs';
-import nodePath from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes.js';
 import { registerRunCommand } from './run.js';
 import { registerStatusCommand } from './status.js';
-
-/** The version in the package.json above this file. */
-export function packageVersion(): string {
-  let dir = nodePath.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const file = nodePath.join(dir, 'package.json');
-    if (fs.existsSync(file)) {
-      const pkg = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'mlproxy' && pkg.version) return pkg.version;
-    }
-    const up = nodePath.dirname(dir);
-    if (up === dir) return 'unknown';
-    dir = up;
-  }
-}
+import { packageVersion } from './version.js';
 
 /**
  * The experiment commands (experiment, replay, evaluate; experiments/cli.ts), loaded only

@@ -28,6 +28,8 @@ export interface SubsystemSettings {
 export interface SubsystemEntry extends Partial<Omit<SubsystemSettings, 'safety'>> {
   name: string;
   enabled?: boolean;
+  /** The device may lack this subsystem (fleets of mixed kernels): then it is skipped. */
+  optional?: boolean;
   safety?: Partial<SafetySettings>;
 }
 
@@ -89,7 +91,16 @@ export interface DaemonConfig {
   seed: number;
   /** Seconds between progress lines; 0 = none. */
   progressSeconds: number;
-  checkpoint: { everyDecisions: number; everySeconds: number; keep: number };
+  /**
+   * firstDecisions: the first checkpoint of a run, after this many decisions (so that a
+   * daemon that dies early still saves); then every everyDecisions or everySeconds.
+   */
+  checkpoint: {
+    firstDecisions: number;
+    everyDecisions: number;
+    everySeconds: number;
+    keep: number;
+  };
   decisionLog: { maxBytes: number; keep: number };
   metrics: { port: number | null };
   defaults: SubsystemSettings;
@@ -137,7 +148,7 @@ export function defaultConfig(dirs: { stateDir: string; logDir: string }): Daemo
     logLevel: 'info',
     seed: 1,
     progressSeconds: 0,
-    checkpoint: { everyDecisions: 500, everySeconds: 30, keep: 3 },
+    checkpoint: { firstDecisions: 32, everyDecisions: 500, everySeconds: 30, keep: 3 },
     decisionLog: { maxBytes: 64 * 1024 * 1024, keep: 5 },
     metrics: { port: null },
     defaults: structuredClone(DEFAULT_SUBSYSTEM_SETTINGS),
@@ -177,7 +188,8 @@ const subsystemProps = {
   heartbeatMs: { type: 'integer', minimum: 1, maximum: 600000 },
 } as const;
 
-const NAME_PATTERN = '^[A-Za-z0-9_-]{1,64}$';
+/** Fleet and consumer names become parts of NATS subjects and bucket names. */
+export const FLEET_NAME_RE = /^[A-Za-z0-9_-]{1,64}$/;
 
 const fleetSchema = {
   type: 'object',
@@ -191,7 +203,7 @@ const fleetSchema = {
       ],
     },
     credentials: { type: ['string', 'null'], minLength: 1 },
-    name: { type: 'string', pattern: NAME_PATTERN },
+    name: { type: 'string', minLength: 1 },
     host: { type: ['string', 'null'], minLength: 1, maxLength: 255 },
     queueSize: { type: 'integer', minimum: 1, maximum: 10000000 },
     adopt: { type: 'boolean' },
@@ -205,7 +217,7 @@ const fleetSchema = {
         evalSamples: { type: 'integer', minimum: 50, maximum: 1000000 },
         everySamples: { type: 'integer', minimum: 1, maximum: 10000000 },
         rollout: { type: 'number', minimum: 0, maximum: 1 },
-        consumer: { type: 'string', pattern: NAME_PATTERN },
+        consumer: { type: 'string', minLength: 1 },
         seed: { type: 'integer', minimum: 0, maximum: 4294967295 },
       },
     },
@@ -237,6 +249,7 @@ export const CONFIG_SCHEMA = {
       type: 'object',
       additionalProperties: false,
       properties: {
+        firstDecisions: { type: 'integer', minimum: 1 },
         everyDecisions: { type: 'integer', minimum: 1 },
         everySeconds: { type: 'number', exclusiveMinimum: 0 },
         keep: { type: 'integer', minimum: 1, maximum: 100 },
@@ -267,6 +280,7 @@ export const CONFIG_SCHEMA = {
         properties: {
           name: { type: 'string', minLength: 1 },
           enabled: { type: 'boolean' },
+          optional: { type: 'boolean' },
           ...subsystemProps,
         },
       },
