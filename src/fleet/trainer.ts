@@ -56,6 +56,16 @@ import type { EstimateJson, FleetEvaluation, PolicyHeader, PolicyPointer } from 
 
 export interface Sample extends LoggedDecision {
   host: string;
+  /** Passed on to the estimators when the record has them (the logging policy's full distribution). */
+  distribution?: number[];
+  policy?: string;
+  policyVersion?: number;
+}
+
+/** The gate's own refusals (a log that cannot support the comparison), when it reports them. */
+function refusalsOf(g: object): string[] {
+  const r = (g as { refusals?: unknown }).refusals;
+  return Array.isArray(r) ? r.map(String) : [];
 }
 
 export interface TrainerOptions {
@@ -368,7 +378,12 @@ export class FleetTrainer {
       propensity: d.propensity,
       reward: r.reward,
       host: env.host,
+      policy: d.policy,
+      policyVersion: d.policyVersion,
       ...(d.legal ? { legal: d.legal } : {}),
+      ...(Array.isArray((d as { distribution?: unknown }).distribution)
+        ? { distribution: (d as unknown as { distribution: number[] }).distribution }
+        : {}),
     };
     g.hosts.add(env.host);
     if (env.abi.minor < g.abi.minor) g.abi = { ...env.abi };
@@ -555,6 +570,13 @@ export class FleetTrainer {
       version,
       evaluation,
     });
+    const unsupported = [...refusalsOf(vsBase), ...(vsCur ? refusalsOf(vsCur) : [])];
+    if (unsupported.length) {
+      return result(
+        'rejected',
+        `the held-out log cannot support the comparison (${unsupported.join('; ')}): ${summary}`,
+      );
+    }
     if (!vsBase.promote)
       return result('rejected', `does not beat the baseline with 95% confidence: ${summary}`);
     if (!(evaluation.candidate.lo > BASELINE_REWARD)) {
