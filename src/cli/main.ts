@@ -9,28 +9,36 @@ import { packageVersion } from './version.js';
 
 const DAEMON_COMMANDS = new Set(['run', 'status']);
 const EXPERIMENT_COMMANDS = new Set(['experiment', 'replay', 'evaluate']);
+const FLEET_COMMANDS = new Set(['train', 'fleet']);
+const GROUPS = [DAEMON_COMMANDS, EXPERIMENT_COMMANDS, FLEET_COMMANDS];
 
 /**
- * The daemon commands (run, status: the daemon, pino, prom-client, the config schema) and
- * the experiment commands (experiment, replay, evaluate; experiments/cli.ts) are each
- * loaded only when the command line may need them, so that `run` and `status` start
- * without the experiment code and `replay` without the daemon's.
+ * The daemon commands (run, status: the daemon, pino, prom-client, the config schema), the
+ * experiment commands (experiment, replay, evaluate; experiments/cli.ts) and the fleet's
+ * (train, fleet) are each loaded only when the command line may need them, so that `run`
+ * and `status` start without the experiment code and `replay` without the daemon's.
  */
 async function registerCommandsLazily(program: Command, argv: string[]): Promise<void> {
   const sub = argv[2];
-  if (!EXPERIMENT_COMMANDS.has(sub)) {
+  const other = (group: Set<string>): boolean => GROUPS.some((g) => g !== group && g.has(sub));
+  if (!other(DAEMON_COMMANDS)) {
     const [{ registerRunCommand }, { registerStatusCommand }] = await Promise.all([
       import('./run.js'),
       import('./status.js'),
     ]);
     registerRunCommand(program);
     registerStatusCommand(program);
-    // run and status share the daemon's exit codes; the experiment commands list their own.
+    // run and status share the daemon's exit codes; the other commands list their own.
     for (const cmd of program.commands) cmd.addHelpText('after', EXIT_CODES_HELP);
   }
-  if (!DAEMON_COMMANDS.has(sub)) {
+  if (!other(EXPERIMENT_COMMANDS)) {
     const { registerExperimentCommands } = await import('../../experiments/cli.js');
     registerExperimentCommands(program);
+  }
+  if (!other(FLEET_COMMANDS)) {
+    // The fleet's trainer and operator commands (docs/fleet.md).
+    const { registerFleetCommands } = await import('./fleet.js');
+    registerFleetCommands(program);
   }
 }
 

@@ -216,13 +216,26 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   }
 
   const notifier = systemdNotifier({ onError: (m) => log.warn(m) });
+  // Node's process metrics start only if metrics are served (Daemon.startMetrics).
+  const metrics = new DaemonMetrics({
+    version: packageVersion(),
+    abi: `${ABI_MAJOR}.${ABI_MINOR}`,
+  });
+  // The fleet link (docs/fleet.md), loaded only when fleet.server is set; the loop never
+  // waits on it.
+  const fleet =
+    cfg.fleet.server === null
+      ? undefined
+      : await (
+          await import('../fleet/host.js')
+        ).startFleetHost(cfg.fleet, cfg.stateDir, log, metrics.registry);
   const daemon = new Daemon({
     config: cfg,
     device,
     reopenDevice: () => openFor(cfg),
     logger: log,
-    // Node's process metrics start only if metrics are served (Daemon.startMetrics).
-    metrics: new DaemonMetrics({ version: packageVersion(), abi: `${ABI_MAJOR}.${ABI_MINOR}` }),
+    metrics,
+    hooks: fleet?.hooks,
     maxDecisions: flags.decisions,
     durationMs,
     onAlive: () => notifier.alive(),
@@ -275,6 +288,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     return EXIT.failure;
   } finally {
     notifier.stopping();
+    await fleet?.close();
     process.off('SIGTERM', onStop);
     process.off('SIGINT', onStop);
     process.off('SIGHUP', onHup);

@@ -14,6 +14,8 @@ import nodePath from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError, applyOverrides, defaultDirs, loadConfig } from '../config/load.js';
 import type { DaemonConfig } from '../config/schema.js';
+import { FLEET_STATUS_FILE, formatFleetStatus } from '../fleet/status-file.js';
+import type { FleetStatus } from '../fleet/status-file.js';
 import { STATUS_FILE_NAME } from '../loop/daemon.js';
 import { processAlive } from '../storage/io.js';
 import { lockHolder } from '../storage/lock.js';
@@ -67,6 +69,8 @@ export interface StatusReport {
   subsystems: (Partial<SubsystemInfo> & { name: string; status: Status })[];
   stateDir: string;
   daemon: DaemonView | null;
+  /** The host's fleet link (<stateDir>/fleet.json), when it has a fleet. */
+  fleet: FleetStatus | null;
 }
 
 export function registerStatusCommand(program: Command): void {
@@ -111,6 +115,17 @@ function deviceReport(device: MlpDevice): Pick<StatusReport, 'version' | 'subsys
   return { version, subsystems };
 }
 
+/** The host's fleet link state (<stateDir>/fleet.json), or null without a fleet. */
+function readFleetStatus(stateDir: string): FleetStatus | null {
+  try {
+    return JSON.parse(
+      fs.readFileSync(nodePath.join(stateDir, FLEET_STATUS_FILE), 'utf8'),
+    ) as FleetStatus;
+  } catch {
+    return null;
+  }
+}
+
 /** Device part and daemon part of the report; the device may be absent. */
 export async function collectStatus(
   device: MlpDevice | null,
@@ -131,6 +146,7 @@ export async function collectStatus(
       subsystems: Object.entries(kernel).map(([name, status]) => ({ name, status })),
       stateDir,
       daemon,
+      fleet: readFleetStatus(stateDir),
     };
   }
   return {
@@ -140,6 +156,7 @@ export async function collectStatus(
     ...(device ? deviceReport(device) : { version: null, subsystems: [] }),
     stateDir,
     daemon,
+    fleet: readFleetStatus(stateDir),
   };
 }
 
@@ -190,6 +207,7 @@ export function formatText(r: StatusReport): string {
   }
   for (const s of r.subsystems) lines.push(...subsystemLines(s));
   lines.push(...daemonLines(r));
+  if (r.fleet) lines.push(...formatFleetStatus(r.fleet));
   return lines.join('\n');
 }
 

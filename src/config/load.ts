@@ -12,7 +12,7 @@ import type { ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { didYouMean, formatSchemaErrors } from '../validation/messages.js';
 import { checkPolicySpec } from '../validation/policy.js';
-import { CONFIG_SCHEMA, defaultConfig } from './schema.js';
+import { CONFIG_SCHEMA, FLEET_NAME_RE, defaultConfig } from './schema.js';
 import type { DaemonConfig, SubsystemEntry, SubsystemSettings } from './schema.js';
 
 export class ConfigError extends Error {
@@ -68,8 +68,11 @@ function show(v: unknown): string {
   return v === undefined ? 'nothing' : JSON.stringify(v);
 }
 
-/** A failed oneOf of the config schema: only `conservative` has one. */
+/** A failed oneOf of the config schema: `conservative` and `fleet.server`. */
 function describeUnion(e: ErrorObject, at: string): string | undefined {
+  if (at.endsWith('.fleet.server')) {
+    return `${at}: must be a NATS URL such as "nats://127.0.0.1:4222", a list of them, or null (no fleet), got ${show(e.data)}`;
+  }
   if (at.endsWith('.conservative')) {
     return `${at}: must be false (no budget) or { alpha: <number in [0, 1)> }, got ${show(e.data)}`;
   }
@@ -113,6 +116,21 @@ export function parseConfig(text: string, source: string): Partial<DaemonConfig>
       if (p) problems.push(`config.subsystems[${i}].policy: ${p}`);
     }
   });
+  for (const [field, value] of [
+    ['fleet.name', cfg.fleet?.name],
+    ['fleet.train.consumer', cfg.fleet?.train?.consumer],
+  ] as const) {
+    if (value !== undefined && !FLEET_NAME_RE.test(value)) {
+      problems.push(
+        `config.${field}: must be 1 to 64 letters, digits, "_" or "-" (it becomes part of NATS subjects and bucket names), got ${JSON.stringify(value)}`,
+      );
+    }
+  }
+  const trainPolicy = cfg.fleet?.train?.policy;
+  if (trainPolicy) {
+    const p = checkPolicySpec(trainPolicy);
+    if (p) problems.push(`config.fleet.train.policy: ${p}`);
+  }
   if (problems.length) throw new ConfigError(problems, source);
   return cfg;
 }
@@ -155,6 +173,7 @@ export function loadConfig(
     partial.stateDir !== undefined && partial.logDir === undefined
       ? nodePath.join(cfg.stateDir, 'log')
       : nodePath.resolve(dir, cfg.logDir);
+  if (cfg.fleet.credentials) cfg.fleet.credentials = nodePath.resolve(dir, cfg.fleet.credentials);
   return cfg;
 }
 

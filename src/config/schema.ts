@@ -51,6 +51,42 @@ export interface SimSettings {
   syntheticPeriod: number | null;
 }
 
+/** The trainer's settings (`mlproxy train`), docs/fleet.md. */
+export interface FleetTrainSettings {
+  /** Policy spec to train per subsystem; null: the subsystem's configured policy. */
+  policy: string | null;
+  /** Held-out samples the gate evaluates each candidate on. */
+  evalSamples: number;
+  /** New samples between two training rounds. */
+  everySamples: number;
+  /** Rollout share of each published version, in [0, 1]. */
+  rollout: number;
+  /** Name of the trainer's durable consumer. */
+  consumer: string;
+  seed: number;
+}
+
+/** The fleet link over NATS JetStream (docs/fleet.md); off while server is null. */
+export interface FleetSettings {
+  /** NATS server URL(s), e.g. "nats://10.0.0.5:4222"; null: no fleet. */
+  server: string | string[] | null;
+  /** NATS credentials file (.creds: JWT and nkey seed), or null. */
+  credentials: string | null;
+  /** Fleet name: subjects, stream, bucket and store names derive from it. */
+  name: string;
+  /** This host's name in the fleet (null: the hostname). */
+  host: string | null;
+  /** Records held while the server is slow or away; beyond it the oldest are dropped. */
+  queueSize: number;
+  /** Adopt the fleet's policies (false: only publish). */
+  adopt: boolean;
+  /** At start, wait this long for the fleet's current policies before the loop runs. */
+  startupWaitMs: number;
+  /** At stop, try this long to publish what is queued. */
+  drainMs: number;
+  train: FleetTrainSettings;
+}
+
 export interface DaemonConfig {
   device: string;
   sim: SimSettings;
@@ -75,7 +111,27 @@ export interface DaemonConfig {
   defaults: SubsystemSettings;
   /** Per-subsystem overrides; subsystems not listed run with the defaults. */
   subsystems: SubsystemEntry[];
+  fleet: FleetSettings;
 }
+
+export const DEFAULT_FLEET_SETTINGS: FleetSettings = {
+  server: null,
+  credentials: null,
+  name: 'default',
+  host: null,
+  queueSize: 10000,
+  adopt: true,
+  startupWaitMs: 2000,
+  drainMs: 2000,
+  train: {
+    policy: null,
+    evalSamples: 1000,
+    everySamples: 1000,
+    rollout: 1,
+    consumer: 'trainer',
+    seed: 1,
+  },
+};
 
 export const DEFAULT_SUBSYSTEM_SETTINGS: SubsystemSettings = {
   policy: 'linucb:alpha=1',
@@ -103,6 +159,7 @@ export function defaultConfig(dirs: { stateDir: string; logDir: string }): Daemo
     metrics: { port: null },
     defaults: structuredClone(DEFAULT_SUBSYSTEM_SETTINGS),
     subsystems: [],
+    fleet: structuredClone(DEFAULT_FLEET_SETTINGS),
   };
 }
 
@@ -140,6 +197,42 @@ const subsystemProps = {
   adviceWindowsOnly: { type: 'boolean' },
   ttlMs: { type: 'integer', minimum: 0, maximum: 60000 },
   heartbeatMs: { type: 'integer', minimum: 1, maximum: 600000 },
+} as const;
+
+/** Fleet and consumer names become parts of NATS subjects and bucket names. */
+export const FLEET_NAME_RE = /^[A-Za-z0-9_-]{1,64}$/;
+
+const fleetSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    server: {
+      oneOf: [
+        { type: 'null' },
+        { type: 'string', minLength: 1 },
+        { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+      ],
+    },
+    credentials: { type: ['string', 'null'], minLength: 1 },
+    name: { type: 'string', minLength: 1 },
+    host: { type: ['string', 'null'], minLength: 1, maxLength: 255 },
+    queueSize: { type: 'integer', minimum: 1, maximum: 10000000 },
+    adopt: { type: 'boolean' },
+    startupWaitMs: { type: 'integer', minimum: 0, maximum: 600000 },
+    drainMs: { type: 'integer', minimum: 0, maximum: 600000 },
+    train: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        policy: { type: ['string', 'null'], minLength: 1 },
+        evalSamples: { type: 'integer', minimum: 50, maximum: 1000000 },
+        everySamples: { type: 'integer', minimum: 1, maximum: 10000000 },
+        rollout: { type: 'number', minimum: 0, maximum: 1 },
+        consumer: { type: 'string', minLength: 1 },
+        seed: { type: 'integer', minimum: 0, maximum: 4294967295 },
+      },
+    },
+  },
 } as const;
 
 export const CONFIG_SCHEMA = {
@@ -203,5 +296,6 @@ export const CONFIG_SCHEMA = {
         },
       },
     },
+    fleet: fleetSchema,
   },
 } as const;

@@ -39,6 +39,7 @@ import type { DirLock } from '../storage/lock.js';
 import { DeviceError, MODE_NAMES } from '../transport/device.js';
 import type { MlpDevice, Status } from '../transport/device.js';
 import { BASELINE_REWARD } from './features.js';
+import type { DaemonHooks, HookContext, HookSubsystem } from './hooks.js';
 import { SubsystemLearner } from './learner.js';
 import type { LearnerCheckpoint, LearnerSettings, LearnerSink } from './learner.js';
 
@@ -101,6 +102,8 @@ export interface DaemonOptions {
   onAlive?: () => void;
   /** Called once the daemon holds its directories, has resumed and is about to loop. */
   onStarted?: () => void;
+  /** Sees every decision and reward record and may hand in policies to adopt (src/fleet/). */
+  hooks?: DaemonHooks;
 }
 
 /** Checkpoint failures in a row after which the daemon stops (its learning can no longer be saved). */
@@ -187,6 +190,8 @@ export class Daemon implements LearnerSink {
     if (JSON.stringify(old.decisionLog) !== JSON.stringify(next.decisionLog)) {
       needRestart.push('decisionLog' as never);
     }
+    if (JSON.stringify(old.fleet) !== JSON.stringify(next.fleet))
+      needRestart.push('fleet' as never);
     if (needRestart.length) {
       this.log.warn(
         `config reload: ${needRestart.join(', ')} changed; they take effect on restart`,
@@ -195,6 +200,7 @@ export class Daemon implements LearnerSink {
     this.config = { ...next, device: old.device, stateDir: old.stateDir, logDir: old.logDir };
     this.config.sim = old.sim;
     this.config.decisionLog = old.decisionLog;
+    this.config.fleet = old.fleet;
     this.log.level = next.logLevel;
     this.learners.forEach((l, i) => {
       const s = settingsFor(next, l.name);
@@ -220,6 +226,7 @@ export class Daemon implements LearnerSink {
 
   decision(l: SubsystemLearner, record: DecisionRecord): void {
     this.appendLog(record);
+    this.options.hooks?.decision?.(this.hookContext(l), record);
     this.runDecisions++;
     if (this.metrics) {
       this.metrics.decisions.inc({ subsystem: l.name });
@@ -230,6 +237,7 @@ export class Daemon implements LearnerSink {
 
   reward(l: SubsystemLearner, record: RewardRecord, updated: boolean): void {
     this.appendLog(record);
+    this.options.hooks?.reward?.(this.hookContext(l), record, updated);
     if (updated && this.metrics) this.metrics.rewards.observe({ subsystem: l.name }, record.reward);
   }
 
@@ -406,6 +414,58 @@ export class Daemon implements LearnerSink {
       l.attach(this.device, info.id);
       this.byId.set(info.id, l);
     }
+    if (this.options.hooks) {
+      const v = this.device.version();
+      this.abi = { major: v.abiMajor, minor: v.abiMinor };
+      this.hookViews = new Map(
+        this.learners.map((l) => [
+          l.name,
+          {
+            name: l.name,
+            signature: l.grid.signature(),
+            k: l.grid.k,
+            d: l.d,
+            baselineArm: l.grid.baselineArm,
+            policy: l.settings.policy,
+          },
+        ]),
+      );
+      this.options.hooks.attached?.(this.abi, [...this.hookViews.values()]);
+    }
+  }
+
+  private abi = { major: 0, minor: 0 };
+  private hookViews = new Map<string, HookSubsystem>();
+
+  private hookContext(l: SubsystemLearner): HookContext {
+    return { subsystem: this.hookViews.get(l.name)!, mode: l.mode, abi: this.abi };
+  }
+
+  /** Policies handed in by the hooks (verified there), applied between turns. */
+  private applyAdoptions(): void {
+    for (const req of this.options.hooks?.takeAdoptions?.() ?? []) {
+      const l = this.learners.find((x) => x.name === req.subsystem);
+      if (!l || !this.byId.has(l.id)) {
+        req.settle({ adopted: false, reason: `subsystem ${req.subsystem} is not running here` });
+        continue;
+      }
+      let outcome;
+      try {
+        outcome = l.adopt(req.snapshot, this.device);
+      } catch (err) {
+        req.settle({ adopted: false, reason: `device error: ${(err as Error).message}` });
+        throw err;
+      }
+      if (outcome.adopted) {
+        this.log.info(
+          `${l.name}: adopted ${req.label}; kernel mode ${MODE_NAMES[outcome.modeBefore!]} -> ${MODE_NAMES[outcome.modeAfter!]}` +
+            (outcome.reason ? ` (${outcome.reason})` : ''),
+        );
+      } else {
+        this.log.warn(`${l.name}: ${req.label} not adopted: ${outcome.reason}`);
+      }
+      req.settle(outcome);
+    }
   }
 
   private feedbackTimeoutMs(): number {
@@ -471,6 +531,7 @@ export class Daemon implements LearnerSink {
 
   /** One turn: every learner looks and maybe submits, then wait for feedback. */
   private async turn(): Promise<void> {
+    this.applyAdoptions();
     for (const l of this.byId.values()) {
       this.stepStart = performance.now();
       l.step(this.device);

@@ -36,9 +36,11 @@ import type { Policy, PolicySnapshot, UpdateInfo } from '../../policies/types.js
 import type { DecisionRecord, RewardRecord } from '../decisionlog/record.js';
 import { DECISION_LOG_VERSION } from '../decisionlog/record.js';
 import type { Feedback, MlpDevice, ModeValue, SubsystemInfo } from '../transport/device.js';
-import { Mode, VERDICT_NAMES, Verdict } from '../transport/device.js';
+import { MODE_NAMES, Mode, VERDICT_NAMES, Verdict } from '../transport/device.js';
+import { adoptedPolicy } from './adopt.js';
 import { ArmGrid } from './arms.js';
 import { featureDimension, normaliseFeatures, rewardOf } from './features.js';
+import type { AdoptionOutcome } from './hooks.js';
 import { buildPolicy, budgetOf } from './policyspec.js';
 import type { ConservativeSettings } from './policyspec.js';
 import { SafetyLayer, nearestLegal } from './safety.js';
@@ -394,6 +396,32 @@ export class SubsystemLearner {
       },
       updated,
     );
+  }
+
+  /**
+   * Adopts a policy learned elsewhere (a fleet snapshot of the configured policy, checked
+   * by adopt.ts) and asks the kernel to run it from LEARNING mode, so that it climbs the
+   * ladder again on its own evidence. A mode the administrator pinned is left as it is;
+   * EMERGENCY is left to the kernel, which recovers to LEARNING by itself.
+   */
+  adopt(snapshot: PolicySnapshot, device: MlpDevice): AdoptionOutcome {
+    const shape = { k: this.grid.k, d: this.d, baselineArm: this.grid.baselineArm };
+    const next = adoptedPolicy(this.policy, this.settings, shape, snapshot);
+    if (typeof next === 'string') return { adopted: false, reason: next };
+    const { mode: modeBefore, pinned } = device.getMode(this.id);
+    let reason: string | undefined;
+    if (pinned) {
+      reason = `the kernel mode is pinned by the administrator (${MODE_NAMES[modeBefore]}); left as it is`;
+    } else if (modeBefore > Mode.Learning) {
+      try {
+        device.setMode(this.id, Mode.Learning, false);
+      } catch (err) {
+        return { adopted: false, reason: `cannot set LEARNING mode: ${(err as Error).message}` };
+      }
+    }
+    this.policy = next;
+    this.mode = device.getMode(this.id).mode;
+    return { adopted: true, reason, modeBefore, modeAfter: this.mode };
   }
 
   checkpoint(): LearnerCheckpoint {
