@@ -102,3 +102,30 @@ test('daemon exploration: LinUCB mixed with epsilon 0.2 logs the exact mix, and 
   await makeDaemon(cfg0, simDevice(), { maxDecisions: 300 }).daemon.run();
   t.true(logOf(dir0).every((d) => d.propensity === 1));
 });
+
+test('daemon log: the conservative wrapper’s forced baseline plays are marked forced, and only they are point masses of the policy', async (t) => {
+  const dir = tempDir();
+  const cfg = testConfig(dir, (cf) => {
+    cf.defaults.policy = 'linucb:alpha=1';
+    cf.defaults.conservative = { alpha: 0.1 };
+  });
+  const { daemon } = makeDaemon(cfg, simDevice(), { maxDecisions: 1500 });
+  await daemon.run();
+  const log = logOf(dir).filter((d) => d.policy !== 'safety:baseline');
+  const forced = log.filter((d) => d.forced);
+  // The budget starts empty: the wrapper forces the baseline at first.
+  t.true(forced.length > 0, 'some plays were forced');
+  for (const d of forced) {
+    t.is(d.propensity, 1);
+    t.is(d.distribution!.filter((p) => p > 0).length, 1, 'a point mass');
+    // The knob defaults: synthetic level 4, readahead 2^7 KiB.
+    t.deepEqual(d.knobs, d.subsystem === 'synthetic' ? [4] : [7], 'on the baseline arm');
+    t.regex(d.policy, /^conservative:/);
+  }
+  // Every other decision of the policy was mixed with exploration (5%): never a point mass
+  // while more than one arm is legal.
+  for (const d of log) {
+    if (d.forced || d.legal!.reduce((a, b) => a + b, 0) < 2) continue;
+    t.true(d.propensity < 1, `decision ${d.id}: propensity ${d.propensity}`);
+  }
+});

@@ -37,6 +37,12 @@ export interface DecisionRecord {
   legal?: number[];
   policy: string;
   policyVersion: number;
+  /**
+   * True when a guard inside the policy imposed the arm (the conservative wrapper's
+   * baseline when its budget ran out): the policy did not choose it, and no exploration
+   * was mixed into it. Absent otherwise, and in logs written before this field existed.
+   */
+  forced?: true;
   /** Kernel verdict name: applied, clamped, rejected, shadowed. */
   verdict: string;
 }

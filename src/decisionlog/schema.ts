@@ -42,6 +42,7 @@ const decisionSchema = {
     legal: { type: 'array', items: { enum: [0, 1] } },
     policy: { type: 'string' },
     policyVersion: { type: 'integer', minimum: 0 },
+    forced: { const: true },
     verdict: { type: 'string' },
   },
 } as const;

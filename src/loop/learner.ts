@@ -13,7 +13,9 @@
  * the mix, (1 - epsilon) pi(a|x) + epsilon / L. Decisions the mix cannot treat exactly pass
  * unchanged: the conservative wrapper's forced baseline, and policies whose distribution has
  * no closed form (Thompson sampling randomises on its own, with estimated propensities).
- * The decision record carries the whole distribution when it is known.
+ * The decision record carries the whole distribution when it is known, and `forced` when
+ * the wrapper imposed the baseline (the policy did not choose: off-policy evaluation only
+ * trains on such decisions, as on the safety fallback's).
  *
  * Learning: only windows in which the advice ran (feedback.applied) reward the policy, on
  * the arm of the knobs that actually ran; shadowed, rejected and expired decisions are
@@ -256,6 +258,7 @@ export class SubsystemLearner {
     let propensity: number;
     let distribution: Float64Array | undefined;
     let policyLabel: string;
+    let forced = false;
     if (fallback) {
       this.safety.consumeFallback();
       arm = nearestLegal(this.grid.baselineArm, legal);
@@ -278,6 +281,7 @@ export class SubsystemLearner {
         arm = d.arm;
         propensity = d.propensity;
         distribution = distributionOf(d, k);
+        forced = d.forced === true;
       }
       policyLabel = this.policyLabel;
     }
@@ -326,6 +330,7 @@ export class SubsystemLearner {
       legal: Array.from(legal),
       policy: policyLabel,
       policyVersion: this.modelVersion,
+      ...(forced ? { forced: true as const } : {}),
       verdict,
     });
     return true;
