@@ -75,12 +75,17 @@ test('evaluate --subsystem readahead works on a daemon log, with support figures
   const res = JSON.parse(io.stdout[0]) as {
     subsystem: string;
     n: number;
+    trainOnly: number;
     k: number;
     candidate: { support: { ess: number; supported: number }; dr: { lo: number; hi: number } };
   };
   t.is(res.subsystem, 'readahead');
   t.is(res.k, 9);
-  t.true(res.n > 50, `${res.n} readahead decisions`);
+  // The readahead decisions read: those scored, and those that only train (the safety
+  // fallback's and the conservative wrapper's forced baseline plays: most of this short
+  // log's readahead decisions, e.g. 129 and 47 of 196, with 20 scored).
+  t.true(res.n + res.trainOnly > 50, `${res.n} + ${res.trainOnly} readahead decisions`);
+  t.true(res.n > 0);
   t.true(res.candidate.support.ess > 0);
   t.true(res.candidate.dr.lo <= res.candidate.dr.hi);
   // Shadowed or expired advice and the safety fallback are named, not silently used.
@@ -95,6 +100,24 @@ test('the randomised daemon log gives exact support: every choice of a candidate
   // Only the conservative wrapper's forced baseline plays (a few %) are point masses.
   t.true(ev.support.supported > 0.9, `supported ${ev.support.supported}`);
   t.true(ev.support.randomisedArms > 0.9);
+});
+
+test('the conservative wrapper’s forced baseline plays only train: named in a warning and not scored; every scored choice had support', async (t) => {
+  const { log } = await randomisedLog();
+  const warnings: string[] = [];
+  const data = loadOpeData(log, { subsystem: 'synthetic', onWarning: (w) => warnings.push(w) });
+  const forced = data.decisions.filter((d) => d.trainOnly && d.policy !== 'safety:baseline');
+  t.true(forced.length > 0, 'the budget forced some baseline plays');
+  t.true(forced.every((d) => d.propensity === 1 && d.arm === 4));
+  t.regex(
+    warnings.join('\n'),
+    new RegExp(
+      `: ${forced.length} decision\\(s\\) the conservative wrapper forced to the baseline only train the policies`,
+    ),
+  );
+  const ev = evaluateCandidate(data, 'ucb1');
+  t.is(ev.n, data.decisions.filter((d) => !d.trainOnly).length);
+  t.is(ev.support.supported, 1, 'the exploration mix gave every legal arm a chance');
 });
 
 test('--current-checkpoint: the deployed policy is restored and judged on the decisions after its checkpoint', async (t) => {

@@ -143,6 +143,8 @@ export function evaluateCommand(logPath: string, opts: EvaluateCliOptions, io: I
     log: logPath,
     ...(data.subsystem !== undefined ? { subsystem: data.subsystem } : {}),
     n,
+    /** Decisions that only trained the policies (safety fallback, forced baseline plays). */
+    trainOnly: data.decisions.filter((d) => d.trainOnly).length,
     k: data.k,
     d: data.d,
     learn,

@@ -11,9 +11,11 @@
  *   expired recommendation's reward measured the kernel's baseline, not the logged arm,
  *   and a window that ran other knobs than advised (a clamp) rewarded another arm, so both
  *   are left out with a warning;
- * - decisions of the daemon's safety fallback (policy "safety:baseline") only train the
- *   policies: there the safety layer chose the baseline, and it would override any policy
- *   alike, so they say nothing about which policy is better (trainOnly);
+ * - decisions of the daemon's safety fallback (policy "safety:baseline") and the
+ *   conservative wrapper's forced baseline plays (record `forced`) only train the
+ *   policies: there a guard chose the baseline, not the policy, and given the same history
+ *   it would override any policy alike, so they say nothing about which policy is better
+ *   (trainOnly). They are point masses, too: no other arm had a chance there;
  * - rewards inside the stated range (default [0, 1], the daemon's), which the intervals'
  *   argument needs (bounded terms);
  * - one k and one context length for the whole log.
@@ -52,6 +54,20 @@ export interface OpeData {
 
 /** Policy label of the daemon's safety fallback decisions (src/loop/learner.ts). */
 export const SAFETY_FALLBACK = 'safety:baseline';
+
+/**
+ * Why a logged decision only trains the policies and is not scored (see the file
+ * comment): the safety fallback's play, or the conservative wrapper's forced baseline;
+ * undefined when the policy chose. One rule for `mlproxy evaluate` and the fleet's trainer.
+ */
+export function trainOnlyReason(rec: {
+  policy?: string;
+  forced?: boolean;
+}): 'fallback' | 'forced' | undefined {
+  if (rec.policy === SAFETY_FALLBACK) return 'fallback';
+  if (rec.forced === true) return 'forced';
+  return undefined;
+}
 
 export class OpeDataError extends Error {
   override name = 'OpeDataError';
@@ -204,19 +220,26 @@ export function loadOpeData(path: string, opts: LoadOptions = {}): OpeData {
       `${path}: ${clamped} decision(s) ran other knobs than advised (clamped by the kernel) and are left out`,
     );
   }
-  const fallback = usable.filter((d) => d.policy === SAFETY_FALLBACK).length;
+  const reasons = usable.map(trainOnlyReason);
+  const fallback = reasons.filter((r) => r === 'fallback').length;
+  const forced = reasons.filter((r) => r === 'forced').length;
   if (fallback > 0) {
     warn(
       `${path}: ${fallback} decision(s) of the daemon's safety fallback only train the policies: the safety layer chose there, and it would override any policy alike`,
     );
   }
-  if (fallback === usable.length && usable.length > 0) {
+  if (forced > 0) {
+    warn(
+      `${path}: ${forced} decision(s) the conservative wrapper forced to the baseline only train the policies: its budget chose there, not the policy, and it would override any policy alike`,
+    );
+  }
+  if (fallback + forced === usable.length && usable.length > 0) {
     throw new OpeDataError(
-      `${path}: every decision was the daemon's safety fallback: nothing to evaluate`,
+      `${path}: every decision was the daemon's safety fallback or a forced baseline play: nothing to evaluate`,
     );
   }
   const data = checkOpeData(
-    usable.map((d) => ({
+    usable.map((d, i) => ({
       id: d.id,
       k: d.k,
       context: d.context,
@@ -227,7 +250,7 @@ export function loadOpeData(path: string, opts: LoadOptions = {}): OpeData {
       distribution: d.distribution,
       policy: d.policy,
       policyVersion: d.policyVersion,
-      ...(d.policy === SAFETY_FALLBACK ? { trainOnly: true } : {}),
+      ...(reasons[i] !== undefined ? { trainOnly: true } : {}),
     })),
     opts.subsystem !== undefined ? `${path} (subsystem ${opts.subsystem})` : path,
     opts,
