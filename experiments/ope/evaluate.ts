@@ -2,11 +2,17 @@
  * Off-policy evaluation of a candidate policy on a decision log, and the promotion gate.
  *
  * The candidate is replayed over the logged contexts in log order, with the logged legal
- * mask. Its probability of the logged arm, pi(a|x), is estimated by one draw: the
- * indicator that its select() returned the logged arm. That is exact for deterministic
- * candidates (propensity 1) and an unbiased estimate for stochastic ones, because the
- * candidate's own randomness is independent of the log; it needs nothing beyond the
- * Policy interface.
+ * mask. Its probability of each arm, pi(.|x), is the exact distribution of its decision
+ * when the decision has one (policies/distribution.ts distributionOf: a deterministic
+ * choice is its point mass; epsilon-greedy, softmax, EXP3 and the tabular RL policies give
+ * theirs): the importance weight is pi(logged arm|x) / p and the DR model term
+ * sum_a pi(a|x) q(x, a). Otherwise (Thompson sampling, whose propensities are estimates)
+ * it is estimated by one draw: the indicator that select() returned the logged arm, and
+ * q(x, drawn arm), unbiased because the candidate's own randomness is independent of the
+ * log. Both estimate the same value; the exact distribution removes the variance of the
+ * candidate's own draw (a stochastic candidate that agrees with the logging policy would
+ * otherwise look unsupported: with one draw, linegreedy:epsilon=0.2 on a log of the same
+ * policy has an effective sample size of about a quarter of the decisions, see Support).
  *
  * Learning (default): the candidate is updated with each LOGGED arm, reward and context
  * (and the next decision's context as the next state), as a shadow policy would learn
@@ -24,12 +30,13 @@
  *
  * Support: an estimate of a policy's value is only as good as the log's evidence about
  * its choices. Per evaluated policy: the effective sample size of its importance weights
- * w = 1[match] / p (Kish: (sum w)^2 / sum w^2), and the share of decisions whose chosen arm
- * had a known positive logging probability (the record's distribution; else a logged arm
- * that matched, or an arm the log ever played with propensity < 1). The gate refuses to
- * promote when either policy lacks support (GateOptions).
+ * w = pi(logged arm|x) / p (Kish: (sum w)^2 / sum w^2), and the share of its choices that
+ * had a known positive logging probability (per decision, the candidate's probability
+ * mass on such arms; by the record's distribution, else a logged arm that matched, or an
+ * arm the log ever played with propensity < 1). The gate refuses to promote when either
+ * policy lacks support (GateOptions).
  */
-import { hasFullSupport } from '../../policies/distribution.js';
+import { distributionOf, hasFullSupport } from '../../policies/distribution.js';
 import { createPolicy } from '../../policies/registry.js';
 import type { Policy, UpdateInfo } from '../../policies/types.js';
 import type { LoggedDecision, OpeData } from './data.js';
@@ -57,18 +64,21 @@ export interface EvaluateOptions {
 }
 
 export interface Support {
-  /** Kish effective sample size of the weights 1[match] / p over the evaluated decisions. */
+  /** Kish effective sample size of the weights pi(logged arm|x) / p over the evaluated decisions. */
   ess: number;
-  /** Share of decisions whose chosen arm had a known positive logging probability. */
+  /** Share of the policy's choices (its probability mass) on arms with a known positive logging probability. */
   supported: number;
-  /** Share of decisions whose chosen arm was ever logged with a propensity below 1. */
+  /** Share of the policy's choices on arms the log ever played with a propensity below 1. */
   randomisedArms: number;
 }
 
 export interface Evaluation {
   policy: string;
   n: number;
-  /** Share of decisions where the candidate chose the logged arm. */
+  /**
+   * Mean probability that the candidate chooses the logged arm (for a deterministic
+   * candidate, the share of decisions where it did).
+   */
   matchRate: number;
   ips: Estimate;
   snips: Estimate;
@@ -78,7 +88,7 @@ export interface Evaluation {
   support: Support;
   /** Logged decisions the policy could not learn from (importance-weighted without full support). */
   skippedUpdates: number;
-  /** The candidate's chosen arm per evaluated decision. */
+  /** The candidate's chosen (drawn) arm per evaluated decision. */
   arms: Int32Array;
   terms: OpeTerms;
 }
@@ -132,13 +142,27 @@ export function learnedBefore(data: OpeData, modelVersion: number, start: number
   return Math.max(0, Math.min(data.decisions.length, modelVersion - v0));
 }
 
+/** Per evaluated decision: the candidate's probability mass on supported arms (supportOf). */
+interface SupportMass {
+  /** On arms with a known positive logging probability. */
+  supported: Float64Array;
+  /** On arms the log ever played with a propensity below 1. */
+  randomised: Float64Array;
+}
+
+/** Whether arm a of a logged decision had a known positive logging probability. */
+function supportedArm(rec: LoggedDecision, a: number, randomised: Uint8Array): boolean {
+  if (rec.distribution !== undefined) return rec.distribution[a] > 0;
+  return a === rec.arm || randomised[a] === 1;
+}
+
 function replayCandidate(
   data: OpeData,
   scored: Int32Array,
   policy: Policy,
   models: [RidgeRewardModel, RidgeRewardModel],
   opts: EvaluateOptions,
-): { terms: OpeTerms; arms: Int32Array; skipped: number } {
+): { terms: OpeTerms; arms: Int32Array; mass: SupportMass; skipped: number } {
   const learn = opts.learn ?? true;
   const all = data.decisions;
   const n = scored.length;
@@ -150,6 +174,8 @@ function replayCandidate(
     qCandidate: new Float64Array(n),
   };
   const arms = new Int32Array(n);
+  const mass: SupportMass = { supported: new Float64Array(n), randomised: new Float64Array(n) };
+  const randomised = randomisedArms(data);
   let skipped = 0;
   const learnFrom = (i: number): void => {
     const rec = all[i];
@@ -171,17 +197,39 @@ function replayCandidate(
     if (j < n && scored[j] === i) {
       const rec = all[i];
       const model = models[i % 2];
-      const { arm } = policy.select(rec.context, rec.legal);
-      arms[j] = arm;
+      const decision = policy.select(rec.context, rec.legal);
+      // Read at once: a lazily built distribution reads the policy's current state.
+      const pi = distributionOf(decision, data.k);
+      arms[j] = decision.arm;
       terms.reward[j] = rec.reward;
       terms.propensity[j] = rec.propensity;
-      terms.match[j] = arm === rec.arm ? 1 : 0;
       terms.qLogged[j] = model.predict(rec.context, rec.arm);
-      terms.qCandidate[j] = model.predict(rec.context, arm);
+      if (pi !== undefined) {
+        let q = 0;
+        let sup = 0;
+        let rnd = 0;
+        for (let a = 0; a < pi.length; a++) {
+          const p = pi[a];
+          if (!(p > 0)) continue;
+          q += p * model.predict(rec.context, a);
+          if (supportedArm(rec, a, randomised)) sup += p;
+          if (randomised[a]) rnd += p;
+        }
+        terms.match[j] = pi[rec.arm];
+        terms.qCandidate[j] = q;
+        mass.supported[j] = sup;
+        mass.randomised[j] = rnd;
+      } else {
+        const a = decision.arm;
+        terms.match[j] = a === rec.arm ? 1 : 0;
+        terms.qCandidate[j] = model.predict(rec.context, a);
+        mass.supported[j] = supportedArm(rec, a, randomised) ? 1 : 0;
+        mass.randomised[j] = randomised[a];
+      }
       j++;
     }
   }
-  return { terms, arms, skipped };
+  return { terms, arms, mass, skipped };
 }
 
 /** Arms the log ever played with a propensity below 1. */
@@ -191,25 +239,18 @@ function randomisedArms(data: OpeData): Uint8Array {
   return out;
 }
 
-function supportOf(data: OpeData, scored: Int32Array, arms: Int32Array, terms: OpeTerms): Support {
-  const randomised = randomisedArms(data);
-  const n = arms.length;
+function supportOf(terms: OpeTerms, mass: SupportMass): Support {
+  const n = terms.match.length;
   let sw = 0;
   let sw2 = 0;
   let supported = 0;
   let randomisedHits = 0;
   for (let j = 0; j < n; j++) {
-    const rec = data.decisions[scored[j]];
-    const a = arms[j];
     const w = terms.match[j] / terms.propensity[j];
     sw += w;
     sw2 += w * w;
-    if (randomised[a]) randomisedHits++;
-    if (rec.distribution !== undefined) {
-      if (rec.distribution[a] > 0) supported++;
-    } else if (a === rec.arm || randomised[a]) {
-      supported++;
-    }
+    supported += mass.supported[j];
+    randomisedHits += mass.randomised[j];
   }
   return {
     ess: sw2 > 0 ? (sw * sw) / sw2 : 0,
@@ -241,7 +282,7 @@ export function evaluateCandidate(
   if (policy.k !== data.k) {
     throw new RangeError(`${nameOf(candidate)} has ${policy.k} arms, the log has k = ${data.k}`);
   }
-  const { terms, arms, skipped } = replayCandidate(data, scored, policy, models, opts);
+  const { terms, arms, mass, skipped } = replayCandidate(data, scored, policy, models, opts);
   let matches = 0;
   for (let i = 0; i < terms.match.length; i++) matches += terms.match[i];
   const n = arms.length;
@@ -253,7 +294,7 @@ export function evaluateCandidate(
     snips: snips(terms),
     dr: dr(terms),
     logged: meanInterval(terms.reward),
-    support: supportOf(data, scored, arms, terms),
+    support: supportOf(terms, mass),
     skippedUpdates: skipped,
     arms,
     terms,
