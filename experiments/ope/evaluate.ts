@@ -349,6 +349,62 @@ export function supportProblems(
   return out;
 }
 
+/** Refusal when every scored decision of the window had propensity 1 (empty otherwise). */
+function deterministicLog(data: OpeData, start: number): string[] {
+  const scored = scoredIndices(data, start);
+  if (!Array.from(scored).every((i) => data.decisions[i].propensity === 1)) return [];
+  return [
+    'every logged propensity is 1: the logging policy was deterministic, so the log says nothing about choices it did not make; ' +
+      "log with exploration (the daemon's exploration.epsilon, default 0.05) and evaluate a log written since",
+  ];
+}
+
+export interface KnownValueGateResult {
+  candidate: Evaluation;
+  /** The candidate's DR estimate minus the known value (the interval is the candidate's, shifted). */
+  difference: Estimate;
+  /** True when the log supports the candidate and the lower end of its DR interval is above the value. */
+  promote: boolean;
+  refusals: string[];
+}
+
+/**
+ * The gate against a policy whose value is known without estimating it: the kernel's
+ * baseline, whose reward is 0.5 in every state by the reward's definition
+ * (src/loop/features.ts: efficiency over the kernel's own baseline reference, halved).
+ * Estimating such a policy off-policy would only add noise, and it is often impossible:
+ * the daemon's legal mask keeps advice within maxStep of the last advice, so once a host
+ * has moved away from the defaults the log has no support for them. The candidate passes
+ * when the log supports it (the same checks as promotionGate's) and the lower end of its
+ * DR 95% interval is above `value`.
+ */
+export function knownValueGate(
+  data: OpeData,
+  candidate: Candidate,
+  value: number,
+  opts: GateOptions = {},
+): KnownValueGateResult {
+  const cand = evaluateCandidate(data, candidate, opts);
+  const e = cand.dr;
+  const difference = {
+    value: e.value - value,
+    lo: e.lo - value,
+    hi: e.hi - value,
+    se: e.se,
+    n: e.n,
+  };
+  const refusals = [
+    ...deterministicLog(data, opts.start ?? 0),
+    ...supportProblems(data, cand, 'candidate', opts),
+  ];
+  return {
+    candidate: cand,
+    difference,
+    promote: refusals.length === 0 && difference.lo > 0,
+    refusals,
+  };
+}
+
 /**
  * The promotion gate: both policies on the same log with the same reward model; the
  * per-decision DR terms are paired, so the shared noise of each logged reward cancels
@@ -368,14 +424,7 @@ export function promotionGate(
   const a = drTerms(cand.terms);
   const b = drTerms(cur.terms);
   const difference = meanInterval(a.map((x, i) => x - b[i]));
-  const refusals: string[] = [];
-  const scored = scoredIndices(data, opts.start ?? 0);
-  if (Array.from(scored).every((i) => data.decisions[i].propensity === 1)) {
-    refusals.push(
-      'every logged propensity is 1: the logging policy was deterministic, so the log says nothing about choices it did not make; ' +
-        "log with exploration (the daemon's exploration.epsilon, default 0.05) and evaluate a log written since",
-    );
-  }
+  const refusals = deterministicLog(data, opts.start ?? 0);
   refusals.push(...supportProblems(data, cand, 'candidate', opts));
   refusals.push(...supportProblems(data, cur, 'current', opts));
   return {
