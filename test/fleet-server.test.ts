@@ -276,7 +276,11 @@ if (!skip) {
         );
         const rounds = tr.trainer.rounds;
         t.true(rounds.length >= 1, 'the restarted trainer ran rounds too');
-        for (const r of rounds) t.is(r.verdict, 'rejected', r.reason);
+        for (const r of rounds) {
+          t.is(r.verdict, 'rejected', r.reason);
+          // On the evidence (the log supports the candidate), not for want of it.
+          t.regex(r.reason, /does not beat the baseline/);
+        }
 
         const nc = await connect({ servers: server.url });
         const kv = await new Kvm(nc).open(kvBucket('flat'));
@@ -515,9 +519,12 @@ if (!skip) {
   test.serial(
     'an operator pins (or rolls back) a version: hosts follow it, the trainer publishes nothing over it; rollout 0 holds new versions back',
     async (t) => {
+      // The default held-out window (1000): with 300, two hosts whose greedy choices differ
+      // (level 9 against 10, a near tie) leave the pooled candidate an effective sample size
+      // of 21 to 90 (25 rounds measured), below the gate's 100, and nothing is published.
       const fleet = fleetSettings(server.url, 'ops', (f) => {
-        f.train.evalSamples = 300;
-        f.train.everySamples = 300;
+        f.train.evalSamples = 1000;
+        f.train.everySamples = 500;
       });
       const hosts = [0, 1].map((i) =>
         makeHost(

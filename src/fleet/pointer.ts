@@ -28,10 +28,17 @@ export interface FleetEvaluation {
   /** Mean logged reward of the held-out samples (what the hosts earned). */
   logged: EstimateJson;
   candidate: EstimateJson;
+  /** The kernel's baseline: 0.5 by the reward's definition (an interval of width 0). */
   baseline: EstimateJson;
-  /** candidate - baseline, paired per decision. */
+  /** candidate - baseline. */
   vsBaseline: EstimateJson;
-  /** Against the fleet policy in force, when there was one. */
+  /**
+   * The held-out log's support for the candidate: the effective sample size of its
+   * importance weights and the share of its choices with a positive logging probability
+   * (experiments/ope Support); absent in pointers of older trainers.
+   */
+  support?: { ess: number; supported: number };
+  /** Against the fleet policy in force, when there was one (paired per decision). */
   current: { version: number; value: EstimateJson; difference: EstimateJson } | null;
 }
 

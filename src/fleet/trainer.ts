@@ -3,15 +3,19 @@
  * the events stream with a durable consumer, joins them by id, and learns one policy per
  * subsystem off-policy from all hosts (the configured policy, updated with each logged
  * applied decision: context, logged arm, reward, as the daemon updates its own). The
- * newest `evalSamples` samples are held out: each round, the policy trained on everything
- * before them (the candidate) is evaluated on them, as a fixed snapshot, with the
- * project's off-policy estimators and promotion gate (experiments/ope): it must beat the
- * kernel's baseline and the fleet policy in force, each with 95% confidence (the lower end
- * of the paired doubly-robust difference above 0), and its own lower bound must be above
- * the baseline's reward by definition (0.5, src/loop/features.ts). Only then is it published: the
- * snapshot to the object store, then the pointer (version, sha256, the evaluation with its
- * intervals, minimum ABI, rollout share) to the KV bucket. A rejected candidate is never
- * written anywhere but the trainer's log and status.
+ * newest `evalSamples` samples the policy chose are held out (decisions a guard chose, the
+ * safety fallback's and the conservative wrapper's forced baseline plays, train at once:
+ * experiments/ope trainOnlyReason, the rule `mlproxy evaluate` applies). Each round, the
+ * policy trained on everything else (the candidate) is evaluated on them, as a fixed
+ * snapshot, with the project's off-policy estimators and gates (experiments/ope), which
+ * refuse when the held-out log cannot support the comparison. It must beat the kernel's
+ * baseline, whose value is 0.5 by the reward's definition (src/loop/features.ts), with 95%
+ * confidence (the lower end of its doubly-robust interval above 0.5: knownValueGate), and
+ * the fleet policy in force (the lower end of the paired doubly-robust difference above 0:
+ * promotionGate). Only then is it published: the snapshot to the object store, then the
+ * pointer (version, sha256, the evaluation with its intervals, minimum ABI, rollout share)
+ * to the KV bucket. A rejected candidate is never written anywhere but the trainer's log
+ * and status.
  *
  * Crash safety: the trainer's state (trained policies, held-out samples, unjoined
  * records, the last stream sequence) is checkpointed (src/checkpoint) before the
@@ -27,16 +31,15 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Registry } from 'prom-client';
 import { createPolicy, restorePolicy } from '../../policies/registry.js';
 import type { Policy, PolicySnapshot } from '../../policies/types.js';
-import { checkOpeData } from '../../experiments/ope/data.js';
+import { checkOpeData, trainOnlyReason } from '../../experiments/ope/data.js';
 import type { LoggedDecision } from '../../experiments/ope/data.js';
-import { promotionGate } from '../../experiments/ope/evaluate.js';
+import { knownValueGate, promotionGate } from '../../experiments/ope/evaluate.js';
 import type { Estimate } from '../../experiments/ope/estimators.js';
 import { CheckpointStore } from '../checkpoint/store.js';
 import type { FleetSettings } from '../config/schema.js';
 import type { DecisionRecord, RewardRecord } from '../decisionlog/record.js';
 import type { Logger } from '../logging.js';
 import { BASELINE_REWARD } from '../loop/features.js';
-import { BaselinePolicy } from './baseline.js';
 import { connectFleet, openStores } from './connection.js';
 import type { FleetStores } from './connection.js';
 import { parseEnvelope } from './envelope.js';
@@ -54,18 +57,9 @@ import {
 import { encodeObject, parsePointer, pointerFor, verifyPolicyObject } from './pointer.js';
 import type { EstimateJson, FleetEvaluation, PolicyHeader, PolicyPointer } from './pointer.js';
 
+/** A joined decision the policy chose (its distribution, policy and version go to the estimators). */
 export interface Sample extends LoggedDecision {
   host: string;
-  /** Passed on to the estimators when the record has them (the logging policy's full distribution). */
-  distribution?: number[];
-  policy?: string;
-  policyVersion?: number;
-}
-
-/** The gate's own refusals (a log that cannot support the comparison), when it reports them. */
-function refusalsOf(g: object): string[] {
-  const r = (g as { refusals?: unknown }).refusals;
-  return Array.isArray(r) ? r.map(String) : [];
 }
 
 export interface TrainerOptions {
@@ -381,16 +375,20 @@ export class FleetTrainer {
       policy: d.policy,
       policyVersion: d.policyVersion,
       ...(d.legal ? { legal: d.legal } : {}),
-      ...(Array.isArray((d as { distribution?: unknown }).distribution)
-        ? { distribution: (d as unknown as { distribution: number[] }).distribution }
-        : {}),
+      ...(d.distribution ? { distribution: d.distribution } : {}),
     };
     g.hosts.add(env.host);
     if (env.abi.minor < g.abi.minor) g.abi = { ...env.abi };
-    g.recent.push(sample);
     g.sinceRound++;
     this.stats.samples++;
     const t = this.opts.settings.train;
+    if (trainOnlyReason(d) !== undefined) {
+      // A guard chose here, not the policy: no evidence for the gate, data for training.
+      g.trained.update(sample.arm, sample.reward, sample.context);
+      g.trainedSamples++;
+    } else {
+      g.recent.push(sample);
+    }
     while (g.recent.length > t.evalSamples) {
       const s = g.recent.shift()!;
       g.trained.update(s.arm, s.reward, s.context);
@@ -519,12 +517,8 @@ export class FleetTrainer {
       `${g.subsystem} held-out samples`,
     );
     const cand = { name: 'candidate', make: () => restorePolicy(candidate) };
-    const base = {
-      name: 'baseline',
-      make: () => new BaselinePolicy(g.k, g.d, g.baselineArm),
-    };
     const gateOpts = { learn: false, seed: this.opts.settings.train.seed };
-    const vsBase = promotionGate(data, cand, base, gateOpts);
+    const vsBase = knownValueGate(data, cand, BASELINE_REWARD, gateOpts);
     const cur = await this.currentPolicy(g);
     const vsCur = cur?.policy
       ? promotionGate(
@@ -536,13 +530,17 @@ export class FleetTrainer {
       : null;
     const evaluation: FleetEvaluation = {
       estimator:
-        'doubly robust (cross-fitted ridge reward model), paired differences, 95% normal intervals, on held-out samples the candidate was not trained on',
+        "doubly robust (cross-fitted ridge reward model), 95% normal intervals, on held-out samples the candidate was not trained on; the baseline's value is 0.5 by the reward's definition; against the current version, paired differences",
       samples: data.decisions.length,
       hosts: new Set(held.map((s) => s.host)).size,
       logged: est(vsBase.candidate.logged),
       candidate: est(vsBase.candidate.dr),
-      baseline: est(vsBase.current.dr),
+      baseline: { value: BASELINE_REWARD, lo: BASELINE_REWARD, hi: BASELINE_REWARD, n: 0 },
       vsBaseline: est(vsBase.difference),
+      support: {
+        ess: vsBase.candidate.support.ess,
+        supported: vsBase.candidate.support.supported,
+      },
       current:
         vsCur && cur
           ? {
@@ -553,11 +551,11 @@ export class FleetTrainer {
           : null,
     };
     const summary =
-      `candidate ${fmt(evaluation.candidate)}, baseline ${fmt(evaluation.baseline)}, difference ${fmt(evaluation.vsBaseline)}` +
+      `candidate ${fmt(evaluation.candidate)}, baseline ${BASELINE_REWARD} (by the reward's definition), difference ${fmt(evaluation.vsBaseline)}` +
       (evaluation.current
         ? `; v${evaluation.current.version} ${fmt(evaluation.current.value)}, difference ${fmt(evaluation.current.difference)}`
         : '; no fleet policy yet') +
-      ` (${evaluation.samples} held-out samples from ${evaluation.hosts} hosts)`;
+      ` (${evaluation.samples} held-out samples from ${evaluation.hosts} hosts; candidate's effective sample size ${vsBase.candidate.support.ess.toFixed(1)})`;
     const result = (
       verdict: Verdict,
       reason: string,
@@ -570,19 +568,18 @@ export class FleetTrainer {
       version,
       evaluation,
     });
-    const unsupported = [...refusalsOf(vsBase), ...(vsCur ? refusalsOf(vsCur) : [])];
+    // The candidate's own support problems appear in both gates: name them once.
+    const unsupported = [...new Set([...vsBase.refusals, ...(vsCur?.refusals ?? [])])];
     if (unsupported.length) {
       return result(
         'rejected',
         `the held-out log cannot support the comparison (${unsupported.join('; ')}): ${summary}`,
       );
     }
-    if (!vsBase.promote)
-      return result('rejected', `does not beat the baseline with 95% confidence: ${summary}`);
-    if (!(evaluation.candidate.lo > BASELINE_REWARD)) {
+    if (!vsBase.promote) {
       return result(
         'rejected',
-        `its lower bound ${evaluation.candidate.lo.toFixed(4)} is not above the baseline's reward ${BASELINE_REWARD}: ${summary}`,
+        `does not beat the baseline with 95% confidence: its lower bound ${evaluation.candidate.lo.toFixed(4)} is not above the baseline's reward ${BASELINE_REWARD}: ${summary}`,
       );
     }
     if (vsCur && !vsCur.promote) {
