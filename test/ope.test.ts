@@ -7,7 +7,7 @@ import { checkOpeData, loadOpeData } from '../experiments/ope/data.js';
 import type { LoggedDecision, OpeData } from '../experiments/ope/data.js';
 import type { Estimate } from '../experiments/ope/estimators.js';
 import { meanInterval } from '../experiments/ope/estimators.js';
-import { evaluateCandidate, promotionGate } from '../experiments/ope/evaluate.js';
+import { evaluateCandidate, knownValueGate, promotionGate } from '../experiments/ope/evaluate.js';
 import { FixedArmPolicy, TablePolicy } from './experiments-helpers.js';
 
 // A synthetic contextual problem whose values are known exactly: 4 context types
@@ -207,6 +207,38 @@ test('promotion gate: promotes only on evidence', (t) => {
   const same = promotionGate(data, bestCandidate, bestCandidate);
   t.is(same.difference.value, 0);
   t.false(same.promote);
+});
+
+test('known-value gate: promotes only when the lower bound beats the value, refuses without support', (t) => {
+  const data = syntheticLog(13, 2000);
+  // The best table is worth 0.75: it beats 0.6 and not 0.8.
+  const above = knownValueGate(data, bestCandidate, 0.6);
+  t.true(above.promote);
+  t.deepEqual(above.refusals, []);
+  t.true(Math.abs(above.difference.lo - (above.candidate.dr.lo - 0.6)) < 1e-12);
+  t.false(knownValueGate(data, bestCandidate, 0.8).promote);
+  // A deterministic log (every propensity 1), and an arm the log never played.
+  const det = checkOpeData(
+    data.decisions.map((d) => ({ ...d, propensity: 1 })),
+    'deterministic',
+  );
+  const refused = knownValueGate(det, bestCandidate, 0.1);
+  t.false(refused.promote);
+  t.regex(refused.refusals.join('\n'), /every logged propensity is 1/);
+  // A log whose policy never gives arm 2 a chance: 0.5 on arms 0 and 1.
+  const never = checkOpeData(
+    data.decisions
+      .filter((d) => d.arm !== 2)
+      .map((d) => ({ ...d, k: K, propensity: 0.5, distribution: [0.5, 0.5, 0] })),
+    'no arm 2',
+  );
+  const arm2 = {
+    name: 'arm2',
+    make: (s: { k: number; d: number }) => new FixedArmPolicy(s.k, s.d, 2),
+  };
+  const unsupported = knownValueGate(never, arm2, 0);
+  t.false(unsupported.promote);
+  t.regex(unsupported.refusals.join('\n'), /only 0\.0% of its choices had a positive probability/);
 });
 
 function writeLog(dir: string, lines: string[]): string {
