@@ -138,8 +138,11 @@ async function main(): Promise<void> {
   const server = await NatsServer.start(bin);
   log(`${NatsServer.version(bin)} on ${server.url}, store ${server.storeDir}`);
   const work = tempDir('mlp-fleet-demo-');
+  // The default held-out window (1000 samples): with 400, the four hosts' different
+  // workloads left the pooled candidate an effective sample size of 19 to 105 (median 37),
+  // so that the gate refused 29 of 30 rounds for want of support (docs/fleet.md).
   const fleet = fleetSettings(server.url, FLEET, (f) => {
-    f.train.evalSamples = 400;
+    f.train.evalSamples = 1000;
     f.train.everySamples = 400;
   });
   const cfgFile = path.join(work, 'fleet.json');
