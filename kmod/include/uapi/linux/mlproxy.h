@@ -110,6 +110,7 @@
 #ifndef _UAPI_LINUX_MLPROXY_H
 #define _UAPI_LINUX_MLPROXY_H
 
+#include <linux/const.h>
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
@@ -147,7 +148,7 @@
 #define MLP_NR_MODES		4
 
 /* struct mlp_mode.flags */
-#define MLP_MODE_F_PIN		(1U << 0)	/* set: ladder off until a safety fall */
+#define MLP_MODE_F_PIN		_BITUL(0)	/* set: ladder off until a safety fall */
 
 /* Verdicts of a recommendation. */
 #define MLP_VERDICT_NONE	0	/* feedback only: no recommendation pending */
@@ -157,31 +158,31 @@
 #define MLP_VERDICT_SHADOWED	4
 
 /* Reason bits of a verdict. */
-#define MLP_REASON_OUT_OF_BOUNDS	(1U << 0)	/* a knob outside [min, max] */
-#define MLP_REASON_OFF_GRID		(1U << 1)	/* a knob not on the step grid */
-#define MLP_REASON_STEP_LIMIT		(1U << 2)	/* a knob moved more than max_delta */
-#define MLP_REASON_STALE		(1U << 3)	/* epoch too old */
-#define MLP_REASON_RATE_LIMIT		(1U << 4)	/* target window already has advice */
-#define MLP_REASON_EXPIRED		(1U << 5)	/* ttl passed before it could run */
-#define MLP_REASON_EMERGENCY		(1U << 6)	/* mode is EMERGENCY */
-#define MLP_REASON_BASELINE_WINDOW	(1U << 7)	/* target window runs the baseline */
-#define MLP_REASON_IDLE			(1U << 8)	/* feedback only: idle window, see below */
-#define MLP_REASON_GONE			(1U << 9)	/* feedback only: subsystem unregistered */
+#define MLP_REASON_OUT_OF_BOUNDS	_BITUL(0)	/* a knob outside [min, max] */
+#define MLP_REASON_OFF_GRID		_BITUL(1)	/* a knob not on the step grid */
+#define MLP_REASON_STEP_LIMIT		_BITUL(2)	/* a knob moved more than max_delta */
+#define MLP_REASON_STALE		_BITUL(3)	/* epoch too old */
+#define MLP_REASON_RATE_LIMIT		_BITUL(4)	/* target window already has advice */
+#define MLP_REASON_EXPIRED		_BITUL(5)	/* ttl passed before it could run */
+#define MLP_REASON_EMERGENCY		_BITUL(6)	/* mode is EMERGENCY */
+#define MLP_REASON_BASELINE_WINDOW	_BITUL(7)	/* target window runs the baseline */
+#define MLP_REASON_IDLE			_BITUL(8)	/* feedback only: idle window, see below */
+#define MLP_REASON_GONE			_BITUL(9)	/* feedback only: subsystem unregistered */
 
 /* struct mlp_recommendation.flags */
-#define MLP_REC_F_STRICT	(1U << 0)	/* reject instead of clamping */
+#define MLP_REC_F_STRICT	_BITUL(0)	/* reject instead of clamping */
 
 /* struct mlp_claim.flags */
-#define MLP_CLAIM_F_RELEASE	(1U << 0)	/* give up control; the mode stays */
+#define MLP_CLAIM_F_RELEASE	_BITUL(0)	/* give up control; the mode stays */
 
 /* struct mlp_subsys_info.flags */
-#define MLP_INFO_F_BY_ID	(1U << 0)	/* look up id, not index */
+#define MLP_INFO_F_BY_ID	_BITUL(0)	/* look up id, not index */
 
 /* struct mlp_file_config.flags: what to change (the others are kept). */
-#define MLP_FILE_SET_RECORD_SIZE	(1U << 0)
-#define MLP_FILE_SET_READ_TIMEOUT	(1U << 1)
-#define MLP_FILE_SET_SUBSCRIBE		(1U << 2)
-#define MLP_FILE_WAKE			(1U << 3)	/* blocked readers return now */
+#define MLP_FILE_SET_RECORD_SIZE	_BITUL(0)
+#define MLP_FILE_SET_READ_TIMEOUT	_BITUL(1)
+#define MLP_FILE_SET_SUBSCRIBE		_BITUL(2)
+#define MLP_FILE_WAKE			_BITUL(3)	/* blocked readers return now */
 #define MLP_READ_TIMEOUT_NONE		0xffffffffU	/* read() may wait forever */
 #define MLP_READ_TIMEOUT_MAX_MS		3600000U
 
@@ -196,10 +197,10 @@
 #define MLP_TRANS_ADMIN		7	/* MLP_IOC_SET_MODE */
 
 /* struct mlp_status.flags */
-#define MLP_STATUS_F_PINNED		(1U << 0)
-#define MLP_STATUS_F_CONTROLLED		(1U << 1)
-#define MLP_STATUS_F_HEARTBEAT_OK	(1U << 2)
-#define MLP_STATUS_F_MINE		(1U << 3)	/* caller's file is the controller */
+#define MLP_STATUS_F_PINNED		_BITUL(0)
+#define MLP_STATUS_F_CONTROLLED		_BITUL(1)
+#define MLP_STATUS_F_HEARTBEAT_OK	_BITUL(2)
+#define MLP_STATUS_F_MINE		_BITUL(3)	/* caller's file is the controller */
 
 /* Version handshake. */
 struct mlp_version {
