@@ -23,6 +23,13 @@
 #include <linux/string.h>
 #include "mlproxy_internal.h"
 
+/*
+ * Opening the block device: blkdev_get_by_dev()/blkdev_put() up to 6.4, a
+ * struct file from bdev_file_open_by_dev() since 6.9. Kbuild defines
+ * MLP_HAVE_BDEV_FILE when the kernel's blkdev.h declares the latter (6.5 to
+ * 6.8 had other interfaces and are not supported: Debian ships 6.1 and 6.12).
+ */
+
 static char *ra_dev = "";
 module_param(ra_dev, charp, 0444);
 MODULE_PARM_DESC(ra_dev,
@@ -79,6 +86,9 @@ struct ra_sample {
 };
 
 struct ra_ctx {
+#ifdef MLP_HAVE_BDEV_FILE
+	struct file *bdev_file;
+#endif
 	struct block_device *bdev;
 	struct gendisk *disk;
 	bool probed;			/* the kretprobe counts delivered bytes */
@@ -236,20 +246,46 @@ static struct mlp_subsys_ops ra_ops = {
 	.measure = ra_measure,
 };
 
-/* "vda", "/dev/vda" or "254:0"; name_to_dev_t() wants the /dev/ prefix. */
+/* "vda", "/dev/vda" or "254:0" to a device number; 0 when there is none. */
 static dev_t ra_lookup(const char *name)
 {
-	char *path;
-	dev_t devt;
+	unsigned int major, minor;
+	char *path, end;
+	dev_t devt = 0;
 
-	if (!strncmp(name, "/dev/", 5) || strchr(name, ':'))
-		return name_to_dev_t(name);
-	path = kasprintf(GFP_KERNEL, "/dev/%s", name);
+	if (sscanf(name, "%u:%u%c", &major, &minor, &end) == 2)
+		return MKDEV(major, minor);
+	path = strncmp(name, "/dev/", 5) ? kasprintf(GFP_KERNEL, "/dev/%s", name) :
+					   kstrdup(name, GFP_KERNEL);
 	if (!path)
 		return 0;
-	devt = name_to_dev_t(path);
+	if (lookup_bdev(path, &devt))
+		devt = 0;
 	kfree(path);
 	return devt;
+}
+
+static struct block_device *ra_open(struct ra_ctx *c, dev_t devt)
+{
+#ifdef MLP_HAVE_BDEV_FILE
+	struct file *f = bdev_file_open_by_dev(devt, BLK_OPEN_READ, NULL, NULL);
+
+	if (IS_ERR(f))
+		return ERR_CAST(f);
+	c->bdev_file = f;
+	return file_bdev(f);
+#else
+	return blkdev_get_by_dev(devt, FMODE_READ, NULL);
+#endif
+}
+
+static void ra_close(struct ra_ctx *c)
+{
+#ifdef MLP_HAVE_BDEV_FILE
+	fput(c->bdev_file);
+#else
+	blkdev_put(c->bdev, FMODE_READ);
+#endif
 }
 
 int mlp_readahead_init(void)
@@ -275,13 +311,13 @@ int mlp_readahead_init(void)
 			ra_dev);
 		return 0;
 	}
-	bdev = blkdev_get_by_dev(devt, FMODE_READ, NULL);
+	memset(c, 0, sizeof(*c));
+	bdev = ra_open(c, devt);
 	if (IS_ERR(bdev)) {
 		pr_info("cannot open %s (%ld): subsystem not registered\n",
 			ra_dev, PTR_ERR(bdev));
 		return 0;
 	}
-	memset(c, 0, sizeof(*c));
 	c->bdev = bdev;
 	c->disk = bdev->bd_disk;
 	c->bdi = bdev->bd_disk->bdi;
@@ -302,7 +338,7 @@ int mlp_readahead_init(void)
 		if (c->probed)
 			unregister_kretprobe(&ra_kretprobe);
 		WRITE_ONCE(c->bdi->ra_pages, c->saved_ra_pages);
-		blkdev_put(bdev, FMODE_READ);
+		ra_close(c);
 		return PTR_ERR(ra_subsys);
 	}
 	pr_info("controlling %s (%u:%u), read-ahead %lu KiB, baseline 2^%lld KiB\n",
@@ -325,5 +361,5 @@ void mlp_readahead_exit(void)
 				ra_kretprobe.nmissed);
 	}
 	WRITE_ONCE(c->bdi->ra_pages, c->saved_ra_pages);
-	blkdev_put(c->bdev, FMODE_READ);
+	ra_close(c);
 }

@@ -25,6 +25,7 @@ import type { DecisionRecord, RewardRecord } from '../decisionlog/record.js';
 import type { Logger } from '../logging.js';
 import type { DaemonMetrics, MetricsServer } from '../metrics/metrics.js';
 import { startMetricsServer } from '../metrics/metrics.js';
+import { REASON_GONE } from '../abi/constants.js';
 import {
   StorageError,
   nodeIo,
@@ -37,7 +38,7 @@ import type { FileIo } from '../storage/io.js';
 import { lockDirectory } from '../storage/lock.js';
 import type { DirLock } from '../storage/lock.js';
 import { DeviceError, MODE_NAMES } from '../transport/device.js';
-import type { MlpDevice, Status } from '../transport/device.js';
+import type { Feedback, MlpDevice, Status } from '../transport/device.js';
 import { BASELINE_REWARD } from './features.js';
 import type { DaemonHooks, HookContext, HookSubsystem } from './hooks.js';
 import { SubsystemLearner } from './learner.js';
@@ -131,6 +132,8 @@ function toLearnerSettings(s: SubsystemSettings, seed: number): LearnerSettings 
 }
 
 const EVENT_LOG_INTERVAL_MS = 5000;
+/** How often the daemon looks for subsystems that (re)appeared. */
+const GENERATION_CHECK_MS = 5000;
 
 export class Daemon implements LearnerSink {
   readonly runId: string;
@@ -141,6 +144,9 @@ export class Daemon implements LearnerSink {
   private metricsServer?: MetricsServer;
   private readonly learners: SubsystemLearner[] = [];
   private byId = new Map<number, SubsystemLearner>();
+  /** The registry generation the learners were attached at. */
+  private generation = 0;
+  private lastGenerationCheckMs = 0;
   private store!: CheckpointStore;
   private writer!: DecisionLogWriter;
   private stopReason: string | null = null;
@@ -178,6 +184,7 @@ export class Daemon implements LearnerSink {
   requestStop(reason: string): void {
     if (this.stopReason === null) this.stopReason = reason;
     this.wakeSleep?.();
+    this.device.interruptWait();
   }
 
   /** Applies a new config (SIGHUP); settings that need a restart are reported. */
@@ -402,8 +409,14 @@ export class Daemon implements LearnerSink {
     }
   }
 
-  private attachAll(): void {
+  /**
+   * Claims every learner's subsystem by name. With `keep`, a learner whose subsystem
+   * is still there under the same id stays as it is (its pending decisions too).
+   */
+  private attachAll(keep = false): void {
     const infos = this.device.listSubsystems();
+    this.generation = this.device.version().generation;
+    const before = this.byId;
     this.byId = new Map();
     for (const l of this.learners) {
       const info = infos.find((i) => i.name === l.name);
@@ -411,9 +424,11 @@ export class Daemon implements LearnerSink {
         this.log.warn(`${l.name}: not on the device any more; idle until it returns`);
         continue;
       }
-      l.attach(this.device, info.id);
+      if (!(keep && before.get(info.id) === l)) l.attach(this.device, info.id);
       this.byId.set(info.id, l);
     }
+    // Only our subsystems' records are queued for this file.
+    this.device.subscribe([...this.byId.keys()]);
     if (this.options.hooks) {
       const v = this.device.version();
       this.abi = { major: v.abiMajor, minor: v.abiMinor };
@@ -466,6 +481,21 @@ export class Daemon implements LearnerSink {
       }
       req.settle(outcome);
     }
+  }
+
+  /** A subsystem went away (GONE record) or the registry changed: attach anew. */
+  private reattachIfChanged(records: readonly Feedback[]): void {
+    for (const fb of records) {
+      if (!(fb.reasons & REASON_GONE)) continue;
+      const l = this.byId.get(fb.subsysId);
+      if (l) this.log.warn(`${l.name}: the subsystem went away; idle until it returns`);
+    }
+    const now = performance.now();
+    const gone = records.some((fb) => fb.reasons & REASON_GONE);
+    if (!gone && now - this.lastGenerationCheckMs < GENERATION_CHECK_MS) return;
+    this.lastGenerationCheckMs = now;
+    if (!gone && this.device.version().generation === this.generation) return;
+    this.attachAll(true);
   }
 
   private feedbackTimeoutMs(): number {
@@ -538,7 +568,10 @@ export class Daemon implements LearnerSink {
       this.metrics?.mode.set({ subsystem: l.name }, l.mode);
     }
     const records = await this.device.waitFeedback(this.feedbackTimeoutMs());
-    for (const fb of records) this.byId.get(fb.subsysId)?.onFeedback(fb);
+    for (const fb of records) {
+      if (!(fb.reasons & REASON_GONE)) this.byId.get(fb.subsysId)?.onFeedback(fb);
+    }
+    this.reattachIfChanged(records);
     if (this.metrics) {
       for (const l of this.byId.values()) {
         const b = l.budgetLeft();

@@ -37,7 +37,13 @@ import type { RngState } from '../../policies/rng.js';
 import type { Policy, PolicySnapshot, UpdateInfo } from '../../policies/types.js';
 import type { DecisionRecord, RewardRecord } from '../decisionlog/record.js';
 import { DECISION_LOG_VERSION } from '../decisionlog/record.js';
-import type { Feedback, MlpDevice, ModeValue, SubsystemInfo } from '../transport/device.js';
+import type {
+  Feedback,
+  MlpDevice,
+  ModeValue,
+  StateSnapshot,
+  SubsystemInfo,
+} from '../transport/device.js';
 import { MODE_NAMES, Mode, VERDICT_NAMES, Verdict } from '../transport/device.js';
 import { adoptedPolicy } from './adopt.js';
 import { ArmGrid } from './arms.js';
@@ -156,6 +162,8 @@ export class SubsystemLearner {
   private lastAdvised: number[];
   private readonly pending = new Map<number, Pending>();
   private context: Float64Array;
+  /** The state of the window in progress from the newest feedback record (ABI 1.1). */
+  private nextState: StateSnapshot | null = null;
 
   constructor(
     readonly info: SubsystemInfo,
@@ -214,6 +222,7 @@ export class SubsystemLearner {
     this.lastDecidedEpoch = -1;
     this.lastRefreshNs = -Infinity;
     this.lastAdvised = this.info.knobs.map((k) => k.def);
+    this.nextState = null;
     device.claim(id);
   }
 
@@ -227,7 +236,10 @@ export class SubsystemLearner {
    * the claim alive. Returns true when a recommendation was submitted.
    */
   step(device: MlpDevice): boolean {
-    const state = device.getState(this.id);
+    // One decision, one system call: the newest feedback record carries the state of
+    // the window in progress; GET_STATE only when there is none.
+    const state = this.nextState ?? device.getState(this.id);
+    this.nextState = null;
     this.mode = state.mode;
     normaliseFeatures(this.info, state, this.context);
     const refreshDue = state.timeNs - this.lastRefreshNs >= this.settings.heartbeatMs * 1e6;
@@ -345,6 +357,7 @@ export class SubsystemLearner {
   onFeedback(fb: Feedback): void {
     this.stats.windows++;
     this.mode = fb.mode;
+    if (fb.next) this.nextState = fb.next;
     if (fb.applied) {
       this.stats.appliedWindows++;
       if (fb.baselineEff > 0 && fb.eff < fb.baselineEff) this.stats.belowBaseline++;
