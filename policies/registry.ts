@@ -80,6 +80,15 @@ function parseValue(raw: string): ParamValue {
   return raw !== '' && Number.isFinite(n) ? n : raw;
 }
 
+/**
+ * True when `key` is a parameter of the policy: one of its defaults or, for a wrapper
+ * (a policy with an "inner" parameter), a parameter of its inner policy ("inner.<name>",
+ * checked when the inner policy is built).
+ */
+export function acceptsParameter(f: PolicyFactory, key: string): boolean {
+  return key in f.defaults || ('inner' in f.defaults && key.startsWith('inner.'));
+}
+
 /** Creates a policy from a spec string or a parsed spec; unknown parameters are errors. */
 export function createPolicy(
   spec: string | { kind: string; params?: PolicyParams },
@@ -88,7 +97,7 @@ export function createPolicy(
   const { kind, params = {} } = typeof spec === 'string' ? parsePolicySpec(spec) : spec;
   const f = getFactory(kind);
   for (const key of Object.keys(params)) {
-    if (!(key in f.defaults) && !key.startsWith('inner.') && key !== 'inner') {
+    if (!acceptsParameter(f, key)) {
       const known = Object.keys(f.defaults);
       throw new PolicyArgumentError(
         `policy "${kind}" has no parameter "${key}"; it takes ${known.length ? known.join(', ') : 'none'}`,
