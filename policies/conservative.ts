@@ -34,10 +34,18 @@
  * rewards over contexts, which is exact for context-free rewards and an approximation when
  * the baseline's reward depends on the context.
  */
-import { checkArm, checkContext, checkLegal, checkReward } from './common.js';
+import { checkArm, checkContext, checkLegal, checkReward, numParam } from './common.js';
 import { openSnapshot } from './contextual/checks.js';
 import { fromPlain, toPlain } from './linalg.js';
-import type { Decision, LegalMask, Policy, PolicySnapshot, UpdateInfo } from './types.js';
+import type {
+  Decision,
+  LegalMask,
+  Policy,
+  PolicyFactory,
+  PolicyParams,
+  PolicySnapshot,
+  UpdateInfo,
+} from './types.js';
 import { PolicyArgumentError } from './types.js';
 
 export interface ConservativeOptions {
@@ -274,3 +282,60 @@ export class ConservativePolicy implements Policy {
     return p;
   }
 }
+
+/** The inner policy's spec: kind = params.inner, its parameters from "inner.<name>". */
+function innerSpec(p: PolicyParams): { kind: string; params: PolicyParams } {
+  const kind = p.inner;
+  if (typeof kind !== 'string' || kind === '') {
+    throw new PolicyArgumentError('parameter "inner" must name a policy, e.g. inner=linucb');
+  }
+  if (kind === 'conservative') {
+    throw new PolicyArgumentError('a conservative policy cannot wrap another conservative policy');
+  }
+  const params: PolicyParams = {};
+  for (const [key, value] of Object.entries(p)) {
+    if (key.startsWith('inner.')) params[key.slice('inner.'.length)] = value;
+  }
+  return { kind, params };
+}
+
+export const CONSERVATIVE: PolicyFactory = {
+  kind: 'conservative',
+  description:
+    'conservative wrapper (Wu et al. 2016, CLUCB): plays the baseline arm unless exploring keeps reward >= (1-alpha) x baseline',
+  // The inner policy decides whether a context is needed (the registry checks it).
+  contextual: false,
+  defaults: {
+    alpha: 0.1,
+    baseline: 0,
+    baseline_reward: 'estimate',
+    delta: 0.05,
+    reward_min: 0,
+    reward_max: 1,
+    inner: 'linucb',
+  },
+  wraps: 'inner',
+  create: (shape, p, registry) => {
+    const known = p.baseline_reward;
+    if (known !== 'estimate' && typeof known !== 'number') {
+      throw new PolicyArgumentError(
+        `parameter "baseline_reward" must be a number or "estimate", got ${String(known)}`,
+      );
+    }
+    return new ConservativePolicy(registry.create(innerSpec(p), shape, 'inner policy'), {
+      alpha: numParam(p, 'alpha', { min: 0, max: 1 }),
+      baseline: numParam(p, 'baseline', { min: 0, integer: true }),
+      baselineReward: known === 'estimate' ? null : numParam(p, 'baseline_reward'),
+      delta: numParam(p, 'delta', { min: 0, max: 1, exclusiveMin: true }),
+      rewardMin: numParam(p, 'reward_min', { min: 0 }),
+      rewardMax: numParam(p, 'reward_max'),
+    });
+  },
+  restore: (s, registry) =>
+    ConservativePolicy.restore(s, (inner: PolicySnapshot) => {
+      if (!inner || typeof inner.kind !== 'string') {
+        throw new PolicyArgumentError('conservative snapshot must hold the inner snapshot');
+      }
+      return registry.restore(inner, 'inner policy');
+    }),
+};

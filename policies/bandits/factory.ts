@@ -5,9 +5,8 @@
  * re-runs the same parameter checks as creating, then loads and checks the state.
  */
 import { checkArmCount } from '../common.js';
-import type { PolicyFactory, PolicyParams } from '../registry.js';
 import type { Rng } from '../rng.js';
-import type { Policy, PolicySnapshot } from '../types.js';
+import type { Policy, PolicyFactory, PolicyParams, PolicySnapshot } from '../types.js';
 import { PolicyArgumentError } from '../types.js';
 import { openSnapshot, type Fields } from './snapshot.js';
 

@@ -12,10 +12,11 @@ import {
   checkContext,
   checkLegal,
   checkReward,
+  numParam,
 } from '../common.js';
 import { mixUniform } from '../distribution.js';
 import { Rng } from '../rng.js';
-import type { Decision, LegalMask, Policy, PolicySnapshot } from '../types.js';
+import type { Decision, LegalMask, Policy, PolicyFactory, PolicySnapshot } from '../types.js';
 import { PolicyArgumentError } from '../types.js';
 import { RidgeArms } from './ridge.js';
 import { checkContextDim, checkPositive, openSnapshot } from './checks.js';
@@ -97,3 +98,19 @@ export class LinEpsilonGreedy implements Policy {
     );
   }
 }
+
+export const LINEGREEDY: PolicyFactory = {
+  kind: 'linegreedy',
+  description: 'linear epsilon-greedy with a ridge regression per arm',
+  contextual: true,
+  defaults: { epsilon: 0.1, lambda: 1 },
+  create: (shape, p) =>
+    new LinEpsilonGreedy({
+      k: shape.k,
+      d: shape.d,
+      seed: shape.seed,
+      epsilon: numParam(p, 'epsilon', { min: 0, max: 1 }),
+      lambda: numParam(p, 'lambda', { min: 0, exclusiveMin: true }),
+    }),
+  restore: (s) => LinEpsilonGreedy.restore(s),
+};

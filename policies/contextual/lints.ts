@@ -23,6 +23,7 @@ import {
   checkLegal,
   checkReward,
   legalCount,
+  numParam,
 } from '../common.js';
 import {
   backSolveTransposedAt,
@@ -35,7 +36,7 @@ import {
 import type { RngState } from '../rng.js';
 import { deriveSeed, Rng } from '../rng.js';
 import { zigguratNormal } from '../ziggurat.js';
-import type { Decision, LegalMask, Policy, PolicySnapshot } from '../types.js';
+import type { Decision, LegalMask, Policy, PolicyFactory, PolicySnapshot } from '../types.js';
 import { PolicyArgumentError } from '../types.js';
 import { checkContextDim, checkPositive, openSnapshot } from './checks.js';
 
@@ -271,3 +272,21 @@ function erfc(x: number): number {
     );
   return x >= 0 ? r : 2 - r;
 }
+
+export const LINTS: PolicyFactory = {
+  kind: 'lints',
+  description:
+    'linear Thompson sampling (Agrawal and Goyal 2013): theta ~ N(theta_hat, v^2 A^-1) per arm',
+  contextual: true,
+  defaults: { v: 0.5, lambda: 1, propensity_draws: 32 },
+  create: (shape, p) =>
+    new LinTs({
+      k: shape.k,
+      d: shape.d,
+      seed: shape.seed,
+      v: numParam(p, 'v', { min: 0, exclusiveMin: true }),
+      lambda: numParam(p, 'lambda', { min: 0, exclusiveMin: true }),
+      propensityDraws: numParam(p, 'propensity_draws', { min: 1, integer: true }),
+    }),
+  restore: (s) => LinTs.restore(s),
+};

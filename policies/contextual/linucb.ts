@@ -12,9 +12,16 @@
  * arm's score is below the winner's, so the choice and its tie-break (lowest index among
  * equal scores) are exactly those of scoring every arm, with the same floating-point sums.
  */
-import { checkArm, checkArmCount, checkContext, checkLegal, checkReward } from '../common.js';
+import {
+  checkArm,
+  checkArmCount,
+  checkContext,
+  checkLegal,
+  checkReward,
+  numParam,
+} from '../common.js';
 import { Rng } from '../rng.js';
-import type { Decision, LegalMask, Policy, PolicySnapshot } from '../types.js';
+import type { Decision, LegalMask, Policy, PolicyFactory, PolicySnapshot } from '../types.js';
 import { RidgeArms } from './ridge.js';
 import { checkContextDim, checkPositive, openSnapshot } from './checks.js';
 
@@ -133,3 +140,19 @@ export class LinUcb implements Policy {
     );
   }
 }
+
+export const LINUCB: PolicyFactory = {
+  kind: 'linucb',
+  description: 'disjoint LinUCB (Li et al. 2010): ridge per arm, x.theta + alpha sqrt(x^T A^-1 x)',
+  contextual: true,
+  defaults: { alpha: 1, lambda: 1 },
+  create: (shape, p) =>
+    new LinUcb({
+      k: shape.k,
+      d: shape.d,
+      seed: shape.seed,
+      alpha: numParam(p, 'alpha', { min: 0 }),
+      lambda: numParam(p, 'lambda', { min: 0, exclusiveMin: true }),
+    }),
+  restore: (s) => LinUcb.restore(s),
+};

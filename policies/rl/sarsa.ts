@@ -13,9 +13,9 @@
  * pending transition.
  */
 import { PolicyArgumentError } from '../types.js';
-import type { Decision, LegalMask, Policy, PolicySnapshot } from '../types.js';
+import type { Decision, LegalMask, Policy, PolicyFactory, PolicySnapshot } from '../types.js';
 import type { Rng } from '../rng.js';
-import { openTabularSnapshot, TabularPolicy } from './tabular.js';
+import { openTabularSnapshot, TABULAR_DEFAULTS, TabularPolicy, tabularOptions } from './tabular.js';
 import type { TabularOptions } from './tabular.js';
 
 const VERSION = 1;
@@ -93,3 +93,13 @@ export class Sarsa extends TabularPolicy implements Policy {
     return p;
   }
 }
+
+export const SARSA: PolicyFactory = {
+  kind: 'sarsa',
+  description:
+    'tabular SARSA over discretised contexts, epsilon-greedy (update applied at the next select)',
+  contextual: true,
+  defaults: TABULAR_DEFAULTS,
+  create: (shape, p) => new Sarsa(tabularOptions(shape, p)),
+  restore: (s) => Sarsa.restore(s),
+};

@@ -3,11 +3,18 @@
  * discretised states (rows created on first write, unvisited states read as `init`),
  * epsilon-greedy selection with exact propensities and legal masks, and snapshots.
  */
-import { argmaxLegal, checkArm, checkArmCount, checkLegal, checkReward } from '../common.js';
+import {
+  argmaxLegal,
+  checkArm,
+  checkArmCount,
+  checkLegal,
+  checkReward,
+  numParam,
+} from '../common.js';
 import { mixUniform } from '../distribution.js';
 import { fromPlain } from '../linalg.js';
 import { Rng } from '../rng.js';
-import type { Decision, LegalMask, PolicySnapshot } from '../types.js';
+import type { Decision, LegalMask, PolicyParams, PolicyShape, PolicySnapshot } from '../types.js';
 import { PolicyArgumentError } from '../types.js';
 import { checkContextDim, openSnapshot } from '../contextual/checks.js';
 import { Discretiser } from './discretiser.js';
@@ -24,6 +31,39 @@ export interface TabularOptions extends DiscretiserOptions {
   epsilon: number;
   /** Initial Q value of every state-action pair. */
   init: number;
+}
+
+/** The parameters of both tabular policies, with their defaults. */
+export const TABULAR_DEFAULTS: PolicyParams = {
+  bins: 4,
+  lo: 0,
+  hi: 1,
+  edges: '',
+  alpha: 0.1,
+  gamma: 0.9,
+  epsilon: 0.1,
+  init: 0,
+};
+
+/** The options of a tabular policy from its spec parameters, checked by name. */
+export function tabularOptions(shape: PolicyShape, p: PolicyParams): TabularOptions {
+  const edges = p.edges;
+  if (typeof edges !== 'string' && typeof edges !== 'number') {
+    throw new PolicyArgumentError('parameter "edges" must be a string such as 0.2/0.5/0.8');
+  }
+  return {
+    k: shape.k,
+    d: shape.d,
+    seed: shape.seed,
+    bins: numParam(p, 'bins', { min: 1, integer: true }),
+    lo: numParam(p, 'lo'),
+    hi: numParam(p, 'hi'),
+    edges,
+    alpha: numParam(p, 'alpha', { min: 0, max: 1, exclusiveMin: true }),
+    gamma: numParam(p, 'gamma', { min: 0, max: 1 }),
+    epsilon: numParam(p, 'epsilon', { min: 0, max: 1 }),
+    init: numParam(p, 'init'),
+  };
 }
 
 export function checkTabularOptions(opts: TabularOptions): void {
