@@ -35,14 +35,15 @@
  * the baseline's reward depends on the context.
  */
 import { checkArm, checkContext, checkLegal, checkReward, numParam } from './common.js';
-import { openSnapshot } from './contextual/checks.js';
-import { fromPlain, toPlain } from './linalg.js';
+import { toPlain } from './linalg.js';
+import { openSnapshot, readArray, readNumber, withSnapshotParams } from './snapshot.js';
 import type {
   Decision,
   LegalMask,
   Policy,
   PolicyFactory,
   PolicyParams,
+  PolicyResolver,
   PolicySnapshot,
   UpdateInfo,
 } from './types.js';
@@ -252,33 +253,30 @@ export class ConservativePolicy implements Policy {
     };
   }
 
-  /** Rebuilds the wrapper; `restoreInner` rebuilds the inner policy from its snapshot. */
-  static restore(
-    snapshot: PolicySnapshot,
-    restoreInner: (inner: PolicySnapshot) => Policy,
-  ): ConservativePolicy {
-    const { params, state } = openSnapshot(snapshot, 'conservative', VERSION);
-    const p = new ConservativePolicy(
-      restoreInner(state.inner as PolicySnapshot),
-      params as unknown as ConservativeOptions,
+  /** Rebuilds the wrapper, and its inner policy through the registry. */
+  static restore(snapshot: PolicySnapshot, registry: PolicyResolver): ConservativePolicy {
+    const kind = 'conservative';
+    const { params, state } = openSnapshot(snapshot, kind, VERSION);
+    const innerSnapshot = state.inner as PolicySnapshot;
+    if (!innerSnapshot || typeof innerSnapshot.kind !== 'string') {
+      throw new PolicyArgumentError('conservative snapshot must hold the inner snapshot');
+    }
+    const inner = registry.restore(innerSnapshot, 'inner policy');
+    const p = withSnapshotParams(
+      kind,
+      () => new ConservativePolicy(inner, params as unknown as ConservativeOptions),
     );
-    const num = (name: string): number => {
-      const v = state[name];
-      if (typeof v !== 'number' || !Number.isFinite(v)) {
-        throw new PolicyArgumentError(`snapshot field "${name}" must be a finite number`);
-      }
-      return v;
-    };
-    p.rounds = num('rounds');
-    p.baselinePlays = num('baselinePlays');
-    p.baselineSum = num('baselineSum');
-    p.otherPlays = num('otherPlays');
-    p.otherSum = num('otherSum');
-    p.armPlays.set(fromPlain(state.armPlays, p.k, 'armPlays'));
-    p.armSums.set(fromPlain(state.armSums, p.k, 'armSums'));
+    p.rounds = readNumber(state, 'rounds', kind);
+    p.baselinePlays = readNumber(state, 'baselinePlays', kind);
+    p.baselineSum = readNumber(state, 'baselineSum', kind);
+    p.otherPlays = readNumber(state, 'otherPlays', kind);
+    p.otherSum = readNumber(state, 'otherSum', kind);
+    p.armPlays.set(readArray(state, 'armPlays', p.k, kind));
+    p.armSums.set(readArray(state, 'armSums', p.k, kind));
     // Added after version 1 was released: older snapshots lack them.
     p.lastForced = state.lastForced === true;
-    p.innerSkipped = typeof state.innerSkipped === 'number' ? num('innerSkipped') : 0;
+    p.innerSkipped =
+      typeof state.innerSkipped === 'number' ? readNumber(state, 'innerSkipped', kind) : 0;
     return p;
   }
 }
@@ -331,11 +329,5 @@ export const CONSERVATIVE: PolicyFactory = {
       rewardMax: numParam(p, 'reward_max'),
     });
   },
-  restore: (s, registry) =>
-    ConservativePolicy.restore(s, (inner: PolicySnapshot) => {
-      if (!inner || typeof inner.kind !== 'string') {
-        throw new PolicyArgumentError('conservative snapshot must hold the inner snapshot');
-      }
-      return registry.restore(inner, 'inner policy');
-    }),
+  restore: (s, registry) => ConservativePolicy.restore(s, registry),
 };

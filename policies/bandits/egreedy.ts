@@ -21,7 +21,7 @@ import { mixUniform } from '../distribution.js';
 import { Rng } from '../rng.js';
 import type { Decision, LegalMask, Policy, PolicySnapshot } from '../types.js';
 import { banditFactory } from './factory.js';
-import { readCountsAndSums, type Fields } from './snapshot.js';
+import { readCountsAndSums, type Fields } from '../snapshot.js';
 
 export type EpsilonSchedule =
   { kind: 'fixed'; epsilon: number } | { kind: 'decay'; c: number; gap: number };

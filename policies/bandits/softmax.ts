@@ -13,7 +13,7 @@ import { Rng } from '../rng.js';
 import type { Decision, LegalMask, Policy, PolicySnapshot } from '../types.js';
 import { drawFrom } from '../distribution.js';
 import { banditFactory } from './factory.js';
-import { readCountsAndSums, type Fields } from './snapshot.js';
+import { readCountsAndSums, type Fields } from '../snapshot.js';
 
 export class SoftmaxPolicy implements Policy {
   readonly kind = 'softmax';

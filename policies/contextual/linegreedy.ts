@@ -19,7 +19,8 @@ import { Rng } from '../rng.js';
 import type { Decision, LegalMask, Policy, PolicyFactory, PolicySnapshot } from '../types.js';
 import { PolicyArgumentError } from '../types.js';
 import { RidgeArms } from './ridge.js';
-import { checkContextDim, checkPositive, openSnapshot } from './checks.js';
+import { openSnapshot, withSnapshotParams } from '../snapshot.js';
+import { checkContextDim, checkPositive } from './checks.js';
 
 export interface LinEpsilonGreedyOptions {
   k: number;
@@ -43,7 +44,7 @@ export class LinEpsilonGreedy implements Policy {
   private readonly rng: Rng;
   private readonly scores: Float64Array;
 
-  constructor(opts: LinEpsilonGreedyOptions, ridge?: RidgeArms, rng?: Rng) {
+  constructor(opts: LinEpsilonGreedyOptions, rng?: Rng) {
     checkArmCount(opts.k);
     checkContextDim(opts.d);
     checkPositive('lambda', opts.lambda);
@@ -55,7 +56,7 @@ export class LinEpsilonGreedy implements Policy {
     this.opts = { ...opts };
     this.k = opts.k;
     this.d = opts.d;
-    this.ridge = ridge ?? new RidgeArms(opts.k, opts.d, opts.lambda);
+    this.ridge = new RidgeArms(opts.k, opts.d, opts.lambda);
     this.rng = rng ?? new Rng(opts.seed);
     this.scores = new Float64Array(opts.k);
   }
@@ -88,14 +89,13 @@ export class LinEpsilonGreedy implements Policy {
   }
 
   static restore(snapshot: PolicySnapshot): LinEpsilonGreedy {
-    const { params, state } = openSnapshot(snapshot, 'linegreedy', VERSION);
-    const opts = params as unknown as LinEpsilonGreedyOptions;
-    const probe = new LinEpsilonGreedy(opts);
-    return new LinEpsilonGreedy(
-      opts,
-      RidgeArms.fromState(probe.k, probe.d, opts.lambda, state),
-      Rng.fromState(snapshot.rng),
+    const { params, state, rng } = openSnapshot(snapshot, 'linegreedy', VERSION);
+    const p = withSnapshotParams(
+      'linegreedy',
+      () => new LinEpsilonGreedy(params as unknown as LinEpsilonGreedyOptions, rng),
     );
+    p.ridge.load(state, 'linegreedy');
+    return p;
   }
 }
 

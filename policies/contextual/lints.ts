@@ -29,16 +29,15 @@ import {
   backSolveTransposedAt,
   cholUpdateAt,
   forwardSolveAt,
-  fromPlain,
   setScaledIdentity,
   toPlain,
 } from '../linalg.js';
-import type { RngState } from '../rng.js';
 import { deriveSeed, Rng } from '../rng.js';
 import { zigguratNormal } from '../ziggurat.js';
 import type { Decision, LegalMask, Policy, PolicyFactory, PolicySnapshot } from '../types.js';
 import { PolicyArgumentError } from '../types.js';
-import { checkContextDim, checkPositive, openSnapshot } from './checks.js';
+import { openSnapshot, readArray, readRng, withSnapshotParams } from '../snapshot.js';
+import { checkContextDim, checkPositive } from './checks.js';
 
 /** Stream of the Monte Carlo propensity draws (decisions use the seed's own stream). */
 const PROPENSITY_STREAM = 1;
@@ -227,17 +226,16 @@ export class LinTs implements Policy {
   }
 
   static restore(snapshot: PolicySnapshot): LinTs {
-    const { params, state } = openSnapshot(snapshot, 'lints', VERSION);
-    const opts = params as unknown as LinTsOptions;
-    const p = new LinTs(
-      opts,
-      Rng.fromState(snapshot.rng),
-      Rng.fromState(state.propensityRng as RngState),
+    const { params, state, rng } = openSnapshot(snapshot, 'lints', VERSION);
+    const propensityRng = readRng(state.propensityRng, 'lints', 'state.propensityRng');
+    const p = withSnapshotParams(
+      'lints',
+      () => new LinTs(params as unknown as LinTsOptions, rng, propensityRng),
     );
     const { k, d } = p;
-    p.chol.set(fromPlain(state.chol, k * d * d, 'chol'));
-    p.b.set(fromPlain(state.b, k * d, 'b'));
-    p.counts.set(fromPlain(state.counts, k, 'counts'));
+    p.chol.set(readArray(state, 'chol', k * d * d, 'lints'));
+    p.b.set(readArray(state, 'b', k * d, 'lints'));
+    p.counts.set(readArray(state, 'counts', k, 'lints'));
     for (let a = 0; a < k; a++) p.refreshThetaHat(a);
     return p;
   }

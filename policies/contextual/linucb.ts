@@ -23,7 +23,8 @@ import {
 import { Rng } from '../rng.js';
 import type { Decision, LegalMask, Policy, PolicyFactory, PolicySnapshot } from '../types.js';
 import { RidgeArms } from './ridge.js';
-import { checkContextDim, checkPositive, openSnapshot } from './checks.js';
+import { openSnapshot, withSnapshotParams } from '../snapshot.js';
+import { checkContextDim, checkPositive } from './checks.js';
 
 export interface LinUcbOptions {
   k: number;
@@ -50,7 +51,7 @@ export class LinUcb implements Policy {
   /** LinUCB draws no random numbers; the Rng only fills the snapshot's rng field. */
   private readonly rng: Rng;
 
-  constructor(opts: LinUcbOptions, ridge?: RidgeArms, rng?: Rng) {
+  constructor(opts: LinUcbOptions, rng?: Rng) {
     checkArmCount(opts.k);
     checkContextDim(opts.d);
     checkPositive('alpha', opts.alpha, true);
@@ -58,7 +59,7 @@ export class LinUcb implements Policy {
     this.opts = { ...opts };
     this.k = opts.k;
     this.d = opts.d;
-    this.ridge = ridge ?? new RidgeArms(opts.k, opts.d, opts.lambda, true);
+    this.ridge = new RidgeArms(opts.k, opts.d, opts.lambda, true);
     this.rng = rng ?? new Rng(opts.seed);
     this.scores = new Float64Array(opts.k);
     this.bounds = new Float64Array(opts.k);
@@ -130,14 +131,13 @@ export class LinUcb implements Policy {
   }
 
   static restore(snapshot: PolicySnapshot): LinUcb {
-    const { params, state } = openSnapshot(snapshot, 'linucb', VERSION);
-    const opts = params as unknown as LinUcbOptions;
-    const probe = new LinUcb(opts); // validates the params
-    return new LinUcb(
-      opts,
-      RidgeArms.fromState(probe.k, probe.d, opts.lambda, state, true),
-      Rng.fromState(snapshot.rng),
+    const { params, state, rng } = openSnapshot(snapshot, 'linucb', VERSION);
+    const p = withSnapshotParams(
+      'linucb',
+      () => new LinUcb(params as unknown as LinUcbOptions, rng),
     );
+    p.ridge.load(state, 'linucb');
+    return p;
   }
 }
 

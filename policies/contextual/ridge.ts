@@ -3,7 +3,8 @@
  * model, no intercept): A_k = lambda I + sum x x^T is kept as its inverse, updated by
  * Sherman-Morrison; b_k = sum r x; theta_k = A_k^-1 b_k. All arms live in flat blocks.
  */
-import { fromPlain, setScaledIdentity, shermanMorrisonAt, toPlain } from '../linalg.js';
+import { setScaledIdentity, shermanMorrisonAt, toPlain } from '../linalg.js';
+import { readArray, type Fields } from '../snapshot.js';
 
 export interface RidgeState {
   ainv: number[];
@@ -128,21 +129,15 @@ export class RidgeArms {
     return { ainv: toPlain(this.ainv), b: toPlain(this.b), counts: toPlain(this.counts) };
   }
 
-  static fromState(
-    k: number,
-    d: number,
-    lambda: number,
-    state: Record<string, unknown>,
-    bounds = false,
-  ): RidgeArms {
-    const r = new RidgeArms(k, d, lambda, bounds);
-    r.ainv.set(fromPlain(state.ainv, k * d * d, 'ainv'));
-    r.b.set(fromPlain(state.b, k * d, 'b'));
-    r.counts.set(fromPlain(state.counts, k, 'counts'));
+  /** Replaces the learned state by a snapshot's (state()), checked for `kind`'s snapshot. */
+  load(state: Fields, kind: string): void {
+    const { k, d } = this;
+    this.ainv.set(readArray(state, 'ainv', k * d * d, kind));
+    this.b.set(readArray(state, 'b', k * d, kind));
+    this.counts.set(readArray(state, 'counts', k, kind));
     for (let a = 0; a < k; a++) {
-      r.refreshTheta(a);
-      if (bounds) r.refreshBonusScale(a);
+      this.refreshTheta(a);
+      if (this.bounds) this.refreshBonusScale(a);
     }
-    return r;
   }
 }

@@ -6,7 +6,8 @@
  */
 import type { Decision, LegalMask, Policy, PolicyFactory, PolicySnapshot } from '../types.js';
 import type { Rng } from '../rng.js';
-import { openTabularSnapshot, TABULAR_DEFAULTS, TabularPolicy, tabularOptions } from './tabular.js';
+import { openSnapshot, withSnapshotParams } from '../snapshot.js';
+import { TABULAR_DEFAULTS, TabularPolicy, tabularOptions } from './tabular.js';
 import type { TabularOptions } from './tabular.js';
 
 const VERSION = 1;
@@ -42,8 +43,9 @@ export class QLearning extends TabularPolicy implements Policy {
   }
 
   static restore(snapshot: PolicySnapshot): QLearning {
-    const { opts, state, rng } = openTabularSnapshot(snapshot, 'qlearning', VERSION);
-    const p = new QLearning(opts, rng);
+    const { params, state, rng } = openSnapshot(snapshot, 'qlearning', VERSION);
+    const opts = params as unknown as TabularOptions;
+    const p = withSnapshotParams('qlearning', () => new QLearning(opts, rng));
     p.loadTable(state);
     return p;
   }

@@ -12,11 +12,11 @@ import {
   numParam,
 } from '../common.js';
 import { mixUniform } from '../distribution.js';
-import { fromPlain } from '../linalg.js';
 import { Rng } from '../rng.js';
 import type { Decision, LegalMask, PolicyParams, PolicyShape, PolicySnapshot } from '../types.js';
 import { PolicyArgumentError } from '../types.js';
-import { checkContextDim, openSnapshot } from '../contextual/checks.js';
+import { checkContextDim } from '../contextual/checks.js';
+import { readNumbers, requireConsistent, type Fields } from '../snapshot.js';
 import { Discretiser } from './discretiser.js';
 import type { DiscretiserOptions } from './discretiser.js';
 
@@ -176,28 +176,23 @@ export abstract class TabularPolicy {
     };
   }
 
-  protected loadTable(state: Record<string, unknown>): void {
+  protected loadTable(state: Fields): void {
     const rows = state.q;
-    if (!Array.isArray(rows)) throw new PolicyArgumentError('snapshot field "q" must be an array');
-    for (const entry of rows as unknown[]) {
-      if (!Array.isArray(entry) || entry.length !== 2 || !Number.isInteger(entry[0])) {
-        throw new PolicyArgumentError('snapshot field "q" must hold [state, values] pairs');
-      }
-      const s = entry[0] as number;
-      if (s < 0 || s >= this.discretiser.states) {
-        throw new PolicyArgumentError(`snapshot state ${s} is outside the discretisation`);
-      }
-      this.q.set(s, fromPlain(entry[1], this.k, 'q'));
-    }
+    const kind = this.kind;
+    requireConsistent(Array.isArray(rows), kind, 'state.q must be an array');
+    (rows as unknown[]).forEach((entry, i) => {
+      requireConsistent(
+        Array.isArray(entry) && entry.length === 2 && Number.isInteger(entry[0]),
+        kind,
+        `state.q[${i}] must be a [state, values] pair`,
+      );
+      const [s, values] = entry as [number, unknown];
+      requireConsistent(
+        s >= 0 && s < this.discretiser.states,
+        kind,
+        `state.q[${i}]: state ${s} is outside the discretisation`,
+      );
+      this.q.set(s, readNumbers(values, this.k, kind, `state.q[${i}][1]`));
+    });
   }
-}
-
-/** Opens a tabular snapshot and returns its options and state. */
-export function openTabularSnapshot(
-  snapshot: PolicySnapshot,
-  kind: string,
-  version: number,
-): { opts: TabularOptions; state: Record<string, unknown>; rng: Rng } {
-  const { params, state } = openSnapshot(snapshot, kind, version);
-  return { opts: params as unknown as TabularOptions, state, rng: Rng.fromState(snapshot.rng) };
 }

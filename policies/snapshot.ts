@@ -1,12 +1,13 @@
 /**
- * Reading and checking snapshots of the context-free bandit policies.
+ * Reading and checking policy snapshots: the one reader every policy's restore() uses.
  *
  * Every reader names the policy and the field it rejects, so a corrupt or hand-edited
- * snapshot fails loudly instead of restoring a policy that silently misbehaves.
+ * snapshot fails loudly (PolicyArgumentError) instead of restoring a policy that silently
+ * misbehaves.
  */
-import { Rng, type RngState } from '../rng.js';
-import type { PolicySnapshot } from '../types.js';
-import { PolicyArgumentError } from '../types.js';
+import { Rng, type RngState } from './rng.js';
+import type { PolicySnapshot } from './types.js';
+import { PolicyArgumentError } from './types.js';
 
 export type Fields = Record<string, unknown>;
 
@@ -32,12 +33,14 @@ export function openSnapshot(
 ): OpenedSnapshot {
   if (!isRecord(snapshot)) throw corrupt(kind, 'it must be an object');
   if (snapshot.kind !== kind) {
-    throw corrupt(kind, `"kind" is ${JSON.stringify(snapshot.kind)}, expected "${kind}"`);
-  }
-  if (snapshot.version !== version) {
     throw corrupt(
       kind,
-      `"version" is ${JSON.stringify(snapshot.version)}; this build reads version ${version}`,
+      `"kind" is ${JSON.stringify(snapshot.kind)}, expected "${kind}" (restorePolicy() reads any policy's snapshot)`,
+    );
+  }
+  if (snapshot.version !== version) {
+    throw new PolicyArgumentError(
+      `${kind} snapshot version ${JSON.stringify(snapshot.version)} is not supported; this build reads version ${version}`,
     );
   }
   if (!isRecord(snapshot.params)) throw corrupt(kind, '"params" must be an object');
@@ -103,21 +106,40 @@ export function readArray(
   kind: string,
   rule: NumberRule = {},
 ): Float64Array {
-  const v = state[name];
+  return readNumbers(state[name], length, kind, `state.${name}`, rule);
+}
+
+/** Reads `v` (the snapshot's field `what`) as an array of `length` numbers obeying `rule`. */
+export function readNumbers(
+  v: unknown,
+  length: number,
+  kind: string,
+  what: string,
+  rule: NumberRule = {},
+): Float64Array {
   if (!Array.isArray(v) || v.length !== length) {
-    throw corrupt(kind, `state.${name} must be an array of ${length} numbers`);
+    throw corrupt(kind, `${what} must be an array of ${length} numbers`);
   }
   const out = new Float64Array(length);
   for (let i = 0; i < length; i++) {
     if (!checkNumber(v[i], rule)) {
-      throw corrupt(
-        kind,
-        `state.${name}[${i}] must be ${describe(rule)}, got ${JSON.stringify(v[i])}`,
-      );
+      throw corrupt(kind, `${what}[${i}] must be ${describe(rule)}, got ${JSON.stringify(v[i])}`);
     }
     out[i] = v[i] as number;
   }
   return out;
+}
+
+/**
+ * Builds a policy from a snapshot's params with the checks a fresh one gets; a bad
+ * parameter is reported as a corrupt snapshot.
+ */
+export function withSnapshotParams<T>(kind: string, build: () => T): T {
+  try {
+    return build();
+  } catch (e) {
+    throw corrupt(kind, `bad params (${(e as Error).message})`);
+  }
 }
 
 /** Throws unless `ok`, naming the inconsistency. */
