@@ -34,7 +34,7 @@
  * rewards over contexts, which is exact for context-free rewards and an approximation when
  * the baseline's reward depends on the context.
  */
-import { checkArm, checkContext, checkLegal, checkReward, numParam } from './common.js';
+import { checkArm, checkContext, checkLegal, checkNumber, checkReward } from './common.js';
 import { toPlain } from './linalg.js';
 import { openSnapshot, readArray, readNumber, withSnapshotParams } from './snapshot.js';
 import type {
@@ -87,38 +87,21 @@ export class ConservativePolicy implements Policy {
   innerSkipped = 0;
 
   constructor(inner: Policy, opts: ConservativeOptions) {
-    const { alpha, baseline, baselineReward, delta, rewardMin, rewardMax } = opts;
-    if (!(alpha >= 0 && alpha < 1)) {
-      throw new PolicyArgumentError(`parameter "alpha" must lie in [0, 1), got ${String(alpha)}`);
-    }
-    if (!Number.isInteger(baseline) || baseline < 0 || baseline >= inner.k) {
-      throw new PolicyArgumentError(
-        `parameter "baseline" must be an arm index 0..${inner.k - 1}, got ${String(baseline)}`,
-      );
-    }
-    if (!(delta > 0 && delta < 1)) {
-      throw new PolicyArgumentError(`parameter "delta" must lie in (0, 1), got ${String(delta)}`);
-    }
-    if (!(
-      Number.isFinite(rewardMin) &&
-      Number.isFinite(rewardMax) &&
-      rewardMin >= 0 &&
-      rewardMax > rewardMin
-    )) {
-      throw new PolicyArgumentError(
-        `parameters "reward_min" and "reward_max" must satisfy 0 <= reward_min < reward_max, got ${String(rewardMin)} and ${String(rewardMax)}`,
-      );
-    }
-    if (baselineReward !== null && !(baselineReward >= rewardMin && baselineReward <= rewardMax)) {
-      throw new PolicyArgumentError(
-        `parameter "baseline_reward" must lie in [reward_min, reward_max] = [${rewardMin}, ${rewardMax}], got ${String(baselineReward)}`,
-      );
+    const { baselineReward, rewardMin, rewardMax } = opts;
+    checkNumber('alpha', opts.alpha, { min: 0, max: 1, exclusiveMax: true });
+    // An arm index.
+    checkNumber('baseline', opts.baseline, { min: 0, max: inner.k - 1, integer: true });
+    checkNumber('delta', opts.delta, { min: 0, exclusiveMin: true, max: 1, exclusiveMax: true });
+    checkNumber('reward_min', rewardMin, { min: 0 });
+    checkNumber('reward_max', rewardMax, { min: rewardMin, exclusiveMin: true });
+    if (baselineReward !== null) {
+      checkNumber('baseline_reward', baselineReward, { min: rewardMin, max: rewardMax });
     }
     this.inner = inner;
     this.k = inner.k;
     this.d = inner.d;
     this.opts = { ...opts };
-    this.deltaEach = delta / (inner.k + 1);
+    this.deltaEach = opts.delta / (inner.k + 1);
     this.armPlays = new Float64Array(inner.k);
     this.armSums = new Float64Array(inner.k);
   }
@@ -321,12 +304,12 @@ export const CONSERVATIVE: PolicyFactory = {
       );
     }
     return new ConservativePolicy(registry.create(innerSpec(p), shape, 'inner policy'), {
-      alpha: numParam(p, 'alpha', { min: 0, max: 1 }),
-      baseline: numParam(p, 'baseline', { min: 0, integer: true }),
-      baselineReward: known === 'estimate' ? null : numParam(p, 'baseline_reward'),
-      delta: numParam(p, 'delta', { min: 0, max: 1, exclusiveMin: true }),
-      rewardMin: numParam(p, 'reward_min', { min: 0 }),
-      rewardMax: numParam(p, 'reward_max'),
+      alpha: p.alpha as number,
+      baseline: p.baseline as number,
+      baselineReward: known === 'estimate' ? null : known,
+      delta: p.delta as number,
+      rewardMin: p.reward_min as number,
+      rewardMax: p.reward_max as number,
     });
   },
   restore: (s, registry) => ConservativePolicy.restore(s, registry),

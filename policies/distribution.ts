@@ -20,7 +20,7 @@
  * (mixUniform's) read the legal mask and the base distribution when first read, so read
  * them before the mask or the policy changes.
  */
-import { legalCount, nthLegal } from './common.js';
+import { legalCount, nthLegal, numberProblem } from './common.js';
 import { Rng } from './rng.js';
 import type { RngState } from './rng.js';
 import type { Decision, LegalMask } from './types.js';
@@ -133,10 +133,10 @@ export function mixUniform(
   return new MixedDecision(arm, propensity, base, pi, epsilon, legal, k, n);
 }
 
-/** Checks an exploration rate. */
-export function checkEpsilon(epsilon: number, name = 'epsilon'): number {
-  if (typeof epsilon !== 'number' || !(epsilon >= 0 && epsilon <= 1)) {
-    throw new PolicyArgumentError(`${name} must lie in [0, 1], got ${String(epsilon)}`);
+/** Checks the daemon's exploration rate (a setting, not a policy parameter). */
+function checkExploration(epsilon: number): number {
+  if (numberProblem(epsilon, { min: 0, max: 1 }) !== undefined) {
+    throw new PolicyArgumentError(`exploration epsilon must lie in [0, 1], got ${String(epsilon)}`);
   }
   return epsilon;
 }
@@ -156,7 +156,7 @@ export class UniformExploration {
     epsilon: number,
     private rng: Rng,
   ) {
-    this.epsilonValue = checkEpsilon(epsilon, 'exploration epsilon');
+    this.epsilonValue = checkExploration(epsilon);
   }
 
   static seeded(epsilon: number, seed: number): UniformExploration {
@@ -168,7 +168,7 @@ export class UniformExploration {
   }
 
   set epsilon(value: number) {
-    this.epsilonValue = checkEpsilon(value, 'exploration epsilon');
+    this.epsilonValue = checkExploration(value);
   }
 
   /** True when `d` can be mixed with exact propensities. */

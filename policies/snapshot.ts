@@ -5,6 +5,7 @@
  * snapshot fails loudly (PolicyArgumentError) instead of restoring a policy that silently
  * misbehaves.
  */
+import { numberProblem, type NumberRule } from './common.js';
 import { Rng, type RngState } from './rng.js';
 import type { PolicySnapshot } from './types.js';
 import { PolicyArgumentError } from './types.js';
@@ -61,29 +62,6 @@ export function readRng(value: unknown, kind: string, field: string): Rng {
   }
 }
 
-export interface NumberRule {
-  min?: number;
-  max?: number;
-  integer?: boolean;
-}
-
-function checkNumber(v: unknown, rule: NumberRule): v is number {
-  return (
-    typeof v === 'number' &&
-    Number.isFinite(v) &&
-    (!rule.integer || Number.isInteger(v)) &&
-    (rule.min === undefined || v >= rule.min) &&
-    (rule.max === undefined || v <= rule.max)
-  );
-}
-
-function describe(rule: NumberRule): string {
-  const parts = [rule.integer ? 'an integer' : 'a finite number'];
-  if (rule.min !== undefined) parts.push(`>= ${rule.min}`);
-  if (rule.max !== undefined) parts.push(`<= ${rule.max}`);
-  return parts.join(' ');
-}
-
 /** Reads state[name] as a number obeying `rule`. */
 export function readNumber(
   state: Fields,
@@ -92,10 +70,11 @@ export function readNumber(
   rule: NumberRule = {},
 ): number {
   const v = state[name];
-  if (!checkNumber(v, rule)) {
-    throw corrupt(kind, `state.${name} must be ${describe(rule)}, got ${JSON.stringify(v)}`);
+  const problem = numberProblem(v, rule);
+  if (problem !== undefined) {
+    throw corrupt(kind, `state.${name} must be ${problem}, got ${JSON.stringify(v)}`);
   }
-  return v;
+  return v as number;
 }
 
 /** Reads state[name] as an array of `length` numbers obeying `rule`. */
@@ -122,8 +101,9 @@ export function readNumbers(
   }
   const out = new Float64Array(length);
   for (let i = 0; i < length; i++) {
-    if (!checkNumber(v[i], rule)) {
-      throw corrupt(kind, `${what}[${i}] must be ${describe(rule)}, got ${JSON.stringify(v[i])}`);
+    const problem = numberProblem(v[i], rule);
+    if (problem !== undefined) {
+      throw corrupt(kind, `${what}[${i}] must be ${problem}, got ${JSON.stringify(v[i])}`);
     }
     out[i] = v[i] as number;
   }

@@ -10,17 +10,16 @@ import {
   checkArm,
   checkArmCount,
   checkContext,
+  checkContextDim,
   checkLegal,
+  checkNumber,
   checkReward,
-  numParam,
 } from '../common.js';
 import { mixUniform } from '../distribution.js';
 import { Rng } from '../rng.js';
 import type { Decision, LegalMask, Policy, PolicyFactory, PolicySnapshot } from '../types.js';
-import { PolicyArgumentError } from '../types.js';
 import { RidgeArms } from './ridge.js';
 import { openSnapshot, withSnapshotParams } from '../snapshot.js';
-import { checkContextDim, checkPositive } from './checks.js';
 
 export interface LinEpsilonGreedyOptions {
   k: number;
@@ -47,12 +46,8 @@ export class LinEpsilonGreedy implements Policy {
   constructor(opts: LinEpsilonGreedyOptions, rng?: Rng) {
     checkArmCount(opts.k);
     checkContextDim(opts.d);
-    checkPositive('lambda', opts.lambda);
-    if (!(opts.epsilon >= 0 && opts.epsilon <= 1)) {
-      throw new PolicyArgumentError(
-        `parameter "epsilon" must lie in [0, 1], got ${String(opts.epsilon)}`,
-      );
-    }
+    checkNumber('epsilon', opts.epsilon, { min: 0, max: 1 });
+    checkNumber('lambda', opts.lambda, { min: 0, exclusiveMin: true });
     this.opts = { ...opts };
     this.k = opts.k;
     this.d = opts.d;
@@ -109,8 +104,8 @@ export const LINEGREEDY: PolicyFactory = {
       k: shape.k,
       d: shape.d,
       seed: shape.seed,
-      epsilon: numParam(p, 'epsilon', { min: 0, max: 1 }),
-      lambda: numParam(p, 'lambda', { min: 0, exclusiveMin: true }),
+      epsilon: p.epsilon as number,
+      lambda: p.lambda as number,
     }),
   restore: (s) => LinEpsilonGreedy.restore(s),
 };

@@ -20,10 +20,11 @@ import {
   checkArm,
   checkArmCount,
   checkContext,
+  checkContextDim,
   checkLegal,
+  checkNumber,
   checkReward,
   legalCount,
-  numParam,
 } from '../common.js';
 import {
   backSolveTransposedAt,
@@ -35,9 +36,7 @@ import {
 import { deriveSeed, Rng } from '../rng.js';
 import { zigguratNormal } from '../ziggurat.js';
 import type { Decision, LegalMask, Policy, PolicyFactory, PolicySnapshot } from '../types.js';
-import { PolicyArgumentError } from '../types.js';
 import { openSnapshot, readArray, readRng, withSnapshotParams } from '../snapshot.js';
-import { checkContextDim, checkPositive } from './checks.js';
 
 /** Stream of the Monte Carlo propensity draws (decisions use the seed's own stream). */
 const PROPENSITY_STREAM = 1;
@@ -83,13 +82,9 @@ export class LinTs implements Policy {
   constructor(opts: LinTsOptions, rng?: Rng, propensityRng?: Rng) {
     checkArmCount(opts.k);
     checkContextDim(opts.d);
-    checkPositive('v', opts.v);
-    checkPositive('lambda', opts.lambda);
-    if (!Number.isInteger(opts.propensityDraws) || opts.propensityDraws < 1) {
-      throw new PolicyArgumentError(
-        `parameter "propensity_draws" must be an integer >= 1, got ${String(opts.propensityDraws)}`,
-      );
-    }
+    checkNumber('v', opts.v, { min: 0, exclusiveMin: true });
+    checkNumber('lambda', opts.lambda, { min: 0, exclusiveMin: true });
+    checkNumber('propensity_draws', opts.propensityDraws, { min: 1, integer: true });
     const { k, d } = opts;
     this.opts = { ...opts };
     this.k = k;
@@ -282,9 +277,9 @@ export const LINTS: PolicyFactory = {
       k: shape.k,
       d: shape.d,
       seed: shape.seed,
-      v: numParam(p, 'v', { min: 0, exclusiveMin: true }),
-      lambda: numParam(p, 'lambda', { min: 0, exclusiveMin: true }),
-      propensityDraws: numParam(p, 'propensity_draws', { min: 1, integer: true }),
+      v: p.v as number,
+      lambda: p.lambda as number,
+      propensityDraws: p.propensity_draws as number,
     }),
   restore: (s) => LinTs.restore(s),
 };

@@ -16,15 +16,15 @@ import {
   checkArm,
   checkArmCount,
   checkContext,
+  checkContextDim,
   checkLegal,
+  checkNumber,
   checkReward,
-  numParam,
 } from '../common.js';
 import { Rng } from '../rng.js';
 import type { Decision, LegalMask, Policy, PolicyFactory, PolicySnapshot } from '../types.js';
 import { RidgeArms } from './ridge.js';
 import { openSnapshot, withSnapshotParams } from '../snapshot.js';
-import { checkContextDim, checkPositive } from './checks.js';
 
 export interface LinUcbOptions {
   k: number;
@@ -54,8 +54,8 @@ export class LinUcb implements Policy {
   constructor(opts: LinUcbOptions, rng?: Rng) {
     checkArmCount(opts.k);
     checkContextDim(opts.d);
-    checkPositive('alpha', opts.alpha, true);
-    checkPositive('lambda', opts.lambda);
+    checkNumber('alpha', opts.alpha, { min: 0 });
+    checkNumber('lambda', opts.lambda, { min: 0, exclusiveMin: true });
     this.opts = { ...opts };
     this.k = opts.k;
     this.d = opts.d;
@@ -151,8 +151,8 @@ export const LINUCB: PolicyFactory = {
       k: shape.k,
       d: shape.d,
       seed: shape.seed,
-      alpha: numParam(p, 'alpha', { min: 0 }),
-      lambda: numParam(p, 'lambda', { min: 0, exclusiveMin: true }),
+      alpha: p.alpha as number,
+      lambda: p.lambda as number,
     }),
   restore: (s) => LinUcb.restore(s),
 };

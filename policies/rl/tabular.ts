@@ -7,15 +7,14 @@ import {
   argmaxLegal,
   checkArm,
   checkArmCount,
+  checkContextDim,
   checkLegal,
+  checkNumber,
   checkReward,
-  numParam,
 } from '../common.js';
 import { mixUniform } from '../distribution.js';
 import { Rng } from '../rng.js';
 import type { Decision, LegalMask, PolicyParams, PolicyShape, PolicySnapshot } from '../types.js';
-import { PolicyArgumentError } from '../types.js';
-import { checkContextDim } from '../contextual/checks.js';
 import { readNumbers, requireConsistent, type Fields } from '../snapshot.js';
 import { Discretiser } from './discretiser.js';
 import type { DiscretiserOptions } from './discretiser.js';
@@ -45,45 +44,31 @@ export const TABULAR_DEFAULTS: PolicyParams = {
   init: 0,
 };
 
-/** The options of a tabular policy from its spec parameters, checked by name. */
+/** The options of a tabular policy from its spec parameters (the constructor checks them). */
 export function tabularOptions(shape: PolicyShape, p: PolicyParams): TabularOptions {
-  const edges = p.edges;
-  if (typeof edges !== 'string' && typeof edges !== 'number') {
-    throw new PolicyArgumentError('parameter "edges" must be a string such as 0.2/0.5/0.8');
-  }
   return {
     k: shape.k,
     d: shape.d,
     seed: shape.seed,
-    bins: numParam(p, 'bins', { min: 1, integer: true }),
-    lo: numParam(p, 'lo'),
-    hi: numParam(p, 'hi'),
-    edges,
-    alpha: numParam(p, 'alpha', { min: 0, max: 1, exclusiveMin: true }),
-    gamma: numParam(p, 'gamma', { min: 0, max: 1 }),
-    epsilon: numParam(p, 'epsilon', { min: 0, max: 1 }),
-    init: numParam(p, 'init'),
+    bins: p.bins as number,
+    lo: p.lo as number,
+    hi: p.hi as number,
+    edges: p.edges as string | number,
+    alpha: p.alpha as number,
+    gamma: p.gamma as number,
+    epsilon: p.epsilon as number,
+    init: p.init as number,
   };
 }
 
-export function checkTabularOptions(opts: TabularOptions): void {
+/** Checks the options of a tabular policy (the discretisation's are the Discretiser's). */
+function checkTabularOptions(opts: TabularOptions): void {
   checkArmCount(opts.k);
   checkContextDim(opts.d);
-  const inRange = (name: string, v: number, lo: number, hi: number, openLo = false) => {
-    if (typeof v !== 'number' || !(openLo ? v > lo : v >= lo) || !(v <= hi)) {
-      throw new PolicyArgumentError(
-        `parameter "${name}" must lie in ${openLo ? '(' : '['}${lo}, ${hi}], got ${String(v)}`,
-      );
-    }
-  };
-  inRange('alpha', opts.alpha, 0, 1, true);
-  inRange('gamma', opts.gamma, 0, 1);
-  inRange('epsilon', opts.epsilon, 0, 1);
-  if (typeof opts.init !== 'number' || !Number.isFinite(opts.init)) {
-    throw new PolicyArgumentError(
-      `parameter "init" must be a finite number, got ${String(opts.init)}`,
-    );
-  }
+  checkNumber('alpha', opts.alpha, { min: 0, exclusiveMin: true, max: 1 });
+  checkNumber('gamma', opts.gamma, { min: 0, max: 1 });
+  checkNumber('epsilon', opts.epsilon, { min: 0, max: 1 });
+  checkNumber('init', opts.init);
 }
 
 export abstract class TabularPolicy {
