@@ -3,10 +3,9 @@
  * no intercept). With probability epsilon a uniformly random legal arm, otherwise the legal
  * arm with the highest x·theta_k (ties to the lowest index). The propensity is exact:
  * (1 - epsilon) + epsilon/n for the greedy arm, epsilon/n for the others (n legal arms), and
- * the decision carries that distribution (distribution.ts mixUniform).
+ * the decision carries that distribution (distribution.ts epsilonGreedy).
  */
 import {
-  argmaxLegal,
   checkArm,
   checkArmCount,
   checkContext,
@@ -15,7 +14,7 @@ import {
   checkNumber,
   checkReward,
 } from '../common.js';
-import { mixUniform } from '../distribution.js';
+import { epsilonGreedy } from '../distribution.js';
 import { Rng } from '../rng.js';
 import type { Decision, LegalMask, Policy, PolicyFactory, PolicySnapshot } from '../types.js';
 import { RidgeArms } from './ridge.js';
@@ -62,8 +61,7 @@ export class LinEpsilonGreedy implements Policy {
     for (let a = 0; a < this.k; a++) {
       this.scores[a] = mask === undefined || mask[a] ? this.ridge.mean(a, x) : -Infinity;
     }
-    const greedy = argmaxLegal(this.scores, mask);
-    return mixUniform(greedy, undefined, this.opts.epsilon, mask, this.k, this.rng);
+    return epsilonGreedy(this.scores, this.opts.epsilon, mask, this.k, this.rng);
   }
 
   update(arm: number, reward: number, context?: ArrayLike<number>): void {

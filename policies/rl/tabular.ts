@@ -4,7 +4,6 @@
  * epsilon-greedy selection with exact propensities and legal masks, and snapshots.
  */
 import {
-  argmaxLegal,
   checkArm,
   checkArmCount,
   checkContextDim,
@@ -12,7 +11,7 @@ import {
   checkNumber,
   checkReward,
 } from '../common.js';
-import { mixUniform } from '../distribution.js';
+import { epsilonGreedy, epsilonGreedyMean } from '../distribution.js';
 import { Rng } from '../rng.js';
 import type { Decision, LegalMask, PolicyParams, PolicyShape, PolicySnapshot } from '../types.js';
 import { readNumbers, requireConsistent, type Fields } from '../snapshot.js';
@@ -121,12 +120,7 @@ export abstract class TabularPolicy {
 
   /** Expected Q(state, .) under the epsilon-greedy policy with every arm legal. */
   protected expectedQ(state: number): number {
-    const r = this.qValues(state);
-    const greedy = argmaxLegal(r, undefined);
-    const eps = this.opts.epsilon;
-    let sum = 0;
-    for (let a = 0; a < this.k; a++) sum += r[a];
-    return (1 - eps) * r[greedy] + (eps * sum) / this.k;
+    return epsilonGreedyMean(this.qValues(state), this.opts.epsilon);
   }
 
   /** Moves Q(state, arm) towards target by the learning rate. */
@@ -138,8 +132,7 @@ export abstract class TabularPolicy {
   /** Epsilon-greedy choice at a state with its exact propensity and distribution. */
   protected chooseAt(state: number, legal: LegalMask | undefined): Decision {
     const mask = checkLegal(legal, this.k);
-    const greedy = argmaxLegal(this.qValues(state), mask);
-    return mixUniform(greedy, undefined, this.opts.epsilon, mask, this.k, this.rng);
+    return epsilonGreedy(this.qValues(state), this.opts.epsilon, mask, this.k, this.rng);
   }
 
   protected checkUpdate(arm: number, reward: number): void {
