@@ -5,54 +5,23 @@
  * (1 - epsilon) + epsilon/n for the greedy arm, epsilon/n for the others (n legal arms), and
  * the decision carries that distribution (distribution.ts epsilonGreedy).
  */
-import {
-  checkArm,
-  checkArmCount,
-  checkContext,
-  checkContextDim,
-  checkLegal,
-  checkNumber,
-  checkReward,
-} from '../common.js';
+import { checkContext, checkLegal, checkNumber } from '../common.js';
 import { epsilonGreedy } from '../distribution.js';
 import { Rng } from '../rng.js';
-import type { Decision, LegalMask, Policy, PolicyFactory, PolicySnapshot } from '../types.js';
-import { RidgeArms } from './ridge.js';
-import { openSnapshot, withSnapshotParams } from '../snapshot.js';
+import type { Decision, LegalMask, PolicyFactory, PolicySnapshot } from '../types.js';
+import { RidgePolicy, type RidgeOptions } from './ridge.js';
 
-export interface LinEpsilonGreedyOptions {
-  k: number;
-  d: number;
-  seed: number;
+export interface LinEpsilonGreedyOptions extends RidgeOptions {
   /** Exploration probability in [0, 1]. */
   epsilon: number;
-  /** Ridge prior strength, > 0. */
-  lambda: number;
 }
 
-const VERSION = 1;
-
-export class LinEpsilonGreedy implements Policy {
+export class LinEpsilonGreedy extends RidgePolicy<LinEpsilonGreedyOptions> {
   readonly kind = 'linegreedy';
-  readonly k: number;
-  readonly d: number;
-  readonly learnsFrom = 'any';
-  private readonly opts: LinEpsilonGreedyOptions;
-  private readonly ridge: RidgeArms;
-  private readonly rng: Rng;
-  private readonly scores: Float64Array;
 
   constructor(opts: LinEpsilonGreedyOptions, rng?: Rng) {
-    checkArmCount(opts.k);
-    checkContextDim(opts.d);
+    super(opts, false, rng);
     checkNumber('epsilon', opts.epsilon, { min: 0, max: 1 });
-    checkNumber('lambda', opts.lambda, { min: 0, exclusiveMin: true });
-    this.opts = { ...opts };
-    this.k = opts.k;
-    this.d = opts.d;
-    this.ridge = new RidgeArms(opts.k, opts.d, opts.lambda);
-    this.rng = rng ?? new Rng(opts.seed);
-    this.scores = new Float64Array(opts.k);
   }
 
   select(context?: ArrayLike<number>, legal?: LegalMask): Decision {
@@ -64,31 +33,12 @@ export class LinEpsilonGreedy implements Policy {
     return epsilonGreedy(this.scores, this.opts.epsilon, mask, this.k, this.rng);
   }
 
-  update(arm: number, reward: number, context?: ArrayLike<number>): void {
-    checkArm(arm, this.k);
-    checkReward(reward);
-    const x = checkContext(context, this.d);
-    this.ridge.update(arm, x, reward);
-  }
-
-  snapshot(): PolicySnapshot {
-    return {
-      kind: this.kind,
-      version: VERSION,
-      params: { ...this.opts },
-      state: { ...this.ridge.state() },
-      rng: this.rng.state(),
-    };
-  }
-
   static restore(snapshot: PolicySnapshot): LinEpsilonGreedy {
-    const { params, state, rng } = openSnapshot(snapshot, 'linegreedy', VERSION);
-    const p = withSnapshotParams(
+    return RidgePolicy.restoreWith(
+      snapshot,
       'linegreedy',
-      () => new LinEpsilonGreedy(params as unknown as LinEpsilonGreedyOptions, rng),
+      (o: LinEpsilonGreedyOptions, rng) => new LinEpsilonGreedy(o, rng),
     );
-    p.ridge.load(state, 'linegreedy');
-    return p;
   }
 }
 

@@ -12,56 +12,24 @@
  * arm's score is below the winner's, so the choice and its tie-break (lowest index among
  * equal scores) are exactly those of scoring every arm, with the same floating-point sums.
  */
-import {
-  checkArm,
-  checkArmCount,
-  checkContext,
-  checkContextDim,
-  checkLegal,
-  checkNumber,
-  checkReward,
-} from '../common.js';
+import { checkContext, checkLegal, checkNumber } from '../common.js';
 import { Rng } from '../rng.js';
-import type { Decision, LegalMask, Policy, PolicyFactory, PolicySnapshot } from '../types.js';
-import { RidgeArms } from './ridge.js';
-import { openSnapshot, withSnapshotParams } from '../snapshot.js';
+import type { Decision, LegalMask, PolicyFactory, PolicySnapshot } from '../types.js';
+import { RidgePolicy, type RidgeOptions } from './ridge.js';
 
-export interface LinUcbOptions {
-  k: number;
-  d: number;
-  seed: number;
+export interface LinUcbOptions extends RidgeOptions {
   /** Exploration weight, >= 0. */
   alpha: number;
-  /** Ridge prior strength, > 0 (A starts as lambda I). */
-  lambda: number;
 }
 
-const VERSION = 1;
-
-export class LinUcb implements Policy {
+export class LinUcb extends RidgePolicy<LinUcbOptions> {
   readonly kind = 'linucb';
-  readonly learnsFrom = 'any';
-  readonly k: number;
-  readonly d: number;
-  private readonly opts: LinUcbOptions;
-  private readonly ridge: RidgeArms;
-  private readonly scores: Float64Array;
-  /** Per-decision upper bounds of the scores (scratch). */
+  /** Per-decision upper bounds of the scores (scratch). LinUCB draws no random numbers. */
   private readonly bounds: Float64Array;
-  /** LinUCB draws no random numbers; the Rng only fills the snapshot's rng field. */
-  private readonly rng: Rng;
 
   constructor(opts: LinUcbOptions, rng?: Rng) {
-    checkArmCount(opts.k);
-    checkContextDim(opts.d);
+    super(opts, true, rng);
     checkNumber('alpha', opts.alpha, { min: 0 });
-    checkNumber('lambda', opts.lambda, { min: 0, exclusiveMin: true });
-    this.opts = { ...opts };
-    this.k = opts.k;
-    this.d = opts.d;
-    this.ridge = new RidgeArms(opts.k, opts.d, opts.lambda, true);
-    this.rng = rng ?? new Rng(opts.seed);
-    this.scores = new Float64Array(opts.k);
     this.bounds = new Float64Array(opts.k);
   }
 
@@ -113,31 +81,12 @@ export class LinUcb implements Policy {
     return this.opts.alpha * Math.sqrt(q > 0 ? q : 0);
   }
 
-  update(arm: number, reward: number, context?: ArrayLike<number>): void {
-    checkArm(arm, this.k);
-    checkReward(reward);
-    const x = checkContext(context, this.d);
-    this.ridge.update(arm, x, reward);
-  }
-
-  snapshot(): PolicySnapshot {
-    return {
-      kind: this.kind,
-      version: VERSION,
-      params: { ...this.opts },
-      state: { ...this.ridge.state() },
-      rng: this.rng.state(),
-    };
-  }
-
   static restore(snapshot: PolicySnapshot): LinUcb {
-    const { params, state, rng } = openSnapshot(snapshot, 'linucb', VERSION);
-    const p = withSnapshotParams(
+    return RidgePolicy.restoreWith(
+      snapshot,
       'linucb',
-      () => new LinUcb(params as unknown as LinUcbOptions, rng),
+      (o: LinUcbOptions, rng) => new LinUcb(o, rng),
     );
-    p.ridge.load(state, 'linucb');
-    return p;
   }
 }
 
