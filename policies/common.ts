@@ -1,5 +1,5 @@
 /**
- * Argument checks and arm-selection helpers shared by every policy.
+ * Argument and parameter checks and arm-selection helpers shared by every policy.
  */
 import type { LegalMask } from './types.js';
 import { PolicyArgumentError } from './types.js';
@@ -7,6 +7,12 @@ import { PolicyArgumentError } from './types.js';
 export function checkArmCount(k: number): void {
   if (!Number.isInteger(k) || k < 1) {
     throw new PolicyArgumentError(`number of arms K must be an integer >= 1, got ${String(k)}`);
+  }
+}
+
+export function checkContextDim(d: number): void {
+  if (!Number.isInteger(d) || d < 1) {
+    throw new PolicyArgumentError(`context length d must be an integer >= 1, got ${String(d)}`);
   }
 }
 
@@ -101,26 +107,46 @@ export function nthLegal(legal: LegalMask | undefined, n: number): number {
   throw new PolicyArgumentError('nthLegal: index beyond the legal set');
 }
 
-/** Reads a numeric parameter and checks its range, naming the parameter on error. */
+/** A numeric range: min/max inclusive unless exclusiveMin/exclusiveMax. */
+export interface NumberRule {
+  min?: number;
+  max?: number;
+  integer?: boolean;
+  exclusiveMin?: boolean;
+  exclusiveMax?: boolean;
+}
+
+/**
+ * What `v` fails of `rule` ("a finite number", "an integer", ">= 0", "< 1", ...), or
+ * undefined when it obeys it. The one number check of the policy library: parameters
+ * (checkNumber, numParam) and snapshot fields (snapshot.ts) both use it.
+ */
+export function numberProblem(v: unknown, rule: NumberRule = {}): string | undefined {
+  if (typeof v !== 'number' || !Number.isFinite(v)) return 'a finite number';
+  if (rule.integer && !Number.isInteger(v)) return 'an integer';
+  if (rule.min !== undefined && (rule.exclusiveMin ? v <= rule.min : v < rule.min)) {
+    return `${rule.exclusiveMin ? '>' : '>='} ${rule.min}`;
+  }
+  if (rule.max !== undefined && (rule.exclusiveMax ? v >= rule.max : v > rule.max)) {
+    return `${rule.exclusiveMax ? '<' : '<='} ${rule.max}`;
+  }
+  return undefined;
+}
+
+/** Checks a parameter's value, naming it (`parameter "alpha" must be >= 0, got -1`). */
+export function checkNumber(name: string, v: unknown, rule: NumberRule = {}): number {
+  const problem = numberProblem(v, rule);
+  if (problem !== undefined) {
+    throw new PolicyArgumentError(`parameter "${name}" must be ${problem}, got ${String(v)}`);
+  }
+  return v as number;
+}
+
+/** Reads params[name] as a number and checks its range (checkNumber). */
 export function numParam(
   params: Record<string, unknown>,
   name: string,
-  opts: { min?: number; max?: number; integer?: boolean; exclusiveMin?: boolean } = {},
+  rule: NumberRule = {},
 ): number {
-  const v = params[name];
-  if (typeof v !== 'number' || !Number.isFinite(v)) {
-    throw new PolicyArgumentError(`parameter "${name}" must be a finite number, got ${String(v)}`);
-  }
-  if (opts.integer && !Number.isInteger(v)) {
-    throw new PolicyArgumentError(`parameter "${name}" must be an integer, got ${v}`);
-  }
-  if (opts.min !== undefined && (opts.exclusiveMin ? v <= opts.min : v < opts.min)) {
-    throw new PolicyArgumentError(
-      `parameter "${name}" must be ${opts.exclusiveMin ? '>' : '>='} ${opts.min}, got ${v}`,
-    );
-  }
-  if (opts.max !== undefined && v > opts.max) {
-    throw new PolicyArgumentError(`parameter "${name}" must be <= ${opts.max}, got ${v}`);
-  }
-  return v;
+  return checkNumber(name, params[name], rule);
 }

@@ -34,10 +34,19 @@
  * rewards over contexts, which is exact for context-free rewards and an approximation when
  * the baseline's reward depends on the context.
  */
-import { checkArm, checkContext, checkLegal, checkReward } from './common.js';
-import { openSnapshot } from './contextual/checks.js';
-import { fromPlain, toPlain } from './linalg.js';
-import type { Decision, LegalMask, Policy, PolicySnapshot, UpdateInfo } from './types.js';
+import { checkArm, checkContext, checkLegal, checkNumber, checkReward } from './common.js';
+import { toPlain } from './linalg.js';
+import { openSnapshot, readArray, readNumber, withSnapshotParams } from './snapshot.js';
+import type {
+  Decision,
+  LegalMask,
+  Policy,
+  PolicyFactory,
+  PolicyParams,
+  PolicyResolver,
+  PolicySnapshot,
+  UpdateInfo,
+} from './types.js';
 import { PolicyArgumentError } from './types.js';
 
 export interface ConservativeOptions {
@@ -78,38 +87,21 @@ export class ConservativePolicy implements Policy {
   innerSkipped = 0;
 
   constructor(inner: Policy, opts: ConservativeOptions) {
-    const { alpha, baseline, baselineReward, delta, rewardMin, rewardMax } = opts;
-    if (!(alpha >= 0 && alpha < 1)) {
-      throw new PolicyArgumentError(`parameter "alpha" must lie in [0, 1), got ${String(alpha)}`);
-    }
-    if (!Number.isInteger(baseline) || baseline < 0 || baseline >= inner.k) {
-      throw new PolicyArgumentError(
-        `parameter "baseline" must be an arm index 0..${inner.k - 1}, got ${String(baseline)}`,
-      );
-    }
-    if (!(delta > 0 && delta < 1)) {
-      throw new PolicyArgumentError(`parameter "delta" must lie in (0, 1), got ${String(delta)}`);
-    }
-    if (!(
-      Number.isFinite(rewardMin) &&
-      Number.isFinite(rewardMax) &&
-      rewardMin >= 0 &&
-      rewardMax > rewardMin
-    )) {
-      throw new PolicyArgumentError(
-        `parameters "reward_min" and "reward_max" must satisfy 0 <= reward_min < reward_max, got ${String(rewardMin)} and ${String(rewardMax)}`,
-      );
-    }
-    if (baselineReward !== null && !(baselineReward >= rewardMin && baselineReward <= rewardMax)) {
-      throw new PolicyArgumentError(
-        `parameter "baseline_reward" must lie in [reward_min, reward_max] = [${rewardMin}, ${rewardMax}], got ${String(baselineReward)}`,
-      );
+    const { baselineReward, rewardMin, rewardMax } = opts;
+    checkNumber('alpha', opts.alpha, { min: 0, max: 1, exclusiveMax: true });
+    // An arm index.
+    checkNumber('baseline', opts.baseline, { min: 0, max: inner.k - 1, integer: true });
+    checkNumber('delta', opts.delta, { min: 0, exclusiveMin: true, max: 1, exclusiveMax: true });
+    checkNumber('reward_min', rewardMin, { min: 0 });
+    checkNumber('reward_max', rewardMax, { min: rewardMin, exclusiveMin: true });
+    if (baselineReward !== null) {
+      checkNumber('baseline_reward', baselineReward, { min: rewardMin, max: rewardMax });
     }
     this.inner = inner;
     this.k = inner.k;
     this.d = inner.d;
     this.opts = { ...opts };
-    this.deltaEach = delta / (inner.k + 1);
+    this.deltaEach = opts.delta / (inner.k + 1);
     this.armPlays = new Float64Array(inner.k);
     this.armSums = new Float64Array(inner.k);
   }
@@ -244,33 +236,81 @@ export class ConservativePolicy implements Policy {
     };
   }
 
-  /** Rebuilds the wrapper; `restoreInner` rebuilds the inner policy from its snapshot. */
-  static restore(
-    snapshot: PolicySnapshot,
-    restoreInner: (inner: PolicySnapshot) => Policy,
-  ): ConservativePolicy {
-    const { params, state } = openSnapshot(snapshot, 'conservative', VERSION);
-    const p = new ConservativePolicy(
-      restoreInner(state.inner as PolicySnapshot),
-      params as unknown as ConservativeOptions,
+  /** Rebuilds the wrapper, and its inner policy through the registry. */
+  static restore(snapshot: PolicySnapshot, registry: PolicyResolver): ConservativePolicy {
+    const kind = 'conservative';
+    const { params, state } = openSnapshot(snapshot, kind, VERSION);
+    const innerSnapshot = state.inner as PolicySnapshot;
+    if (!innerSnapshot || typeof innerSnapshot.kind !== 'string') {
+      throw new PolicyArgumentError('conservative snapshot must hold the inner snapshot');
+    }
+    const inner = registry.restore(innerSnapshot, 'inner policy');
+    const p = withSnapshotParams(
+      kind,
+      () => new ConservativePolicy(inner, params as unknown as ConservativeOptions),
     );
-    const num = (name: string): number => {
-      const v = state[name];
-      if (typeof v !== 'number' || !Number.isFinite(v)) {
-        throw new PolicyArgumentError(`snapshot field "${name}" must be a finite number`);
-      }
-      return v;
-    };
-    p.rounds = num('rounds');
-    p.baselinePlays = num('baselinePlays');
-    p.baselineSum = num('baselineSum');
-    p.otherPlays = num('otherPlays');
-    p.otherSum = num('otherSum');
-    p.armPlays.set(fromPlain(state.armPlays, p.k, 'armPlays'));
-    p.armSums.set(fromPlain(state.armSums, p.k, 'armSums'));
+    p.rounds = readNumber(state, 'rounds', kind);
+    p.baselinePlays = readNumber(state, 'baselinePlays', kind);
+    p.baselineSum = readNumber(state, 'baselineSum', kind);
+    p.otherPlays = readNumber(state, 'otherPlays', kind);
+    p.otherSum = readNumber(state, 'otherSum', kind);
+    p.armPlays.set(readArray(state, 'armPlays', p.k, kind));
+    p.armSums.set(readArray(state, 'armSums', p.k, kind));
     // Added after version 1 was released: older snapshots lack them.
     p.lastForced = state.lastForced === true;
-    p.innerSkipped = typeof state.innerSkipped === 'number' ? num('innerSkipped') : 0;
+    p.innerSkipped =
+      typeof state.innerSkipped === 'number' ? readNumber(state, 'innerSkipped', kind) : 0;
     return p;
   }
 }
+
+/** The inner policy's spec: kind = params.inner, its parameters from "inner.<name>". */
+function innerSpec(p: PolicyParams): { kind: string; params: PolicyParams } {
+  const kind = p.inner;
+  if (typeof kind !== 'string' || kind === '') {
+    throw new PolicyArgumentError('parameter "inner" must name a policy, e.g. inner=linucb');
+  }
+  if (kind === 'conservative') {
+    throw new PolicyArgumentError('a conservative policy cannot wrap another conservative policy');
+  }
+  const params: PolicyParams = {};
+  for (const [key, value] of Object.entries(p)) {
+    if (key.startsWith('inner.')) params[key.slice('inner.'.length)] = value;
+  }
+  return { kind, params };
+}
+
+export const CONSERVATIVE: PolicyFactory = {
+  kind: 'conservative',
+  description:
+    'conservative wrapper (Wu et al. 2016, CLUCB): plays the baseline arm unless exploring keeps reward >= (1-alpha) x baseline',
+  // The inner policy decides whether a context is needed (the registry checks it).
+  contextual: false,
+  defaults: {
+    alpha: 0.1,
+    baseline: 0,
+    baseline_reward: 'estimate',
+    delta: 0.05,
+    reward_min: 0,
+    reward_max: 1,
+    inner: 'linucb',
+  },
+  wraps: 'inner',
+  create: (shape, p, registry) => {
+    const known = p.baseline_reward;
+    if (known !== 'estimate' && typeof known !== 'number') {
+      throw new PolicyArgumentError(
+        `parameter "baseline_reward" must be a number or "estimate", got ${String(known)}`,
+      );
+    }
+    return new ConservativePolicy(registry.create(innerSpec(p), shape, 'inner policy'), {
+      alpha: p.alpha as number,
+      baseline: p.baseline as number,
+      baselineReward: known === 'estimate' ? null : known,
+      delta: p.delta as number,
+      rewardMin: p.reward_min as number,
+      rewardMax: p.reward_max as number,
+    });
+  },
+  restore: (s, registry) => ConservativePolicy.restore(s, registry),
+};

@@ -16,11 +16,17 @@
  *   state for checkpoints; decisions it cannot mix exactly (forced ones, or ones without a
  *   known distribution such as Thompson sampling's) pass through unchanged.
  *
+ * From scores (a policy's value per arm) to a decision with its exact distribution:
+ * - epsilonGreedy(scores, epsilon, legal, k, rng): mixUniform around the best legal score
+ *   (egreedy, linegreedy, qlearning, sarsa), and epsilonGreedyMean, the expectation of the
+ *   scores under that distribution (expected SARSA);
+ * - softmax(scores, tau, legal, k, rng): the Boltzmann distribution, drawn by drawFrom.
+ *
  * Distributions are Float64Arrays of length K with 0 for illegal arms. Lazily built ones
  * (mixUniform's) read the legal mask and the base distribution when first read, so read
  * them before the mask or the policy changes.
  */
-import { legalCount, nthLegal } from './common.js';
+import { argmaxLegal, legalCount, nthLegal, numberProblem } from './common.js';
 import { Rng } from './rng.js';
 import type { RngState } from './rng.js';
 import type { Decision, LegalMask } from './types.js';
@@ -133,10 +139,72 @@ export function mixUniform(
   return new MixedDecision(arm, propensity, base, pi, epsilon, legal, k, n);
 }
 
-/** Checks an exploration rate. */
-export function checkEpsilon(epsilon: number, name = 'epsilon'): number {
-  if (typeof epsilon !== 'number' || !(epsilon >= 0 && epsilon <= 1)) {
-    throw new PolicyArgumentError(`${name} must lie in [0, 1], got ${String(epsilon)}`);
+/**
+ * Epsilon-greedy over `scores`: the greedy arm is the legal arm with the highest score
+ * (ties to the lowest index), mixed with uniform exploration (mixUniform), so the decision
+ * has exactly (1 - epsilon) + epsilon / L on it and epsilon / L on every other legal arm.
+ */
+export function epsilonGreedy(
+  scores: ArrayLike<number>,
+  epsilon: number,
+  legal: LegalMask | undefined,
+  k: number,
+  rng: Rng,
+): Decision {
+  return mixUniform(argmaxLegal(scores, legal), undefined, epsilon, legal, k, rng);
+}
+
+/** The mean of `scores` under epsilonGreedy's distribution with these arguments. */
+export function epsilonGreedyMean(
+  scores: ArrayLike<number>,
+  epsilon: number,
+  legal?: LegalMask,
+): number {
+  const greedy = argmaxLegal(scores, legal);
+  let sum = 0;
+  let n = 0;
+  for (let a = 0; a < scores.length; a++) {
+    if (legal !== undefined && !legal[a]) continue;
+    sum += scores[a];
+    n++;
+  }
+  return (1 - epsilon) * scores[greedy] + (epsilon * sum) / n;
+}
+
+/**
+ * Softmax (Boltzmann) exploration over the legal arms' scores with temperature `tau`:
+ *   p(a) = exp((s_a - s_max) / tau) / sum over legal b of exp((s_b - s_max) / tau),
+ * s_max the largest legal score (so no exponential overflows), 0 for illegal arms, drawn
+ * by drawFrom: the propensity is that exact probability and the decision carries p.
+ */
+export function softmax(
+  scores: ArrayLike<number>,
+  tau: number,
+  legal: LegalMask | undefined,
+  k: number,
+  rng: Rng,
+): DistributedDecision {
+  let max = -Infinity;
+  for (let a = 0; a < k; a++) {
+    if ((legal === undefined || legal[a]) && scores[a] > max) max = scores[a];
+  }
+  // A fresh array per decision: the decision keeps it as its distribution.
+  const p = new Float64Array(k);
+  const invTau = 1 / tau;
+  let sum = 0;
+  for (let a = 0; a < k; a++) {
+    if (legal !== undefined && !legal[a]) continue;
+    p[a] = Math.exp((scores[a] - max) * invTau);
+    sum += p[a];
+  }
+  for (let a = 0; a < k; a++) p[a] /= sum;
+  return drawFrom(p, rng);
+}
+
+/** Checks the daemon's exploration rate (a setting, not a policy parameter). */
+function checkExploration(epsilon: number): number {
+  if (numberProblem(epsilon, { min: 0, max: 1 }) !== undefined) {
+    throw new PolicyArgumentError(`exploration epsilon must lie in [0, 1], got ${String(epsilon)}`);
   }
   return epsilon;
 }
@@ -156,7 +224,7 @@ export class UniformExploration {
     epsilon: number,
     private rng: Rng,
   ) {
-    this.epsilonValue = checkEpsilon(epsilon, 'exploration epsilon');
+    this.epsilonValue = checkExploration(epsilon);
   }
 
   static seeded(epsilon: number, seed: number): UniformExploration {
@@ -168,7 +236,7 @@ export class UniformExploration {
   }
 
   set epsilon(value: number) {
-    this.epsilonValue = checkEpsilon(value, 'exploration epsilon');
+    this.epsilonValue = checkExploration(value);
   }
 
   /** True when `d` can be mixed with exact propensities. */

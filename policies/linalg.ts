@@ -122,19 +122,3 @@ export function backSolveTransposedAt(
 export function toPlain(a: Float64Array): number[] {
   return Array.from(a);
 }
-
-/** Reads a snapshot array of exactly n finite numbers back into a Float64Array. */
-export function fromPlain(value: unknown, n: number, name: string): Float64Array {
-  if (!Array.isArray(value) || value.length !== n) {
-    throw new TypeError(`snapshot field "${name}" must be an array of ${n} numbers`);
-  }
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const v: unknown = value[i];
-    if (typeof v !== 'number' || !Number.isFinite(v)) {
-      throw new TypeError(`snapshot field "${name}"[${i}] must be a finite number`);
-    }
-    out[i] = v;
-  }
-  return out;
-}

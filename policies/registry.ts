@@ -1,39 +1,27 @@
 /**
  * The policy registry: creates policies from a spec such as "linucb:alpha=1,lambda=1"
- * and restores them from snapshots. The catalogues list the policies; each entry owns
- * its parameter validation.
+ * and restores them from snapshots. The catalogue (catalog.ts) lists the factories; each
+ * policy's module owns its factory and its parameter validation. The registry checks
+ * what every policy shares (a known kind, known parameter names, the shape) and hands
+ * itself to each factory as its PolicyResolver, through which a wrapper builds and
+ * restores its inner policy with the same checks.
  */
-import { BANDIT_POLICIES } from './catalog-bandits.js';
-import { CONTEXTUAL_POLICIES } from './catalog-contextual.js';
-import type { Policy, PolicySnapshot } from './types.js';
+import { ALL_POLICIES } from './catalog.js';
+import { checkArmCount } from './common.js';
+import type {
+  ParamValue,
+  Policy,
+  PolicyFactory,
+  PolicyParams,
+  PolicyResolver,
+  PolicyShape,
+  PolicySnapshot,
+  PolicySpec,
+} from './types.js';
 import { PolicyArgumentError } from './types.js';
 
-export type ParamValue = number | string | boolean;
-export type PolicyParams = Record<string, ParamValue>;
-
-export interface PolicyShape {
-  /** Number of arms, >= 1. */
-  k: number;
-  /** Context length; 0 for context-free problems. */
-  d: number;
-  /** Seed of the policy's Rng. */
-  seed: number;
-}
-
-export interface PolicyFactory {
-  kind: string;
-  /** One line for --help and reports. */
-  description: string;
-  /** True when the policy needs a context of length d >= 1. */
-  contextual: boolean;
-  /** Accepted parameters with their defaults. */
-  defaults: PolicyParams;
-  create(shape: PolicyShape, params: PolicyParams): Policy;
-  restore(snapshot: PolicySnapshot): Policy;
-}
-
 const FACTORIES = new Map<string, PolicyFactory>();
-for (const f of [...BANDIT_POLICIES, ...CONTEXTUAL_POLICIES]) {
+for (const f of ALL_POLICIES) {
   if (FACTORIES.has(f.kind)) throw new Error(`policy kind "${f.kind}" is registered twice`);
   FACTORIES.set(f.kind, f);
 }
@@ -42,11 +30,12 @@ export function policyKinds(): PolicyFactory[] {
   return [...FACTORIES.values()];
 }
 
-export function getFactory(kind: string): PolicyFactory {
+/** The factory of `kind`; `role` names the policy in the error ("policy", "inner policy"). */
+export function getFactory(kind: string, role = 'policy'): PolicyFactory {
   const f = FACTORIES.get(kind);
   if (!f) {
     throw new PolicyArgumentError(
-      `unknown policy "${kind}"; known policies: ${[...FACTORIES.keys()].join(', ')}`,
+      `unknown ${role} "${kind}"; known policies: ${[...FACTORIES.keys()].join(', ')}`,
     );
   }
   return f;
@@ -80,38 +69,53 @@ function parseValue(raw: string): ParamValue {
   return raw !== '' && Number.isFinite(n) ? n : raw;
 }
 
-/** Creates a policy from a spec string or a parsed spec; unknown parameters are errors. */
-export function createPolicy(
-  spec: string | { kind: string; params?: PolicyParams },
-  shape: PolicyShape,
-): Policy {
-  const { kind, params = {} } = typeof spec === 'string' ? parsePolicySpec(spec) : spec;
-  const f = getFactory(kind);
+/**
+ * True when `key` is a parameter of the policy: one of its defaults or, for a wrapper
+ * (PolicyFactory.wraps), a parameter of its inner policy ("inner.<name>", checked when
+ * the inner policy is built).
+ */
+export function acceptsParameter(f: PolicyFactory, key: string): boolean {
+  return key in f.defaults || (f.wraps !== undefined && key.startsWith(`${f.wraps}.`));
+}
+
+function build(spec: PolicySpec, shape: PolicyShape, role: string): Policy {
+  const { kind, params = {} } = spec;
+  const f = getFactory(kind, role);
   for (const key of Object.keys(params)) {
-    if (!(key in f.defaults) && !key.startsWith('inner.') && key !== 'inner') {
+    if (!acceptsParameter(f, key)) {
       const known = Object.keys(f.defaults);
       throw new PolicyArgumentError(
-        `policy "${kind}" has no parameter "${key}"; it takes ${known.length ? known.join(', ') : 'none'}`,
+        `${role} "${kind}" has no parameter "${key}"; it takes ${known.length ? known.join(', ') : 'none'}`,
       );
     }
   }
-  if (!Number.isInteger(shape.k) || shape.k < 1) {
-    throw new PolicyArgumentError(
-      `number of arms K must be an integer >= 1, got ${String(shape.k)}`,
-    );
-  }
+  checkArmCount(shape.k);
   if (f.contextual && (!Number.isInteger(shape.d) || shape.d < 1)) {
     throw new PolicyArgumentError(
-      `policy "${kind}" is contextual and needs context length d >= 1, got ${String(shape.d)}`,
+      `${role} "${kind}" is contextual and needs context length d >= 1, got ${String(shape.d)}`,
     );
   }
-  return f.create(shape, { ...f.defaults, ...params });
+  return f.create(shape, { ...f.defaults, ...params }, REGISTRY);
 }
+
+function rebuild(snapshot: PolicySnapshot, role: string): Policy {
+  if (!snapshot || typeof snapshot !== 'object' || typeof snapshot.kind !== 'string') {
+    throw new PolicyArgumentError(`${role} snapshot must be an object with a "kind" string`);
+  }
+  return getFactory(snapshot.kind, role).restore(snapshot, REGISTRY);
+}
+
+const REGISTRY: PolicyResolver = {
+  create: (spec, shape, role = 'policy') => build(spec, shape, role),
+  restore: (snapshot, role = 'policy') => rebuild(snapshot, role),
+};
 
 /** Rebuilds a policy from snapshot() output; it makes the same next decisions. */
 export function restorePolicy(snapshot: PolicySnapshot): Policy {
-  if (!snapshot || typeof snapshot !== 'object' || typeof snapshot.kind !== 'string') {
-    throw new PolicyArgumentError('policy snapshot must be an object with a "kind" string');
-  }
-  return getFactory(snapshot.kind).restore(snapshot);
+  return rebuild(snapshot, 'policy');
+}
+
+/** Creates a policy from a spec string or a parsed spec; unknown parameters are errors. */
+export function createPolicy(spec: string | PolicySpec, shape: PolicyShape): Policy {
+  return build(typeof spec === 'string' ? parsePolicySpec(spec) : spec, shape, 'policy');
 }

@@ -3,7 +3,9 @@
  *
  * A policy is pure apart from its own seeded Rng: the same seed and the same calls give
  * the same decisions. snapshot() returns plain versioned JSON; restorePolicy() in
- * registry.ts rebuilds a policy that makes the same next decisions.
+ * registry.ts rebuilds a policy that makes the same next decisions. The factory types
+ * (PolicyFactory) live here too, so that the policies' modules, which each export their
+ * factory, and the registry, which lists them, depend on this file and not on each other.
  */
 import type { RngState } from './rng.js';
 
@@ -119,4 +121,55 @@ export interface Policy {
 /** Thrown for every bad argument a caller passes to a policy. */
 export class PolicyArgumentError extends RangeError {
   override name = 'PolicyArgumentError';
+}
+
+export type ParamValue = number | string | boolean;
+export type PolicyParams = Record<string, ParamValue>;
+
+export interface PolicyShape {
+  /** Number of arms, >= 1. */
+  k: number;
+  /** Context length; 0 for context-free problems. */
+  d: number;
+  /** Seed of the policy's Rng. */
+  seed: number;
+}
+
+/** A parsed policy spec: "linucb:alpha=1" is {kind: "linucb", params: {alpha: 1}}. */
+export interface PolicySpec {
+  kind: string;
+  params?: PolicyParams;
+}
+
+/**
+ * What a factory may ask of the registry: a wrapper (the conservative policy) builds and
+ * restores its inner policy through it, with every check and message of the registry.
+ * The registry hands itself to every create() and restore(); nothing imports it for that.
+ */
+export interface PolicyResolver {
+  /**
+   * Creates a policy from a parsed spec with the registry's checks (known kind, known
+   * parameters, shape). `role` names it in errors (default "policy", e.g. "inner policy").
+   */
+  create(spec: PolicySpec, shape: PolicyShape, role?: string): Policy;
+  /** Rebuilds a policy from any policy's snapshot; `role` as for create(). */
+  restore(snapshot: PolicySnapshot, role?: string): Policy;
+}
+
+export interface PolicyFactory {
+  kind: string;
+  /** One line for --help and reports. */
+  description: string;
+  /** True when the policy needs a context of length d >= 1. */
+  contextual: boolean;
+  /** Accepted parameters with their defaults. */
+  defaults: PolicyParams;
+  /**
+   * For wrappers: the parameter that names the inner policy (e.g. "inner"); the inner
+   * policy's own parameters are then given as "<wraps>.<name>" (inner.alpha=1).
+   */
+  wraps?: string;
+  /** Builds a policy; `params` are the defaults overlaid with the spec's (checked by name). */
+  create(shape: PolicyShape, params: PolicyParams, registry: PolicyResolver): Policy;
+  restore(snapshot: PolicySnapshot, registry: PolicyResolver): Policy;
 }

@@ -1,6 +1,6 @@
 /** Bad arguments to the bandit policies get PolicyArgumentErrors that name the problem. */
 import test from 'ava';
-import { BANDIT_POLICIES } from '../policies/catalog-bandits.js';
+import { BANDIT_POLICIES } from '../policies/catalog.js';
 import { createPolicy } from '../policies/registry.js';
 import { PolicyArgumentError } from '../policies/types.js';
 

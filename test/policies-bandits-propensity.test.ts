@@ -6,7 +6,7 @@
  * the reported propensities: within 4.5 standard errors sqrt(p (1 - p) / n) + 0.002.
  */
 import test from 'ava';
-import { BANDIT_POLICIES } from '../policies/catalog-bandits.js';
+import { BANDIT_POLICIES } from '../policies/catalog.js';
 import { createPolicy } from '../policies/registry.js';
 import type { LegalMask, Policy } from '../policies/types.js';
 import { sampleBeta } from '../policies/bandits/beta-sampler.js';

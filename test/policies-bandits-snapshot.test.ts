@@ -3,7 +3,7 @@
  * rejection of corrupt snapshots, and seed determinism.
  */
 import test from 'ava';
-import { BANDIT_POLICIES } from '../policies/catalog-bandits.js';
+import { BANDIT_POLICIES } from '../policies/catalog.js';
 import { createPolicy, restorePolicy } from '../policies/registry.js';
 import { Rng } from '../policies/rng.js';
 import type { Policy, PolicySnapshot } from '../policies/types.js';

@@ -2,6 +2,7 @@ import test from 'ava';
 import type { ConservativePolicy } from '../policies/conservative.js';
 import { createPolicy } from '../policies/registry.js';
 import { Rng } from '../policies/rng.js';
+import { checkPolicySpec } from '../src/validation/policy.js';
 
 // Bernoulli arms; the baseline (the kernel's default) is arm 1, arm 2 is better.
 const MEANS = [0.3, 0.5, 0.7, 0.2];
@@ -114,6 +115,18 @@ test('conservative wrapper checks its parameters and rewards', (t) => {
   t.throws(() => p.update(0, 1.5, [1]), { message: /outside \[reward_min, reward_max\]/ });
   t.throws(() => p.update(0, Number.NaN, [1]), { message: /finite/ });
   t.throws(() => p.select([1, 2]), { message: /length 2, expected 1/ });
+});
+
+test('only a wrapper takes inner parameters', (t) => {
+  const shape = { k: 3, d: 1, seed: 1 };
+  t.throws(() => createPolicy('linucb:inner.alpha=2', shape), {
+    message: /policy "linucb" has no parameter "inner\.alpha"; it takes alpha, lambda/,
+  });
+  t.throws(() => createPolicy('ucb1:inner=linucb', { k: 3, d: 0, seed: 1 }), {
+    message: /policy "ucb1" has no parameter "inner"; it takes none/,
+  });
+  t.regex(checkPolicySpec('egreedy:inner.epsilon=0.2') ?? '', /has no parameter "inner\.epsilon"/);
+  t.is(checkPolicySpec('conservative:inner=egreedy,inner.epsilon=0.2'), undefined);
 });
 
 test('conservative wrapper around a context-free inner policy (ucb1) keeps its budget', (t) => {

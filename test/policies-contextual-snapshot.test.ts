@@ -1,7 +1,8 @@
 import test from 'ava';
 import { createPolicy, restorePolicy } from '../policies/registry.js';
 import { Rng } from '../policies/rng.js';
-import type { Policy } from '../policies/types.js';
+import type { Policy, PolicySnapshot } from '../policies/types.js';
+import { PolicyArgumentError } from '../policies/types.js';
 
 const K = 4;
 const D = 3;
@@ -91,4 +92,40 @@ test('contextual and RL policies reject bad parameters by name', (t) => {
   t.throws(() => restorePolicy({ ...createPolicy('linucb', shape).snapshot(), version: 99 }), {
     message: /version 99 is not supported/,
   });
+});
+
+test('corrupt contextual, RL and conservative snapshots are rejected naming the policy and the field', (t) => {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- edits reach into arbitrary JSON
+  type Json = Record<string, any>;
+  for (const spec of SPECS) {
+    const policy = createPolicy(spec, { k: K, d: D, seed: 42 });
+    play(policy, new Rng(1), 60);
+    const good = JSON.stringify(policy.snapshot());
+    const bad = (edit: (s: Json) => void) => {
+      const copy = JSON.parse(good) as Json;
+      edit(copy);
+      return copy as unknown as PolicySnapshot;
+    };
+    const numbers = (s: Json): unknown[] =>
+      policy.kind === 'conservative'
+        ? s.state.armSums
+        : policy.kind === 'qlearning' || policy.kind === 'sarsa'
+          ? s.state.q[0][1]
+          : s.state.b;
+    const cases: [string, PolicySnapshot, RegExp][] = [
+      ['newer version', bad((s) => (s.version = 99)), /version 99 is not supported/],
+      ['missing state', bad((s) => delete s.state), /"state" must be an object/],
+      ['bad rng', bad((s) => (s.rng = { s: [0, 0, 0, 0] })), /"rng" is not a valid Rng state/],
+      ['short array', bad((s) => numbers(s).pop()), /must be an array of \d+ numbers/],
+      ['null entry', bad((s) => (numbers(s)[0] = null)), /\[0\] must be a finite number/],
+    ];
+    if (policy.kind !== 'conservative') {
+      cases.push(['bad params', bad((s) => (s.params.k = 0)), /bad params \(.*K must be/]);
+    }
+    for (const [what, snap, message] of cases) {
+      const err = t.throws(() => restorePolicy(snap), { instanceOf: PolicyArgumentError }, what);
+      t.regex(err?.message ?? '', new RegExp(`${policy.kind} snapshot`), `${spec}: ${what}`);
+      t.regex(err?.message ?? '', message, `${spec}: ${what}`);
+    }
+  }
 });

@@ -26,7 +26,7 @@ test('replay: linucb:alpha=1,lambda=1 reproduces the golden LinUCB trace', (t) =
 
 test('replay: ucb1 reproduces the golden UCB1 trace', (t) => {
   if (!has('ucb1')) {
-    t.fail('policy "ucb1" is not registered yet (policies/catalog-bandits.ts)');
+    t.fail('policy "ucb1" is not registered yet (policies/catalog.ts)');
     return;
   }
   const r = replayProblem(join(benchDir, 'bernoulli-k8-s11'), 'ucb1');

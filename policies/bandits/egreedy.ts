@@ -5,7 +5,7 @@
  * otherwise it plays the greedy arm: the legal arm with the highest mean reward, ties to
  * the lowest index. An arm never played counts as best (optimistic start), so the greedy
  * step tries each legal arm once, in index order. One uniform is drawn per decision and a
- * second only when exploring (distribution.ts mixUniform). The propensity is exact, and the
+ * second only when exploring (distribution.ts epsilonGreedy). The propensity is exact, and the
  * decision carries its distribution:
  *   (1 - epsilon) + epsilon / L   for the greedy arm,   epsilon / L   for any other,
  * with L the number of legal arms.
@@ -16,12 +16,12 @@
  * gap between the best and another arm's mean; their experiments found c ~ 0.15 works
  * well in practice, which is the default here.
  */
-import { argmaxLegal, checkArm, checkLegal, checkReward, numParam } from '../common.js';
-import { mixUniform } from '../distribution.js';
+import { checkArm, checkLegal, checkReward, numParam } from '../common.js';
+import { epsilonGreedy } from '../distribution.js';
 import { Rng } from '../rng.js';
 import type { Decision, LegalMask, Policy, PolicySnapshot } from '../types.js';
 import { banditFactory } from './factory.js';
-import { readCountsAndSums, type Fields } from './snapshot.js';
+import { readCountsAndSums, type Fields } from '../snapshot.js';
 
 export type EpsilonSchedule =
   { kind: 'fixed'; epsilon: number } | { kind: 'decay'; c: number; gap: number };
@@ -60,8 +60,7 @@ export class EpsilonGreedyPolicy implements Policy {
 
   select(_context?: ArrayLike<number>, legal?: LegalMask): Decision {
     const mask = checkLegal(legal, this.k);
-    const eps = this.epsilon();
-    return mixUniform(argmaxLegal(this.values, mask), undefined, eps, mask, this.k, this.rng);
+    return epsilonGreedy(this.values, this.epsilon(), mask, this.k, this.rng);
   }
 
   update(arm: number, reward: number): void {

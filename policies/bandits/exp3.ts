@@ -22,7 +22,7 @@ import { drawFrom } from '../distribution.js';
 import type { Decision, LegalMask, Policy, PolicySnapshot, UpdateInfo } from '../types.js';
 import { PolicyArgumentError } from '../types.js';
 import { banditFactory } from './factory.js';
-import { readArray, readNumber, requireConsistent, total, type Fields } from './snapshot.js';
+import { readArray, readNumber, requireConsistent, total, type Fields } from '../snapshot.js';
 
 export class Exp3Policy implements Policy {
   readonly kind = 'exp3';

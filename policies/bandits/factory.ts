@@ -5,11 +5,10 @@
  * re-runs the same parameter checks as creating, then loads and checks the state.
  */
 import { checkArmCount } from '../common.js';
-import type { PolicyFactory, PolicyParams } from '../registry.js';
 import type { Rng } from '../rng.js';
-import type { Policy, PolicySnapshot } from '../types.js';
+import type { Policy, PolicyFactory, PolicyParams, PolicySnapshot } from '../types.js';
 import { PolicyArgumentError } from '../types.js';
-import { openSnapshot, type Fields } from './snapshot.js';
+import { openSnapshot, withSnapshotParams, type Fields } from '../snapshot.js';
 
 /** A bandit policy that can take over learned state and an Rng from a snapshot. */
 export interface RestorablePolicy extends Policy {
@@ -45,15 +44,10 @@ export function banditFactory(spec: BanditSpec): PolicyFactory {
     },
     restore(snapshot: PolicySnapshot) {
       const { params, state, rng } = openSnapshot(snapshot, spec.kind, spec.version);
-      let policy: RestorablePolicy;
-      try {
+      const policy = withSnapshotParams(spec.kind, () => {
         checkArmCount(params.k as number);
-        policy = spec.build(params.k as number, checkSeed(params.seed), params);
-      } catch (e) {
-        throw new PolicyArgumentError(
-          `corrupt ${spec.kind} snapshot: bad params (${(e as Error).message})`,
-        );
-      }
+        return spec.build(params.k as number, checkSeed(params.seed), params);
+      });
       policy.loadState(state, rng);
       return policy;
     },

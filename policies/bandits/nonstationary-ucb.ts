@@ -17,7 +17,7 @@ import { checkArm, checkLegal, checkReward, numParam } from '../common.js';
 import { Rng } from '../rng.js';
 import type { Decision, LegalMask, Policy, PolicySnapshot } from '../types.js';
 import { banditFactory } from './factory.js';
-import { readArray, readNumber, requireConsistent, total, type Fields } from './snapshot.js';
+import { readArray, readNumber, requireConsistent, total, type Fields } from '../snapshot.js';
 
 /** Discounted weights below this are flushed to zero (the arm counts as unplayed again). */
 const FORGOTTEN = 1e-250;

@@ -3,17 +3,16 @@
  *
  * Each legal arm never played is tried first, in index order (a deterministic choice,
  * propensity 1). After that, arm i is drawn with probability
- *   exp(mean_i / tau) / sum over legal j of exp(mean_j / tau),
- * computed after subtracting the largest legal mean so no exponential overflows, and drawn
- * by distribution.ts drawFrom: the propensity is that exact probability and the decision
+ *   exp(mean_i / tau) / sum over legal j of exp(mean_j / tau)
+ * (distribution.ts softmax): the propensity is that exact probability and the decision
  * carries the whole distribution.
  */
 import { checkArm, checkLegal, checkReward, numParam } from '../common.js';
 import { Rng } from '../rng.js';
 import type { Decision, LegalMask, Policy, PolicySnapshot } from '../types.js';
-import { drawFrom } from '../distribution.js';
+import { softmax } from '../distribution.js';
 import { banditFactory } from './factory.js';
-import { readCountsAndSums, type Fields } from './snapshot.js';
+import { readCountsAndSums, type Fields } from '../snapshot.js';
 
 export class SoftmaxPolicy implements Policy {
   readonly kind = 'softmax';
@@ -38,24 +37,10 @@ export class SoftmaxPolicy implements Policy {
 
   select(_context?: ArrayLike<number>, legal?: LegalMask): Decision {
     const mask = checkLegal(legal, this.k);
-    const k = this.k;
-    let maxMean = -Infinity;
-    for (let i = 0; i < k; i++) {
-      if (mask !== undefined && !mask[i]) continue;
-      if (this.counts[i] === 0) return { arm: i, propensity: 1 };
-      if (this.means[i] > maxMean) maxMean = this.means[i];
+    for (let i = 0; i < this.k; i++) {
+      if ((mask === undefined || mask[i]) && this.counts[i] === 0) return { arm: i, propensity: 1 };
     }
-    // A fresh array per decision: the decision keeps it as its distribution.
-    const w = new Float64Array(k);
-    const invTau = 1 / this.tau;
-    let sum = 0;
-    for (let i = 0; i < k; i++) {
-      if (mask !== undefined && !mask[i]) continue;
-      w[i] = Math.exp((this.means[i] - maxMean) * invTau);
-      sum += w[i];
-    }
-    for (let i = 0; i < k; i++) w[i] /= sum;
-    return drawFrom(w, this.rng);
+    return softmax(this.means, this.tau, mask, this.k, this.rng);
   }
 
   update(arm: number, reward: number): void {

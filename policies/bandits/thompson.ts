@@ -47,7 +47,7 @@ import {
   total,
   type Fields,
   readCountsAndSums,
-} from './snapshot.js';
+} from '../snapshot.js';
 
 const PROPENSITY_STREAM = 1;
 

@@ -9,7 +9,7 @@ import { checkArm, checkLegal, checkReward, checkUnitReward, numParam } from '..
 import { Rng } from '../rng.js';
 import type { Decision, LegalMask, Policy, PolicySnapshot } from '../types.js';
 import { banditFactory } from './factory.js';
-import { readCountsAndSums, requireConsistent, type Fields } from './snapshot.js';
+import { readCountsAndSums, requireConsistent, type Fields } from '../snapshot.js';
 
 /** Per-arm pull counts and reward sums, shared by the stationary index policies. */
 abstract class MeanIndexPolicy implements Policy {

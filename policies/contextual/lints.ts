@@ -20,7 +20,9 @@ import {
   checkArm,
   checkArmCount,
   checkContext,
+  checkContextDim,
   checkLegal,
+  checkNumber,
   checkReward,
   legalCount,
 } from '../common.js';
@@ -28,16 +30,13 @@ import {
   backSolveTransposedAt,
   cholUpdateAt,
   forwardSolveAt,
-  fromPlain,
   setScaledIdentity,
   toPlain,
 } from '../linalg.js';
-import type { RngState } from '../rng.js';
 import { deriveSeed, Rng } from '../rng.js';
 import { zigguratNormal } from '../ziggurat.js';
-import type { Decision, LegalMask, Policy, PolicySnapshot } from '../types.js';
-import { PolicyArgumentError } from '../types.js';
-import { checkContextDim, checkPositive, openSnapshot } from './checks.js';
+import type { Decision, LegalMask, Policy, PolicyFactory, PolicySnapshot } from '../types.js';
+import { openSnapshot, readArray, readRng, withSnapshotParams } from '../snapshot.js';
 
 /** Stream of the Monte Carlo propensity draws (decisions use the seed's own stream). */
 const PROPENSITY_STREAM = 1;
@@ -83,13 +82,9 @@ export class LinTs implements Policy {
   constructor(opts: LinTsOptions, rng?: Rng, propensityRng?: Rng) {
     checkArmCount(opts.k);
     checkContextDim(opts.d);
-    checkPositive('v', opts.v);
-    checkPositive('lambda', opts.lambda);
-    if (!Number.isInteger(opts.propensityDraws) || opts.propensityDraws < 1) {
-      throw new PolicyArgumentError(
-        `parameter "propensity_draws" must be an integer >= 1, got ${String(opts.propensityDraws)}`,
-      );
-    }
+    checkNumber('v', opts.v, { min: 0, exclusiveMin: true });
+    checkNumber('lambda', opts.lambda, { min: 0, exclusiveMin: true });
+    checkNumber('propensity_draws', opts.propensityDraws, { min: 1, integer: true });
     const { k, d } = opts;
     this.opts = { ...opts };
     this.k = k;
@@ -226,17 +221,16 @@ export class LinTs implements Policy {
   }
 
   static restore(snapshot: PolicySnapshot): LinTs {
-    const { params, state } = openSnapshot(snapshot, 'lints', VERSION);
-    const opts = params as unknown as LinTsOptions;
-    const p = new LinTs(
-      opts,
-      Rng.fromState(snapshot.rng),
-      Rng.fromState(state.propensityRng as RngState),
+    const { params, state, rng } = openSnapshot(snapshot, 'lints', VERSION);
+    const propensityRng = readRng(state.propensityRng, 'lints', 'state.propensityRng');
+    const p = withSnapshotParams(
+      'lints',
+      () => new LinTs(params as unknown as LinTsOptions, rng, propensityRng),
     );
     const { k, d } = p;
-    p.chol.set(fromPlain(state.chol, k * d * d, 'chol'));
-    p.b.set(fromPlain(state.b, k * d, 'b'));
-    p.counts.set(fromPlain(state.counts, k, 'counts'));
+    p.chol.set(readArray(state, 'chol', k * d * d, 'lints'));
+    p.b.set(readArray(state, 'b', k * d, 'lints'));
+    p.counts.set(readArray(state, 'counts', k, 'lints'));
     for (let a = 0; a < k; a++) p.refreshThetaHat(a);
     return p;
   }
@@ -271,3 +265,21 @@ function erfc(x: number): number {
     );
   return x >= 0 ? r : 2 - r;
 }
+
+export const LINTS: PolicyFactory = {
+  kind: 'lints',
+  description:
+    'linear Thompson sampling (Agrawal and Goyal 2013): theta ~ N(theta_hat, v^2 A^-1) per arm',
+  contextual: true,
+  defaults: { v: 0.5, lambda: 1, propensity_draws: 32 },
+  create: (shape, p) =>
+    new LinTs({
+      k: shape.k,
+      d: shape.d,
+      seed: shape.seed,
+      v: p.v as number,
+      lambda: p.lambda as number,
+      propensityDraws: p.propensity_draws as number,
+    }),
+  restore: (s) => LinTs.restore(s),
+};

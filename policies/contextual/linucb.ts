@@ -12,48 +12,24 @@
  * arm's score is below the winner's, so the choice and its tie-break (lowest index among
  * equal scores) are exactly those of scoring every arm, with the same floating-point sums.
  */
-import { checkArm, checkArmCount, checkContext, checkLegal, checkReward } from '../common.js';
+import { checkContext, checkLegal, checkNumber } from '../common.js';
 import { Rng } from '../rng.js';
-import type { Decision, LegalMask, Policy, PolicySnapshot } from '../types.js';
-import { RidgeArms } from './ridge.js';
-import { checkContextDim, checkPositive, openSnapshot } from './checks.js';
+import type { Decision, LegalMask, PolicyFactory, PolicySnapshot } from '../types.js';
+import { RidgePolicy, type RidgeOptions } from './ridge.js';
 
-export interface LinUcbOptions {
-  k: number;
-  d: number;
-  seed: number;
+export interface LinUcbOptions extends RidgeOptions {
   /** Exploration weight, >= 0. */
   alpha: number;
-  /** Ridge prior strength, > 0 (A starts as lambda I). */
-  lambda: number;
 }
 
-const VERSION = 1;
-
-export class LinUcb implements Policy {
+export class LinUcb extends RidgePolicy<LinUcbOptions> {
   readonly kind = 'linucb';
-  readonly learnsFrom = 'any';
-  readonly k: number;
-  readonly d: number;
-  private readonly opts: LinUcbOptions;
-  private readonly ridge: RidgeArms;
-  private readonly scores: Float64Array;
-  /** Per-decision upper bounds of the scores (scratch). */
+  /** Per-decision upper bounds of the scores (scratch). LinUCB draws no random numbers. */
   private readonly bounds: Float64Array;
-  /** LinUCB draws no random numbers; the Rng only fills the snapshot's rng field. */
-  private readonly rng: Rng;
 
-  constructor(opts: LinUcbOptions, ridge?: RidgeArms, rng?: Rng) {
-    checkArmCount(opts.k);
-    checkContextDim(opts.d);
-    checkPositive('alpha', opts.alpha, true);
-    checkPositive('lambda', opts.lambda);
-    this.opts = { ...opts };
-    this.k = opts.k;
-    this.d = opts.d;
-    this.ridge = ridge ?? new RidgeArms(opts.k, opts.d, opts.lambda, true);
-    this.rng = rng ?? new Rng(opts.seed);
-    this.scores = new Float64Array(opts.k);
+  constructor(opts: LinUcbOptions, rng?: Rng) {
+    super(opts, true, rng);
+    checkNumber('alpha', opts.alpha, { min: 0 });
     this.bounds = new Float64Array(opts.k);
   }
 
@@ -105,31 +81,27 @@ export class LinUcb implements Policy {
     return this.opts.alpha * Math.sqrt(q > 0 ? q : 0);
   }
 
-  update(arm: number, reward: number, context?: ArrayLike<number>): void {
-    checkArm(arm, this.k);
-    checkReward(reward);
-    const x = checkContext(context, this.d);
-    this.ridge.update(arm, x, reward);
-  }
-
-  snapshot(): PolicySnapshot {
-    return {
-      kind: this.kind,
-      version: VERSION,
-      params: { ...this.opts },
-      state: { ...this.ridge.state() },
-      rng: this.rng.state(),
-    };
-  }
-
   static restore(snapshot: PolicySnapshot): LinUcb {
-    const { params, state } = openSnapshot(snapshot, 'linucb', VERSION);
-    const opts = params as unknown as LinUcbOptions;
-    const probe = new LinUcb(opts); // validates the params
-    return new LinUcb(
-      opts,
-      RidgeArms.fromState(probe.k, probe.d, opts.lambda, state, true),
-      Rng.fromState(snapshot.rng),
+    return RidgePolicy.restoreWith(
+      snapshot,
+      'linucb',
+      (o: LinUcbOptions, rng) => new LinUcb(o, rng),
     );
   }
 }
+
+export const LINUCB: PolicyFactory = {
+  kind: 'linucb',
+  description: 'disjoint LinUCB (Li et al. 2010): ridge per arm, x.theta + alpha sqrt(x^T A^-1 x)',
+  contextual: true,
+  defaults: { alpha: 1, lambda: 1 },
+  create: (shape, p) =>
+    new LinUcb({
+      k: shape.k,
+      d: shape.d,
+      seed: shape.seed,
+      alpha: p.alpha as number,
+      lambda: p.lambda as number,
+    }),
+  restore: (s) => LinUcb.restore(s),
+};

@@ -2,8 +2,20 @@
  * Per-arm ridge regression state shared by LinUCB and linear epsilon-greedy (disjoint
  * model, no intercept): A_k = lambda I + sum x x^T is kept as its inverse, updated by
  * Sherman-Morrison; b_k = sum r x; theta_k = A_k^-1 b_k. All arms live in flat blocks.
+ * RidgePolicy is what both policies share around it: checks, update, snapshot, restore.
  */
-import { fromPlain, setScaledIdentity, shermanMorrisonAt, toPlain } from '../linalg.js';
+import {
+  checkArm,
+  checkArmCount,
+  checkContext,
+  checkContextDim,
+  checkNumber,
+  checkReward,
+} from '../common.js';
+import { setScaledIdentity, shermanMorrisonAt, toPlain } from '../linalg.js';
+import { Rng } from '../rng.js';
+import { openSnapshot, readArray, withSnapshotParams, type Fields } from '../snapshot.js';
+import type { Decision, LegalMask, Policy, PolicySnapshot } from '../types.js';
 
 export interface RidgeState {
   ainv: number[];
@@ -128,21 +140,88 @@ export class RidgeArms {
     return { ainv: toPlain(this.ainv), b: toPlain(this.b), counts: toPlain(this.counts) };
   }
 
-  static fromState(
-    k: number,
-    d: number,
-    lambda: number,
-    state: Record<string, unknown>,
-    bounds = false,
-  ): RidgeArms {
-    const r = new RidgeArms(k, d, lambda, bounds);
-    r.ainv.set(fromPlain(state.ainv, k * d * d, 'ainv'));
-    r.b.set(fromPlain(state.b, k * d, 'b'));
-    r.counts.set(fromPlain(state.counts, k, 'counts'));
+  /** Replaces the learned state by a snapshot's (state()), checked for `kind`'s snapshot. */
+  load(state: Fields, kind: string): void {
+    const { k, d } = this;
+    this.ainv.set(readArray(state, 'ainv', k * d * d, kind));
+    this.b.set(readArray(state, 'b', k * d, kind));
+    this.counts.set(readArray(state, 'counts', k, kind));
     for (let a = 0; a < k; a++) {
-      r.refreshTheta(a);
-      if (bounds) r.refreshBonusScale(a);
+      this.refreshTheta(a);
+      if (this.bounds) this.refreshBonusScale(a);
     }
-    return r;
+  }
+}
+
+/** The options every ridge policy has. */
+export interface RidgeOptions {
+  k: number;
+  d: number;
+  seed: number;
+  /** Ridge prior strength, > 0 (A starts as lambda I). */
+  lambda: number;
+}
+
+/** Snapshot format version of the ridge policies. */
+const VERSION = 1;
+
+/**
+ * A policy with one disjoint ridge regression per arm (LinUCB, linear epsilon-greedy): it
+ * learns from every play (learnsFrom "any"), and its snapshot is its options, the ridge
+ * state and its Rng. Subclasses choose the arm.
+ */
+export abstract class RidgePolicy<O extends RidgeOptions> implements Policy {
+  abstract readonly kind: string;
+  readonly learnsFrom = 'any';
+  readonly k: number;
+  readonly d: number;
+  protected readonly opts: O;
+  protected readonly ridge: RidgeArms;
+  protected readonly rng: Rng;
+  /** Per-arm scratch of select(). */
+  protected readonly scores: Float64Array;
+
+  /** Checks the shared options; `bounds` keeps RidgeArms.bonusScale (LinUCB's pruning). */
+  protected constructor(opts: O, bounds: boolean, rng: Rng | undefined) {
+    checkArmCount(opts.k);
+    checkContextDim(opts.d);
+    checkNumber('lambda', opts.lambda, { min: 0, exclusiveMin: true });
+    this.opts = { ...opts };
+    this.k = opts.k;
+    this.d = opts.d;
+    this.ridge = new RidgeArms(opts.k, opts.d, opts.lambda, bounds);
+    this.rng = rng ?? new Rng(opts.seed);
+    this.scores = new Float64Array(opts.k);
+  }
+
+  abstract select(context?: ArrayLike<number>, legal?: LegalMask): Decision;
+
+  update(arm: number, reward: number, context?: ArrayLike<number>): void {
+    checkArm(arm, this.k);
+    checkReward(reward);
+    const x = checkContext(context, this.d);
+    this.ridge.update(arm, x, reward);
+  }
+
+  snapshot(): PolicySnapshot {
+    return {
+      kind: this.kind,
+      version: VERSION,
+      params: { ...this.opts } as Fields,
+      state: { ...this.ridge.state() },
+      rng: this.rng.state(),
+    };
+  }
+
+  /** Rebuilds a `kind` snapshot; `make` is the subclass's constructor (it checks the params). */
+  protected static restoreWith<O extends RidgeOptions, P extends RidgePolicy<O>>(
+    snapshot: PolicySnapshot,
+    kind: string,
+    make: (opts: O, rng: Rng) => P,
+  ): P {
+    const { params, state, rng } = openSnapshot(snapshot, kind, VERSION);
+    const p = withSnapshotParams(kind, () => make(params as unknown as O, rng));
+    p.ridge.load(state, kind);
+    return p;
   }
 }

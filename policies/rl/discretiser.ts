@@ -4,7 +4,7 @@
  * ascending bin edges (bin = number of edges <= value). The state index is the mixed-radix
  * number of the per-feature bins, feature 0 least significant.
  */
-import { checkContext } from '../common.js';
+import { checkContext, checkNumber } from '../common.js';
 import { PolicyArgumentError } from '../types.js';
 
 export interface DiscretiserOptions {
@@ -35,6 +35,12 @@ export class Discretiser {
 
   constructor(opts: DiscretiserOptions) {
     const { d } = opts;
+    checkNumber('bins', opts.bins, { min: 1, integer: true });
+    checkNumber('lo', opts.lo);
+    checkNumber('hi', opts.hi);
+    if (typeof opts.edges !== 'string' && typeof opts.edges !== 'number') {
+      throw new PolicyArgumentError('parameter "edges" must be a string such as 0.2/0.5/0.8');
+    }
     this.d = d;
     this.bins = opts.bins;
     this.lo = opts.lo;
@@ -44,14 +50,9 @@ export class Discretiser {
       this.edges = parseEdges(edgeSpec, d);
       this.states = this.edges.reduce((n, e) => n * (e.length + 1), 1);
     } else {
-      if (!Number.isInteger(opts.bins) || opts.bins < 1) {
+      if (!(opts.lo < opts.hi)) {
         throw new PolicyArgumentError(
-          `parameter "bins" must be an integer >= 1, got ${String(opts.bins)}`,
-        );
-      }
-      if (!Number.isFinite(opts.lo) || !Number.isFinite(opts.hi) || !(opts.lo < opts.hi)) {
-        throw new PolicyArgumentError(
-          `parameters "lo" and "hi" must be finite with lo < hi, got lo=${String(opts.lo)}, hi=${String(opts.hi)}`,
+          `parameters "lo" and "hi" must satisfy lo < hi, got lo=${opts.lo}, hi=${opts.hi}`,
         );
       }
       this.edges = null;

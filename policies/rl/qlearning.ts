@@ -4,9 +4,10 @@
  * the max over all arms (the next decision's legal mask is not known yet); an undefined
  * nextContext marks a terminal transition (target r).
  */
-import type { Decision, LegalMask, Policy, PolicySnapshot } from '../types.js';
+import type { Decision, LegalMask, Policy, PolicyFactory, PolicySnapshot } from '../types.js';
 import type { Rng } from '../rng.js';
-import { openTabularSnapshot, TabularPolicy } from './tabular.js';
+import { openSnapshot, withSnapshotParams } from '../snapshot.js';
+import { TABULAR_DEFAULTS, TabularPolicy, tabularOptions } from './tabular.js';
 import type { TabularOptions } from './tabular.js';
 
 const VERSION = 1;
@@ -42,9 +43,19 @@ export class QLearning extends TabularPolicy implements Policy {
   }
 
   static restore(snapshot: PolicySnapshot): QLearning {
-    const { opts, state, rng } = openTabularSnapshot(snapshot, 'qlearning', VERSION);
-    const p = new QLearning(opts, rng);
+    const { params, state, rng } = openSnapshot(snapshot, 'qlearning', VERSION);
+    const opts = params as unknown as TabularOptions;
+    const p = withSnapshotParams('qlearning', () => new QLearning(opts, rng));
     p.loadTable(state);
     return p;
   }
 }
+
+export const QLEARNING: PolicyFactory = {
+  kind: 'qlearning',
+  description: 'tabular Q-learning over discretised contexts, epsilon-greedy',
+  contextual: true,
+  defaults: TABULAR_DEFAULTS,
+  create: (shape, p) => new QLearning(tabularOptions(shape, p)),
+  restore: (s) => QLearning.restore(s),
+};

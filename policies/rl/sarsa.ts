@@ -12,10 +12,10 @@
  * An undefined nextContext is terminal: target r, applied at once. Snapshots keep the
  * pending transition.
  */
-import { PolicyArgumentError } from '../types.js';
-import type { Decision, LegalMask, Policy, PolicySnapshot } from '../types.js';
+import type { Decision, LegalMask, Policy, PolicyFactory, PolicySnapshot } from '../types.js';
 import type { Rng } from '../rng.js';
-import { openTabularSnapshot, TabularPolicy } from './tabular.js';
+import { openSnapshot, requireConsistent, withSnapshotParams } from '../snapshot.js';
+import { TABULAR_DEFAULTS, TabularPolicy, tabularOptions } from './tabular.js';
 import type { TabularOptions } from './tabular.js';
 
 const VERSION = 1;
@@ -78,18 +78,31 @@ export class Sarsa extends TabularPolicy implements Policy {
   }
 
   static restore(snapshot: PolicySnapshot): Sarsa {
-    const { opts, state, rng } = openTabularSnapshot(snapshot, 'sarsa', VERSION);
-    const p = new Sarsa(opts, rng);
+    const { params, state, rng } = openSnapshot(snapshot, 'sarsa', VERSION);
+    const opts = params as unknown as TabularOptions;
+    const p = withSnapshotParams('sarsa', () => new Sarsa(opts, rng));
     p.loadTable(state);
     const pending = state.pending as Pending | null | undefined;
     if (pending != null) {
-      const ok = ['s', 'a', 'r', 'next'].every((key) =>
-        Number.isFinite((pending as unknown as Record<string, unknown>)[key]),
+      requireConsistent(
+        ['s', 'a', 'r', 'next'].every((key) =>
+          Number.isFinite((pending as unknown as Record<string, unknown>)[key]),
+        ),
+        'sarsa',
+        'state.pending must hold s, a, r, next numbers',
       );
-      if (!ok)
-        throw new PolicyArgumentError('snapshot field "pending" must hold s, a, r, next numbers');
       p.pending = { s: pending.s, a: pending.a, r: pending.r, next: pending.next };
     }
     return p;
   }
 }
+
+export const SARSA: PolicyFactory = {
+  kind: 'sarsa',
+  description:
+    'tabular SARSA over discretised contexts, epsilon-greedy (update applied at the next select)',
+  contextual: true,
+  defaults: TABULAR_DEFAULTS,
+  create: (shape, p) => new Sarsa(tabularOptions(shape, p)),
+  restore: (s) => Sarsa.restore(s),
+};

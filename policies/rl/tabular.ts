@@ -3,13 +3,18 @@
  * discretised states (rows created on first write, unvisited states read as `init`),
  * epsilon-greedy selection with exact propensities and legal masks, and snapshots.
  */
-import { argmaxLegal, checkArm, checkArmCount, checkLegal, checkReward } from '../common.js';
-import { mixUniform } from '../distribution.js';
-import { fromPlain } from '../linalg.js';
+import {
+  checkArm,
+  checkArmCount,
+  checkContextDim,
+  checkLegal,
+  checkNumber,
+  checkReward,
+} from '../common.js';
+import { epsilonGreedy, epsilonGreedyMean } from '../distribution.js';
 import { Rng } from '../rng.js';
-import type { Decision, LegalMask, PolicySnapshot } from '../types.js';
-import { PolicyArgumentError } from '../types.js';
-import { checkContextDim, openSnapshot } from '../contextual/checks.js';
+import type { Decision, LegalMask, PolicyParams, PolicyShape, PolicySnapshot } from '../types.js';
+import { readNumbers, requireConsistent, type Fields } from '../snapshot.js';
 import { Discretiser } from './discretiser.js';
 import type { DiscretiserOptions } from './discretiser.js';
 
@@ -26,24 +31,43 @@ export interface TabularOptions extends DiscretiserOptions {
   init: number;
 }
 
-export function checkTabularOptions(opts: TabularOptions): void {
+/** The parameters of both tabular policies, with their defaults. */
+export const TABULAR_DEFAULTS: PolicyParams = {
+  bins: 4,
+  lo: 0,
+  hi: 1,
+  edges: '',
+  alpha: 0.1,
+  gamma: 0.9,
+  epsilon: 0.1,
+  init: 0,
+};
+
+/** The options of a tabular policy from its spec parameters (the constructor checks them). */
+export function tabularOptions(shape: PolicyShape, p: PolicyParams): TabularOptions {
+  return {
+    k: shape.k,
+    d: shape.d,
+    seed: shape.seed,
+    bins: p.bins as number,
+    lo: p.lo as number,
+    hi: p.hi as number,
+    edges: p.edges as string | number,
+    alpha: p.alpha as number,
+    gamma: p.gamma as number,
+    epsilon: p.epsilon as number,
+    init: p.init as number,
+  };
+}
+
+/** Checks the options of a tabular policy (the discretisation's are the Discretiser's). */
+function checkTabularOptions(opts: TabularOptions): void {
   checkArmCount(opts.k);
   checkContextDim(opts.d);
-  const inRange = (name: string, v: number, lo: number, hi: number, openLo = false) => {
-    if (typeof v !== 'number' || !(openLo ? v > lo : v >= lo) || !(v <= hi)) {
-      throw new PolicyArgumentError(
-        `parameter "${name}" must lie in ${openLo ? '(' : '['}${lo}, ${hi}], got ${String(v)}`,
-      );
-    }
-  };
-  inRange('alpha', opts.alpha, 0, 1, true);
-  inRange('gamma', opts.gamma, 0, 1);
-  inRange('epsilon', opts.epsilon, 0, 1);
-  if (typeof opts.init !== 'number' || !Number.isFinite(opts.init)) {
-    throw new PolicyArgumentError(
-      `parameter "init" must be a finite number, got ${String(opts.init)}`,
-    );
-  }
+  checkNumber('alpha', opts.alpha, { min: 0, exclusiveMin: true, max: 1 });
+  checkNumber('gamma', opts.gamma, { min: 0, max: 1 });
+  checkNumber('epsilon', opts.epsilon, { min: 0, max: 1 });
+  checkNumber('init', opts.init);
 }
 
 export abstract class TabularPolicy {
@@ -96,12 +120,7 @@ export abstract class TabularPolicy {
 
   /** Expected Q(state, .) under the epsilon-greedy policy with every arm legal. */
   protected expectedQ(state: number): number {
-    const r = this.qValues(state);
-    const greedy = argmaxLegal(r, undefined);
-    const eps = this.opts.epsilon;
-    let sum = 0;
-    for (let a = 0; a < this.k; a++) sum += r[a];
-    return (1 - eps) * r[greedy] + (eps * sum) / this.k;
+    return epsilonGreedyMean(this.qValues(state), this.opts.epsilon);
   }
 
   /** Moves Q(state, arm) towards target by the learning rate. */
@@ -113,8 +132,7 @@ export abstract class TabularPolicy {
   /** Epsilon-greedy choice at a state with its exact propensity and distribution. */
   protected chooseAt(state: number, legal: LegalMask | undefined): Decision {
     const mask = checkLegal(legal, this.k);
-    const greedy = argmaxLegal(this.qValues(state), mask);
-    return mixUniform(greedy, undefined, this.opts.epsilon, mask, this.k, this.rng);
+    return epsilonGreedy(this.qValues(state), this.opts.epsilon, mask, this.k, this.rng);
   }
 
   protected checkUpdate(arm: number, reward: number): void {
@@ -136,28 +154,23 @@ export abstract class TabularPolicy {
     };
   }
 
-  protected loadTable(state: Record<string, unknown>): void {
+  protected loadTable(state: Fields): void {
     const rows = state.q;
-    if (!Array.isArray(rows)) throw new PolicyArgumentError('snapshot field "q" must be an array');
-    for (const entry of rows as unknown[]) {
-      if (!Array.isArray(entry) || entry.length !== 2 || !Number.isInteger(entry[0])) {
-        throw new PolicyArgumentError('snapshot field "q" must hold [state, values] pairs');
-      }
-      const s = entry[0] as number;
-      if (s < 0 || s >= this.discretiser.states) {
-        throw new PolicyArgumentError(`snapshot state ${s} is outside the discretisation`);
-      }
-      this.q.set(s, fromPlain(entry[1], this.k, 'q'));
-    }
+    const kind = this.kind;
+    requireConsistent(Array.isArray(rows), kind, 'state.q must be an array');
+    (rows as unknown[]).forEach((entry, i) => {
+      requireConsistent(
+        Array.isArray(entry) && entry.length === 2 && Number.isInteger(entry[0]),
+        kind,
+        `state.q[${i}] must be a [state, values] pair`,
+      );
+      const [s, values] = entry as [number, unknown];
+      requireConsistent(
+        s >= 0 && s < this.discretiser.states,
+        kind,
+        `state.q[${i}]: state ${s} is outside the discretisation`,
+      );
+      this.q.set(s, readNumbers(values, this.k, kind, `state.q[${i}][1]`));
+    });
   }
-}
-
-/** Opens a tabular snapshot and returns its options and state. */
-export function openTabularSnapshot(
-  snapshot: PolicySnapshot,
-  kind: string,
-  version: number,
-): { opts: TabularOptions; state: Record<string, unknown>; rng: Rng } {
-  const { params, state } = openSnapshot(snapshot, kind, version);
-  return { opts: params as unknown as TabularOptions, state, rng: Rng.fromState(snapshot.rng) };
 }

@@ -6,8 +6,7 @@
  * wrapper's own exploration budget, which is about this host's rewards.
  */
 import { createPolicy, parsePolicySpec, restorePolicy } from '../../policies/registry.js';
-import type { PolicyParams } from '../../policies/registry.js';
-import type { Policy, PolicySnapshot } from '../../policies/types.js';
+import type { Policy, PolicyParams, PolicySnapshot } from '../../policies/types.js';
 import { effectiveSpec } from './policyspec.js';
 import type { ConservativeSettings } from './policyspec.js';
 

@@ -4,8 +4,7 @@
  * of the knob defaults and rewards in [0, 1] (features.ts).
  */
 import { createPolicy, parsePolicySpec } from '../../policies/registry.js';
-import type { PolicyParams } from '../../policies/registry.js';
-import type { Policy } from '../../policies/types.js';
+import type { Policy, PolicyParams } from '../../policies/types.js';
 
 export interface ConservativeSettings {
   /** Allowed fractional loss against the baseline, in [0, 1). */

@@ -3,7 +3,13 @@
  * its --policy flag and the experiment specs: an unknown policy or parameter gets a
  * did-you-mean and the list of what is known.
  */
-import { createPolicy, getFactory, parsePolicySpec, policyKinds } from '../../policies/registry.js';
+import {
+  acceptsParameter,
+  createPolicy,
+  getFactory,
+  parsePolicySpec,
+  policyKinds,
+} from '../../policies/registry.js';
 import { didYouMean } from './messages.js';
 
 function unknownKind(kind: string): string | undefined {
@@ -21,7 +27,7 @@ export function checkPolicySpec(spec: string): string | undefined {
     const factory = getFactory(kind);
     const known = Object.keys(factory.defaults);
     for (const key of Object.keys(params)) {
-      if (key in factory.defaults || key === 'inner' || key.startsWith('inner.')) continue;
+      if (acceptsParameter(factory, key)) continue;
       return `policy "${kind}" has no parameter "${key}"; ${didYouMean(key, known)}it takes ${known.length ? known.join(', ') : 'none'}`;
     }
     if (typeof params.inner === 'string') {

@@ -1,12 +1,14 @@
 /**
- * Reading and checking snapshots of the context-free bandit policies.
+ * Reading and checking policy snapshots: the one reader every policy's restore() uses.
  *
  * Every reader names the policy and the field it rejects, so a corrupt or hand-edited
- * snapshot fails loudly instead of restoring a policy that silently misbehaves.
+ * snapshot fails loudly (PolicyArgumentError) instead of restoring a policy that silently
+ * misbehaves.
  */
-import { Rng, type RngState } from '../rng.js';
-import type { PolicySnapshot } from '../types.js';
-import { PolicyArgumentError } from '../types.js';
+import { numberProblem, type NumberRule } from './common.js';
+import { Rng, type RngState } from './rng.js';
+import type { PolicySnapshot } from './types.js';
+import { PolicyArgumentError } from './types.js';
 
 export type Fields = Record<string, unknown>;
 
@@ -32,12 +34,14 @@ export function openSnapshot(
 ): OpenedSnapshot {
   if (!isRecord(snapshot)) throw corrupt(kind, 'it must be an object');
   if (snapshot.kind !== kind) {
-    throw corrupt(kind, `"kind" is ${JSON.stringify(snapshot.kind)}, expected "${kind}"`);
-  }
-  if (snapshot.version !== version) {
     throw corrupt(
       kind,
-      `"version" is ${JSON.stringify(snapshot.version)}; this build reads version ${version}`,
+      `"kind" is ${JSON.stringify(snapshot.kind)}, expected "${kind}" (restorePolicy() reads any policy's snapshot)`,
+    );
+  }
+  if (snapshot.version !== version) {
+    throw new PolicyArgumentError(
+      `${kind} snapshot version ${JSON.stringify(snapshot.version)} is not supported; this build reads version ${version}`,
     );
   }
   if (!isRecord(snapshot.params)) throw corrupt(kind, '"params" must be an object');
@@ -58,29 +62,6 @@ export function readRng(value: unknown, kind: string, field: string): Rng {
   }
 }
 
-export interface NumberRule {
-  min?: number;
-  max?: number;
-  integer?: boolean;
-}
-
-function checkNumber(v: unknown, rule: NumberRule): v is number {
-  return (
-    typeof v === 'number' &&
-    Number.isFinite(v) &&
-    (!rule.integer || Number.isInteger(v)) &&
-    (rule.min === undefined || v >= rule.min) &&
-    (rule.max === undefined || v <= rule.max)
-  );
-}
-
-function describe(rule: NumberRule): string {
-  const parts = [rule.integer ? 'an integer' : 'a finite number'];
-  if (rule.min !== undefined) parts.push(`>= ${rule.min}`);
-  if (rule.max !== undefined) parts.push(`<= ${rule.max}`);
-  return parts.join(' ');
-}
-
 /** Reads state[name] as a number obeying `rule`. */
 export function readNumber(
   state: Fields,
@@ -89,10 +70,11 @@ export function readNumber(
   rule: NumberRule = {},
 ): number {
   const v = state[name];
-  if (!checkNumber(v, rule)) {
-    throw corrupt(kind, `state.${name} must be ${describe(rule)}, got ${JSON.stringify(v)}`);
+  const problem = numberProblem(v, rule);
+  if (problem !== undefined) {
+    throw corrupt(kind, `state.${name} must be ${problem}, got ${JSON.stringify(v)}`);
   }
-  return v;
+  return v as number;
 }
 
 /** Reads state[name] as an array of `length` numbers obeying `rule`. */
@@ -103,21 +85,41 @@ export function readArray(
   kind: string,
   rule: NumberRule = {},
 ): Float64Array {
-  const v = state[name];
+  return readNumbers(state[name], length, kind, `state.${name}`, rule);
+}
+
+/** Reads `v` (the snapshot's field `what`) as an array of `length` numbers obeying `rule`. */
+export function readNumbers(
+  v: unknown,
+  length: number,
+  kind: string,
+  what: string,
+  rule: NumberRule = {},
+): Float64Array {
   if (!Array.isArray(v) || v.length !== length) {
-    throw corrupt(kind, `state.${name} must be an array of ${length} numbers`);
+    throw corrupt(kind, `${what} must be an array of ${length} numbers`);
   }
   const out = new Float64Array(length);
   for (let i = 0; i < length; i++) {
-    if (!checkNumber(v[i], rule)) {
-      throw corrupt(
-        kind,
-        `state.${name}[${i}] must be ${describe(rule)}, got ${JSON.stringify(v[i])}`,
-      );
+    const problem = numberProblem(v[i], rule);
+    if (problem !== undefined) {
+      throw corrupt(kind, `${what}[${i}] must be ${problem}, got ${JSON.stringify(v[i])}`);
     }
     out[i] = v[i] as number;
   }
   return out;
+}
+
+/**
+ * Builds a policy from a snapshot's params with the checks a fresh one gets; a bad
+ * parameter is reported as a corrupt snapshot.
+ */
+export function withSnapshotParams<T>(kind: string, build: () => T): T {
+  try {
+    return build();
+  } catch (e) {
+    throw corrupt(kind, `bad params (${(e as Error).message})`);
+  }
 }
 
 /** Throws unless `ok`, naming the inconsistency. */
