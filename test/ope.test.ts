@@ -7,7 +7,13 @@ import { checkOpeData, loadOpeData } from '../experiments/ope/data.js';
 import type { LoggedDecision, OpeData } from '../experiments/ope/data.js';
 import type { Estimate } from '../experiments/ope/estimators.js';
 import { meanInterval } from '../experiments/ope/estimators.js';
-import { evaluateCandidate, knownValueGate, promotionGate } from '../experiments/ope/evaluate.js';
+import {
+  evaluateCandidate,
+  knownValueGate,
+  learnFromLogged,
+  promotionGate,
+} from '../experiments/ope/evaluate.js';
+import { createPolicy } from '../policies/registry.js';
 import { FixedArmPolicy, TablePolicy } from './experiments-helpers.js';
 
 // A synthetic contextual problem whose values are known exactly: 4 context types
@@ -304,4 +310,31 @@ test('bad logs: errors name the line and the problem; a torn last line is skippe
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('learnFromLogged (replay and the fleet trainer): EXP3 learns only from plays with full support', (t) => {
+  const shape = { k: 3, d: 0, seed: 7 };
+  const rec = (distribution?: number[]): LoggedDecision => ({
+    context: [],
+    arm: 1,
+    propensity: 1,
+    reward: 1,
+    ...(distribution ? { distribution } : {}),
+  });
+  const exp3 = createPolicy('exp3', shape);
+  const before = JSON.stringify(exp3.snapshot());
+  // A deterministic play (no distribution: a guard, a deterministic logger) teaches EXP3 nothing.
+  t.false(learnFromLogged(exp3, rec()));
+  t.is(JSON.stringify(exp3.snapshot()), before);
+  // A point mass has no full support either.
+  t.false(learnFromLogged(exp3, rec([0, 1, 0])));
+  t.is(JSON.stringify(exp3.snapshot()), before);
+  // A randomised play with the exact logged propensity does.
+  t.true(learnFromLogged(exp3, { ...rec([0.25, 0.5, 0.25]), propensity: 0.5 }));
+  t.not(JSON.stringify(exp3.snapshot()), before);
+  // A policy that learns from any play learns from the deterministic one.
+  const ucb = createPolicy('ucb1', shape);
+  const ucbBefore = JSON.stringify(ucb.snapshot());
+  t.true(learnFromLogged(ucb, rec()));
+  t.not(JSON.stringify(ucb.snapshot()), ucbBefore);
 });

@@ -100,6 +100,24 @@ function updateInfo(rec: LoggedDecision): UpdateInfo {
   };
 }
 
+/**
+ * The one rule for learning from a logged decision off-policy (the replay here and the
+ * fleet trainer): the update carries the logged propensity and whether the logging
+ * distribution gave every legal arm a chance; a policy that learns only through
+ * importance weights (Policy.learnsFrom, EXP3) is not updated with a play lacking full
+ * support. Returns whether the policy learned from it.
+ */
+export function learnFromLogged(
+  policy: Policy,
+  rec: LoggedDecision,
+  nextContext?: readonly number[],
+): boolean {
+  const info = updateInfo(rec);
+  if (policy.learnsFrom !== 'any' && !info.fullSupport) return false;
+  policy.update(rec.arm, rec.reward, rec.context, nextContext, info);
+  return true;
+}
+
 /** Indices of the decisions the estimates use: from `start` on, not train-only. */
 export function scoredIndices(data: OpeData, start = 0): Int32Array {
   const out: number[] = [];
@@ -178,13 +196,7 @@ function replayCandidate(
   const randomised = randomisedArms(data);
   let skipped = 0;
   const learnFrom = (i: number): void => {
-    const rec = all[i];
-    const info = updateInfo(rec);
-    if (policy.learnsFrom !== 'any' && !info.fullSupport) {
-      skipped++;
-      return;
-    }
-    policy.update(rec.arm, rec.reward, rec.context, all[i + 1]?.context, info);
+    if (!learnFromLogged(policy, all[i], all[i + 1]?.context)) skipped++;
   };
   const due = learn ? updateSchedule(all) : undefined;
   let applied = opts.learnedUpTo ?? 0;

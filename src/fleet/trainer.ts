@@ -33,7 +33,7 @@ import { createPolicy, restorePolicy } from '../../policies/registry.js';
 import type { Policy, PolicySnapshot } from '../../policies/types.js';
 import { checkOpeData, trainOnlyReason } from '../../experiments/ope/data.js';
 import type { LoggedDecision } from '../../experiments/ope/data.js';
-import { knownValueGate, promotionGate } from '../../experiments/ope/evaluate.js';
+import { knownValueGate, learnFromLogged, promotionGate } from '../../experiments/ope/evaluate.js';
 import type { Estimate } from '../../experiments/ope/estimators.js';
 import { CheckpointStore } from '../checkpoint/store.js';
 import type { FleetSettings } from '../config/schema.js';
@@ -135,6 +135,8 @@ export interface TrainerStats {
   notApplied: number;
   otherSchema: number;
   evicted: number;
+  /** Samples the policy could not learn from (importance-weighted without full support). */
+  unlearnable: number;
 }
 
 const PENDING_CAP = 20000;
@@ -162,6 +164,7 @@ export class FleetTrainer {
     notApplied: 0,
     otherSchema: 0,
     evicted: 0,
+    unlearnable: 0,
   };
   readonly rounds: RoundResult[] = [];
   private readonly log: Logger;
@@ -315,6 +318,12 @@ export class FleetTrainer {
     }
   }
 
+  /** Train the group's policy on a sample as the daemon does (the logged propensity). */
+  private train(g: Group, sample: Sample): void {
+    if (learnFromLogged(g.trained, sample)) g.trainedSamples++;
+    else this.stats.unlearnable++;
+  }
+
   private group(env: Envelope): Group | undefined {
     let g = this.groups.get(env.subsystem);
     if (!g) {
@@ -384,15 +393,12 @@ export class FleetTrainer {
     const t = this.opts.settings.train;
     if (trainOnlyReason(d) !== undefined) {
       // A guard chose here, not the policy: no evidence for the gate, data for training.
-      g.trained.update(sample.arm, sample.reward, sample.context);
-      g.trainedSamples++;
+      this.train(g, sample);
     } else {
       g.recent.push(sample);
     }
     while (g.recent.length > t.evalSamples) {
-      const s = g.recent.shift()!;
-      g.trained.update(s.arm, s.reward, s.context);
-      g.trainedSamples++;
+      this.train(g, g.recent.shift()!);
     }
     this.metrics?.samples.set({ subsystem: g.subsystem }, g.trainedSamples + g.recent.length);
     if (
