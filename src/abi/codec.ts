@@ -13,23 +13,19 @@
  * call itself.
  */
 import { endianness } from 'node:os';
-// The one import against docs/architecture.md's table left in place by this commit; the next
-// commit moves the ABI's shapes into src/abi/.
-// eslint-disable-next-line no-restricted-imports
 import type {
   Feedback,
   FeatureDesc,
   KnobDesc,
   ModeInfo,
-  ModeValue,
   RecommendResult,
   Recommendation,
   StateSnapshot,
   Status,
   SubsystemInfo,
-  VerdictValue,
   VersionInfo,
-} from '../transport/device.js';
+} from './types.js';
+import type { ModeValue, VerdictValue } from './names.js';
 import {
   ABI_MAJOR,
   ABI_MINOR,
