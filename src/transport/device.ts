@@ -5,30 +5,10 @@
  * and verdict names are derived from the header's constants (src/abi/names.ts); both are
  * re-exported here for the device's users.
  */
-import type {
-  Feedback,
-  ModeInfo,
-  RecommendResult,
-  Recommendation,
-  StateSnapshot,
-  Status,
-  SubsystemInfo,
-  VersionInfo,
-} from '../abi/types.js';
+import type * as abi from '../abi/types.js';
 import type { ModeValue } from '../abi/names.js';
 
-export type {
-  FeatureDesc,
-  Feedback,
-  KnobDesc,
-  ModeInfo,
-  RecommendResult,
-  Recommendation,
-  StateSnapshot,
-  Status,
-  SubsystemInfo,
-  VersionInfo,
-} from '../abi/types.js';
+export type * from '../abi/types.js';
 export { MODE_NAMES, Mode, VERDICT_NAMES, Verdict } from '../abi/names.js';
 export type { ModeValue, VerdictValue } from '../abi/names.js';
 
@@ -48,23 +28,23 @@ export interface MlpDevice {
   /** "ioctl:/dev/mlproxy" or "sim". */
   readonly description: string;
   readonly simulated: boolean;
-  version(): VersionInfo;
-  listSubsystems(): SubsystemInfo[];
-  getState(subsysId: number): StateSnapshot;
-  recommend(rec: Recommendation): RecommendResult;
-  getMode(subsysId: number): ModeInfo;
+  version(): abi.VersionInfo;
+  listSubsystems(): abi.SubsystemInfo[];
+  getState(subsysId: number): abi.StateSnapshot;
+  recommend(rec: abi.Recommendation): abi.RecommendResult;
+  getMode(subsysId: number): abi.ModeInfo;
   setMode(subsysId: number, mode: ModeValue, pin: boolean): void;
-  getStatus(subsysId: number): Status;
+  getStatus(subsysId: number): abi.Status;
   claim(subsysId: number): void;
   release(subsysId: number): void;
   heartbeat(subsysId: number): void;
   /** Feedback records queued now, without waiting. */
-  readFeedback(): Feedback[];
+  readFeedback(): abi.Feedback[];
   /**
    * Resolves with the queued records as soon as at least one is queued, or with []
    * after timeoutMs. Never busy-waits.
    */
-  waitFeedback(timeoutMs: number): Promise<Feedback[]>;
+  waitFeedback(timeoutMs: number): Promise<abi.Feedback[]>;
   /** Makes a pending waitFeedback() resolve now (with what is queued, maybe nothing). */
   interruptWait(): void;
   /**
