@@ -8,6 +8,7 @@
  */
 import { ALL_POLICIES } from './catalog.js';
 import { checkArmCount } from './common.js';
+import { isPolicySnapshot } from './snapshot.js';
 import type {
   ParamValue,
   Policy,
@@ -99,7 +100,7 @@ function build(spec: PolicySpec, shape: PolicyShape, role: string): Policy {
 }
 
 function rebuild(snapshot: PolicySnapshot, role: string): Policy {
-  if (!snapshot || typeof snapshot !== 'object' || typeof snapshot.kind !== 'string') {
+  if (!isPolicySnapshot(snapshot)) {
     throw new PolicyArgumentError(`${role} snapshot must be an object with a "kind" string`);
   }
   return getFactory(snapshot.kind, role).restore(snapshot, REGISTRY);

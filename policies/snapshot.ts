@@ -26,6 +26,14 @@ function isRecord(v: unknown): v is Fields {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/**
+ * Whether `v` has the envelope of every policy's snapshot (an object with a "kind" string),
+ * so restorePolicy() can pick the policy whose restore() reads the rest.
+ */
+export function isPolicySnapshot(v: unknown): v is PolicySnapshot {
+  return isRecord(v) && typeof v.kind === 'string';
+}
+
 /** Checks kind, version and the presence of params, state and rng. */
 export function openSnapshot(
   snapshot: PolicySnapshot,

@@ -1,5 +1,7 @@
 import test from 'ava';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { deriveSeed } from '../policies/rng.js';
 import { readDecisionLog } from '../src/decisionlog/index.js';
 import type { JoinedDecision } from '../src/decisionlog/index.js';
 import { ArmGrid } from '../src/loop/arms.js';
@@ -185,6 +187,29 @@ test('no recommendation while the kernel is in emergency', async (t) => {
   t.is(summary.decisions, 0);
   for (const s of summary.subsystems) t.is(s.mode, 'emergency');
   t.deepEqual(logOf(dir), []);
+});
+
+test('learner i is seeded deriveSeed(config seed, i), the one seed-derivation function', async (t) => {
+  const dir = tempDir();
+  const cfg = testConfig(dir, (c) => {
+    c.seed = 7;
+  });
+  const s = await makeDaemon(cfg, simDevice(), { maxDecisions: 4 }).daemon.run();
+  const payload = JSON.parse(readFileSync(s.lastCheckpoint!, 'utf8').split('\n')[1]) as {
+    learners: {
+      policy: {
+        kind: string;
+        params: { seed?: number };
+        state: { inner?: { params: { seed: number } } };
+      };
+    }[];
+  };
+  t.true(payload.learners.length >= 2);
+  payload.learners.forEach((l, i) => {
+    const seed =
+      l.policy.kind === 'conservative' ? l.policy.state.inner!.params.seed : l.policy.params.seed;
+    t.is(seed, deriveSeed(7, i), `learner ${i}`);
+  });
 });
 
 test('requestStop finishes the step and writes a checkpoint; the next run resumes from it', async (t) => {

@@ -5,6 +5,9 @@ import { BenchEnv } from '../experiments/envs/bench.js';
 import { createEnv } from '../experiments/envs/registry.js';
 import { BernoulliEnv, DriftEnv, GaussianEnv, LinearEnv } from '../experiments/envs/stochastic.js';
 import type { BanditEnv } from '../experiments/envs/types.js';
+import { rewardOf } from '../src/loop/features.js';
+import type { Feedback } from '../src/transport/device.js';
+import type { SimDevice } from '../src/transport/sim/sim-device.js';
 import { benchDir } from './experiments-helpers.js';
 
 function play(env: BanditEnv, seed: number, T: number, arm: (t: number) => number) {
@@ -180,4 +183,40 @@ test('sim env: the SimDevice subsystems as bandits, deterministic, legal arms wi
   const base = play(syn, 3, 60, () => syn.baselineArm);
   t.is(base.vs, 0);
   t.true(base.regret > 0); // level 4 is best only in phase 3
+});
+
+test("sim env pays the daemon's reward: rewardOf(eff, baselineEff) of the feedback record", (t) => {
+  for (const subsystem of ['synthetic', 'readahead']) {
+    const env = createEnv({ kind: 'sim', params: { subsystem } });
+    env.reset(5);
+    // The records the environment reads, seen through its device (a private field).
+    const dev = (env as unknown as { device: SimDevice }).device;
+    const seen: Feedback[] = [];
+    const read = dev.readFeedback.bind(dev);
+    dev.readFeedback = () => {
+      const records = read();
+      seen.push(...records);
+      return records;
+    };
+    let base = 0;
+    for (let i = 0; i < 200; i++) {
+      env.context(i);
+      const arm = i % 2 ? env.baselineArm : i % env.k;
+      const r = env.step(arm);
+      const fb = seen.filter((f) => f.applied).at(-1)!;
+      t.is(r.reward, rewardOf(fb.eff, fb.baselineEff) ?? NaN, `${subsystem} round ${i}`);
+      if (arm === env.baselineArm) {
+        t.is(r.vsBaseline, 0);
+        base += r.reward;
+      }
+    }
+    // The baseline arm earns about the baseline's reward, 0.5, on both subsystems (the
+    // readahead window's efficiency itself is about 0.025).
+    const mean = base / 100;
+    t.true(mean > 0.45 && mean < 0.55, `${subsystem}: baseline arm's mean reward ${mean}`);
+    t.true(
+      env.bestExpected(200) >= 0.5,
+      'the best legal arm is expected to do at least as well as the baseline',
+    );
+  }
 });

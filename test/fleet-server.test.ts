@@ -533,7 +533,11 @@ if (!skip) {
           { subsystems: ['synthetic'], synthetic: { period: 1e9, seed: 200 + i } },
           (c) => {
             c.defaults.policy = POLICY;
-            c.seed = 17 + i;
+            // The test needs the trainer to publish a second version, a chance event of
+            // the hosts' runs (a candidate beating v1 at 95%): with learner seeds from
+            // deriveSeed, host seeds from bases 1, 3, 5, 7, 11 and 13 do within the 8
+            // rounds, bases 9 and 17 (this test's old base) do not.
+            c.seed = 1 + i;
           },
         ),
       );

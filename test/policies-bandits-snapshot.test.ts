@@ -6,8 +6,10 @@ import test from 'ava';
 import { BANDIT_POLICIES } from '../policies/catalog.js';
 import { createPolicy, restorePolicy } from '../policies/registry.js';
 import { Rng } from '../policies/rng.js';
+import { isPolicySnapshot } from '../policies/snapshot.js';
 import type { Policy, PolicySnapshot } from '../policies/types.js';
 import { PolicyArgumentError } from '../policies/types.js';
+import { adoptedPolicy } from '../src/loop/adopt.js';
 
 const K = 5;
 const KINDS = BANDIT_POLICIES.map((f) => f.kind);
@@ -128,4 +130,25 @@ test('snapshot consistency checks catch edited learned state', (t) => {
   const s2 = JSON.parse(JSON.stringify(ts.snapshot())) as PolicySnapshot;
   (s2.state.alpha as number[])[0] = 0.5; // below the prior a0 = 1
   t.throws(() => restorePolicy(s2), { message: /state\.alpha\[0\] must be/ });
+});
+
+test('one envelope check for every snapshot: restorePolicy and the fleet adoption share it', (t) => {
+  for (const bad of [null, 'ucb1', [], { kind: 3 }, { params: {} }]) {
+    t.false(isPolicySnapshot(bad), JSON.stringify(bad));
+    t.throws(() => restorePolicy(bad as unknown as PolicySnapshot), {
+      instanceOf: PolicyArgumentError,
+      message: 'policy snapshot must be an object with a "kind" string',
+    });
+    const current = createPolicy('ucb1', { k: 3, d: 0, seed: 1 });
+    t.is(
+      adoptedPolicy(
+        current,
+        { policy: 'ucb1', conservative: null },
+        { k: 3, d: 0, baselineArm: 0 },
+        bad as unknown as PolicySnapshot,
+      ),
+      'the snapshot is not a policy snapshot',
+    );
+  }
+  t.true(isPolicySnapshot(createPolicy('ucb1', { k: 3, d: 0, seed: 1 }).snapshot()));
 });

@@ -138,13 +138,6 @@ const FACTORIES: EnvFactory[] = [
 
 const BY_KIND = new Map(FACTORIES.map((f) => [f.kind, f]));
 
-/** Adds an environment kind (used for kinds that live in other modules, e.g. sim). */
-export function registerEnvKind(f: EnvFactory): void {
-  if (BY_KIND.has(f.kind)) throw new Error(`environment kind "${f.kind}" is registered twice`);
-  FACTORIES.push(f);
-  BY_KIND.set(f.kind, f);
-}
-
 export function envKinds(): { kind: string; description: string }[] {
   return FACTORIES.map(({ kind, description }) => ({ kind, description }));
 }

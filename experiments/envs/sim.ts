@@ -8,13 +8,17 @@
  * Arms are the knob grid (src/loop/arms.ts, as the daemon uses it; the baseline arm is
  * the knob default). A round is two kernel windows: the policy sees the normalised
  * features at the start of window w (src/loop/features.ts: tanh(raw/scale) plus a bias
- * 1), recommends for window w+1, and is paid that window's efficiency (the kernel's
- * feedback record), clipped to [0, 1]. Window w+2 then runs the defaults while the
- * next decision is made, as in the kernel's one-window-ahead protocol. Legal arms are
- * those within the knob's max_delta of the last advised value.
+ * 1), recommends for window w+1, and is paid what the daemon would be paid for that
+ * window's feedback record: rewardOf(eff, baselineEff) (src/loop/features.ts, through
+ * reward.ts), the efficiency against the kernel's baseline reference, 0.5 = as good as
+ * the baseline. Window w+2 then runs the defaults while the next decision is made, as
+ * in the kernel's one-window-ahead protocol. Legal arms are those within the knob's
+ * max_delta of the last advised value.
  *
- * Regret uses the model's noise-free efficiency of window w+1: the best legal arm's
- * minus that of the knobs that actually ran.
+ * Regret is on the same scale: the expected reward of an arm is rewardOf of the model's
+ * noise-free efficiency of window w+1 under that arm against the kernel's baseline
+ * reference as the decision is made (the model's noise-free baseline efficiency before
+ * the first reference); regret = the best legal arm's minus that of the knobs that ran.
  */
 import type { LegalMask } from '../../policies/types.js';
 import { ArmGrid } from '../../src/loop/arms.js';
@@ -24,6 +28,7 @@ import type { SubsystemInfo } from '../../src/transport/device.js';
 import { ReadaheadModel } from '../../src/transport/sim/readahead.js';
 import { SimDevice } from '../../src/transport/sim/sim-device.js';
 import { SyntheticModel } from '../../src/transport/sim/synthetic.js';
+import { daemonReward } from './reward.js';
 import type { BanditEnv, StepResult } from './types.js';
 import { EnvArgumentError } from './types.js';
 
@@ -116,7 +121,7 @@ export class SimEnv implements BanditEnv {
     return this.device;
   }
 
-  /** Expected (noise-free) efficiency of `level` in window w, in the feedback's float unit. */
+  /** Expected (noise-free) efficiency of `knobs` in window w, in the feedback's float unit. */
   private expected(w: number, knobs: readonly number[]): number {
     const m = this.model!;
     if (m instanceof SyntheticModel) return Math.max(0, m.eff(w, knobs[0]) - m.noise(w)) / 1e6;
@@ -131,8 +136,17 @@ export class SimEnv implements BanditEnv {
     this.epoch = state.epoch;
     normaliseFeatures(this.info!, state, this.x);
     this.legalMask = this.grid.legalMask(this.lastAdvised, 0);
-    for (let a = 0; a < this.k; a++)
-      this.means[a] = this.expected(state.epoch + 1, this.grid.arms[a]);
+    const w = state.epoch + 1;
+    // The kernel's reference as the decision is made (what window w+1 is paid against,
+    // but for window w's own baseline measurement); before the first one, the model's.
+    const reference =
+      state.baselineEff > 0
+        ? state.baselineEff
+        : this.expected(w, this.grid.arms[this.baselineArm]);
+    for (let a = 0; a < this.k; a++) {
+      const eff = this.expected(w, this.grid.arms[a]);
+      this.means[a] = daemonReward(eff, reference, `window ${w} (expected)`);
+    }
     this.prepared = this.t;
   }
 
@@ -176,7 +190,7 @@ export class SimEnv implements BanditEnv {
     const ran = this.grid.armOf(feedback.knobs) ?? this.grid.nearestArm(feedback.knobs);
     const best = this.bestExpected(this.t);
     const r = this.result;
-    r.reward = Math.min(1, Math.max(0, feedback.eff));
+    r.reward = daemonReward(feedback.eff, feedback.baselineEff, `window ${feedback.epoch}`);
     r.regret = best - this.means[ran];
     r.vsBaseline = this.means[ran] - this.means[this.baselineArm];
     r.optimal = this.means[ran] >= best;

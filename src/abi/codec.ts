@@ -18,15 +18,14 @@ import type {
   FeatureDesc,
   KnobDesc,
   ModeInfo,
-  ModeValue,
   RecommendResult,
   Recommendation,
   StateSnapshot,
   Status,
   SubsystemInfo,
-  VerdictValue,
   VersionInfo,
-} from '../transport/device.js';
+} from './types.js';
+import type { ModeValue, VerdictValue } from './names.js';
 import {
   ABI_MAJOR,
   ABI_MINOR,

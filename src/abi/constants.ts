@@ -1,7 +1,8 @@
 /**
  * Constants of kmod/include/uapi/linux/mlproxy.h, by the same names without the
  * MLP_ prefix where that reads well. test/abi-header.test.ts compares every one of
- * them with the header through gcc.
+ * them with the header through gcc. Their names (Mode, MODE_NAMES, ...) are derived from
+ * these in names.ts.
  */
 
 export const ABI_MAJOR = 1;
@@ -56,24 +57,6 @@ export const REASON_IDLE = 1 << 8;
 /** Feedback only: the subsystem was unregistered (the last record of its id). */
 export const REASON_GONE = 1 << 9;
 
-/** Reason bit names, lowest bit first (for messages and logs). */
-export const REASON_NAMES = [
-  'out_of_bounds',
-  'off_grid',
-  'step_limit',
-  'stale',
-  'rate_limit',
-  'expired',
-  'emergency',
-  'baseline_window',
-  'idle',
-  'gone',
-] as const;
-
-export function reasonNames(bits: number): string[] {
-  return REASON_NAMES.filter((_, i) => (bits >>> i) & 1);
-}
-
 export const REC_F_STRICT = 1 << 0;
 export const CLAIM_F_RELEASE = 1 << 0;
 export const INFO_F_BY_ID = 1 << 0;
@@ -96,16 +79,6 @@ export const TRANS_CLOSED = 4;
 export const TRANS_HEARTBEAT = 5;
 export const TRANS_RECOVER = 6;
 export const TRANS_ADMIN = 7;
-export const TRANSITION_NAMES = [
-  'none',
-  'promote',
-  'regression',
-  'collapse',
-  'closed',
-  'heartbeat',
-  'recover',
-  'admin',
-] as const;
 
 export const STATUS_F_PINNED = 1 << 0;
 export const STATUS_F_CONTROLLED = 1 << 1;

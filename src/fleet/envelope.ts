@@ -7,7 +7,7 @@
 import type { DecisionRecord, RewardRecord } from '../decisionlog/record.js';
 import { checkLogRecord } from '../decisionlog/schema.js';
 import type { HookContext } from '../loop/hooks.js';
-import { MODE_NAMES } from '../transport/device.js';
+import { MODE_NAMES } from '../abi/names.js';
 import { NAME_RE } from './names.js';
 
 export const ENVELOPE_VERSION = 1;

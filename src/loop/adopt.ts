@@ -6,6 +6,7 @@
  * wrapper's own exploration budget, which is about this host's rewards.
  */
 import { createPolicy, parsePolicySpec, restorePolicy } from '../../policies/registry.js';
+import { isPolicySnapshot } from '../../policies/snapshot.js';
 import type { Policy, PolicyParams, PolicySnapshot } from '../../policies/types.js';
 import { effectiveSpec } from './policyspec.js';
 import type { ConservativeSettings } from './policyspec.js';
@@ -40,7 +41,7 @@ export function adoptedPolicy(
   snapshot: PolicySnapshot,
 ): Policy | string {
   try {
-    if (!snapshot || typeof snapshot !== 'object' || typeof snapshot.kind !== 'string') {
+    if (!isPolicySnapshot(snapshot)) {
       return 'the snapshot is not a policy snapshot';
     }
     const want = learningSpec(settings.policy, settings.conservative, shape.baselineArm);

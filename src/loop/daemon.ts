@@ -17,6 +17,7 @@
 import fs from 'node:fs';
 import nodePath from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { deriveSeed } from '../../policies/rng.js';
 import { CheckpointStore } from '../checkpoint/store.js';
 import { checkSubsystemsOnDevice, settingsFor } from '../config/load.js';
 import type { DaemonConfig, SubsystemSettings } from '../config/schema.js';
@@ -113,10 +114,6 @@ export const MAX_CHECKPOINT_FAILURES = 3;
 export const DECISION_LOG_NAME = 'decisions.jsonl';
 export const STATUS_FILE_NAME = 'status.json';
 
-function learnerSeed(base: number, index: number): number {
-  return (base + Math.imul(index, 0x9e3779b1)) >>> 0;
-}
-
 function toLearnerSettings(s: SubsystemSettings, seed: number): LearnerSettings {
   return {
     policy: s.policy,
@@ -211,7 +208,7 @@ export class Daemon implements LearnerSink {
     this.log.level = next.logLevel;
     this.learners.forEach((l, i) => {
       const s = settingsFor(next, l.name);
-      if (s) l.reconfigure(toLearnerSettings(s, learnerSeed(next.seed, i)));
+      if (s) l.reconfigure(toLearnerSettings(s, deriveSeed(next.seed, i)));
     });
     if (old.metrics.port !== next.metrics.port) {
       await this.metricsServer?.close();
@@ -382,7 +379,7 @@ export class Daemon implements LearnerSink {
       }
       const l = new SubsystemLearner(
         info,
-        toLearnerSettings(s, learnerSeed(this.config.seed, i)),
+        toLearnerSettings(s, deriveSeed(this.config.seed, i)),
         this,
         this.runId,
       );
