@@ -15,6 +15,7 @@
 
 /* Module parameters (mlproxy_main.c), validated at load, read-only after. */
 extern unsigned int mlp_learning_period;
+extern unsigned int mlp_check_period;
 extern unsigned int mlp_promote_windows;
 extern unsigned int mlp_promote_margin_pct;
 extern unsigned int mlp_demote_margin_pct;
@@ -76,7 +77,9 @@ struct mlp_subsys {
 	/* Mode ladder. */
 	u32 mode;
 	bool pinned;
-	bool have_baseline;
+	bool have_baseline;		/* st.baseline_eff holds a measured window */
+	s64 pair_sum;			/* advice windows measured since it */
+	u32 pair_n;
 	bool heartbeat_missed;
 	u32 hold;			/* emergency windows with a live controller */
 

@@ -41,6 +41,8 @@ export const REASON_EMERGENCY = 1 << 6;
 export const REASON_BASELINE_WINDOW = 1 << 7;
 /** Feedback only: the subsystem found nothing to measure; eff = baseline_eff. */
 export const REASON_IDLE = 1 << 8;
+/** Feedback only: the window was measured only in part (eff is not to be trusted). */
+export const REASON_UNRELIABLE = 1 << 10;
 
 /** Reason bit names, lowest bit first (for messages and logs). */
 export const REASON_NAMES = [
@@ -53,6 +55,8 @@ export const REASON_NAMES = [
   'emergency',
   'baseline_window',
   'idle',
+  'gone',
+  'unreliable',
 ] as const;
 
 export function reasonNames(bits: number): string[] {
@@ -70,6 +74,8 @@ export const TRANS_CLOSED = 4;
 export const TRANS_HEARTBEAT = 5;
 export const TRANS_RECOVER = 6;
 export const TRANS_ADMIN = 7;
+/** The administrator changed the setting the baseline stands for. */
+export const TRANS_BASELINE = 8;
 export const TRANSITION_NAMES = [
   'none',
   'promote',
@@ -79,6 +85,7 @@ export const TRANSITION_NAMES = [
   'heartbeat',
   'recover',
   'admin',
+  'baseline',
 ] as const;
 
 export const STATUS_F_PINNED = 1 << 0;

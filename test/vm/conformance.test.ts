@@ -18,8 +18,9 @@ import {
 /** Short windows keep the real-time waits short; the suite reads windowMs itself. */
 const PARAMS = {
   synth_window_ms: 20,
-  synth_period: 1000000,
+  synth_period: 100, // phase boundaries every 2 s: the paired-judgement test needs one
   learning_period: 4,
+  check_period: 4,
   heartbeat_ms: 300,
   emergency_hold_windows: 3,
   max_epoch_lag: 1,
@@ -42,6 +43,8 @@ conformanceSuite(
     open: () => new IoctlDevice(DEVICE_PATH),
     params: {
       learningPeriod: PARAMS.learning_period,
+      checkPeriod: PARAMS.check_period,
+      syntheticPeriod: PARAMS.synth_period,
       heartbeatMs: PARAMS.heartbeat_ms,
       emergencyHoldWindows: PARAMS.emergency_hold_windows,
       maxEpochLag: PARAMS.max_epoch_lag,

@@ -34,7 +34,9 @@ import {
   REASON_RATE_LIMIT,
   REASON_STALE,
   REASON_STEP_LIMIT,
+  REASON_UNRELIABLE,
   TRANS_ADMIN,
+  TRANS_BASELINE,
   TRANS_CLOSED,
   TRANS_COLLAPSE,
   TRANS_HEARTBEAT,
@@ -60,13 +62,14 @@ import type {
   VersionInfo,
 } from '../device.js';
 import { deviceError } from '../errors.js';
-import type { SubsystemModel } from './model.js';
+import type { SubsystemModel, WindowMeasure } from './model.js';
 import { ReadaheadModel, type ReadaheadOptions } from './readahead.js';
 import { SyntheticModel, checkInt, type SyntheticOptions } from './synthetic.js';
 
 /** The module parameters of kmod (same names, camelCase, same defaults). */
 export interface KernelParams {
   learningPeriod: number;
+  checkPeriod: number;
   promoteWindows: number;
   promoteMarginPct: number;
   demoteMarginPct: number;
@@ -80,6 +83,7 @@ export interface KernelParams {
 
 export const DEFAULT_PARAMS: Readonly<KernelParams> = {
   learningPeriod: 10,
+  checkPeriod: 16,
   promoteWindows: 8,
   promoteMarginPct: 2,
   demoteMarginPct: 5,
@@ -93,6 +97,7 @@ export const DEFAULT_PARAMS: Readonly<KernelParams> = {
 
 const PARAM_LIMITS: Record<keyof KernelParams, [number, number]> = {
   learningPeriod: [1, 1000000],
+  checkPeriod: [0, 100000],
   promoteWindows: [1, 1000000],
   promoteMarginPct: [0, 100],
   demoteMarginPct: [0, 100],
@@ -105,6 +110,9 @@ const PARAM_LIMITS: Record<keyof KernelParams, [number, number]> = {
 };
 
 export type ClockKind = 'real' | 'manual' | 'auto';
+
+/** Advice windows waiting for their judgement, at most this many (MLP_PAIR_MAX). */
+const PAIR_MAX = 4096;
 
 export interface SimKernelOptions {
   clock?: ClockKind;
@@ -155,7 +163,7 @@ interface Pending {
 
 /** One registered subsystem and its kernel state. */
 class SimSubsystem {
-  readonly defaults: number[];
+  defaults: number[];
   epoch = 0;
   winStartNs = 0;
   winMode: ModeValue = MODE_EMERGENCY;
@@ -170,8 +178,12 @@ class SimSubsystem {
   nextRecId = 1;
   mode: ModeValue = MODE_EMERGENCY;
   pinned = false;
+  /** The reference: the efficiency of the last measured baseline window. */
   baselineEff = 0;
   haveBaseline = false;
+  /** Advice windows measured since that window, waiting for the next one. */
+  pairSum = 0;
+  pairN = 0;
   lastEff = 0;
   heartbeatMissed = false;
   hold = 0;
@@ -221,7 +233,8 @@ class SimSubsystem {
       name: m.name,
       windowMs: m.windowMs,
       features: m.features.map((f) => ({ ...f })),
-      knobs: m.knobs.map((k) => ({ ...k })),
+      // def follows an adopted baseline (MLP_TRANS_BASELINE), as in the kernel.
+      knobs: m.knobs.map((k, i) => ({ ...k, def: this.defaults[i] })),
     };
   }
 }
@@ -249,6 +262,9 @@ export class SimKernel {
         );
       }
       params[key as keyof KernelParams] = checkInt(`parameter ${key}`, value, ...limits);
+    }
+    if (params.checkPeriod === 1) {
+      throw new RangeError('parameter checkPeriod 1 leaves no advice window: use 0 or 2..100000');
     }
     this.params = params;
     const models: SubsystemModel[] = [];
@@ -556,7 +572,7 @@ export class SimKernel {
       case MODE_COLLABORATION:
         return w % 2 === 0;
       case MODE_RECOMMENDATION:
-        return true;
+        return this.params.checkPeriod === 0 || w % this.params.checkPeriod !== 0;
     }
     return false;
   }
@@ -591,17 +607,21 @@ export class SimKernel {
     const now = this.nowNs();
     const e = s.epoch;
     const p = this.params;
-    const measured = s.model.endWindow(e, s.knobs);
-    // An idle window reports the baseline and feeds neither the reference nor the ladder.
-    const idle = measured === null;
-    const eff = idle ? s.baselineEff : measured;
-    if (!idle) {
+    const changed = s.model.baselineChanged?.() ?? null;
+    const m = s.model.endWindow(e, s.knobs, s.winAdvice);
+    // An idle window reports the reference and feeds neither it nor the ladder; an
+    // unreliable one (or one in which the baseline changed) reports its eff, feeds neither.
+    const idle = m === null;
+    const measured: WindowMeasure | null =
+      m === null ? null : typeof m === 'number' ? { eff: m, unreliable: false } : m;
+    const unreliable = measured !== null && (measured.unreliable || changed !== null);
+    const eff = measured === null ? s.baselineEff : measured.eff;
+    const hadBefore = s.haveBaseline;
+    const before = s.baselineEff;
+    if (!idle && !unreliable) {
       s.lastEff = eff;
       if (!s.winAdvice) {
-        // EWMA of baseline windows, weight 1/8, truncating like C's s64 division.
-        s.baselineEff = s.haveBaseline
-          ? s.baselineEff + Math.trunc((eff - s.baselineEff) / 8)
-          : eff;
+        s.baselineEff = eff;
         s.haveBaseline = true;
       }
     }
@@ -619,7 +639,7 @@ export class SimKernel {
       mode: s.winMode,
       applied: s.winAdvice,
       verdict: s.winVerdict,
-      reasons: s.winReasons | (idle ? REASON_IDLE : 0),
+      reasons: s.winReasons | (idle ? REASON_IDLE : 0) | (unreliable ? REASON_UNRELIABLE : 0),
       baselineEff: s.haveBaseline ? s.baselineEff / 1e6 : 0,
       eff: eff / 1e6,
       knobs: [...s.knobs],
@@ -637,7 +657,8 @@ export class SimKernel {
       s.c.feedbackRecords++;
     }
 
-    this.runLadder(s, eff, idle);
+    this.runLadder(s, eff, !idle && !unreliable, hadBefore, before);
+    if (changed !== null) this.adoptBaseline(s, changed);
 
     // Plan window e + 1.
     s.epoch = e + 1;
@@ -676,34 +697,32 @@ export class SimKernel {
     for (const f of this.files) if (f.ring.length > 0) f.wake();
   }
 
-  /** The mode ladder at the end of window e (s.epoch is still e). */
-  private runLadder(s: SimSubsystem, eff: number, idle: boolean): void {
+  /**
+   * The mode ladder at the end of window e (s.epoch is still e): heartbeat, the paired
+   * judgement when a measured baseline window closes advice windows (`before` is the
+   * reference it replaces), the climb out of EMERGENCY. `measured`: neither idle nor
+   * unreliable. kmod/mlproxy_core.c's mlp_run_ladder and mlp_evaluate, in TypeScript.
+   */
+  private runLadder(
+    s: SimSubsystem,
+    eff: number,
+    measured: boolean,
+    hadBefore: boolean,
+    before: number,
+  ): void {
     const p = this.params;
     if (s.controller && !this.heartbeatLive(s) && !s.heartbeatMissed) {
       s.heartbeatMissed = true;
       s.c.heartbeatMisses++;
       this.fall(s, TRANS_HEARTBEAT);
     }
-    if (s.winAdvice && !idle && s.haveBaseline && s.mode !== MODE_EMERGENCY) {
-      const base = s.baselineEff;
-      if (eff * 100 < base * p.collapsePct) {
-        this.fall(s, TRANS_COLLAPSE);
-      } else if (eff * 100 < base * (100 - p.demoteMarginPct)) {
-        s.goodStreak = 0;
-        if (!s.pinned && s.mode > MODE_LEARNING) {
-          s.c.demotions++;
-          this.transition(s, (s.mode - 1) as ModeValue, TRANS_REGRESSION);
-        }
-      } else if (eff * 100 >= base * (100 + p.promoteMarginPct)) {
-        s.goodStreak++;
-        if (!s.pinned && s.goodStreak >= p.promoteWindows && s.mode < MODE_RECOMMENDATION) {
-          s.goodStreak = 0;
-          s.c.promotions++;
-          this.transition(s, (s.mode + 1) as ModeValue, TRANS_PROMOTE);
-        }
-      } else {
-        s.goodStreak = 0;
-      }
+    if (measured && s.winAdvice && s.pairN < PAIR_MAX) {
+      s.pairSum += eff;
+      s.pairN++;
+    } else if (measured && !s.winAdvice) {
+      if (s.pairN > 0 && hadBefore && s.mode !== MODE_EMERGENCY) this.evaluate(s, before, eff);
+      s.pairSum = 0;
+      s.pairN = 0;
     }
     if (s.mode === MODE_EMERGENCY && s.winMode === MODE_EMERGENCY && !s.pinned) {
       if (s.controller && this.heartbeatLive(s)) {
@@ -718,11 +737,60 @@ export class SimKernel {
     }
   }
 
+  /** Paired judgement: the advice windows' mean against both neighbouring baseline windows. */
+  private evaluate(s: SimSubsystem, before: number, after: number): void {
+    const p = this.params;
+    const lo = Math.min(before, after);
+    const hi = Math.max(before, after);
+    // C's div_s64: truncating integer division of the raw efficiencies.
+    const a100 = Math.trunc(s.pairSum / s.pairN) * 100;
+    if (a100 < lo * p.collapsePct) {
+      this.fall(s, TRANS_COLLAPSE);
+    } else if (a100 < lo * (100 - p.demoteMarginPct)) {
+      s.goodStreak = 0;
+      if (!s.pinned && s.mode > MODE_LEARNING) {
+        s.c.demotions++;
+        this.transition(s, (s.mode - 1) as ModeValue, TRANS_REGRESSION);
+      }
+    } else if (a100 >= hi * (100 + p.promoteMarginPct)) {
+      s.goodStreak++;
+      if (!s.pinned && s.goodStreak >= p.promoteWindows && s.mode < MODE_RECOMMENDATION) {
+        s.goodStreak = 0;
+        s.c.promotions++;
+        this.transition(s, (s.mode + 1) as ModeValue, TRANS_PROMOTE);
+      }
+    } else {
+      s.goodStreak = 0;
+    }
+  }
+
+  /**
+   * Someone else changed the setting the baseline stands for: adopt the new defaults (on
+   * the grid), restart the reference, and go to EMERGENCY (even from EMERGENCY, so the
+   * status names the reason).
+   */
+  private adoptBaseline(s: SimSubsystem, defs: readonly number[]): void {
+    s.defaults = s.model.knobs.map((k, i) => {
+      const v = Math.min(k.max, Math.max(k.min, defs[i] ?? k.def));
+      return v - ((v - k.min) % k.step);
+    });
+    s.haveBaseline = false;
+    s.baselineEff = 0;
+    s.pinned = false;
+    s.pairSum = 0;
+    s.pairN = 0;
+    s.goodStreak = 0;
+    s.hold = 0;
+    this.transition(s, MODE_EMERGENCY, TRANS_BASELINE);
+  }
+
   /** A safety fall to EMERGENCY: clears the pin, resets the streaks. */
   private fall(s: SimSubsystem, why: number): void {
     s.pinned = false;
     s.goodStreak = 0;
     s.hold = 0;
+    s.pairSum = 0;
+    s.pairN = 0;
     if (s.mode === MODE_EMERGENCY) return;
     s.c.emergencies++;
     this.transition(s, MODE_EMERGENCY, why);

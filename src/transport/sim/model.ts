@@ -14,9 +14,22 @@ export interface SubsystemModel {
   featuresAt(w: number): number[];
   /**
    * Efficiency of window w run with `knobs` (called once per window, at its end), or
-   * null when the window was idle (nothing to measure).
+   * null when the window was idle (nothing to measure), or a WindowMeasure that says
+   * the measurement was unreliable. `advice`: whether advice ran in the window.
    */
-  endWindow(w: number, knobs: readonly number[]): number | null;
+  endWindow(w: number, knobs: readonly number[], advice: boolean): number | null | WindowMeasure;
+  /**
+   * Optional, called at the end of every window before endWindow: the new defaults
+   * when someone else changed the setting the baseline stands for (the kernel's
+   * baseline_changed callback), else null.
+   */
+  baselineChanged?(): number[] | null;
+}
+
+/** A window measured only in part: eff is reported with MLP_REASON_UNRELIABLE. */
+export interface WindowMeasure {
+  eff: number;
+  unreliable: boolean;
 }
 
 /** lowbias32 (Chris Wellons): the integer hash of docs/subsystems.md. */

@@ -29,7 +29,9 @@
  *   EMERGENCY       never;
  *   LEARNING        w % learning_period == 0 (module parameter, default 10);
  *   COLLABORATION   w % 2 == 0;
- *   RECOMMENDATION  every window.
+ *   RECOMMENDATION  every window but the check windows, w % check_period == 0
+ *                   (module parameter, default 16; 0: no check windows).
+ * The baseline windows are the comparison the ladder judges advice against.
  *
  * Recommendations. One recommendation targets the window after the one in progress
  * (target_epoch = current epoch + 1). Its epoch must be the current epoch or at most
@@ -42,31 +44,42 @@
  * MLP_REC_F_STRICT is set. The first failing check alone decides a rejection:
  * STALE, then RATE_LIMIT, then the knobs' bits; applied[] holds the knobs after
  * clamping (as given when STALE or RATE_LIMIT). A recommendation
- * whose target window runs the baseline (emergency, or a baseline window in
- * learning or collaboration) is SHADOWED. A recommendation not yet applied when
+ * whose target window runs the baseline (emergency, or a baseline or check window)
+ * is SHADOWED. A recommendation not yet applied when
  * its ttl_ms has passed is dropped at the window boundary with reason EXPIRED.
  *
  * Feedback. For every window the kernel queues one struct mlp_feedback to every
  * open file of the device (a bounded ring per file; when full the newest record is
  * dropped and counted). read() returns whole records only; poll() reports POLLIN
- * while records are queued. baseline_eff is the kernel's running reference of the
- * baseline (EWMA, weight 1/8, over baseline windows: the first sets it, then
- * b += (eff - b) / 8 with C's truncating division); eff is the window's own.
+ * while records are queued. baseline_eff is the kernel's baseline reference: the
+ * efficiency of the last measured baseline window (0 before the first); eff is the
+ * window's own.
  * A subsystem may find a window idle (nothing to measure, e.g. no reads): its
  * record has reason MLP_REASON_IDLE and eff = baseline_eff, and it feeds neither
- * the reference nor the ladder. Mode changes take effect at the next window.
+ * the reference nor the ladder. A window the subsystem could measure only in part
+ * (e.g. a probe missed calls) has reason MLP_REASON_UNRELIABLE: its eff is reported
+ * but feeds neither the reference nor the ladder either. Mode changes take effect at
+ * the next window.
  *
- * Mode ladder, evaluated at the end of every advice window that has a baseline
- * reference:
- *   good        eff * 100 >= baseline_eff * (100 + promote_margin_pct)
- *   regression  eff * 100 <  baseline_eff * (100 - demote_margin_pct)
- *   collapse    eff * 100 <  baseline_eff * collapse_pct
- * promote_windows consecutive good windows promote one step (LEARNING ->
+ * Mode ladder: paired judgement. The measured advice windows between two measured
+ * baseline windows (before, after) are judged together when the after window ends,
+ * with a = their mean efficiency, lo = min(before, after), hi = max(before, after):
+ *   good        a * 100 >= hi * (100 + promote_margin_pct)
+ *   regression  a * 100 <  lo * (100 - demote_margin_pct)
+ *   collapse    a * 100 <  lo * collapse_pct
+ * So advice must beat the baseline on both sides of it to count as good, and fall
+ * below both to count as bad: a change of the workload between the two (the
+ * baseline itself moving) is neither. Idle and unreliable windows are skipped; a
+ * fall to EMERGENCY or a change of the baseline setting drops the advice windows not
+ * yet judged. promote_windows consecutive good judgements promote one step (LEARNING ->
  * COLLABORATION -> RECOMMENDATION). A regression demotes one step at once
  * (RECOMMENDATION -> COLLABORATION -> LEARNING) and resets the streak. A collapse
  * falls to EMERGENCY. So does closing the controlling file, and a controller whose
- * last heartbeat is older than heartbeat_ms (checked first at a window's end; an
- * advice window is evaluated only when the mode is not EMERGENCY then). EMERGENCY
+ * last heartbeat is older than heartbeat_ms (checked first at a window's end;
+ * advice is judged only when the mode is not EMERGENCY then). So does a change of
+ * the baseline setting by someone else (a subsystem that reports one, e.g. an
+ * administrator's new read_ahead_kb: MLP_TRANS_BASELINE; the knob's def becomes the
+ * new baseline and the reference restarts). EMERGENCY
  * climbs back to LEARNING after emergency_hold_windows windows with a live
  * controller. MLP_IOC_SET_MODE sets the mode (CAP_SYS_ADMIN, any file; each call
  * counts as an ADMIN transition); with MLP_MODE_F_PIN the ladder no longer promotes
@@ -128,6 +141,7 @@
 #define MLP_REASON_EMERGENCY		(1U << 6)	/* mode is EMERGENCY */
 #define MLP_REASON_BASELINE_WINDOW	(1U << 7)	/* target window runs the baseline */
 #define MLP_REASON_IDLE			(1U << 8)	/* feedback only: idle window, see below */
+#define MLP_REASON_UNRELIABLE		(1U << 10)	/* feedback only: measurement not trusted */
 
 /* struct mlp_recommendation.flags */
 #define MLP_REC_F_STRICT	(1U << 0)	/* reject instead of clamping */
@@ -144,6 +158,7 @@
 #define MLP_TRANS_HEARTBEAT	5	/* controller missed heartbeats */
 #define MLP_TRANS_RECOVER	6	/* EMERGENCY -> LEARNING after the hold */
 #define MLP_TRANS_ADMIN		7	/* MLP_IOC_SET_MODE */
+#define MLP_TRANS_BASELINE	8	/* the administrator changed the baseline setting */
 
 /* struct mlp_status.flags */
 #define MLP_STATUS_F_PINNED		(1U << 0)
