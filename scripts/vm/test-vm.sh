@@ -13,13 +13,15 @@ cd "$REPO"
 if (($#)); then suites=("$@"); else mapfile -t suites < <(ls dist/test/vm/*.test.js); fi
 ((${#suites[@]})) || die "no in-guest suites in dist/test/vm"
 
+# The read workload tool the readahead suite drives (scripts/demo/reader.c).
+reader="$(bash "$VM_SCRIPTS/../demo/build-reader.sh")"
 start=$(date +%s)
 export MLP_VM_RUN_NAME="test-vm-$(date +%Y%m%d-%H%M%S)-$$"
 run="$VM_DIR/runs/$MLP_VM_RUN_NAME"
 set +e
 # The suites load mlproxy.ko themselves, each with the parameters it needs.
 bash "$VM_SCRIPTS/run-in-guest.sh" --no-insmod --timeout "${MLP_VM_TIMEOUT:-900}" -- \
-  node --test --test-concurrency=1 --test-reporter=spec "${suites[@]}"
+  env MLP_READER="$reader" node --test --test-concurrency=1 --test-reporter=spec "${suites[@]}"
 status=$?
 set -e
 if [[ -e "$run/dmesg.txt" ]] && problems="$(grep -E 'Oops|BUG:|kernel BUG|WARNING:|Call Trace|general protection fault' "$run/dmesg.txt")"; then
