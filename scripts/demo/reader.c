@@ -30,9 +30,10 @@
  *                                    and counts the resident bytes within 8 MiB around it;
  *                                    --seq-hint: posix_fadvise(SEQUENTIAL) first
  *
- * Options: --seconds S (seq/mmap/pread: stop S seconds after the first byte), --bs B
- * (seq, default 32768), --seed N, --interval-ms MS (sample interval, default 100),
- * --cycles C (job, default 1), --deadline-s S (job: give up after S seconds, exit 3).
+ * Options: --seconds S (seq/mmap/pread: stop S seconds after the first byte; job: start
+ * no new cycle after that), --bs B (seq, default 32768), --seed N, --interval-ms MS
+ * (sample interval, default 100), --cycles C (job: at most C cycles, default 1, or
+ * unlimited with --seconds), --deadline-s S (job: give up after S seconds, exit 3).
  * No fadvise or madvise hint is given to the reads, as most applications do.
  *
  * Prints one JSON line: pattern, bytes, ops, first_ns and end_ns (CLOCK_MONOTONIC of
@@ -55,7 +56,7 @@
 
 #define PAGE 4096
 #define MAX_SAMPLES (1 << 20)
-#define MAX_STEPS 64
+#define MAX_STEPS 256
 
 static void die(const char *fmt, ...)
 {
@@ -380,7 +381,7 @@ int main(int argc, char **argv)
 {
 	double seconds = 0, deadline = 0, delay_ms = 0;
 	uint64_t at = 0, length = PAGE;
-	int fault = 0, direct = 0, seq_hint = 0;
+	int fault = 0, direct = 0, seq_hint = 0, cycles_given = 0;
 	uint64_t seed = 1, cycles = 1;
 	size_t bs = 32768;
 	const char *pattern, *steps_spec = NULL;
@@ -412,7 +413,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(o, "--interval-ms"))
 			tally.interval_ns = (uint64_t)(num_arg(o, v, 1) * 1e6);
 		else if (!strcmp(o, "--cycles"))
-			cycles = (uint64_t)num_arg(o, v, 1);
+			cycles = (uint64_t)num_arg(o, v, 1), cycles_given = 1;
 		else if (!strcmp(o, "--steps"))
 			steps_spec = v;
 		else if (!strcmp(o, "--seq-files"))
@@ -476,7 +477,9 @@ int main(int argc, char **argv)
 		s.n = seq_files;
 		m = calloc((size_t)(nfiles - seq_files), sizeof(*m));
 		open_all(m, files + seq_files, nfiles - seq_files, 1);
-		for (c = 0; c < cycles; c++) {
+		if (seconds > 0 && !cycles_given)
+			cycles = MAX_STEPS / (uint64_t)nspec;
+		for (c = 0; c < cycles && !over(seconds); c++) {
 			for (i = 0; i < nspec; i++) {
 				struct step *st = &steps[nsteps++];
 
