@@ -25,8 +25,10 @@
  *
  * The signal is what the readers see: bytes returned by filemap_read() (read(2),
  * minus already_read, no direct I/O) and pages delivered by filemap_fault() (mmap
- * faults) for files on the disk, per second of the window. A window in which a
- * probe missed calls is reported unreliable.
+ * faults) for files on the disk, per second of the window after its first
+ * ra_settle_ms (while the I/O the previous window's setting issued completes, the
+ * readers see that setting, not this one). A window in which a probe missed calls is
+ * reported unreliable.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": readahead: " fmt
 
@@ -60,6 +62,11 @@ static unsigned int ra_window_ms = 500;
 module_param(ra_window_ms, uint, 0444);
 MODULE_PARM_DESC(ra_window_ms,
 		 "readahead: window length in ms (50..60000, default 500)");
+
+static int ra_settle_ms = -1;
+module_param(ra_settle_ms, int, 0444);
+MODULE_PARM_DESC(ra_settle_ms,
+		 "readahead: bytes delivered in the first ms of a window are not counted: I/O the previous window's setting issued is still completing (-1: min(100, ra_window_ms / 2); else 0 .. ra_window_ms / 2)");
 
 static unsigned int ra_maxactive;
 module_param(ra_maxactive, uint, 0444);
@@ -145,6 +152,8 @@ struct ra_ctx {
 	dev_t devt;
 	unsigned long base_pages;	/* the baseline: the administrator's */
 	unsigned long advice_pages;	/* this window's advice; 0: baseline */
+	u64 settle_ns;
+	u64 count_from_ns;		/* deliveries before this are not counted */
 	bool stopping;
 	bool gone;			/* the disk was removed */
 	atomic_t inflight;		/* substitutions not yet undone */
@@ -268,7 +277,7 @@ static int ra_read_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 	struct ra_call *call = (struct ra_call *)ri->data;
 	long ret = (long)regs_return_value(regs);
 
-	if (ret <= call->already)
+	if (ret <= call->already || ktime_get_ns() < READ_ONCE(ra_ctx.count_from_ns))
 		return 0;
 	atomic64_add(ret - call->already, &ra_ctx.read_bytes);
 	atomic64_inc(&ra_ctx.reads);
@@ -306,7 +315,8 @@ static int ra_fault_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 	struct ra_call *call = (struct ra_call *)ri->data;
 	vm_fault_t ret = (__force vm_fault_t)regs_return_value(regs);
 
-	if (ret & VM_FAULT_LOCKED) {
+	if ((ret & VM_FAULT_LOCKED) &&
+	    ktime_get_ns() >= READ_ONCE(ra_ctx.count_from_ns)) {
 		atomic64_add(PAGE_SIZE, &ra_ctx.fault_bytes);
 		atomic64_inc(&ra_ctx.faults);
 		if (ret & VM_FAULT_MAJOR)
@@ -397,20 +407,22 @@ static void ra_collect(void *priv, const struct mlp_window *w, s64 *f)
 	struct ra_ctx *c = priv;
 	const struct ra_sample *d = &c->delta;
 	u64 delivered = d->read_bytes + d->fault_bytes;
+	u64 counted_ns = c->delta_ns > c->settle_ns ? c->delta_ns - c->settle_ns : 0;
 
 	memset(f, 0, RA_NR_FEATURES * sizeof(*f));
 	f[RA_BASE_KB] = ra_kb_of(c->base_pages);
 	f[RA_KB] = w->advice ? ra_kb_of(c->advice_pages) : f[RA_BASE_KB];
 	if (!c->delta_ns)
 		return;
-	f[RA_DELIVERED_KBPS] = mul_u64_u64_div_u64(delivered, NSEC_PER_SEC,
-						   c->delta_ns * 1024);
+	if (counted_ns)
+		f[RA_DELIVERED_KBPS] = mul_u64_u64_div_u64(delivered, NSEC_PER_SEC,
+							   counted_ns * 1024);
 	if (d->sectors)
 		f[RA_DELIVERED_PER_READ] =
 			min_t(u64, div64_u64(delivered * 1000, d->sectors * 512),
 			      1000000);
-	f[RA_FAULT_SHARE] = ra_permille(d->fault_bytes, delivered);
-	f[RA_SEQ_SHARE] = ra_permille(d->seq_reads, d->reads);
+	f[RA_FAULT_SHARE] = ra_permille(d->faults, d->faults + d->reads);
+	f[RA_SEQ_SHARE] = ra_permille(d->seq_reads, d->faults + d->reads);
 	f[RA_MAJOR_SHARE] = ra_permille(d->major_faults, d->faults);
 	f[RA_OWN_SHARE] = ra_permille(d->ra_own, d->ra_calls);
 	f[RA_MISSED] = min_t(u64, d->missed, S32_MAX);
@@ -425,12 +437,16 @@ static void ra_collect(void *priv, const struct mlp_window *w, s64 *f)
 	f[RA_MERGED] = div64_u64(d->merges * 1000, d->ios + d->merges);
 }
 
-/* Advice windows: what the probes substitute. Baseline windows: nothing. */
+/*
+ * Advice windows: what the probes substitute. Baseline windows: nothing. Either
+ * way the window's deliveries count from its start plus the settle time.
+ */
 static int ra_apply(void *priv, const struct mlp_window *w)
 {
 	struct ra_ctx *c = priv;
 	s64 v = w->knobs[0];
 
+	WRITE_ONCE(c->count_from_ns, w->start_ns + c->settle_ns);
 	if (!w->advice) {
 		WRITE_ONCE(c->advice_pages, 0);
 		return 0;
@@ -458,7 +474,7 @@ static bool ra_baseline_changed(void *priv, s64 *def)
 
 /*
  * Efficiency: the bytes the readers got (read(2) and mmap faults of files on
- * the disk) per second of the window, in MLP_EFF_SCALE units of MiB/s
+ * the disk) per second of the window after its settle time, in MLP_EFF_SCALE units of MiB/s
  * (1000000 = 1 MiB/s). Idle when nothing was delivered or the disk is gone;
  * unreliable when a probe missed calls.
  */
@@ -491,11 +507,11 @@ static int ra_measure(void *priv, const struct mlp_window *w, s64 *eff)
 	c->delta_ns = w->len_ns;
 	c->last = now;
 	delivered = c->delta.read_bytes + c->delta.fault_bytes;
-	if (c->gone || !delivered || w->len_ns < NSEC_PER_MSEC)
+	if (c->gone || !delivered || w->len_ns < c->settle_ns + NSEC_PER_MSEC)
 		return -ENODATA;
 	*eff = min_t(u64, mul_u64_u64_div_u64(delivered,
 					      (u64)MLP_EFF_SCALE * NSEC_PER_SEC,
-					      w->len_ns << 20),
+					      (w->len_ns - c->settle_ns) << 20),
 		     MLP_EFF_LIMIT);
 	return c->delta.missed ? MLP_MEASURE_UNRELIABLE : 0;
 }
@@ -645,6 +661,11 @@ int mlp_readahead_init(void)
 		       ra_window_ms);
 		return -EINVAL;
 	}
+	if (ra_settle_ms < -1 || ra_settle_ms > (int)ra_window_ms / 2) {
+		pr_err("parameter ra_settle_ms=%d is out of range [0, ra_window_ms / 2 = %u] (-1: automatic)\n",
+		       ra_settle_ms, ra_window_ms / 2);
+		return -EINVAL;
+	}
 	if (ra_maxactive && (ra_maxactive < 16 || ra_maxactive > RA_MAXACTIVE_MAX)) {
 		pr_err("parameter ra_maxactive=%u is out of range [16, %u] (0: automatic)\n",
 		       ra_maxactive, RA_MAXACTIVE_MAX);
@@ -672,6 +693,8 @@ int mlp_readahead_init(void)
 	c->disk = c->part0->bd_disk;
 	c->bdi = c->disk->bdi;
 	c->devt = devt;
+	c->settle_ns = (u64)(ra_settle_ms >= 0 ? ra_settle_ms :
+			     min(100U, ra_window_ms / 2)) * NSEC_PER_MSEC;
 	init_waitqueue_head(&c->drained);
 	c->base_pages = READ_ONCE(c->bdi->ra_pages);
 	ra_knobs[0].def = ra_grid_of(c->base_pages);
@@ -690,9 +713,10 @@ int mlp_readahead_init(void)
 		iput(inode);
 		return err;
 	}
-	pr_info("advising %s (%u:%u, disk %s): baseline read-ahead %lld KiB (knob def 2^%lld KiB), maxactive %d\n",
+	pr_info("advising %s (%u:%u, disk %s): baseline read-ahead %lld KiB (knob def 2^%lld KiB), settle %llu ms, maxactive %d\n",
 		ra_dev, MAJOR(devt), MINOR(devt), c->disk->disk_name,
-		ra_kb_of(c->base_pages), ra_knobs[0].def, ra_probes[0].maxactive);
+		ra_kb_of(c->base_pages), ra_knobs[0].def,
+		div_u64(c->settle_ns, NSEC_PER_MSEC), ra_probes[0].maxactive);
 	return 0;
 }
 

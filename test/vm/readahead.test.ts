@@ -48,7 +48,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const readKb = () => Number(readFileSync(SYSFS, 'utf8').trim());
 
 function load(params: Record<string, number | string> = {}): void {
-  loadModule({ ra_dev: 'ram0', ra_window_ms: WINDOW_MS, check_period: 0, ...params });
+  loadModule({
+    ra_dev: 'ram0',
+    ra_window_ms: WINDOW_MS,
+    ra_settle_ms: 0,
+    check_period: 0,
+    ...params,
+  });
 }
 
 function readahead(dev: IoctlDevice): SubsystemInfo {
