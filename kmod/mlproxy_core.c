@@ -212,15 +212,22 @@ static void mlp_evaluate(struct mlp_subsys *s, s64 before, s64 after)
 
 /* Advice windows waiting for their judgement, at most this many (a bound only). */
 #define MLP_PAIR_MAX	4096
+/*
+ * The baseline windows advice is judged against are at most this many windows
+ * from it (idle or unreliable windows may lie between); a reference from further
+ * away (before a pause, or another workload) judges nothing.
+ */
+#define MLP_PAIR_GAP	4
 
 /*
  * The mode ladder at the end of window s->epoch: the heartbeat check, the
  * paired judgement when a measured baseline window closes advice (before is
- * the reference it replaces), the climb out of EMERGENCY. `measured`: neither
- * idle nor unreliable.
+ * the reference it replaces, measured in window before_epoch), the climb out of
+ * EMERGENCY. `measured`: neither idle nor unreliable.
  */
 static void mlp_run_ladder(struct mlp_subsys *s, u64 now, s64 eff,
-			   bool measured, bool had_before, s64 before)
+			   bool measured, bool had_before, s64 before,
+			   u64 before_epoch)
 {
 	bool live = mlp_controller_live(s, now);
 
@@ -230,10 +237,15 @@ static void mlp_run_ladder(struct mlp_subsys *s, u64 now, s64 eff,
 		mlp_fall(s, MLP_TRANS_HEARTBEAT);
 	}
 	if (measured && s->win_advice && s->pair_n < MLP_PAIR_MAX) {
+		if (!s->pair_n)
+			s->pair_first = s->epoch;
+		s->pair_last = s->epoch;
 		s->pair_sum += eff;
 		s->pair_n++;
 	} else if (measured && !s->win_advice) {
-		if (s->pair_n && had_before && s->mode != MLP_MODE_EMERGENCY)
+		if (s->pair_n && had_before && s->mode != MLP_MODE_EMERGENCY &&
+		    s->pair_first - before_epoch <= MLP_PAIR_GAP &&
+		    s->epoch - s->pair_last <= MLP_PAIR_GAP)
 			mlp_evaluate(s, before, eff);
 		s->pair_sum = 0;
 		s->pair_n = 0;
@@ -289,6 +301,7 @@ static void mlp_end_window(struct mlp_subsys *s, u64 now)
 	s64 def[MLP_MAX_KNOBS];
 	bool idle, unreliable, changed = false, had_before = s->have_baseline;
 	s64 before = s->st.baseline_eff, eff = 0;
+	u64 before_epoch = s->base_epoch;
 	int rc;
 
 	if (s->ops->baseline_changed)
@@ -310,6 +323,7 @@ static void mlp_end_window(struct mlp_subsys *s, u64 now)
 		s->st.last_eff = eff;
 		if (!s->win_advice) {
 			s->st.baseline_eff = eff;
+			s->base_epoch = s->epoch;
 			s->have_baseline = true;
 		}
 	}
@@ -330,7 +344,8 @@ static void mlp_end_window(struct mlp_subsys *s, u64 now)
 	memcpy(fb.knobs, s->knobs, sizeof(fb.knobs));
 	mlp_queue_feedback(s, &fb);
 
-	mlp_run_ladder(s, now, eff, !idle && !unreliable, had_before, before);
+	mlp_run_ladder(s, now, eff, !idle && !unreliable, had_before, before,
+		       before_epoch);
 	if (changed)
 		mlp_adopt_baseline(s, def);
 }

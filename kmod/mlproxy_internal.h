@@ -78,8 +78,10 @@ struct mlp_subsys {
 	u32 mode;
 	bool pinned;
 	bool have_baseline;		/* st.baseline_eff holds a measured window */
+	u64 base_epoch;			/* of that window */
 	s64 pair_sum;			/* advice windows measured since it */
 	u32 pair_n;
+	u64 pair_first, pair_last;	/* their first and last epochs */
 	bool heartbeat_missed;
 	u32 hold;			/* emergency windows with a live controller */
 

@@ -24,8 +24,8 @@
  * device), so the driver can go away (rmmod brd); the subsystem then unregisters.
  *
  * The signal is what the readers see: bytes returned by filemap_read() (read(2),
- * minus already_read, no direct I/O) and pages delivered by filemap_fault() (mmap
- * faults) for files on the disk, per second of the window after its first
+ * minus already_read, no direct I/O) and pages delivered to mmap faults
+ * (filemap_fault(), or the fault-around of filemap_map_pages()) for files on the disk, per second of the window after its first
  * ra_settle_ms (while the I/O the previous window's setting issued completes, the
  * readers see that setting, not this one). A window in which a probe missed calls is
  * reported unreliable.
@@ -71,7 +71,7 @@ MODULE_PARM_DESC(ra_settle_ms,
 static unsigned int ra_maxactive;
 module_param(ra_maxactive, uint, 0444);
 MODULE_PARM_DESC(ra_maxactive,
-		 "readahead: calls each probe follows at once (0: max(256, 32 per possible CPU), else 16..4096)");
+		 "readahead: calls each probe follows at once (0: max(256, 32 per possible CPU), else 1..4096)");
 
 #define RA_KB_LOG2_MIN	4	/* 16 KiB */
 #define RA_KB_LOG2_MAX	12	/* 4 MiB */
@@ -310,21 +310,51 @@ static int ra_fault_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	return 0;
 }
 
+/* A fault that mapped the faulting page delivered one page to the reader. */
+static void ra_count_fault(vm_fault_t ret, vm_fault_t delivered)
+{
+	if (ktime_get_ns() < READ_ONCE(ra_ctx.count_from_ns))
+		return;
+	if (ret & VM_FAULT_MAJOR)
+		atomic64_inc(&ra_ctx.major_faults);
+	if (!(ret & delivered))
+		return;
+	atomic64_add(PAGE_SIZE, &ra_ctx.fault_bytes);
+	atomic64_inc(&ra_ctx.faults);
+}
+
 static int ra_fault_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct ra_call *call = (struct ra_call *)ri->data;
-	vm_fault_t ret = (__force vm_fault_t)regs_return_value(regs);
 
-	if ((ret & VM_FAULT_LOCKED) &&
-	    ktime_get_ns() >= READ_ONCE(ra_ctx.count_from_ns)) {
-		atomic64_add(PAGE_SIZE, &ra_ctx.fault_bytes);
-		atomic64_inc(&ra_ctx.faults);
-		if (ret & VM_FAULT_MAJOR)
-			atomic64_inc(&ra_ctx.major_faults);
-	}
+	/*
+	 * VM_FAULT_LOCKED: the page is delivered. VM_FAULT_RETRY (the lock was
+	 * dropped for I/O): the retry delivers it, usually through the fault-around
+	 * of filemap_map_pages() once the page is in the cache.
+	 */
+	ra_count_fault((__force vm_fault_t)regs_return_value(regs), VM_FAULT_LOCKED);
 	ra_restore(&ra_ctx, call);
 	if (call->file)
 		fput(call->file);
+	return 0;
+}
+
+/*
+ * filemap_map_pages(vmf, start, end): the fault-around maps cached pages around
+ * a fault; VM_FAULT_NOPAGE when it mapped the faulting page itself (a fault on a
+ * cached page, or the retry of one that waited for I/O), which then never reaches
+ * filemap_fault().
+ */
+static int ra_map_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct vm_fault *vmf = (struct vm_fault *)regs_get_kernel_argument(regs, 0);
+
+	return vmf && vmf->vma && ra_file_on_disk(vmf->vma->vm_file) ? 0 : 1;
+}
+
+static int ra_map_return(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	ra_count_fault((__force vm_fault_t)regs_return_value(regs), VM_FAULT_NOPAGE);
 	return 0;
 }
 
@@ -335,6 +365,8 @@ static struct kretprobe ra_probes[] = {
 	  .handler = ra_ra_return, .data_size = sizeof(struct ra_call) },
 	{ .kp.symbol_name = "filemap_fault", .entry_handler = ra_fault_entry,
 	  .handler = ra_fault_return, .data_size = sizeof(struct ra_call) },
+	{ .kp.symbol_name = "filemap_map_pages", .entry_handler = ra_map_entry,
+	  .handler = ra_map_return },
 	{ .kp.symbol_name = "filemap_read", .entry_handler = ra_read_entry,
 	  .handler = ra_read_return, .data_size = sizeof(struct ra_call) },
 };
@@ -666,8 +698,8 @@ int mlp_readahead_init(void)
 		       ra_settle_ms, ra_window_ms / 2);
 		return -EINVAL;
 	}
-	if (ra_maxactive && (ra_maxactive < 16 || ra_maxactive > RA_MAXACTIVE_MAX)) {
-		pr_err("parameter ra_maxactive=%u is out of range [16, %u] (0: automatic)\n",
+	if (ra_maxactive > RA_MAXACTIVE_MAX) {
+		pr_err("parameter ra_maxactive=%u is out of range [1, %u] (0: automatic)\n",
 		       ra_maxactive, RA_MAXACTIVE_MAX);
 		return -EINVAL;
 	}

@@ -389,6 +389,7 @@ class Bench {
     const sub = await this.module(this.fixedParams, false);
     const dev = this.dev!;
     const rec = new Recorder(dev, sub);
+    let repins = 0;
     if (via === 'mlproxy') {
       dev.claim(sub.id);
       dev.setMode(sub.id, Mode.Recommendation, true);
@@ -397,6 +398,12 @@ class Bench {
         const st = dev.getState(sub.id);
         if (st.epoch === last) return;
         last = st.epoch;
+        if (st.mode !== Mode.Recommendation) {
+          // A safety fall (a collapse or a missed heartbeat) cleared the pin: the arm's
+          // setting must hold, so pin again, and count it.
+          repins++;
+          dev.setMode(sub.id, Mode.Recommendation, true);
+        }
         try {
           dev.recommend({
             subsysId: sub.id,
@@ -455,6 +462,7 @@ class Bench {
       windows,
       transitions: rec.transitions,
       holdShare: windows.length ? at.length / windows.length : null,
+      repins,
       daemon: null,
       daemonSummary: null,
       status: statusRecord(rec.status()),
@@ -463,7 +471,8 @@ class Bench {
     log(
       `${workload} ${setting === null ? 'default' : `fixed ${2 ** setting} KiB`} #${repeat}: ` +
         `${(r.steadyKiBs / 1024).toFixed(2)} MiB/s steady, ${(r.throughputKiBs / 1024).toFixed(2)} whole, ` +
-        `${windows.length ? ((100 * at.length) / windows.length).toFixed(0) : '-'}% of ${windows.length} windows at the setting`,
+        `${windows.length ? ((100 * at.length) / windows.length).toFixed(0) : '-'}% of ${windows.length} windows at the setting` +
+        (repins ? `, pinned again ${repins} times` : ''),
     );
   }
 
@@ -566,6 +575,7 @@ class Bench {
       windows: inRun(rec.windows, runtimeMs),
       transitions: rec.transitions,
       holdShare: null,
+      repins: 0,
       daemon: this.cost(atStart, atEnd, (monoNs() - t0) / 1e6),
       daemonSummary:
         summaryAt >= 0
@@ -612,6 +622,7 @@ class Bench {
       windows: [],
       transitions: rec.transitions,
       holdShare: null,
+      repins: 0,
       daemon,
       daemonSummary: `exit ${code}`,
       status: statusRecord(st),

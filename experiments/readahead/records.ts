@@ -73,6 +73,8 @@ export interface RunRecord {
   transitions: TransitionRecord[];
   /** Share of the run's measured windows at the requested setting (fixed, default). */
   holdShare: number | null;
+  /** Fixed arms: times a safety fall cleared the pin and the bench pinned again. */
+  repins: number;
   daemon: DaemonCost | null;
   daemonSummary: string | null;
   /** Final status counters of the subsystem. */

@@ -113,6 +113,8 @@ export type ClockKind = 'real' | 'manual' | 'auto';
 
 /** Advice windows waiting for their judgement, at most this many (MLP_PAIR_MAX). */
 const PAIR_MAX = 4096;
+/** The baseline windows advice is judged against are at most this many windows away (MLP_PAIR_GAP). */
+const PAIR_GAP = 4;
 
 export interface SimKernelOptions {
   clock?: ClockKind;
@@ -181,9 +183,12 @@ class SimSubsystem {
   /** The reference: the efficiency of the last measured baseline window. */
   baselineEff = 0;
   haveBaseline = false;
+  baseEpoch = 0;
   /** Advice windows measured since that window, waiting for the next one. */
   pairSum = 0;
   pairN = 0;
+  pairFirst = 0;
+  pairLast = 0;
   lastEff = 0;
   heartbeatMissed = false;
   hold = 0;
@@ -618,10 +623,12 @@ export class SimKernel {
     const eff = measured === null ? s.baselineEff : measured.eff;
     const hadBefore = s.haveBaseline;
     const before = s.baselineEff;
+    const beforeEpoch = s.baseEpoch;
     if (!idle && !unreliable) {
       s.lastEff = eff;
       if (!s.winAdvice) {
         s.baselineEff = eff;
+        s.baseEpoch = e;
         s.haveBaseline = true;
       }
     }
@@ -657,7 +664,7 @@ export class SimKernel {
       s.c.feedbackRecords++;
     }
 
-    this.runLadder(s, eff, !idle && !unreliable, hadBefore, before);
+    this.runLadder(s, eff, !idle && !unreliable, hadBefore, before, beforeEpoch);
     if (changed !== null) this.adoptBaseline(s, changed);
 
     // Plan window e + 1.
@@ -700,7 +707,8 @@ export class SimKernel {
   /**
    * The mode ladder at the end of window e (s.epoch is still e): heartbeat, the paired
    * judgement when a measured baseline window closes advice windows (`before` is the
-   * reference it replaces), the climb out of EMERGENCY. `measured`: neither idle nor
+   * reference it replaces, measured in window `beforeEpoch`; both at most PAIR_GAP windows
+   * from the advice), the climb out of EMERGENCY. `measured`: neither idle nor
    * unreliable. kmod/mlproxy_core.c's mlp_run_ladder and mlp_evaluate, in TypeScript.
    */
   private runLadder(
@@ -709,6 +717,7 @@ export class SimKernel {
     measured: boolean,
     hadBefore: boolean,
     before: number,
+    beforeEpoch: number,
   ): void {
     const p = this.params;
     if (s.controller && !this.heartbeatLive(s) && !s.heartbeatMissed) {
@@ -717,10 +726,20 @@ export class SimKernel {
       this.fall(s, TRANS_HEARTBEAT);
     }
     if (measured && s.winAdvice && s.pairN < PAIR_MAX) {
+      if (s.pairN === 0) s.pairFirst = s.epoch;
+      s.pairLast = s.epoch;
       s.pairSum += eff;
       s.pairN++;
     } else if (measured && !s.winAdvice) {
-      if (s.pairN > 0 && hadBefore && s.mode !== MODE_EMERGENCY) this.evaluate(s, before, eff);
+      if (
+        s.pairN > 0 &&
+        hadBefore &&
+        s.mode !== MODE_EMERGENCY &&
+        s.pairFirst - beforeEpoch <= PAIR_GAP &&
+        s.epoch - s.pairLast <= PAIR_GAP
+      ) {
+        this.evaluate(s, before, eff);
+      }
       s.pairSum = 0;
       s.pairN = 0;
     }

@@ -69,9 +69,10 @@
  *   collapse    a * 100 <  lo * collapse_pct
  * So advice must beat the baseline on both sides of it to count as good, and fall
  * below both to count as bad: a change of the workload between the two (the
- * baseline itself moving) is neither. Idle and unreliable windows are skipped; a
- * fall to EMERGENCY or a change of the baseline setting drops the advice windows not
- * yet judged. promote_windows consecutive good judgements promote one step (LEARNING ->
+ * baseline itself moving) is neither. Idle and unreliable windows are skipped; the
+ * two baseline windows must be at most 4 windows from the advice (else nothing is
+ * judged); a fall to EMERGENCY or a change of the baseline setting drops the advice
+ * windows not yet judged. promote_windows consecutive good judgements promote one step (LEARNING ->
  * COLLABORATION -> RECOMMENDATION). A regression demotes one step at once
  * (RECOMMENDATION -> COLLABORATION -> LEARNING) and resets the streak. A collapse
  * falls to EMERGENCY. So does closing the controlling file, and a controller whose
