@@ -222,13 +222,18 @@ test('real clock: windows end on timers and waitFeedback wakes up', async (t) =>
 });
 
 test('readahead model: the best read-ahead depends on the workload', (t) => {
+  // The smallest read-ahead within 0.1 % of the best.
   const best = (w: (typeof WORKLOADS)[number]) => {
     let arg = 4;
     for (let k = 4; k <= 12; k++)
-      if (ReadaheadModel.idealEff(w, k) > ReadaheadModel.idealEff(w, arg)) arg = k;
+      if (ReadaheadModel.idealEff(w, k) > ReadaheadModel.idealEff(w, arg) * 1.001) arg = k;
     return arg;
   };
-  t.deepEqual(WORKLOADS.map(best), [9, 4, 7]);
+  // Sequential: the bandwidth from 512 KiB on; random mmap: the request rate, so up to
+  // 128 KiB (the default) is as good as 16 KiB; mixed: 512 KiB..1 MiB (docs/subsystems.md).
+  t.deepEqual(WORKLOADS.map(best), [9, 4, 9]);
+  t.is(ReadaheadModel.idealEff('random', 7), ReadaheadModel.idealEff('random', 4));
+  t.true(ReadaheadModel.idealEff('random', 12) < ReadaheadModel.idealEff('random', 7) / 5);
   const m = new ReadaheadModel();
   const kinds = new Set(Array.from({ length: 2000 }, (_, w) => m.workload(w)));
   t.is(kinds.size, 3, 'all three workloads occur');
@@ -240,7 +245,7 @@ test('readahead model: the best read-ahead depends on the workload', (t) => {
     max: 12,
     step: 1,
     def: 7,
-    maxDelta: 2,
+    maxDelta: 0,
   });
   t.deepEqual(
     info.features.map((f) => f.name),
@@ -253,7 +258,14 @@ test('readahead model: the best read-ahead depends on the workload', (t) => {
       'ra_kb',
       'delivered_kbps',
       'delivered_per_read',
+      'fault_share',
+      'seq_read_share',
+      'major_fault_share',
+      'baseline_ra_kb',
+      'own_ra_share',
+      'missed_calls',
     ],
+    'the kernel subsystem’s features (docs/readahead.md)',
   );
 });
 

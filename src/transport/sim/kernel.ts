@@ -699,7 +699,7 @@ export class SimKernel {
       }
     }
     if (!s.winAdvice) s.knobs = [...s.defaults];
-    s.features = s.model.featuresAt(s.epoch);
+    s.features = s.model.featuresAt(s.epoch, s.knobs);
 
     for (const f of this.files) if (f.ring.length > 0) f.wake();
   }

@@ -10,8 +10,11 @@ export interface SubsystemModel {
   readonly windowMs: number;
   readonly features: readonly FeatureDesc[];
   readonly knobs: readonly KnobDesc[];
-  /** Features collected at the start of window w (called once per window, w increasing). */
-  featuresAt(w: number): number[];
+  /**
+   * Features collected at the start of window w (called once per window, w increasing),
+   * with the knobs in force in it.
+   */
+  featuresAt(w: number, knobs?: readonly number[]): number[];
   /**
    * Efficiency of window w run with `knobs` (called once per window, at its end), or
    * null when the window was idle (nothing to measure), or a WindowMeasure that says
