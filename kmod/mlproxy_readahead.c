@@ -142,6 +142,8 @@ struct ra_sample {
 	u64 ra_calls;			/* read-ahead calls in advice windows */
 	u64 ra_own;			/* of them, left at the file's own value */
 	u64 missed;			/* calls the probes could not follow */
+	u64 calls;			/* reads and faults of disk files begun */
+	u64 returns;			/* and ended */
 };
 
 struct ra_ctx {
@@ -161,6 +163,7 @@ struct ra_ctx {
 	atomic64_t read_bytes, reads, seq_reads;
 	atomic64_t fault_bytes, faults, major_faults;
 	atomic64_t ra_calls, ra_own;
+	atomic64_t calls, returns;
 	struct ra_sample last;		/* at the start of the current window */
 	struct ra_sample delta;		/* over the last window measured */
 	u64 delta_ns;
@@ -269,6 +272,7 @@ static int ra_read_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	memset(call, 0, sizeof(*call));
 	call->already = (loff_t)regs_get_kernel_argument(regs, 2);
 	call->seq = !iocb->ki_pos || iocb->ki_pos == file->f_ra.prev_pos;
+	atomic64_inc(&ra_ctx.calls);
 	return 0;
 }
 
@@ -277,6 +281,7 @@ static int ra_read_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 	struct ra_call *call = (struct ra_call *)ri->data;
 	long ret = (long)regs_return_value(regs);
 
+	atomic64_inc(&ra_ctx.returns);
 	if (ret <= call->already || ktime_get_ns() < READ_ONCE(ra_ctx.count_from_ns))
 		return 0;
 	atomic64_add(ret - call->already, &ra_ctx.read_bytes);
@@ -307,6 +312,7 @@ static int ra_fault_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	if (!(vmf->vma->vm_flags & VM_RAND_READ) &&
 	    ra_substitute(&ra_ctx, &file->f_ra, call))
 		call->file = get_file(file);
+	atomic64_inc(&ra_ctx.calls);
 	return 0;
 }
 
@@ -332,6 +338,7 @@ static int ra_fault_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 	 * dropped for I/O): the retry delivers it, usually through the fault-around
 	 * of filemap_map_pages() once the page is in the cache.
 	 */
+	atomic64_inc(&ra_ctx.returns);
 	ra_count_fault((__force vm_fault_t)regs_return_value(regs), VM_FAULT_LOCKED);
 	ra_restore(&ra_ctx, call);
 	if (call->file)
@@ -400,6 +407,8 @@ static void ra_read_sample(struct ra_ctx *c, struct ra_sample *s)
 	s->ra_calls = atomic64_read(&c->ra_calls);
 	s->ra_own = atomic64_read(&c->ra_own);
 	s->missed = ra_missed_now();
+	s->returns = atomic64_read(&c->returns);
+	s->calls = atomic64_read(&c->calls);
 }
 
 static unsigned long ra_pages_of(s64 kb_log2)
@@ -507,14 +516,16 @@ static bool ra_baseline_changed(void *priv, s64 *def)
 /*
  * Efficiency: the bytes the readers got (read(2) and mmap faults of files on
  * the disk) per second of the window after its settle time, in MLP_EFF_SCALE units of MiB/s
- * (1000000 = 1 MiB/s). Idle when nothing was delivered or the disk is gone;
- * unreliable when a probe missed calls.
+ * (1000000 = 1 MiB/s). Idle when the readers did nothing (no read or fault of a
+ * disk file begun or running, no device read, nothing delivered) or the disk is
+ * gone; unreliable when a probe missed calls.
  */
 static int ra_measure(void *priv, const struct mlp_window *w, s64 *eff)
 {
 	struct ra_ctx *c = priv;
 	struct ra_sample now;
 	u64 delivered;
+	bool busy;
 
 	if (!c->gone && !disk_live(c->disk)) {
 		c->gone = true;
@@ -537,9 +548,17 @@ static int ra_measure(void *priv, const struct mlp_window *w, s64 *eff)
 	c->delta.ra_own = now.ra_own - c->last.ra_own;
 	c->delta.missed = now.missed - c->last.missed;
 	c->delta_ns = w->len_ns;
+	/*
+	 * Idle only when the readers did nothing: a window in which reads or faults
+	 * were waiting (begun in it, or still running from before) but nothing was
+	 * delivered measured 0, which is what a slow setting does.
+	 */
+	busy = now.calls != c->last.calls || c->last.calls != c->last.returns ||
+	       c->delta.ios;
 	c->last = now;
 	delivered = c->delta.read_bytes + c->delta.fault_bytes;
-	if (c->gone || !delivered || w->len_ns < c->settle_ns + NSEC_PER_MSEC)
+	if (c->gone || !(delivered || busy) ||
+	    w->len_ns < c->settle_ns + NSEC_PER_MSEC)
 		return -ENODATA;
 	*eff = min_t(u64, mul_u64_u64_div_u64(delivered,
 					      (u64)MLP_EFF_SCALE * NSEC_PER_SEC,

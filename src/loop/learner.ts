@@ -6,8 +6,12 @@
  * the next window is an advice window (state.nextAdvice): a recommendation for a
  * baseline window would only be SHADOWED, teaching nothing. While the kernel reports
  * EMERGENCY it submits nothing. Only windows in which the advice ran (feedback.applied)
- * reward the policy, on the arm of the knobs that actually ran; shadowed, rejected and
- * expired decisions are logged without a policy update.
+ * and that the kernel could measure (not idle, not unreliable) reward the policy, on the
+ * arm of the knobs that actually ran, against the baseline windows before and after them
+ * (pairing.ts): the reward waits for the next measured baseline window. Shadowed,
+ * rejected, expired and unmeasured decisions are logged without a policy update. What
+ * the policy sees, its arms and the reward's shape follow the subsystem's profile
+ * (profiles.ts); after an idle window it keeps the last context it saw.
  */
 import type { PolicySnapshot } from '../../policies/types.js';
 import type { Policy } from '../../policies/types.js';
@@ -16,8 +20,12 @@ import type { DecisionRecord, RewardRecord } from '../decisionlog/record.js';
 import { DECISION_LOG_VERSION } from '../decisionlog/record.js';
 import type { Feedback, MlpDevice, ModeValue, SubsystemInfo } from '../transport/device.js';
 import { Mode, VERDICT_NAMES, Verdict } from '../transport/device.js';
+import { REASON_IDLE } from '../abi/constants.js';
 import { ArmGrid } from './arms.js';
-import { featureDimension, normaliseFeatures, rewardOf } from './features.js';
+import { contextDimension, contextOf, rewardFrom, rewardOf } from './features.js';
+import { WindowPairing, measured } from './pairing.js';
+import { profileFor } from './profiles.js';
+import type { Profile } from './profiles.js';
 import { buildPolicy, budgetOf } from './policyspec.js';
 import type { ConservativeSettings } from './policyspec.js';
 import { SafetyLayer, nearestLegal } from './safety.js';
@@ -64,6 +72,10 @@ export interface LearnerStats {
   emergencySkips: number;
   /** Decisions whose feedback never came (ring overflow, module reload). */
   lostFeedback: number;
+  /** Advice windows the kernel could not measure (idle, unreliable): no update. */
+  unmeasured?: number;
+  /** Measured advice windows without baseline windows close enough to pair them: no update. */
+  unpaired?: number;
 }
 
 export interface LearnerCheckpoint {
@@ -105,6 +117,7 @@ export class SubsystemLearner {
   id: number;
   readonly grid: ArmGrid;
   readonly d: number;
+  readonly profile: Profile;
   policy: Policy;
   policyLabel: string;
   readonly safety: SafetyLayer;
@@ -116,6 +129,10 @@ export class SubsystemLearner {
   private lastRefreshNs = -Infinity;
   private lastAdvised: number[];
   private readonly pending = new Map<number, Pending>();
+  /** Applied, measured advice windows waiting for the baseline window after them, by epoch. */
+  private readonly awaiting = new Map<number, Pending>();
+  private readonly pairing = new WindowPairing();
+  private lastIdleEpoch = -1;
   private context: Float64Array;
 
   constructor(
@@ -126,8 +143,9 @@ export class SubsystemLearner {
   ) {
     this.name = info.name;
     this.id = info.id;
-    this.grid = new ArmGrid(info.knobs, settings.maxArms);
-    this.d = featureDimension(info);
+    this.profile = profileFor(info);
+    this.grid = new ArmGrid(info.knobs, settings.maxArms, this.profile.values);
+    this.d = contextDimension(info, this.profile);
     this.context = new Float64Array(this.d);
     this.lastAdvised = info.knobs.map((k) => k.def);
     this.safety = new SafetyLayer(settings.safety);
@@ -165,8 +183,11 @@ export class SubsystemLearner {
   /** Claims control of the subsystem and forgets decisions of an earlier device handle. */
   attach(device: MlpDevice, id: number): void {
     this.id = id;
-    this.stats.lostFeedback += this.pending.size;
+    this.stats.lostFeedback += this.pending.size + this.awaiting.size;
     this.pending.clear();
+    this.awaiting.clear();
+    this.pairing.reset();
+    this.lastIdleEpoch = -1;
     this.lastDecidedEpoch = -1;
     this.lastRefreshNs = -Infinity;
     this.lastAdvised = this.info.knobs.map((k) => k.def);
@@ -185,7 +206,9 @@ export class SubsystemLearner {
   step(device: MlpDevice): boolean {
     const state = device.getState(this.id);
     this.mode = state.mode;
-    normaliseFeatures(this.info, state, this.context);
+    // The state's features describe the window that just ended; an idle one says nothing.
+    if (this.lastIdleEpoch !== state.epoch - 1)
+      contextOf(this.info, state, this.profile, this.context);
     const refreshDue = state.timeNs - this.lastRefreshNs >= this.settings.heartbeatMs * 1e6;
     if (state.epoch <= this.lastDecidedEpoch) {
       if (refreshDue) this.heartbeat(device, state.timeNs);
@@ -290,27 +313,56 @@ export class SubsystemLearner {
         this.stats.lostFeedback++;
       }
     }
-    if (fb.recId === 0) return;
-    const p = this.pending.get(fb.recId);
-    if (!p) return;
-    this.pending.delete(fb.recId);
-    const reward = rewardOf(fb.eff, fb.baselineEff);
-    if (reward === undefined) return;
-    let updated = false;
-    if (fb.applied) {
-      const ranArm = this.grid.armOf(fb.knobs.slice(0, this.grid.knobs.length)) ?? p.arm;
-      this.policy.update(ranArm, reward, p.context, this.context);
+    if (!measured(fb) && (fb.reasons & REASON_IDLE) !== 0) this.lastIdleEpoch = fb.epoch;
+    const p = fb.recId === 0 ? undefined : this.pending.get(fb.recId);
+    if (p) this.pending.delete(fb.recId);
+    if (p && fb.applied && measured(fb)) {
+      this.awaiting.set(fb.epoch, p);
+    } else if (p) {
+      // Shadowed, rejected, expired, or advice the kernel could not measure: logged, no update.
+      if (fb.applied) this.stats.unmeasured = (this.stats.unmeasured ?? 0) + 1;
+      const reward = rewardOf(fb.eff, fb.baselineEff);
+      if (reward !== undefined) this.logReward(p, fb, reward, false);
+    }
+    const { paired, unpaired } = this.pairing.take(fb);
+    for (const u of unpaired) {
+      if (this.awaiting.delete(u.epoch)) this.stats.unpaired = (this.stats.unpaired ?? 0) + 1;
+    }
+    for (const x of paired) {
+      const q = this.awaiting.get(x.fb.epoch);
+      if (!q) continue;
+      this.awaiting.delete(x.fb.epoch);
+      const reward = rewardFrom(x.fb.eff, x.reference, this.profile.reward);
+      if (reward === undefined) continue;
+      const ranArm = this.grid.armOf(x.fb.knobs.slice(0, this.grid.knobs.length)) ?? q.arm;
+      this.policy.update(ranArm, reward, q.context, this.context);
       this.modelVersion++;
       this.stats.updates++;
       this.stats.rewardSum += reward;
-      updated = true;
-      if (!p.fallback && this.safety.observe(fb.eff / fb.baselineEff)) {
+      if (!q.fallback && this.safety.observe(x.fb.eff / x.reference)) {
         this.sink.event(
           this,
           `rewards collapsed (mean efficiency below ${this.safety.options.collapseRatio} x baseline over ${this.safety.options.collapseWindows} windows): playing the baseline for ${this.safety.options.fallbackDecisions} decisions`,
         );
       }
+      this.logReward(q, x.fb, reward, true, x.reference);
     }
+    for (const epoch of this.awaiting.keys()) {
+      // Never paired (its records were lost): the baseline window after it is long past.
+      if (epoch < fb.epoch - 64) {
+        this.awaiting.delete(epoch);
+        this.stats.lostFeedback++;
+      }
+    }
+  }
+
+  private logReward(
+    p: Pending,
+    fb: Feedback,
+    reward: number,
+    updated: boolean,
+    reference?: number,
+  ): void {
     this.sink.reward(
       this,
       {
@@ -321,7 +373,7 @@ export class SubsystemLearner {
         reward,
         applied: fb.applied,
         eff: fb.eff,
-        baselineEff: fb.baselineEff,
+        baselineEff: reference ?? fb.baselineEff,
         verdict: VERDICT_NAMES[fb.verdict] ?? String(fb.verdict),
         knobs: fb.knobs.slice(0, this.grid.knobs.length),
       },
