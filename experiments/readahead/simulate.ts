@@ -6,7 +6,7 @@
  * fixed setting and against the default, and the windows until the daemon ran the best
  * setting in most of its advice windows. Deterministic for a seed.
  *
- *   node dist/experiments/readahead/simulate.js [--policy linucb:alpha=0.3] [--windows 3000]
+ *   node dist/experiments/readahead/simulate.js [--policy linucb:alpha=1] [--windows 3000]
  *     [--seeds 1,2,3] [--window-ms 100] [--params learningPeriod=4,promoteWindows=3,...]
  */
 import fs from 'node:fs';
@@ -48,17 +48,22 @@ export async function simulate(opts: {
   const dir = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'mlp-rasim-'));
   try {
     const cfg = applyOverrides(
-      loadConfig(undefined, { stateDir: nodePath.join(dir, 'state'), logDir: nodePath.join(dir, 'log') }),
+      loadConfig(undefined, {
+        stateDir: nodePath.join(dir, 'state'),
+        logDir: nodePath.join(dir, 'log'),
+      }),
       { sim: true, virtualTime: true },
     );
     cfg.seed = opts.seed;
+    // The daemon's built-in readahead settings (SUBSYSTEM_DEFAULTS) unless a policy is named.
     cfg.subsystems = [
-      {
-        name: 'readahead',
-        policy: opts.policy,
-        conservative: opts.conservative === false ? false : { alpha: opts.conservative },
-        safety: { maxStep: 0 },
-      },
+      opts.policy
+        ? {
+            name: 'readahead',
+            policy: opts.policy,
+            conservative: opts.conservative === false ? false : { alpha: opts.conservative },
+          }
+        : { name: 'readahead' },
     ];
     const model = new ReadaheadModel({ seed: opts.seed, windowMs: opts.windowMs });
     const device = new SimDevice({
@@ -98,14 +103,17 @@ function phases(model: ReadaheadModel, records: Feedback[]): PhaseResult[] {
     const ideal = (k: number) => ReadaheadModel.idealEff(kind, k);
     let bestK = 4;
     for (let k = 4; k <= 12; k++) if (ideal(k) > ideal(bestK)) bestK = k;
-    const near = new Set([4, 5, 6, 7, 8, 9, 10, 11, 12].filter((k) => ideal(k) >= 0.95 * ideal(bestK)));
+    const near = new Set(
+      [4, 5, 6, 7, 8, 9, 10, 11, 12].filter((k) => ideal(k) >= 0.95 * ideal(bestK)),
+    );
     const adv = cur.filter((f) => f.applied);
     let settle: number | null = null;
     let good = 0;
     for (let i = adv.length - 1; i >= 0; i--) {
       if (near.has(adv[i].knobs[0])) good++;
       const n = adv.length - i;
-      if (n >= 3 && good / n >= 0.8 && near.has(adv[i].knobs[0])) settle = adv[i].epoch - cur[0].epoch;
+      if (n >= 3 && good / n >= 0.8 && near.has(adv[i].knobs[0]))
+        settle = adv[i].epoch - cur[0].epoch;
     }
     out.push({
       kind,
@@ -129,7 +137,7 @@ function phases(model: ReadaheadModel, records: Feedback[]): PhaseResult[] {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      policy: { type: 'string', default: 'linucb:alpha=0.3' },
+      policy: { type: 'string', default: '' },
       conservative: { type: 'string', default: 'false' },
       windows: { type: 'string', default: '3000' },
       seeds: { type: 'string', default: '1,2,3' },
@@ -165,7 +173,10 @@ async function main(): Promise<void> {
     if (ph.length === 0) continue;
     const sum = (f: (p: PhaseResult) => number) => ph.reduce((a, p) => a + f(p) * p.windows, 0);
     const w = ph.reduce((a, p) => a + p.windows, 0);
-    const settles = ph.map((p) => p.settle).filter((x): x is number => x !== null).sort((a, b) => a - b);
+    const settles = ph
+      .map((p) => p.settle)
+      .filter((x): x is number => x !== null)
+      .sort((a, b) => a - b);
     rows.push(
       `${kind.padEnd(10)} phases ${String(ph.length).padStart(3)}  of best ${((100 * sum((p) => p.mibs)) / sum((p) => p.best)).toFixed(0)}%` +
         `  of default ${((100 * sum((p) => p.mibs)) / sum((p) => p.baseline)).toFixed(0)}%` +
@@ -173,7 +184,10 @@ async function main(): Promise<void> {
         `  modes E/L/C/R ${[0, 1, 2, 3].map((m) => ((100 * ph.reduce((a, p) => a + p.modes[m], 0)) / w).toFixed(0)).join('/')}%`,
     );
   }
-  process.stdout.write(`${values.policy} conservative=${values.conservative} ${values.params}\n${rows.join('\n')}\n`);
+  const label = values.policy || 'built-in readahead settings';
+  process.stdout.write(
+    `${label} conservative=${values.conservative} ${values.params}\n${rows.join('\n')}\n`,
+  );
 }
 
 if (process.argv[1]?.endsWith('simulate.js')) {

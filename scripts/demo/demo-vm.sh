@@ -35,7 +35,7 @@ report="${DEMO_REPORT:-docs/results.md}"
 # Module parameters of the daemon runs (the fixed and default runs add check_period=0):
 # 100 ms windows, and a faster ladder than the defaults (advice in 1 of 4 windows while
 # learning, promotion after 3 good judgements, EMERGENCY -> LEARNING after 2 windows).
-module_params="${DEMO_MODULE_PARAMS:-ra_window_ms=100 learning_period=4 promote_windows=3 emergency_hold_windows=2 check_period=16}"
+module_params="${DEMO_MODULE_PARAMS:-ra_window_ms=100 learning_period=4 promote_windows=3 emergency_hold_windows=2 check_period=32}"
 
 bash "$VM_SCRIPTS/install-deps.sh"
 missing=()

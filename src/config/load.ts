@@ -11,7 +11,7 @@ import { Ajv } from 'ajv';
 import type { ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { createPolicy, getFactory, parsePolicySpec } from '../../policies/registry.js';
-import { CONFIG_SCHEMA, defaultConfig } from './schema.js';
+import { CONFIG_SCHEMA, SUBSYSTEM_DEFAULTS, defaultConfig } from './schema.js';
 import type { DaemonConfig, SubsystemEntry, SubsystemSettings } from './schema.js';
 
 export class ConfigError extends Error {
@@ -274,10 +274,14 @@ export function applyOverrides(cfg: DaemonConfig, o: ConfigOverrides): DaemonCon
   return out;
 }
 
-/** The settings of one subsystem: defaults, then its entry; undefined when disabled. */
+/**
+ * The settings of one subsystem: defaults, then the built-in settings of a shipped
+ * subsystem (SUBSYSTEM_DEFAULTS), then its entry; undefined when disabled.
+ */
 export function settingsFor(cfg: DaemonConfig, name: string): SubsystemSettings | undefined {
   const entry: SubsystemEntry | undefined = cfg.subsystems.find((s) => s.name === name);
   if (entry?.enabled === false) return undefined;
   const { name: _n, enabled: _e, ...over } = entry ?? { name };
-  return merge(structuredClone(cfg.defaults), over);
+  const builtin = Object.hasOwn(SUBSYSTEM_DEFAULTS, name) ? SUBSYSTEM_DEFAULTS[name] : undefined;
+  return merge(merge(structuredClone(cfg.defaults), structuredClone(builtin)), over);
 }

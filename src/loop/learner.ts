@@ -24,6 +24,7 @@ import { REASON_IDLE } from '../abi/constants.js';
 import { ArmGrid } from './arms.js';
 import { contextDimension, contextOf, rewardFrom, rewardOf } from './features.js';
 import { WindowPairing, measured } from './pairing.js';
+import type { PairingResult, SameWorkload } from './pairing.js';
 import { profileFor } from './profiles.js';
 import type { Profile } from './profiles.js';
 import { buildPolicy, budgetOf } from './policyspec.js';
@@ -133,6 +134,9 @@ export class SubsystemLearner {
   private readonly awaiting = new Map<number, Pending>();
   private readonly pairing = new WindowPairing();
   private lastIdleEpoch = -1;
+  /** The context each recent window ran in (from the state of the window after it). */
+  private readonly ranIn = new Map<number, Float64Array>();
+  private lastEpochSeen = 0;
   private context: Float64Array;
 
   constructor(
@@ -188,6 +192,7 @@ export class SubsystemLearner {
     this.awaiting.clear();
     this.pairing.reset();
     this.lastIdleEpoch = -1;
+    this.ranIn.clear();
     this.lastDecidedEpoch = -1;
     this.lastRefreshNs = -Infinity;
     this.lastAdvised = this.info.knobs.map((k) => k.def);
@@ -207,8 +212,15 @@ export class SubsystemLearner {
     const state = device.getState(this.id);
     this.mode = state.mode;
     // The state's features describe the window that just ended; an idle one says nothing.
-    if (this.lastIdleEpoch !== state.epoch - 1)
+    if (this.lastIdleEpoch !== state.epoch - 1) {
       contextOf(this.info, state, this.profile, this.context);
+      if (state.epoch > 0 && !this.ranIn.has(state.epoch - 1)) {
+        this.ranIn.set(state.epoch - 1, Float64Array.from(this.context));
+        for (const e of this.ranIn.keys()) if (e < state.epoch - 256) this.ranIn.delete(e);
+      }
+    }
+    this.lastEpochSeen = Math.max(this.lastEpochSeen, state.epoch);
+    this.applyPairs(this.pairing.resolve(this.profile.features ? this.sameWorkload : undefined));
     const refreshDue = state.timeNs - this.lastRefreshNs >= this.settings.heartbeatMs * 1e6;
     if (state.epoch <= this.lastDecidedEpoch) {
       if (refreshDue) this.heartbeat(device, state.timeNs);
@@ -324,7 +336,31 @@ export class SubsystemLearner {
       const reward = rewardOf(fb.eff, fb.baselineEff);
       if (reward !== undefined) this.logReward(p, fb, reward, false);
     }
-    const { paired, unpaired } = this.pairing.take(fb);
+    this.pairing.take(fb);
+    if (!this.profile.features) this.applyPairs(this.pairing.resolve());
+    for (const epoch of this.awaiting.keys()) {
+      // Never paired (its records were lost): the baseline window after it is long past.
+      if (epoch < fb.epoch - 64) {
+        this.awaiting.delete(epoch);
+        this.stats.lostFeedback++;
+      }
+    }
+  }
+
+  /**
+   * Whether windows a and b ran the same workload, from the contexts they ran in (the
+   * profile's features, within 0.15 of each other); undefined while one is not known yet.
+   */
+  private readonly sameWorkload: SameWorkload | undefined = (a, b) => {
+    const ca = this.ranIn.get(a);
+    const cb = this.ranIn.get(b);
+    if (!ca || !cb) return Math.max(a, b) >= this.lastEpochSeen - 3 ? undefined : false;
+    for (let i = 0; i < ca.length - 1; i++) if (Math.abs(ca[i] - cb[i]) > 0.15) return false;
+    return true;
+  };
+
+  /** Rewards the policy for the advice windows paired with their baseline. */
+  private applyPairs({ paired, unpaired }: PairingResult): void {
     for (const u of unpaired) {
       if (this.awaiting.delete(u.epoch)) this.stats.unpaired = (this.stats.unpaired ?? 0) + 1;
     }
@@ -335,7 +371,9 @@ export class SubsystemLearner {
       const reward = rewardFrom(x.fb.eff, x.reference, this.profile.reward);
       if (reward === undefined) continue;
       const ranArm = this.grid.armOf(x.fb.knobs.slice(0, this.grid.knobs.length)) ?? q.arm;
-      this.policy.update(ranArm, reward, q.context, this.context);
+      // The context the window ran in, when known (at a workload change the decision's
+      // context is a window or two old).
+      this.policy.update(ranArm, reward, this.ranIn.get(x.fb.epoch) ?? q.context, this.context);
       this.modelVersion++;
       this.stats.updates++;
       this.stats.rewardSum += reward;
@@ -346,13 +384,6 @@ export class SubsystemLearner {
         );
       }
       this.logReward(q, x.fb, reward, true, x.reference);
-    }
-    for (const epoch of this.awaiting.keys()) {
-      // Never paired (its records were lost): the baseline window after it is long past.
-      if (epoch < fb.epoch - 64) {
-        this.awaiting.delete(epoch);
-        this.stats.lostFeedback++;
-      }
     }
   }
 

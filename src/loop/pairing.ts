@@ -1,12 +1,20 @@
 /**
  * Paired windows, the daemon's side of the kernel's paired judgement (kmod/mlproxy_core.c,
- * docs/abi.md): an advice window is compared with the measured baseline windows before
- * and after it, not with a reference from earlier, so that a change of the workload
- * between the two is not taken for the advice's doing. Feedback records go in, in epoch
- * order; when a measured baseline window ends, the measured advice windows since the
- * previous one come out with their reference, the mean of the two, if both are at most
- * PAIR_GAP windows from them (the kernel's rule; a reference from before a pause judges
- * nothing). Idle and unreliable windows are skipped: they measured nothing trustworthy.
+ * docs/abi.md): a measured advice window is compared with measured baseline windows next to
+ * it, not with a reference from earlier, so that a change of the workload is not taken for
+ * the advice's doing. Feedback records go in, in epoch order (take); the contexts the
+ * windows ran in become known one window later (the state of epoch e + 1 carries the
+ * features of window e), and resolve() pairs what it can:
+ *
+ *  - with `similar` (a subsystem whose profile names context features): against the
+ *    nearest baseline window of the same workload, before the advice (as soon as the
+ *    advice window's own context is known; in RECOMMENDATION that is 15 of 16 windows
+ *    rewarded at once instead of at the next check window) or after it;
+ *  - else, as the kernel does: against the mean of the measured baseline windows before and
+ *    after, both at most PAIR_GAP windows from the advice windows between them.
+ *
+ * A window that cannot be paired is returned as unpaired. Idle and unreliable windows are
+ * skipped: they measured nothing trustworthy.
  */
 import { REASON_IDLE, REASON_UNRELIABLE } from '../abi/constants.js';
 import type { Feedback } from '../transport/device.js';
@@ -22,53 +30,102 @@ export function measured(fb: Feedback): boolean {
 export interface Paired {
   /** The advice window's record. */
   fb: Feedback;
-  before: number;
-  after: number;
-  /** The mean of the baseline windows around it. */
+  /** The efficiency it is compared with. */
   reference: number;
+  how: 'before' | 'after' | 'both';
 }
 
 export interface PairingResult {
   paired: Paired[];
-  /** Measured advice windows that cannot be paired (no baseline window close enough). */
+  /** Measured advice windows that cannot be paired. */
   unpaired: Feedback[];
 }
 
+/** Whether windows a and b ran the same workload: true, false, or undefined (not known yet). */
+export type SameWorkload = (a: number, b: number) => boolean | undefined;
+
+interface Base {
+  epoch: number;
+  eff: number;
+}
+
+interface Waiting {
+  fb: Feedback;
+  /** The last measured baseline window before it, if the chain of measured windows is unbroken. */
+  before: Base | null;
+}
+
 export class WindowPairing {
-  private before: { eff: number; epoch: number } | null = null;
-  private waiting: Feedback[] = [];
+  private bases: Base[] = [];
+  private waiting: Waiting[] = [];
+  /** The last measured window (any kind): a gap longer than PAIR_GAP breaks the chain. */
+  private lastMeasured = -Infinity;
 
   constructor(private readonly gap = PAIR_GAP) {}
 
   /** Takes the next record of the subsystem. */
-  take(fb: Feedback): PairingResult {
-    const out: PairingResult = { paired: [], unpaired: [] };
-    if (!measured(fb)) return out;
+  take(fb: Feedback): void {
+    if (!measured(fb)) return;
+    const chained = fb.epoch - this.lastMeasured <= this.gap;
+    this.lastMeasured = fb.epoch;
     if (fb.applied) {
-      this.waiting.push(fb);
-      return out;
+      const prev = this.waiting[this.waiting.length - 1];
+      const last = this.bases[this.bases.length - 1] ?? null;
+      // The group's before: the last baseline window, if nothing broke the chain since.
+      const before = !chained
+        ? null
+        : prev && prev.fb.epoch > (last?.epoch ?? -1)
+          ? prev.before
+          : last;
+      this.waiting.push({ fb, before });
+      return;
     }
-    const group = this.waiting;
-    this.waiting = [];
-    const before = this.before;
-    this.before = { eff: fb.eff, epoch: fb.epoch };
-    if (group.length === 0) return out;
+    this.bases.push({ epoch: fb.epoch, eff: fb.eff });
+    if (this.bases.length > 4) this.bases.shift();
+  }
+
+  /** Pairs what can be paired now (call after the contexts of the recent windows are known). */
+  resolve(similar?: SameWorkload): PairingResult {
+    const out: PairingResult = { paired: [], unpaired: [] };
+    const keep: Waiting[] = [];
+    for (const w of this.waiting) {
+      const after = this.bases.find((b) => b.epoch > w.fb.epoch) ?? null;
+      const r = this.pairOne(w, after, similar);
+      if (r === 'wait') keep.push(w);
+      else if (r === null) out.unpaired.push(w.fb);
+      else out.paired.push(r);
+    }
+    this.waiting = keep;
+    return out;
+  }
+
+  private pairOne(w: Waiting, after: Base | null, similar?: SameWorkload): Paired | null | 'wait' {
+    const { fb, before } = w;
+    if (similar) {
+      const sb = before ? similar(fb.epoch, before.epoch) : false;
+      if (sb === undefined) return 'wait';
+      if (sb && before) return { fb, reference: before.eff, how: 'before' };
+      if (!after) return 'wait';
+      const sa = similar(fb.epoch, after.epoch);
+      if (sa === undefined) return 'wait';
+      if (sa) return { fb, reference: after.eff, how: 'after' };
+    } else if (!after) {
+      return 'wait';
+    }
+    // The kernel's rule: both baseline windows next to the advice windows between them.
+    const group = this.waiting.filter((x) => x.before === before && x.fb.epoch < after.epoch);
     const ok =
       before !== null &&
-      group[0].epoch - before.epoch <= this.gap &&
-      fb.epoch - group[group.length - 1].epoch <= this.gap;
-    if (!ok) {
-      out.unpaired = group;
-      return out;
-    }
-    const reference = (before.eff + fb.eff) / 2;
-    out.paired = group.map((g) => ({ fb: g, before: before.eff, after: fb.eff, reference }));
-    return out;
+      group.length > 0 &&
+      group[0].fb.epoch - before.epoch <= this.gap &&
+      after.epoch - group[group.length - 1].fb.epoch <= this.gap;
+    return ok ? { fb, reference: (before.eff + after.eff) / 2, how: 'both' } : null;
   }
 
   /** Forgets everything (a new device handle: epochs restart). */
   reset(): void {
-    this.before = null;
+    this.bases = [];
     this.waiting = [];
+    this.lastMeasured = -Infinity;
   }
 }
