@@ -17,6 +17,7 @@
 #   DEMO_PHASES (cost,fixed,daemon)   DEMO_FIXED_VIA (mlproxy; or sysfs)
 #   DEMO_MEMORY_MB (512)   DEMO_MODULE_PARAMS (see below)
 #   DEMO_REPORT (docs/results.md; "none" skips the report)   DEMO_TIMEOUT (7200 s)
+#   SEQ_FILES, SEQ_MB, BIG_FILES, BIG_MB: the data disk (scripts/demo/make-disk.sh)
 source "$(dirname "${BASH_SOURCE[0]}")/../vm/lib.sh"
 DEMO="$VM_SCRIPTS/../demo"
 
@@ -74,7 +75,7 @@ bash "$VM_SCRIPTS/run-in-guest.sh" --no-insmod --memory "$memory" --timeout "${D
   sh scripts/demo/guest-main.sh --reader "$reader" --module-params "$module_params" --repeats "$repeats" \
   --fixed-seconds "$fixed_s" --daemon-seconds "$daemon_s" --cost-seconds "$cost_s" --grid "$grid" \
   --policies "$policies" --workloads "$workloads" --phases "$phases" --fixed-via "$fixed_via" \
-  --guest-memory-mb "$memory"
+  --guest-memory-mb "$memory" --seq-files "${SEQ_FILES:-80}" --big-files "${BIG_FILES:-8}"
 status=$?
 set -e
 kill "$sampler" 2>/dev/null || true

@@ -8,7 +8,8 @@
 #                     with mmap and touched at random pages (and the pread control).
 # Each group is larger than the guest's page cache (512 MiB of guest memory), so a
 # reader looping over it keeps reading from the disk. Created once and cached under
-# .vm/demo/ (gitignored), keyed by this script's content and the sizes.
+# .vm/demo/ (gitignored; one image per size, delete old ones by hand), keyed by this
+# script's content and the sizes.
 source "$(dirname "${BASH_SOURCE[0]}")/../vm/lib.sh"
 
 seq_files="${SEQ_FILES:-80}"
@@ -38,5 +39,4 @@ rm -f "$out.tmp"
 # -E root_owner: files readable by anyone; -m 0: no reserved blocks; no journal (read-only use).
 mkfs.ext4 -q -F -m 0 -O ^has_journal -L mlpdata -E root_owner=0:0 -d "$stage" "$out.tmp" "${image_mb}M" >&2
 mv "$out.tmp" "$out"
-find "$VM_DIR/demo" -maxdepth 1 -name 'data-*.img' ! -path "$out" -delete
 echo "$out"
