@@ -208,22 +208,34 @@ static bool ra_substitute(struct ra_ctx *c, struct file_ra_state *ra,
 {
 	unsigned int adv = READ_ONCE(c->advice_pages), own;
 
-	if (!adv || READ_ONCE(c->stopping))
+	if (!adv)
 		return false;
+	/*
+	 * Counted in flight before stopping is checked (ra_stop_probes() sets it,
+	 * then waits for the count): either the stop sees this call, or this call
+	 * sees the stop.
+	 */
+	atomic_inc(&c->inflight);
+	smp_mb__after_atomic();
+	if (READ_ONCE(c->stopping))
+		goto out;
 	atomic64_inc(&c->ra_calls);
 	own = READ_ONCE(ra->ra_pages);
 	if (own == adv)
-		return false;	/* already in force (a caller on the same file) */
+		goto out;	/* already in force (a caller on the same file) */
 	if (own != READ_ONCE(c->bdi->ra_pages) ||
 	    cmpxchg(&ra->ra_pages, own, adv) != own) {
 		atomic64_inc(&c->ra_own);
-		return false;
+		goto out;
 	}
 	call->ra = ra;
 	call->own = own;
 	call->adv = adv;
-	atomic_inc(&c->inflight);
 	return true;
+out:
+	if (atomic_dec_and_test(&c->inflight))
+		wake_up_all(&c->drained);
+	return false;
 }
 
 /* Puts the file's own value back, unless someone changed it meanwhile. */
@@ -669,6 +681,7 @@ static void ra_stop_probes(struct ra_ctx *c)
 
 	WRITE_ONCE(c->advice_pages, 0);
 	WRITE_ONCE(c->stopping, true);
+	smp_mb();	/* pairs with ra_substitute() */
 	if (!wait_event_timeout(c->drained, !atomic_read(&c->inflight),
 				10 * HZ))
 		pr_warn("%d read-ahead calls still in flight at unload keep the advised value\n",
