@@ -512,9 +512,15 @@ class Bench {
     const exited = new Promise<number | null>((resolve) =>
       child.on('close', (code) => resolve(code)),
     );
-    for (let i = 0; !rec.status().controlled; i++) {
-      if (i > 600 || child.exitCode !== null) {
-        throw new Error(`the daemon did not take control of readahead: ${output.slice(-1000)}`);
+    // Node starts slowly under TCG: give it a minute.
+    const deadline = monoNs() + 60e9;
+    while (!rec.status().controlled) {
+      if (monoNs() > deadline || child.exitCode !== null) {
+        if (child.exitCode === null) child.kill('SIGKILL');
+        const code = await exited; // its output is all read once it closed
+        throw new Error(
+          `the daemon (exit ${code}) did not take control of readahead: ${output.slice(-2000)}`,
+        );
       }
       await rec.pump(100);
     }
