@@ -8,6 +8,7 @@
  */
 import { max, median, min } from 'mathjs';
 import type { Results, RunRecord, WindowRecord } from './records.js';
+import { isJob } from './workloads.js';
 import type { WorkloadName } from './workloads.js';
 
 export interface Spread {
@@ -355,7 +356,10 @@ export function summarise(results: Results): WorkloadSummary[] {
       nearOracle,
       oracleSeparated: above(oracle?.steady ?? null, def?.steady ?? null),
       defaultBest: !!def && !fixed.some((a) => above(a.steady, def.steady)),
-      rank: rankCheck(fixed),
+      // A job's windows mix its phases: its median efficiency ranks nothing.
+      rank: isJob(workload)
+        ? { rho: null, separatedPairs: 0, agreeingPairs: 0, disagreements: [] }
+        : rankCheck(fixed),
       policies: [],
       goals: [],
     };

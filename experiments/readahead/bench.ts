@@ -48,7 +48,15 @@ import type {
   TransitionRecord,
   WindowRecord,
 } from './records.js';
-import { checkWorkload, combine, dataFiles, parseReaderOutputs, readerPlans } from './workloads.js';
+import {
+  PHASE_MIN_SETTING,
+  checkWorkload,
+  combine,
+  dataFiles,
+  isJob,
+  parseReaderOutputs,
+  readerPlans,
+} from './workloads.js';
 import type { DataFiles, ReaderPlan, WorkloadName, WorkloadThroughput } from './workloads.js';
 
 /** The daemon configurations compared. */
@@ -477,8 +485,13 @@ class Bench {
   }
 
   /** Starts the daemon with a policy on a fresh module; resolves once it controls readahead. */
-  private async startDaemon(policy: string, repeat: number, dir: string) {
-    const sub = await this.module(this.o.moduleParams, true);
+  private async startDaemon(
+    policy: string,
+    repeat: number,
+    dir: string,
+    params: string[] = this.o.moduleParams,
+  ) {
+    const sub = await this.module(params, true);
     const dev = this.dev!;
     const rec = new Recorder(dev, sub);
     const p = DAEMON_POLICIES[policy];
@@ -654,6 +667,17 @@ class Bench {
         throw new Error(`--grid value ${g} is outside the knob's ${sub.knob.min}..${sub.knob.max}`);
     }
     const arms: (number | null)[] = [null, ...grid];
+    // The phase job skips the settings that cannot be its best (PHASE_MIN_SETTING); the
+    // pread control needs only the grid's ends and the default to show it is immune.
+    const armsOf = (w: WorkloadName) =>
+      isJob(w)
+        ? arms.filter((a) => a === null || a >= PHASE_MIN_SETTING)
+        : w === 'pread'
+          ? arms.filter(
+              (a) =>
+                a === null || a === grid[0] || a === grid[grid.length - 1] || a === sub.knob.def,
+            )
+          : arms;
     await must('sh', ['-c', 'sync; echo 3 > /proc/sys/vm/drop_caches']);
     const save = () => this.save(startedAt, sub, grid);
     if (o.phases.has('cost')) for (const p of o.policies) await this.idleDaemonRun(p);
@@ -661,8 +685,9 @@ class Bench {
       for (let rep = 1; rep <= o.repeats; rep++) {
         for (const w of o.workloads) {
           // Rotate the order each repeat so that no arm always runs first or last.
-          const shift = ((rep - 1) * 2) % arms.length;
-          for (const arm of [...arms.slice(shift), ...arms.slice(0, shift)]) {
+          const mine = armsOf(w);
+          const shift = ((rep - 1) * 2) % mine.length;
+          for (const arm of [...mine.slice(shift), ...mine.slice(0, shift)]) {
             await this.fixedRun(w, arm, rep);
           }
         }

@@ -17,7 +17,13 @@ import { idleCost, kib, spread, summarise } from './analyze.js';
 import type { ArmSummary, Spread, WorkloadSummary } from './analyze.js';
 import { RESULTS_VERSION } from './records.js';
 import type { Results, RunRecord } from './records.js';
-import { WARMUP_SHARE, WORKLOAD_DESCRIPTIONS, isBuiltin } from './workloads.js';
+import {
+  PHASE_MIN_SETTING,
+  WARMUP_SHARE,
+  WORKLOAD_DESCRIPTIONS,
+  isBuiltin,
+  isJob,
+} from './workloads.js';
 
 const f2 = (x: number) => x.toFixed(2);
 const f1 = (x: number) => x.toFixed(1);
@@ -361,7 +367,7 @@ export function renderMarkdown(results: Results, sums: WorkloadSummary[], ctx: C
       ...m.workloads.map((w) => `  - \`${w}\`: ${describe(w)}`),
       `- Arms, each ${m.repeats} times, interleaved (every repeat visits the arms of a workload in a rotated order):`,
       `  - **default**: the module in EMERGENCY (pinned, no controller): the baseline, read_ahead_kb as the administrator left it, ${m.fixedSeconds} s;`,
-      `  - **fixed-<KiB>** for ra_kb_log2 in {${m.grid.join(', ')}}: set ${m.fixedVia === 'mlproxy' ? "through mlproxy (the bench pins RECOMMENDATION and recommends it for every window, the path of the daemon's advice)" : 'through read_ahead_kb before the readers start'}, ${m.fixedSeconds} s (the phase job: one cycle); the best is the **oracle**;`,
+      `  - **fixed-<KiB>** for ra_kb_log2 in {${m.grid.join(', ')}} (the phase job from ${kib(PHASE_MIN_SETTING)}: below it a cycle takes minutes at 3 MiB/s sequential; the pread control only the grid's ends and the default): set ${m.fixedVia === 'mlproxy' ? "through mlproxy (the bench pins RECOMMENDATION and recommends it for every window, the path of the daemon's advice)" : 'through read_ahead_kb before the readers start'}, ${m.fixedSeconds} s (the phase job: one cycle); the best is the **oracle**;`,
       `  - **daemon-<policy>** with ${pols}: a freshly loaded module (EMERGENCY, no reference), the daemon claims the subsystem, the workload runs ${m.daemonSeconds} s (the phase job: whole cycles for ${m.daemonSeconds} s); its climb of the ladder is part of the run.`,
       `- Before every run the data files are evicted (posix_fadvise DONTNEED; mincore found 0 bytes resident in ` +
         `${results.runs.filter((r) => r.residentBytes === 0).length} of ${results.runs.filter((r) => r.residentBytes !== null).length} runs).`,
@@ -384,12 +390,17 @@ export function renderMarkdown(results: Results, sums: WorkloadSummary[], ctx: C
     for (const p of w.policies) out.push(armRow(p.arm, w, ctx.load));
     const r = w.rank;
     out.push('');
-    out.push(
-      `Kernel efficiency against the readers' throughput over the fixed settings: Spearman ρ = ${r.rho === null ? '–' : f2(r.rho)}; ` +
-        `of ${r.separatedPairs} pairs of settings whose throughput ranges separate, the kernel ranks ${r.agreeingPairs} alike` +
-        (r.disagreements.length ? ` (not: ${r.disagreements.join(', ')})` : '') +
-        '.',
-    );
+    if (isJob(w.workload)) {
+      out.push(
+        "(A job's windows mix its two phases: the kernel's median efficiency over them ranks nothing; see `seq` and `mmap`.)",
+      );
+    } else
+      out.push(
+        `Kernel efficiency against the readers' throughput over the fixed settings: Spearman ρ = ${r.rho === null ? '–' : f2(r.rho)}; ` +
+          `of ${r.separatedPairs} pairs of settings whose throughput ranges separate, the kernel ranks ${r.agreeingPairs} alike` +
+          (r.disagreements.length ? ` (not: ${r.disagreements.join(', ')})` : '') +
+          '.',
+      );
     for (const svg of ctx.svgLinks.get(w.workload) ?? []) {
       out.push('');
       out.push(`![${w.workload}](${svg})`);

@@ -33,7 +33,9 @@
  * Options: --seconds S (seq/mmap/pread: stop S seconds after the first byte; job: start
  * no new cycle after that), --bs B (seq, default 32768), --seed N, --interval-ms MS
  * (sample interval, default 100), --cycles C (job: at most C cycles, default 1, or
- * unlimited with --seconds), --deadline-s S (job: give up after S seconds, exit 3).
+ * unlimited with --seconds), --deadline-s S (job: give up after S seconds, exit 3),
+ * --drop-every S (mmap, job: every S seconds unmap the touched pages and evict the
+ * files from the page cache, so that a long run does not warm the cache up).
  * No fadvise or madvise hint is given to the reads, as most applications do.
  *
  * Prints one JSON line: pattern, bytes, ops, first_ns and end_ns (CLOCK_MONOTONIC of
@@ -188,14 +190,38 @@ static uint64_t run_seq(struct seq_state *s, uint64_t limit, double seconds)
 }
 
 /* Touches random pages: `touches` of them (0: until over(seconds)). */
+/* --drop-every: seconds between drops of the mapped files' pages (0: never). */
+static double drop_every;
+
+/*
+ * Unmaps every page of the mappings and evicts the files' cached pages, so that the
+ * touches keep missing as they would over files much larger than memory: the page
+ * cache would otherwise warm up over a run, and a long run would be faster than a
+ * short one at the same setting.
+ */
+static void drop_mapped(struct mapped *m, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		madvise((void *)m[i].map, m[i].pages * PAGE, MADV_DONTNEED);
+		posix_fadvise(m[i].fd, 0, 0, POSIX_FADV_DONTNEED);
+	}
+}
+
 static uint64_t run_mmap(struct mapped *m, int n, uint64_t touches, double seconds)
 {
-	uint64_t done = 0, sink = 0;
+	uint64_t done = 0, sink = 0, next_drop = 0;
 
 	while (!over(seconds) && (!touches || done < touches)) {
 		struct mapped *f = &m[rng_next() % (uint64_t)n];
 		size_t page = rng_next() % f->pages;
 
+		if (drop_every > 0 && now_ns() >= next_drop) {
+			if (next_drop)
+				drop_mapped(m, n);
+			next_drop = now_ns() + (uint64_t)(drop_every * 1e9);
+		}
 		sink += f->map[page * PAGE];
 		account(PAGE);
 		done++;
@@ -426,6 +452,8 @@ int main(int argc, char **argv)
 			length = (uint64_t)num_arg(o, v, 1);
 		else if (!strcmp(o, "--delay-ms"))
 			delay_ms = num_arg(o, v, 0);
+		else if (!strcmp(o, "--drop-every"))
+			drop_every = num_arg(o, v, 0);
 		else
 			die("unknown option %s", o);
 	}
