@@ -377,15 +377,23 @@ class Bench {
   }
 
   /** Runs the workload while the recorder pumps the windows; returns the throughput. */
+  /**
+   * Awaits p while the recorder keeps pumping the windows (and the fixed arm keeps
+   * recommending and so heartbeating: an eviction takes a second or more under TCG).
+   */
+  private async pumping<T>(rec: Recorder, sub: Subsys, p: Promise<T>): Promise<T> {
+    let done = false;
+    const outcome = p.finally(() => (done = true));
+    while (!done) await rec.pump(sub.windowMs);
+    return outcome;
+  }
+
   private async measure(
     rec: Recorder,
     sub: Subsys,
     plans: ReaderPlan[],
   ): Promise<WorkloadThroughput> {
-    let done = false;
-    const outcome = runWorkload(plans).finally(() => (done = true));
-    while (!done) await rec.pump(sub.windowMs);
-    const r = await outcome;
+    const r = await this.pumping(rec, sub, runWorkload(plans));
     // The windows in which the last bytes were delivered.
     for (let i = 0; i < 2; i++) await rec.pump(sub.windowMs * 2);
     rec.setZero(r.t0Ns);
@@ -436,7 +444,7 @@ class Bench {
       dev.release(sub.id);
       if (via === 'sysfs') this.writeKb(2 ** setting!);
     }
-    const residentBytes = await this.evict();
+    const residentBytes = await this.pumping(rec, sub, this.evict());
     const startedAt = new Date().toISOString();
     const r = await this.measure(
       rec,
@@ -554,7 +562,7 @@ class Bench {
   async daemonRun(workload: WorkloadName, policy: string, repeat: number): Promise<void> {
     const dir = `/tmp/daemon-${policy}`;
     const { sub, rec, child, config, stop } = await this.startDaemon(policy, repeat, dir);
-    const residentBytes = await this.evict();
+    const residentBytes = await this.pumping(rec, sub, this.evict());
     const atStart = procUsage(child.pid!, this.hz);
     const startedAt = new Date().toISOString();
     const t0 = monoNs();
