@@ -83,7 +83,9 @@ export const SUBSYSTEM_DEFAULTS: Readonly<Record<string, Partial<SubsystemSettin
   readahead: {
     policy: 'linucb:alpha=0.6',
     conservative: false,
-    safety: { maxStep: 0, collapseWindows: 3, collapseRatio: 0.3, fallbackDecisions: 20 },
+    // A short fallback: the kernel's paired judgement is the safety net, and a workload
+    // change (a large setting meeting mmap readers) trips the guard until the policy sees it.
+    safety: { maxStep: 0, collapseWindows: 2, collapseRatio: 0.3, fallbackDecisions: 3 },
   },
 };
 

@@ -18,14 +18,20 @@ import type { Policy } from '../../policies/types.js';
 import { restorePolicy } from '../../policies/registry.js';
 import type { DecisionRecord, RewardRecord } from '../decisionlog/record.js';
 import { DECISION_LOG_VERSION } from '../decisionlog/record.js';
-import type { Feedback, MlpDevice, ModeValue, SubsystemInfo } from '../transport/device.js';
+import type {
+  Feedback,
+  MlpDevice,
+  ModeValue,
+  StateSnapshot,
+  SubsystemInfo,
+} from '../transport/device.js';
 import { Mode, VERDICT_NAMES, Verdict } from '../transport/device.js';
 import { REASON_IDLE } from '../abi/constants.js';
 import { ArmGrid } from './arms.js';
 import { contextDimension, contextOf, rewardFrom, rewardOf } from './features.js';
 import { WindowPairing, measured } from './pairing.js';
 import type { PairingResult, SameWorkload } from './pairing.js';
-import { profileFor } from './profiles.js';
+import { baselineArmIsExact, profileFor } from './profiles.js';
 import type { Profile } from './profiles.js';
 import { buildPolicy, budgetOf } from './policyspec.js';
 import type { ConservativeSettings } from './policyspec.js';
@@ -95,6 +101,8 @@ interface Pending {
   context: Float64Array;
   targetEpoch: number;
   fallback: boolean;
+  /** A reference probe: the baseline arm played to measure the baseline of a new workload. */
+  probe?: boolean;
 }
 
 function emptyStats(): LearnerStats {
@@ -137,6 +145,8 @@ export class SubsystemLearner {
   /** The context each recent window ran in (from the state of the window after it). */
   private readonly ranIn = new Map<number, Float64Array>();
   private lastEpochSeen = 0;
+  /** The window a reference probe targets (none pending when it is past). */
+  private probeTarget = -1;
   private context: Float64Array;
 
   constructor(
@@ -247,11 +257,17 @@ export class SubsystemLearner {
     let arm: number;
     let propensity: number;
     let policyLabel: string;
+    const probe = !fallback && legal[this.grid.baselineArm] === 1 && this.probeDue(state);
     if (fallback) {
       this.safety.consumeFallback();
       arm = nearestLegal(this.grid.baselineArm, legal);
       propensity = 1;
       policyLabel = 'safety:baseline';
+    } else if (probe) {
+      arm = this.grid.baselineArm;
+      propensity = 1;
+      policyLabel = 'reference';
+      this.probeTarget = state.epoch + 1;
     } else {
       const d = this.policy.select(this.context, legal);
       const checked = this.safety.checkChoice(
@@ -285,7 +301,14 @@ export class SubsystemLearner {
     this.stats.verdicts[verdict] = (this.stats.verdicts[verdict] ?? 0) + 1;
     const id = `${this.runId}:${this.name}:${res.recId}`;
     const context = Float64Array.from(this.context);
-    this.pending.set(res.recId, { id, arm, context, targetEpoch: res.targetEpoch, fallback });
+    this.pending.set(res.recId, {
+      id,
+      arm,
+      context,
+      targetEpoch: res.targetEpoch,
+      fallback,
+      probe,
+    });
     this.sink.decision(this, {
       v: DECISION_LOG_VERSION,
       type: 'decision',
@@ -328,15 +351,19 @@ export class SubsystemLearner {
     if (!measured(fb) && (fb.reasons & REASON_IDLE) !== 0) this.lastIdleEpoch = fb.epoch;
     const p = fb.recId === 0 ? undefined : this.pending.get(fb.recId);
     if (p) this.pending.delete(fb.recId);
-    if (p && fb.applied && measured(fb)) {
+    const reference =
+      !!p?.probe &&
+      fb.applied &&
+      this.grid.armOf(fb.knobs.slice(0, this.grid.knobs.length)) === this.grid.baselineArm;
+    if (p && fb.applied && measured(fb) && !reference) {
       this.awaiting.set(fb.epoch, p);
-    } else if (p) {
+    } else if (p && !reference) {
       // Shadowed, rejected, expired, or advice the kernel could not measure: logged, no update.
       if (fb.applied) this.stats.unmeasured = (this.stats.unmeasured ?? 0) + 1;
       const reward = rewardOf(fb.eff, fb.baselineEff);
       if (reward !== undefined) this.logReward(p, fb, reward, false);
     }
-    this.pairing.take(fb);
+    this.pairing.take(fb, reference);
     if (!this.profile.features) this.applyPairs(this.pairing.resolve());
     for (const epoch of this.awaiting.keys()) {
       // Never paired (its records were lost): the baseline window after it is long past.
@@ -358,6 +385,23 @@ export class SubsystemLearner {
     for (let i = 0; i < ca.length - 1; i++) if (Math.abs(ca[i] - cb[i]) > 0.15) return false;
     return true;
   };
+
+  /**
+   * Whether to play the baseline arm once as a reference: the workload changed since the
+   * last measured baseline window (its context differs from the current one), the baseline
+   * arm runs the baseline exactly, and no probe is on its way. The advice windows of the
+   * new workload are then rewarded against it a window later, instead of at the kernel's
+   * next baseline window (in RECOMMENDATION up to check_period windows away).
+   */
+  private probeDue(state: StateSnapshot): boolean {
+    if (!this.profile.features || state.epoch < this.probeTarget) return false;
+    const base = this.ranIn.get(this.pairing.lastBase);
+    if (!base || !baselineArmIsExact(this.info, state)) return false;
+    for (let i = 0; i < base.length - 1; i++) {
+      if (Math.abs(base[i] - this.context[i]) > 0.15) return true;
+    }
+    return false;
+  }
 
   /** Rewards the policy for the advice windows paired with their baseline. */
   private applyPairs({ paired, unpaired }: PairingResult): void {

@@ -63,12 +63,15 @@ export class WindowPairing {
 
   constructor(private readonly gap = PAIR_GAP) {}
 
-  /** Takes the next record of the subsystem. */
-  take(fb: Feedback): void {
+  /**
+   * Takes the next record of the subsystem. `reference`: an advice window that ran the
+   * baseline exactly (a reference probe), a baseline window for the pairing.
+   */
+  take(fb: Feedback, reference = false): void {
     if (!measured(fb)) return;
     const chained = fb.epoch - this.lastMeasured <= this.gap;
     this.lastMeasured = fb.epoch;
-    if (fb.applied) {
+    if (fb.applied && !reference) {
       const prev = this.waiting[this.waiting.length - 1];
       const last = this.bases[this.bases.length - 1] ?? null;
       // The group's before: the last baseline window, if nothing broke the chain since.
@@ -120,6 +123,11 @@ export class WindowPairing {
       group[0].fb.epoch - before.epoch <= this.gap &&
       after.epoch - group[group.length - 1].fb.epoch <= this.gap;
     return ok ? { fb, reference: (before.eff + after.eff) / 2, how: 'both' } : null;
+  }
+
+  /** The epoch of the last measured baseline window, or -1. */
+  get lastBase(): number {
+    return this.bases.length ? this.bases[this.bases.length - 1].epoch : -1;
   }
 
   /** Forgets everything (a new device handle: epochs restart). */

@@ -16,9 +16,22 @@
  *  - reward: log ratio, so that 2x and 3x the baseline differ (sequential reads gain 3x
  *    from 1 MiB on) and 1/4 and 1/10 too (mmap readers lose 10x at 4 MiB).
  */
-import type { SubsystemInfo } from '../transport/device.js';
+import type { StateSnapshot, SubsystemInfo } from '../transport/device.js';
 
 export type RewardShape = 'ratio' | 'log-ratio';
+
+/**
+ * Whether an advice window at the baseline arm runs exactly the baseline (then it can
+ * serve as a reference: the learner plays it once when the workload changed, instead of
+ * waiting for the kernel's next baseline window). readahead: the administrator's value
+ * (feature baseline_ra_kb) is the default's 2^def KiB.
+ */
+export function baselineArmIsExact(info: SubsystemInfo, state: StateSnapshot): boolean {
+  if (info.name !== 'readahead' || info.knobs.length !== 1) return false;
+  const i = info.features.findIndex((f) => f.name === 'baseline_ra_kb');
+  if (i < 0) return false;
+  return state.features[i] / (info.features[i].scale || 1) === 2 ** info.knobs[0].def;
+}
 
 export interface Profile {
   /** Indices into the subsystem's features the context is made of; null: all of them. */
