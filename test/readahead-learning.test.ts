@@ -115,7 +115,9 @@ test('rewards: 0.5 is the baseline; the log ratio tells 2x from 3x and 1/4 from 
   t.is(rewardFrom(0, 10, 'log-ratio'), 0);
   t.is(rewardFrom(100, 10, 'log-ratio'), 1);
   t.is(rewardFrom(30, 10, 'ratio'), 1, 'the ratio saturates at 2x');
-  t.is(rewardFrom(5, 0, 'log-ratio'), undefined, 'no reference, no reward');
+  t.is(rewardFrom(5, 0, 'log-ratio'), 1, 'better than a baseline that delivered nothing');
+  t.is(rewardFrom(0, 0, 'ratio'), 0.5);
+  t.is(rewardFrom(Number.NaN, 1, 'ratio'), undefined);
 });
 
 test('readahead profile: two context features, arms 16 KiB..4 MiB by 8x, the default among them', (t) => {

@@ -36,14 +36,19 @@ export function normaliseFeatures(
   return out;
 }
 
-/** The ratio reward of a window, or undefined without a reference. */
+/** The ratio reward of a window against the kernel's baseline_eff, undefined before one exists. */
 export function rewardOf(eff: number, baselineEff: number): number | undefined {
-  return rewardFrom(eff, baselineEff, 'ratio');
+  return baselineEff > 0 ? rewardFrom(eff, baselineEff, 'ratio') : undefined;
 }
 
-/** The reward of efficiency `eff` against `reference`, in the profile's shape. */
+/**
+ * The reward of efficiency `eff` against `reference`, in the profile's shape. A reference
+ * of 0 or less (a baseline that delivered nothing) makes any better window worth 1, an
+ * equal one 0.5, a worse one 0.
+ */
 export function rewardFrom(eff: number, reference: number, shape: RewardShape): number | undefined {
-  if (!(reference > 0) || !Number.isFinite(eff)) return undefined;
+  if (!Number.isFinite(eff) || !Number.isFinite(reference)) return undefined;
+  if (!(reference > 0)) return eff > reference ? 1 : eff < reference ? 0 : 0.5;
   if (shape === 'ratio') return Math.min(2, Math.max(0, eff / reference)) / 2;
   if (!(eff > 0)) return 0;
   return Math.min(1, Math.max(0, 0.5 + Math.log2(eff / reference) / 4));

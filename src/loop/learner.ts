@@ -224,7 +224,7 @@ export class SubsystemLearner {
     // The state's features describe the window that just ended; an idle one says nothing.
     if (this.lastIdleEpoch !== state.epoch - 1) {
       contextOf(this.info, state, this.profile, this.context);
-      if (state.epoch > 0 && !this.ranIn.has(state.epoch - 1)) {
+      if (this.profile.features && state.epoch > 0 && !this.ranIn.has(state.epoch - 1)) {
         this.ranIn.set(state.epoch - 1, Float64Array.from(this.context));
         for (const e of this.ranIn.keys()) if (e < state.epoch - 256) this.ranIn.delete(e);
       }
@@ -415,9 +415,11 @@ export class SubsystemLearner {
       const reward = rewardFrom(x.fb.eff, x.reference, this.profile.reward);
       if (reward === undefined) continue;
       const ranArm = this.grid.armOf(x.fb.knobs.slice(0, this.grid.knobs.length)) ?? q.arm;
-      // The context the window ran in, when known (at a workload change the decision's
-      // context is a window or two old).
-      this.policy.update(ranArm, reward, this.ranIn.get(x.fb.epoch) ?? q.context, this.context);
+      // With a profile's context (features measured over the window that ended, like
+      // readahead's), the context the window ran in, when known: at a workload change the
+      // decision's context is a window or two old. Else the decision's context.
+      const ran = this.profile.features ? this.ranIn.get(x.fb.epoch) : undefined;
+      this.policy.update(ranArm, reward, ran ?? q.context, this.context);
       this.modelVersion++;
       this.stats.updates++;
       this.stats.rewardSum += reward;
