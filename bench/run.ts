@@ -13,9 +13,10 @@ import { daemonBench } from './daemon.js';
 import { gcFunction } from './gc.js';
 import { linucbInverseBench } from './linucb-inverse.js';
 import { policiesBench } from './policies.js';
+import { replayBench } from './replay.js';
 import type { BenchModule, Row } from './types.js';
 
-const MODULES: BenchModule[] = [policiesBench, linucbInverseBench, daemonBench];
+const MODULES: BenchModule[] = [policiesBench, linucbInverseBench, daemonBench, replayBench];
 
 function printTable(title: string, rows: Row[]): void {
   console.log(`\n## ${title}\n`);

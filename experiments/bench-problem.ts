@@ -1,9 +1,16 @@
 /**
- * Loads a replayable bandit problem folder in the ../shared/bench format (see its
- * README): meta.json plus float64/u8 arrays with every random draw fixed in advance.
+ * Loads a replayable bandit problem folder (format: experiments/problems/README.md):
+ * meta.json plus float64/u8 arrays with every random draw fixed in advance.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Rng } from '../policies/rng.js';
+
+/** What a problem folder is and where the shipped ones are, for "not found" errors. */
+export const PROBLEM_FOLDER_HELP =
+  'a problem folder is a replayable bandit problem (meta.json plus its arrays; format: ' +
+  'experiments/problems/README.md); the repository ships experiments/problems/linear-d8-k6-s2026 ' +
+  'and experiments/problems/bernoulli-k8-s11: pass one of those, or a folder in the same format';
 
 export interface BenchProblem {
   dir: string;
@@ -33,7 +40,9 @@ export class BenchProblemError extends Error {
 function readArray(dir: string, name: string, bytesPer: number, count: number): Buffer {
   const path = join(dir, name);
   if (!existsSync(path))
-    throw new BenchProblemError(`${path} is missing; a problem folder needs it (see bench README)`);
+    throw new BenchProblemError(
+      `${path} is missing; a problem folder needs it (format: experiments/problems/README.md)`,
+    );
   const buf = readFileSync(path);
   if (buf.length !== count * bytesPer) {
     throw new BenchProblemError(
@@ -62,8 +71,16 @@ function positiveInt(meta: Record<string, unknown>, key: string, path: string): 
 
 export function loadBenchProblem(dir: string): BenchProblem {
   const metaPath = join(dir, 'meta.json');
+  if (!existsSync(dir)) {
+    throw new BenchProblemError(`problem folder ${dir} does not exist; ${PROBLEM_FOLDER_HELP}`);
+  }
+  if (!statSync(dir).isDirectory()) {
+    throw new BenchProblemError(`${dir} is a file, not a problem folder; ${PROBLEM_FOLDER_HELP}`);
+  }
   if (!existsSync(metaPath)) {
-    throw new BenchProblemError(`${dir} is not a problem folder: ${metaPath} not found`);
+    throw new BenchProblemError(
+      `${dir} is not a problem folder: ${metaPath} not found; ${PROBLEM_FOLDER_HELP}`,
+    );
   }
   let meta: Record<string, unknown>;
   try {
@@ -104,5 +121,56 @@ export function loadBenchProblem(dir: string): BenchProblem {
   }
   throw new BenchProblemError(
     `${metaPath}: unknown kind ${JSON.stringify(meta.kind)}; expected "linear" or "bernoulli"`,
+  );
+}
+
+export interface LinearProblemSpec {
+  T: number;
+  K: number;
+  d: number;
+  noiseSd: number;
+  seed: number;
+}
+
+/**
+ * Writes a linear problem folder in the same format (for benchmarks and held-out tests):
+ * theta (K x d) ~ N(0, 1), contexts (T x d) ~ N(0, 1) / sqrt(d), means = contexts theta^T,
+ * noise (T x K) ~ N(0, noiseSd^2), all from the policies' Rng seeded with `seed`.
+ */
+export function writeLinearProblem(dir: string, spec: LinearProblemSpec): void {
+  const { T, K, d, noiseSd, seed } = spec;
+  const rng = new Rng(seed);
+  const theta = Float64Array.from({ length: K * d }, () => rng.normal());
+  const contexts = Float64Array.from({ length: T * d }, () => rng.normal() / Math.sqrt(d));
+  const means = new Float64Array(T * K);
+  for (let t = 0; t < T; t++) {
+    for (let k = 0; k < K; k++) {
+      let s = 0;
+      for (let i = 0; i < d; i++) s += contexts[t * d + i] * theta[k * d + i];
+      means[t * K + k] = s;
+    }
+  }
+  const noise = Float64Array.from({ length: T * K }, () => noiseSd * rng.normal());
+  mkdirSync(dir, { recursive: true });
+  const bytes = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  writeFileSync(join(dir, 'contexts.f64'), bytes(contexts));
+  writeFileSync(join(dir, 'means.f64'), bytes(means));
+  writeFileSync(join(dir, 'noise.f64'), bytes(noise));
+  writeFileSync(
+    join(dir, 'meta.json'),
+    JSON.stringify(
+      {
+        kind: 'linear',
+        T,
+        K,
+        d,
+        noise_sd: noiseSd,
+        seed,
+        generator:
+          'mlproxy Rng(seed): theta(K,d)~N(0,1); contexts(T,d)~N(0,1)/sqrt(d); noise(T,K)~N(0,sd)',
+      },
+      null,
+      1,
+    ) + '\n',
   );
 }

@@ -49,6 +49,8 @@ export interface CellResult {
   cumVsBaseline: number[];
   /** armShare[b][a]: share of bucket b's rounds that played arm a. */
   armShare: number[][];
+  /** optimalCurve[b]: share of bucket b's rounds that played a best arm. */
+  optimalCurve: number[];
 }
 
 export type PolicyMaker = (shape: { k: number; d: number; seed: number }) => Policy;
@@ -69,6 +71,7 @@ export function runCell(cell: CellSpec, makePolicy?: PolicyMaker): CellResult {
   const cumRegret: number[] = [];
   const cumVs: number[] = [];
   const counts = new Float64Array(nBuckets * env.k);
+  const optimalCounts = new Float64Array(nBuckets);
   const log = cell.logPath ? new DecisionLogWriter(cell.logPath) : undefined;
 
   let regret = 0;
@@ -93,8 +96,11 @@ export function runCell(cell: CellSpec, makePolicy?: PolicyMaker): CellResult {
       regret += r.regret;
       reward += r.reward;
       vs += r.vsBaseline;
-      if (r.optimal) optimal++;
       const b = Math.floor(t / bucket);
+      if (r.optimal) {
+        optimal++;
+        optimalCounts[b]++;
+      }
       counts[b * env.k + arm]++;
       if (t + 1 === rounds || (t + 1) % bucket === 0) {
         checkpoints.push(t + 1);
@@ -106,9 +112,11 @@ export function runCell(cell: CellSpec, makePolicy?: PolicyMaker): CellResult {
     log?.close();
   }
   const armShare: number[][] = [];
+  const optimalCurve: number[] = [];
   for (let b = 0; b < nBuckets; b++) {
     const size = Math.min(bucket, rounds - b * bucket);
     armShare.push(Array.from(counts.subarray(b * env.k, (b + 1) * env.k), (c) => c / size));
+    optimalCurve.push(optimalCounts[b] / size);
   }
   return {
     policy: cell.policy,
@@ -126,6 +134,7 @@ export function runCell(cell: CellSpec, makePolicy?: PolicyMaker): CellResult {
     cumRegret,
     cumVsBaseline: cumVs,
     armShare,
+    optimalCurve,
   };
 }
 
@@ -153,7 +162,8 @@ function logDecision(
     propensity,
     ...(legal ? { legal: Array.from(legal, (l) => (l ? 1 : 0)) } : {}),
     policy: cell.policy,
-    policyVersion: 1,
+    // Updates made before this decision (one per earlier round): OPE replays follow it.
+    policyVersion: t,
     verdict: 'applied',
   });
 }

@@ -8,9 +8,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { CellResult, CellSpec } from './cell.js';
+import { pairwiseComparisons } from './compare.js';
+import type { Comparison } from './compare.js';
 import { runCellsInPool } from './pool.js';
 import { buildReport } from './report.js';
-import { summarise, writeResults } from './results.js';
+import { summarise, toCsv, writeResults } from './results.js';
 import type { Summary, WrittenFiles } from './results.js';
 import type { ExperimentSpec } from './spec.js';
 import { policyEntries, seedList } from './spec.js';
@@ -29,7 +31,8 @@ export interface ExperimentOptions {
 export interface ExperimentOutput {
   cells: CellResult[];
   summaries: Summary[];
-  files: WrittenFiles & { report?: string };
+  comparisons: Comparison[];
+  files: WrittenFiles & { pairwiseCsv: string; report?: string };
   poolSize: number;
 }
 
@@ -92,6 +95,7 @@ export async function runExperiment(
     bar?.stop();
   }
   const summaries = summarise(results);
+  const comparisons = pairwiseComparisons(results);
   const seeds = seedList(spec);
   const meta = {
     name: spec.name,
@@ -99,15 +103,69 @@ export async function runExperiment(
     horizon: spec.horizon,
     seeds,
     spec,
+    comparisons,
   };
-  const files: ExperimentOutput['files'] = writeResults(opts.outDir, meta, results, summaries);
+  const written = writeResults(opts.outDir, meta, results, summaries);
+  const files: ExperimentOutput['files'] = {
+    ...written,
+    pairwiseCsv: join(opts.outDir, 'pairwise.csv'),
+  };
+  writeFileSync(files.pairwiseCsv, pairwiseCsv(comparisons));
   if (!opts.noReport) {
     const html = await buildReport(
-      { name: spec.name, specFile: opts.specFile, seeds, horizon: spec.horizon },
+      {
+        name: spec.name,
+        specFile: opts.specFile,
+        seeds,
+        horizon: spec.horizon,
+        environments: spec.environments.map((e) => ({
+          name: e.name,
+          kind: e.kind,
+          params: e.params ?? {},
+        })),
+      },
       summaries,
+      comparisons,
     );
     files.report = join(opts.outDir, 'report.html');
     writeFileSync(files.report, html);
   }
-  return { cells: results, summaries, files, poolSize };
+  return { cells: results, summaries, comparisons, files, poolSize };
+}
+
+function pairwiseCsv(comparisons: Comparison[]): string {
+  return toCsv(
+    [
+      'env',
+      'policy_a',
+      'policy_b',
+      'seeds',
+      'mean_regret_diff_a_minus_b',
+      'ci95_lo',
+      'ci95_hi',
+      't',
+      'p',
+      'p_holm',
+      'a_lower_in',
+      'b_lower_in',
+      'identical_replays',
+      'better',
+    ],
+    comparisons.map((c) => [
+      c.env,
+      c.a,
+      c.b,
+      c.seeds.length,
+      c.test.mean,
+      c.test.lo,
+      c.test.hi,
+      c.test.t,
+      c.test.p,
+      c.pHolm,
+      c.test.less,
+      c.test.greater,
+      c.deterministic,
+      c.better ?? '',
+    ]),
+  );
 }

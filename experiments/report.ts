@@ -2,13 +2,19 @@
  * The self-contained HTML report of an experiment: SVG plots rendered headless with
  * vega (View.toSVG, renderer "none"), inlined into one HTML file.
  *
- * Per environment: cumulative regret with a 95% band across seeds (mean ± 1.96 standard
- * errors), cumulative expected reward minus the baseline arm's (same band), and per
- * policy the share of each arm in each time bucket (mean over seeds).
+ * Per environment: its kind and parameters; cumulative regret with a 95% band across
+ * seeds (mean ± 1.96 standard errors); cumulative expected reward minus the baseline arm's
+ * (same band); the share of optimal choices over time (same band; on contextual
+ * environments the best arm changes with the context, so this, not the arm shares, shows
+ * learning); the pairwise comparison of policies across seeds (compare.ts); and per policy
+ * the share of each arm in each time bucket (mean over seeds). Legends show the full
+ * policy specs, below the plots.
  */
 import * as vega from 'vega';
+import type { Comparison } from './compare.js';
+import { fmtP } from './compare.js';
 import type { Summary } from './results.js';
-import { Z95 } from './results.js';
+import { Z95, rate, regretSpread } from './results.js';
 
 const WIDTH = 560;
 const HEIGHT = 260;
@@ -21,7 +27,12 @@ interface BandRow {
   hi: number;
 }
 
-function bandSpec(title: string, yTitle: string, rows: BandRow[]): vega.Spec {
+function bandSpec(
+  title: string,
+  yTitle: string,
+  rows: BandRow[],
+  yDomain?: [number, number],
+): vega.Spec {
   return {
     width: WIDTH,
     height: HEIGHT,
@@ -40,9 +51,9 @@ function bandSpec(title: string, yTitle: string, rows: BandRow[]): vega.Spec {
       {
         name: 'y',
         type: 'linear',
-        domain: { data: 'table', fields: ['lo', 'hi'] },
+        domain: yDomain ?? { data: 'table', fields: ['lo', 'hi'] },
         range: 'height',
-        nice: true,
+        nice: yDomain === undefined,
         zero: true,
       },
       {
@@ -57,7 +68,16 @@ function bandSpec(title: string, yTitle: string, rows: BandRow[]): vega.Spec {
       { orient: 'left', scale: 'y', title: yTitle, grid: true },
     ],
     legends: [
-      { stroke: 'color', fill: 'color', title: 'policy', orient: 'right', symbolType: 'stroke' },
+      {
+        stroke: 'color',
+        fill: 'color',
+        title: 'policy',
+        orient: 'bottom',
+        direction: 'vertical',
+        symbolType: 'stroke',
+        // Full specs: wrapper variants differ only at the end of long labels.
+        labelLimit: 2000,
+      },
     ],
     marks: [
       {
@@ -172,12 +192,17 @@ function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-function bandRows(summaries: Summary[], pick: (s: Summary) => Summary['cumRegret']): BandRow[] {
+function bandRows(
+  summaries: Summary[],
+  pick: (s: Summary) => Summary['cumRegret'],
+  clamp?: [number, number],
+): BandRow[] {
   const rows: BandRow[] = [];
+  const c = (v: number) => (clamp ? Math.min(clamp[1], Math.max(clamp[0], v)) : v);
   for (const s of summaries) {
     const b = pick(s);
     s.checkpoints.forEach((round, i) =>
-      rows.push({ policy: s.policy, round, mean: b.mean[i], lo: b.lo[i], hi: b.hi[i] }),
+      rows.push({ policy: s.policy, round, mean: b.mean[i], lo: c(b.lo[i]), hi: c(b.hi[i]) }),
     );
   }
   return rows;
@@ -188,14 +213,44 @@ export interface ReportInfo {
   specFile?: string;
   seeds: number[];
   horizon: number;
+  /** The environments as the spec defines them (kind and parameters are shown). */
+  environments?: { name: string; kind: string; params: Record<string, unknown> }[];
 }
 
-export async function buildReport(info: ReportInfo, summaries: Summary[]): Promise<string> {
+function comparisonRows(comparisons: Comparison[]): string {
+  if (comparisons.length === 0)
+    return '<p class="note">No pair of policies shares two seeds here: nothing to compare.</p>';
+  const rows = comparisons
+    .map(
+      (c) =>
+        `<tr><td>${escapeHtml(c.a)}</td><td>${escapeHtml(c.b)}</td><td>${c.seeds.length}</td>` +
+        `<td>${c.test.mean.toFixed(2)} [${c.test.lo.toFixed(2)}, ${c.test.hi.toFixed(2)}]</td>` +
+        `<td>${c.deterministic ? '–' : fmtP(c.test.p)}</td><td>${c.deterministic ? '–' : fmtP(c.pHolm)}</td>` +
+        `<td class="verdict">${escapeHtml(c.verdict)}</td></tr>`,
+    )
+    .join('\n');
+  return `<table><thead><tr><th>policy a</th><th>policy b</th><th>seeds</th><th>final regret a − b [95% CI]</th><th>p</th><th>p (Holm)</th><th>verdict</th></tr></thead>
+<tbody>
+${rows}
+</tbody></table>`;
+}
+
+export async function buildReport(
+  info: ReportInfo,
+  summaries: Summary[],
+  comparisons: Comparison[] = [],
+): Promise<string> {
   const envs = [...new Set(summaries.map((s) => s.env))];
   const sections: string[] = [];
   for (const env of envs) {
     const group = summaries.filter((s) => s.env === env);
     const parts = [`<h2>Environment: ${escapeHtml(env)}</h2>`];
+    const def = info.environments?.find((e) => e.name === env);
+    if (def) {
+      parts.push(
+        `<p class="note">kind <code>${escapeHtml(def.kind)}</code>, parameters <code>${escapeHtml(JSON.stringify(def.params))}</code>; ${group[0].k} arms, ${group[0].rounds} rounds</p>`,
+      );
+    }
     parts.push(
       await renderSvg(
         bandSpec(
@@ -214,7 +269,25 @@ export async function buildReport(info: ReportInfo, summaries: Summary[]): Promi
         ),
       ),
     );
-    parts.push('<h3>Arm choices over time</h3>');
+    parts.push(
+      await renderSvg(
+        bandSpec(
+          `Share of optimal choices over time — ${env}`,
+          'share of rounds playing a best arm',
+          bandRows(group, (s) => s.optimalCurve, [0, 1]),
+          [0, 1],
+        ),
+      ),
+    );
+    parts.push(
+      '<h3>Which policy is better</h3>',
+      '<p class="note">Paired two-sided t-test of the final regret across seeds (cells with the same seed face the same environment draw), 95% interval of the mean difference, Holm-corrected over the pairs of this environment.</p>',
+      comparisonRows(comparisons.filter((c) => c.env === env)),
+    );
+    parts.push(
+      '<h3>Arm choices over time</h3>',
+      '<p class="note">Mean over seeds. On contextual environments the best arm changes with the context, so the shares mix every context; the optimal-choice share above shows learning.</p>',
+    );
     for (const s of group)
       parts.push(await renderSvg(armShareSpec(s.policy, s.checkpoints, s.armShare)));
     sections.push(`<section>${parts.join('\n')}</section>`);
@@ -223,9 +296,9 @@ export async function buildReport(info: ReportInfo, summaries: Summary[]): Promi
     .map(
       (s) =>
         `<tr><td>${escapeHtml(s.policy)}</td><td>${escapeHtml(s.env)}</td><td>${s.seeds}</td><td>${s.rounds}</td>` +
-        `<td>${s.meanFinalRegret.toFixed(2)}${s.finalRegretCi === null ? '' : ` ± ${s.finalRegretCi.toFixed(2)}`}</td>` +
+        `<td>${s.meanFinalRegret.toFixed(2)} ${escapeHtml(regretSpread(s, 2))}</td>` +
         `<td>${s.meanReward.toFixed(4)}</td><td>${s.meanVsBaseline.toFixed(2)}</td><td>${(100 * s.optimalShare).toFixed(1)}%</td>` +
-        `<td>${Math.round(s.decisionsPerSec).toLocaleString('en-US')}</td></tr>`,
+        `<td>${rate(s.decisionsPerSec)} (${rate(s.decisionsPerSecMin)}–${rate(s.decisionsPerSecMax)})</td></tr>`,
     )
     .join('\n');
   return `<!doctype html>
@@ -233,7 +306,7 @@ export async function buildReport(info: ReportInfo, summaries: Summary[]): Promi
 <style>
 body{font-family:system-ui,sans-serif;margin:2em;max-width:1000px;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
-td:nth-child(-n+2),th:nth-child(-n+2){text-align:left}section svg{display:block;margin:1em 0}
+td:nth-child(-n+2),th:nth-child(-n+2){text-align:left}td.verdict{text-align:left}section svg{display:block;margin:1em 0}
 .note{color:#555;font-size:90%}
 </style></head><body>
 <h1>Experiment: ${escapeHtml(info.name)}</h1>
@@ -241,8 +314,10 @@ td:nth-child(-n+2),th:nth-child(-n+2){text-align:left}section svg{display:block;
 Bands and intervals are mean ± ${Z95.toFixed(2)} standard errors across seeds (normal approximation of a 95% interval of the mean).
 Regret is pseudo-regret (best expected reward minus the chosen arm's), except in adversarial environments, where it is
 the regret against the best fixed arm in hindsight. "vs baseline" is the cumulative expected reward minus that of always
-playing the environment's baseline arm. Arm shares are averaged over seeds.</p>
-<table><thead><tr><th>policy</th><th>env</th><th>seeds</th><th>rounds</th><th>final regret (95% CI)</th><th>mean reward</th><th>vs baseline</th><th>optimal arm</th><th>decisions/s</th></tr></thead>
+playing the environment's baseline arm. Arm shares are averaged over seeds. Seeds that all give the same final regret
+(identical replays of a deterministic policy on fixed draws) get no interval: they are one observation, not a sample.
+Decisions/s (select + update) vary with the machine's load: median over seeds, with the range.</p>
+<table><thead><tr><th>policy</th><th>env</th><th>seeds</th><th>rounds</th><th>final regret (95% CI)</th><th>mean reward</th><th>vs baseline</th><th>optimal arm</th><th>decisions/s median (range)</th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table>

@@ -2,7 +2,11 @@
  * Aggregates cell results across seeds and writes them as JSON and CSV.
  *
  * Confidence bands and intervals across seeds are normal ones: mean ± 1.96 standard
- * errors (sample standard deviation / sqrt(seeds)); with one seed there is no interval.
+ * errors (sample standard deviation / sqrt(seeds)); with one seed there is no interval,
+ * and neither is there when every seed gave the same final regret (identical replays,
+ * e.g. a deterministic policy on a problem folder whose draws are fixed: the seeds are
+ * then one observation, not a sample, and "± 0" would overstate). Decisions/s vary from
+ * run to run with the machine's load: the summary gives their median and range.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,17 +27,30 @@ export interface Summary {
   rounds: number;
   k: number;
   meanFinalRegret: number;
-  /** Half width of the 95% interval of the mean final regret (null with one seed). */
+  /** Half width of the 95% interval of the mean final regret (null with one seed or identical seeds). */
   finalRegretCi: number | null;
+  /** True when two or more seeds all gave exactly the same final regret. */
+  identicalSeeds: boolean;
   meanReward: number;
   meanVsBaseline: number;
   optimalShare: number;
+  /** Median decisions/s over the seeds, and the range. */
   decisionsPerSec: number;
+  decisionsPerSecMin: number;
+  decisionsPerSecMax: number;
   checkpoints: number[];
   cumRegret: Band;
   cumVsBaseline: Band;
+  /** Share of optimal choices per bucket, with the same band. */
+  optimalCurve: Band;
   /** Mean over seeds of each bucket's arm shares. */
   armShare: number[][];
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 export function meanAndHalfWidth(xs: number[]): { mean: number; half: number | null } {
@@ -70,6 +87,8 @@ export function summarise(cells: CellResult[]): Summary[] {
   return [...groups.values()].map((g) => {
     const first = g[0];
     const regret = meanAndHalfWidth(g.map((c) => c.finalRegret));
+    const identicalSeeds = g.length > 1 && g.every((c) => c.finalRegret === first.finalRegret);
+    const rates = g.map((c) => c.decisionsPerSec);
     const armShare = first.armShare.map((row, b) =>
       row.map((_, a) => g.reduce((s, c) => s + c.armShare[b][a], 0) / g.length),
     );
@@ -80,14 +99,18 @@ export function summarise(cells: CellResult[]): Summary[] {
       rounds: first.rounds,
       k: first.k,
       meanFinalRegret: regret.mean,
-      finalRegretCi: regret.half,
+      finalRegretCi: identicalSeeds ? null : regret.half,
+      identicalSeeds,
       meanReward: meanAndHalfWidth(g.map((c) => c.meanReward)).mean,
       meanVsBaseline: meanAndHalfWidth(g.map((c) => c.finalVsBaseline)).mean,
       optimalShare: meanAndHalfWidth(g.map((c) => c.optimalShare)).mean,
-      decisionsPerSec: meanAndHalfWidth(g.map((c) => c.decisionsPerSec)).mean,
+      decisionsPerSec: median(rates),
+      decisionsPerSecMin: Math.min(...rates),
+      decisionsPerSecMax: Math.max(...rates),
       checkpoints: first.checkpoints,
       cumRegret: band(g.map((c) => c.cumRegret)),
       cumVsBaseline: band(g.map((c) => c.cumVsBaseline)),
+      optimalCurve: band(g.map((c) => c.optimalCurve)),
       armShare,
     };
   });
@@ -173,10 +196,13 @@ export function writeResults(
         'rounds',
         'mean_final_regret',
         'final_regret_ci95',
+        'identical_seeds',
         'mean_reward',
         'mean_vs_baseline',
         'optimal_share',
-        'decisions_per_sec',
+        'decisions_per_sec_median',
+        'decisions_per_sec_min',
+        'decisions_per_sec_max',
       ],
       summaries.map((s) => [
         s.policy,
@@ -185,14 +211,30 @@ export function writeResults(
         s.rounds,
         s.meanFinalRegret,
         s.finalRegretCi,
+        s.identicalSeeds,
         s.meanReward,
         s.meanVsBaseline,
         s.optimalShare,
         s.decisionsPerSec,
+        s.decisionsPerSecMin,
+        s.decisionsPerSecMax,
       ]),
     ),
   );
   return files;
+}
+
+/** "± 1.2", or why there is no interval. */
+export function regretSpread(s: Summary, digits = 1): string {
+  if (s.identicalSeeds) return `(identical in all ${s.seeds} seeds)`;
+  if (s.finalRegretCi === null) return '(one seed)';
+  return `± ${s.finalRegretCi.toFixed(digits)}`;
+}
+
+/** 417k, 1.23M. */
+export function rate(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  return x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : `${(x / 1e3).toFixed(0)}k`;
 }
 
 /** The terminal summary table: policy, env, mean final regret ± CI, mean reward, decisions/s. */
@@ -201,12 +243,11 @@ export function summaryTable(summaries: Summary[]): string {
   const rows = summaries.map((s) => [
     s.policy,
     s.env,
-    `${fmt(s.meanFinalRegret, 1)} ± ${s.finalRegretCi === null ? 'n/a' : fmt(s.finalRegretCi, 1)}`,
+    `${fmt(s.meanFinalRegret, 1)} ${regretSpread(s)}`,
     fmt(s.meanReward, 4),
     fmt(s.meanVsBaseline, 1),
-    s.decisionsPerSec >= 1e6
-      ? `${fmt(s.decisionsPerSec / 1e6, 2)}M`
-      : `${fmt(s.decisionsPerSec / 1e3, 1)}k`,
+    `${(100 * s.optimalShare).toFixed(1)}%`,
+    `${rate(s.decisionsPerSec)} (${rate(s.decisionsPerSecMin)}–${rate(s.decisionsPerSecMax)})`,
   ]);
   const header = [
     'policy',
@@ -214,7 +255,8 @@ export function summaryTable(summaries: Summary[]): string {
     'final regret (95% CI)',
     'mean reward',
     'vs baseline',
-    'decisions/s',
+    'optimal arm',
+    'decisions/s median (range)',
   ];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) =>

@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import YAML from 'yaml';
 import { createPolicy } from '../policies/registry.js';
+import { didYouMean } from '../src/validation/messages.js';
+import { checkPolicySpec } from '../src/validation/policy.js';
 import { createEnv, validateEnvSpec } from './envs/registry.js';
 import { SpecError, validateOrThrow } from './validate.js';
 
@@ -118,10 +120,12 @@ export function checkSpec(value: unknown, source: string, baseDir = process.cwd(
     if (seen.has(entry.spec))
       throw new SpecError(`${source}: policies/${i}: "${entry.spec}" is listed twice`);
     seen.add(entry.spec);
+    const problem = checkPolicySpec(entry.spec);
+    if (problem) throw new SpecError(`${source}: policies/${i}: ${problem}`);
     for (const name of entry.envs ?? []) {
       if (!envNames.has(name)) {
         throw new SpecError(
-          `${source}: policies/${i}/envs: no environment named "${name}"; known: ${[...envNames].join(', ')}`,
+          `${source}: policies/${i}/envs: no environment named "${name}"; ${didYouMean(name, [...envNames])}known: ${[...envNames].join(', ')}`,
         );
       }
     }

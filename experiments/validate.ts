@@ -1,28 +1,24 @@
 /**
- * JSON-schema validation (ajv) with error messages that name the offending field.
+ * JSON-schema validation (ajv) with error messages that name the offending field, what is
+ * wrong and the fix, with a did-you-mean (the same messages as the daemon's config:
+ * src/validation/messages.ts).
  */
 import { Ajv } from 'ajv';
-import type { ErrorObject, Schema, ValidateFunction } from 'ajv';
+import type { Schema, ValidateFunction } from 'ajv';
+import { formatSchemaErrors } from '../src/validation/messages.js';
 
-const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false });
+const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictRequired: false });
 const compiled = new WeakMap<object, ValidateFunction>();
 
 export class SpecError extends Error {
   override name = 'SpecError';
 }
 
-function describe(e: ErrorObject, root: string): string {
-  const path = `${root}${e.instancePath}`.replace(/^\//, '') || root || '(top level)';
-  const p = e.params as Record<string, unknown>;
-  if (e.keyword === 'additionalProperties') {
-    return `${path}: unknown field "${String(p.additionalProperty)}"`;
-  }
-  if (e.keyword === 'required')
-    return `${path}: missing required field "${String(p.missingProperty)}"`;
-  if (e.keyword === 'enum') {
-    return `${path}: must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
-  }
-  return `${path}: ${e.message ?? e.keyword}`;
+/** Names a field of a spec from an ajv instancePath: environments/0/params/k. */
+function fieldNamer(root: string): (instancePath: string) => string {
+  return (instancePath) =>
+    `${root}${instancePath}`.replace(/^\//, '').replace(/~1/g, '/').replace(/~0/g, '~') ||
+    '(top level)';
 }
 
 /** Validates `value` against `schema`; throws a SpecError listing every bad field. */
@@ -33,7 +29,9 @@ export function validateOrThrow(schema: Schema, value: unknown, root: string, wh
     compiled.set(schema as object, validate);
   }
   if (!validate(value)) {
-    const lines = (validate.errors ?? []).map((e) => `  - ${describe(e, root)}`);
-    throw new SpecError(`${what} is invalid:\n${[...new Set(lines)].join('\n')}`);
+    const lines = formatSchemaErrors(validate.errors ?? [], fieldNamer(root)).map(
+      (l) => `  - ${l}`,
+    );
+    throw new SpecError(`${what} is invalid:\n${lines.join('\n')}`);
   }
 }

@@ -4,19 +4,27 @@
  * rules every recommendation passes. The semantics are those of the top
  * comment of include/uapi/linux/mlproxy.h (long form: docs/abi.md).
  *
- * Locking: mlp_registry_sem (rwsem) guards the list of subsystems; ioctls hold
- * it for reading while they use a subsystem, (un)registration for writing.
- * Each subsystem's mutex guards its window state, ladder and counters; the
- * window work takes only that mutex (never the registry, never a user-space
- * dependent lock), so user space cannot hold a window up. mlp_files_lock
- * (spinlock) guards the list of open files; each file's ring has its own
- * spinlock, taken inside mlp_files_lock.
+ * Locking, outermost first:
+ *   mlp_park_mutex    the count of open files, parking and unparking;
+ *   mlp_registry_sem  (rwsem) the list of subsystems; ioctls hold it for reading
+ *                     while they use a subsystem, (un)registration for writing;
+ *   s->lock           (mutex) a subsystem's window state, ladder and counters;
+ *                     the window work takes only this lock (never the registry,
+ *                     never a lock user space can hold), so user space cannot
+ *                     hold a window up;
+ *   s->pid_lock, f->lock (spinlocks) the controller's pid, a file's ring.
+ * Read-only ioctls take no subsystem lock: they copy s->snap under the seqcount
+ * s->seq, which every change republishes before it drops s->lock. The window
+ * work finds the open files on mlp_files under RCU.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/bits.h>
+#include <linux/jiffies.h>
 #include <linux/kernel.h>
 #include <linux/math64.h>
 #include <linux/module.h>
+#include <linux/overflow.h>
 #include <linux/rwsem.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
@@ -28,13 +36,17 @@
 DECLARE_RWSEM(mlp_registry_sem);
 DEFINE_SPINLOCK(mlp_files_lock);
 LIST_HEAD(mlp_files);
+struct workqueue_struct *mlp_wq;
 
+static DEFINE_MUTEX(mlp_park_mutex);
+static unsigned int mlp_open_files;	/* under mlp_park_mutex */
 static LIST_HEAD(mlp_subsys_list);
 static u32 mlp_subsys_count;
 static u32 mlp_next_id = 1;
+static atomic64_t mlp_gen = ATOMIC64_INIT(0);
 
-/* Knob bounds are kept within +-2^62 so that no sum below can overflow. */
-#define MLP_KNOB_LIMIT		(1LL << 62)
+/* Knob bounds are kept within +-2^62: every range fits a u64. */
+#define MLP_KNOB_LIMIT		((s64)BIT_ULL(62))
 #define MLP_WINDOW_MIN_MS	5
 #define MLP_WINDOW_MAX_MS	3600000
 
@@ -50,6 +62,11 @@ static const char * const mlp_trans_names[] = {
 u32 mlp_nr_subsys(void)
 {
 	return READ_ONCE(mlp_subsys_count);
+}
+
+u64 mlp_generation(void)
+{
+	return atomic64_read(&mlp_gen);
 }
 
 struct mlp_subsys *mlp_find_by_id(u32 id)
@@ -73,6 +90,19 @@ struct mlp_subsys *mlp_find_by_index(u32 index)
 	return NULL;
 }
 
+u32 mlp_index_of(const struct mlp_subsys *s)
+{
+	const struct mlp_subsys *t;
+	u32 i = 0;
+
+	list_for_each_entry(t, &mlp_subsys_list, node) {
+		if (t == s)
+			break;
+		i++;
+	}
+	return i;
+}
+
 /* Whether the mode schedules advice in window epoch. */
 bool mlp_advice_window(u32 mode, u64 epoch)
 {
@@ -92,6 +122,40 @@ bool mlp_advice_window(u32 mode, u64 epoch)
 	default:
 		return false;
 	}
+}
+
+static u64 mlp_window_ns(const struct mlp_subsys *s)
+{
+	return (u64)s->info.window_ms * NSEC_PER_MSEC;
+}
+
+/* Makes the subsystem's current state what the read-only ioctls see. */
+static void mlp_publish(struct mlp_subsys *s)
+{
+	struct mlp_snap *n = &s->snap;
+
+	write_seqcount_begin(&s->seq);
+	n->epoch = s->epoch;
+	n->win_start_ns = s->win_start_ns;
+	n->win_end_ns = s->plan_ns;
+	n->last_heartbeat_ns = s->last_heartbeat_ns;
+	n->controller = s->controller;
+	n->mode = s->mode;
+	n->pinned = s->pinned;
+	memcpy(n->features, s->features, sizeof(n->features));
+	memcpy(n->knobs, s->knobs, sizeof(n->knobs));
+	n->st = s->st;
+	write_seqcount_end(&s->seq);
+}
+
+void mlp_read_snap(struct mlp_subsys *s, struct mlp_snap *out)
+{
+	unsigned int seq;
+
+	do {
+		seq = read_seqcount_begin(&s->seq);
+		*out = s->snap;
+	} while (read_seqcount_retry(&s->seq, seq));
 }
 
 /*
@@ -137,51 +201,93 @@ static void mlp_fall(struct mlp_subsys *s, u32 why)
 		mlp_transition(s, MLP_MODE_EMERGENCY, why);
 }
 
+static bool mlp_live(const struct mlp_file *controller, u64 last_beat, u64 now)
+{
+	return controller &&
+	       now - last_beat <= (u64)mlp_heartbeat_ms * NSEC_PER_MSEC;
+}
+
 static bool mlp_controller_live(struct mlp_subsys *s, u64 now)
 {
-	return s->controller &&
-	       now - s->last_heartbeat_ns <= (u64)mlp_heartbeat_ms * NSEC_PER_MSEC;
+	return mlp_live(s->controller, s->last_heartbeat_ns, now);
 }
 
 static void mlp_drop_controller(struct mlp_subsys *s)
 {
-	s->controller = NULL;
-	put_pid(s->controller_pid);
+	struct pid *pid;
+
+	WRITE_ONCE(s->controller, NULL);
+	spin_lock(&s->pid_lock);
+	pid = s->controller_pid;
 	s->controller_pid = NULL;
+	spin_unlock(&s->pid_lock);
+	put_pid(pid);
 	s->heartbeat_missed = false;
 }
 
+static bool mlp_file_wants(const struct mlp_file *f, u32 subsys_id)
+{
+	u32 i;
+
+	if (!f->nr_subscribed)
+		return true;
+	for (i = 0; i < f->nr_subscribed; i++)
+		if (f->subscribed[i] == subsys_id)
+			return true;
+	return false;
+}
+
+/*
+ * One record to every open file that wants the subsystem's records (a GONE
+ * record only to files that speak ABI 1.1). A full ring drops the new record,
+ * except a GONE record, which takes the place of the newest one (that one is
+ * counted dropped): the last word on a subsystem always arrives. No lock is
+ * held across files: each file's ring has its own spinlock.
+ */
 static void mlp_queue_feedback(struct mlp_subsys *s,
-			       const struct mlp_feedback *fb)
+			       const struct mlp_feedback *fb, bool gone)
 {
 	struct mlp_file *f;
 	u32 tail;
 
-	spin_lock(&mlp_files_lock);
-	list_for_each_entry(f, &mlp_files, node) {
+	rcu_read_lock();
+	list_for_each_entry_rcu(f, &mlp_files, node) {
 		spin_lock(&f->lock);
+		if (!mlp_file_wants(f, fb->subsys_id) ||
+		    (gone && READ_ONCE(f->minor) < 1)) {
+			spin_unlock(&f->lock);
+			continue;
+		}
 		if (f->count < f->cap) {
 			tail = f->head + f->count;
 			if (tail >= f->cap)
 				tail -= f->cap;
 			f->ring[tail] = *fb;
-			f->count++;
+			WRITE_ONCE(f->count, f->count + 1);
 			s->st.feedback_records++;
 		} else {
 			f->dropped++;
 			s->st.feedback_dropped++;
+			if (gone) {
+				tail = f->head + f->count - 1;
+				if (tail >= f->cap)
+					tail -= f->cap;
+				f->ring[tail] = *fb;
+			}
 		}
 		spin_unlock(&f->lock);
 		wake_up_interruptible(&f->wait);
 	}
-	spin_unlock(&mlp_files_lock);
+	rcu_read_unlock();
 }
 
 /*
  * Paired judgement of advice: the mean efficiency of the advice windows measured
  * since the baseline window `before`, against that window and the baseline window
  * `after` that just ended. Good only above both, bad only below both, so that a
- * workload change between them (the baseline itself moving) is neither.
+ * workload change between them (the baseline itself moving) is neither. Both
+ * references are > 0 and every efficiency is within [0, MLP_EFF_LIMIT], so no
+ * product overflows.
  */
 static void mlp_evaluate(struct mlp_subsys *s, s64 before, s64 after)
 {
@@ -243,7 +349,9 @@ static void mlp_run_ladder(struct mlp_subsys *s, u64 now, s64 eff,
 		s->pair_sum += eff;
 		s->pair_n++;
 	} else if (measured && !s->win_advice) {
-		if (s->pair_n && had_before && s->mode != MLP_MODE_EMERGENCY &&
+		/* A reference <= 0 is none: it judges nothing. */
+		if (s->pair_n && had_before && before > 0 && eff > 0 &&
+		    s->mode != MLP_MODE_EMERGENCY &&
 		    s->pair_first - before_epoch <= MLP_PAIR_GAP &&
 		    s->epoch - s->pair_last <= MLP_PAIR_GAP)
 			mlp_evaluate(s, before, eff);
@@ -287,8 +395,13 @@ static void mlp_adopt_baseline(struct mlp_subsys *s, const s64 *def)
 	mlp_transition(s, MLP_MODE_EMERGENCY, MLP_TRANS_BASELINE);
 }
 
-/* End of the window in progress: measure, feed back, run the ladder. */
-static void mlp_end_window(struct mlp_subsys *s, u64 now)
+/*
+ * End of the window in progress: measure, count, run the ladder, adopt a new
+ * baseline; fills the measured part of its feedback record (queued once the
+ * next window began).
+ */
+static void mlp_end_window(struct mlp_subsys *s, u64 now,
+			   struct mlp_feedback *fb)
 {
 	struct mlp_window w = {
 		.epoch = s->epoch,
@@ -297,7 +410,6 @@ static void mlp_end_window(struct mlp_subsys *s, u64 now)
 		.advice = s->win_advice,
 		.knobs = s->knobs,
 	};
-	struct mlp_feedback fb = {};
 	s64 def[MLP_MAX_KNOBS];
 	bool idle, unreliable, changed = false, had_before = s->have_baseline;
 	s64 before = s->st.baseline_eff, eff = 0;
@@ -310,8 +422,8 @@ static void mlp_end_window(struct mlp_subsys *s, u64 now)
 	idle = rc < 0;
 	/* A window in which the baseline changed measured a mix of both. */
 	unreliable = !idle && (rc > 0 || changed);
-	eff = idle ? s->st.baseline_eff : clamp_t(s64, eff, -MLP_EFF_LIMIT,
-						  MLP_EFF_LIMIT);
+	/* No efficiency is negative; a reference <= 0 is no reference. */
+	eff = idle ? s->st.baseline_eff : clamp_t(s64, eff, 0, MLP_EFF_LIMIT);
 
 	s->st.windows++;
 	s->st.mode_windows[s->win_mode]++;
@@ -328,26 +440,38 @@ static void mlp_end_window(struct mlp_subsys *s, u64 now)
 		}
 	}
 
-	fb.size = sizeof(fb);
-	fb.subsys_id = s->id;
-	fb.rec_id = s->win_rec_id;
-	fb.epoch = s->epoch;
-	fb.window_start_ns = s->win_start_ns;
-	fb.window_ns = w.len_ns;
-	fb.mode = s->win_mode;
-	fb.applied = s->win_advice;
-	fb.verdict = s->win_verdict;
-	fb.reasons = s->win_reasons | (idle ? MLP_REASON_IDLE : 0) |
-		     (unreliable ? MLP_REASON_UNRELIABLE : 0);
-	fb.baseline_eff = s->st.baseline_eff;
-	fb.eff = eff;
-	memcpy(fb.knobs, s->knobs, sizeof(fb.knobs));
-	mlp_queue_feedback(s, &fb);
+	memset(fb, 0, sizeof(*fb));
+	fb->size = sizeof(*fb);
+	fb->subsys_id = s->id;
+	fb->rec_id = s->win_rec_id;
+	fb->epoch = s->epoch;
+	fb->window_start_ns = s->win_start_ns;
+	fb->window_ns = w.len_ns;
+	fb->mode = s->win_mode;
+	fb->applied = s->win_advice;
+	fb->verdict = s->win_verdict;
+	fb->reasons = s->win_reasons | (idle ? MLP_REASON_IDLE : 0) |
+		      (unreliable ? MLP_REASON_UNRELIABLE : 0);
+	fb->baseline_eff = s->st.baseline_eff;
+	fb->eff = eff;
+	memcpy(fb->knobs, s->knobs, sizeof(fb->knobs));
 
 	mlp_run_ladder(s, now, eff, !idle && !unreliable, had_before, before,
 		       before_epoch);
 	if (changed)
 		mlp_adopt_baseline(s, def);
+}
+
+/* The state of the window that just began, for the record of the one before. */
+static void mlp_fill_next(struct mlp_subsys *s, struct mlp_feedback *fb)
+{
+	fb->next_mode = s->win_mode;
+	fb->next_advice = mlp_advice_window(s->mode, s->epoch + 1);
+	fb->nr_features = s->info.nr_features;
+	fb->nr_knobs = s->info.nr_knobs;
+	fb->next_end_ns = s->plan_ns;
+	memcpy(fb->next_features, s->features, sizeof(fb->next_features));
+	memcpy(fb->next_knobs, s->knobs, sizeof(fb->next_knobs));
 }
 
 /*
@@ -371,6 +495,22 @@ static void mlp_resolve_pending(struct mlp_subsys *s, struct mlp_pending *p,
 		s->win_advice = true;
 		memcpy(s->last_advised, p->knobs, sizeof(s->last_advised));
 	}
+}
+
+/* Puts every knob's default in force (parking, unregistration). */
+static void mlp_apply_defaults(struct mlp_subsys *s, u64 epoch)
+{
+	struct mlp_window w = {
+		.epoch = epoch,
+		.start_ns = ktime_get_ns(),
+		.knobs = s->knobs,
+	};
+	unsigned int i;
+
+	for (i = 0; i < s->info.nr_knobs; i++)
+		s->knobs[i] = s->info.knobs[i].def;
+	s->win_advice = false;
+	s->ops->apply(s->ops->priv, &w);
 }
 
 /* Plan window s->epoch, which starts now: advice or the baseline. */
@@ -416,70 +556,145 @@ static void mlp_start_window(struct mlp_subsys *s, u64 now)
 	s->ops->collect_state(s->ops->priv, &w, s->features);
 }
 
+/*
+ * After parked time the subsystem's own counters span the park: one measure()
+ * whose result is dropped makes the next window measure only itself, and the
+ * baseline measured before the park no longer judges advice. The
+ * window that was in progress when the subsystem parked is abandoned (it has
+ * no record); the next one is epoch + 1.
+ */
+static void mlp_resync(struct mlp_subsys *s, u64 now)
+{
+	struct mlp_window w = {
+		.epoch = s->epoch,
+		.start_ns = now,
+		.knobs = s->knobs,
+	};
+	s64 eff;
+
+	s->ops->measure(s->ops->priv, &w, &eff);
+	s->resync = false;
+	s->epoch++;
+	/* A reference from before the park judges nothing after it. */
+	s->have_baseline = false;
+	s->pair_sum = 0;
+	s->pair_n = 0;
+}
+
+/*
+ * The window work: ends the window in progress (if any), starts the next and
+ * re-arms for its planned end. Windows are planned from the planned start of
+ * the one before, not from when the work ran, so they do not drift; a window
+ * that begins a whole window late restarts the plan (counted in replans).
+ */
 static void mlp_window_work(struct work_struct *work)
 {
 	struct mlp_subsys *s = container_of(to_delayed_work(work),
 					    struct mlp_subsys, work);
-	u64 now;
+	struct mlp_feedback fb;
+	u64 now, start, wns = mlp_window_ns(s), spent;
+	bool ended = false;
 
 	mutex_lock(&s->lock);
-	if (!s->stopping) {
-		now = ktime_get_ns();
-		mlp_end_window(s, now);
+	if (s->stopping || s->parked)
+		goto out;
+	now = ktime_get_ns();
+	if (s->started) {
+		if (now > s->plan_ns && now - s->plan_ns > s->st.late_max_ns)
+			s->st.late_max_ns = now - s->plan_ns;
+		mlp_end_window(s, now, &fb);
+		ended = true;
 		s->epoch++;
-		mlp_start_window(s, now);
-		schedule_delayed_work(&s->work,
-				      msecs_to_jiffies(s->info.window_ms));
+		start = s->plan_ns;
+	} else {
+		if (s->resync)
+			mlp_resync(s, now);
+		s->started = true;
+		start = now;
 	}
+	s->plan_ns = start + wns;
+	if (s->plan_ns <= now) {
+		s->plan_ns = now + wns;
+		s->st.replans++;
+	}
+	mlp_start_window(s, now);
+	mlp_publish(s);
+	if (ended) {
+		mlp_fill_next(s, &fb);
+		mlp_queue_feedback(s, &fb, false);
+	}
+	queue_delayed_work(mlp_wq, &s->work,
+			   nsecs_to_jiffies(s->plan_ns - now + TICK_NSEC - 1));
+	spent = ktime_get_ns() - now;
+	s->st.work_ns += spent;
+	if (spent > s->st.work_max_ns)
+		s->st.work_max_ns = spent;
+	mlp_publish(s);		/* the records queued and this run's cost */
+out:
 	mutex_unlock(&s->lock);
 }
 
 void mlp_fill_state(struct mlp_subsys *s, struct mlp_state *out)
 {
-	u32 id = out->subsys_id;
+	struct mlp_snap sn;
 
+	mlp_read_snap(s, &sn);
 	memset(out, 0, sizeof(*out));
 	out->size = sizeof(*out);
-	out->subsys_id = id;
-	out->epoch = s->epoch;
+	out->subsys_id = s->id;
+	out->epoch = sn.epoch;
 	out->time_ns = ktime_get_ns();
-	out->mode = s->mode;
-	out->next_advice = mlp_advice_window(s->mode, s->epoch + 1);
+	out->mode = sn.mode;
+	out->next_advice = mlp_advice_window(sn.mode, sn.epoch + 1);
 	out->nr_features = s->info.nr_features;
 	out->nr_knobs = s->info.nr_knobs;
-	memcpy(out->features, s->features, sizeof(out->features));
-	memcpy(out->knobs, s->knobs, sizeof(out->knobs));
-	out->baseline_eff = s->st.baseline_eff;
+	memcpy(out->features, sn.features, sizeof(out->features));
+	memcpy(out->knobs, sn.knobs, sizeof(out->knobs));
+	out->baseline_eff = sn.st.baseline_eff;
+	out->window_start_ns = sn.win_start_ns;
+	out->next_window_ns = sn.win_end_ns;
 }
 
-void mlp_fill_status(struct mlp_subsys *s, struct mlp_file *f,
+void mlp_fill_status(struct mlp_subsys *s, const struct mlp_file *f,
 		     struct mlp_status *out)
 {
 	u64 now = ktime_get_ns();
+	struct mlp_snap sn;
+	struct pid *pid;
 
-	*out = s->st;
+	mlp_read_snap(s, &sn);
+	*out = sn.st;
 	out->size = sizeof(*out);
 	out->subsys_id = s->id;
-	out->mode = s->mode;
+	out->mode = sn.mode;
 	out->flags = 0;
-	if (s->pinned)
+	if (sn.pinned)
 		out->flags |= MLP_STATUS_F_PINNED;
-	if (s->controller)
+	if (sn.controller)
 		out->flags |= MLP_STATUS_F_CONTROLLED;
-	if (mlp_controller_live(s, now))
+	if (mlp_live(sn.controller, sn.last_heartbeat_ns, now))
 		out->flags |= MLP_STATUS_F_HEARTBEAT_OK;
-	if (s->controller && s->controller == f)
+	if (sn.controller && sn.controller == f)
 		out->flags |= MLP_STATUS_F_MINE;
-	out->epoch = s->epoch;
-	out->controller_pid = s->controller_pid ? pid_vnr(s->controller_pid) : 0;
+	out->epoch = sn.epoch;
+	spin_lock(&s->pid_lock);
+	pid = get_pid(s->controller_pid);
+	spin_unlock(&s->pid_lock);
+	out->controller_pid = pid ? pid_vnr(pid) : 0;
+	put_pid(pid);
 	out->__reserved = 0;
 }
 
 static void mlp_take_control(struct mlp_subsys *s, struct mlp_file *f)
 {
+	struct pid *pid;
+
 	if (!s->controller) {
-		s->controller = f;
-		s->controller_pid = get_pid(task_tgid(current));
+		WRITE_ONCE(s->controller, f);
+		pid = get_pid(task_tgid(current));
+		spin_lock(&s->pid_lock);
+		s->controller_pid = pid;
+		spin_unlock(&s->pid_lock);
 	}
 	s->last_heartbeat_ns = ktime_get_ns();
 	s->heartbeat_missed = false;
@@ -493,9 +708,10 @@ int mlp_claim(struct mlp_subsys *s, struct mlp_file *f, u32 flags)
 		/* an orderly hand-over: the mode stays, the next claim takes it */
 		if (s->controller)
 			mlp_drop_controller(s);
-		return 0;
+	} else {
+		mlp_take_control(s, f);
 	}
-	mlp_take_control(s, f);
+	mlp_publish(s);
 	return 0;
 }
 
@@ -506,6 +722,7 @@ int mlp_heartbeat(struct mlp_subsys *s, struct mlp_file *f)
 	if (s->controller != f)
 		return -EBUSY;
 	mlp_take_control(s, f);
+	mlp_publish(s);
 	return 0;
 }
 
@@ -513,30 +730,60 @@ void mlp_set_mode(struct mlp_subsys *s, u32 mode, u32 flags)
 {
 	s->pinned = flags & MLP_MODE_F_PIN;
 	mlp_transition(s, mode, MLP_TRANS_ADMIN);
+	mlp_publish(s);
 }
 
-/* One knob through bounds, grid and step limit; returns its reason bits. */
+/* a + b and a - b, saturated to the s64 range. */
+static s64 mlp_add_sat(s64 a, s64 b)
+{
+	s64 r;
+
+	if (check_add_overflow(a, b, &r))
+		return b > 0 ? S64_MAX : S64_MIN;
+	return r;
+}
+
+static s64 mlp_sub_sat(s64 a, s64 b)
+{
+	s64 r;
+
+	if (check_sub_overflow(a, b, &r))
+		return b > 0 ? S64_MIN : S64_MAX;
+	return r;
+}
+
+/*
+ * One knob through bounds, grid and step limit; returns its reason bits. The
+ * step limit saturates (max_delta may be as large as max - min, 2^63 - 1), and
+ * the result is clamped into [min, max] once more whatever happened before.
+ */
 static u32 mlp_limit_knob(const struct mlp_knob_desc *k, s64 last, s64 *v)
 {
 	u32 reasons = 0;
+	s64 x = *v, hi, lo;
 	u64 rem;
 
-	if (*v < k->min || *v > k->max) {
-		*v = clamp_t(s64, *v, k->min, k->max);
+	if (x < k->min || x > k->max) {
+		x = clamp_t(s64, x, k->min, k->max);
 		reasons |= MLP_REASON_OUT_OF_BOUNDS;
 	}
-	div64_u64_rem((u64)(*v - k->min), (u64)k->step, &rem);
+	div64_u64_rem((u64)x - (u64)k->min, (u64)k->step, &rem);
 	if (rem) {
-		*v -= rem;
+		x -= rem;
 		reasons |= MLP_REASON_OFF_GRID;
 	}
-	if (k->max_delta && *v > last + k->max_delta) {
-		*v = last + k->max_delta;
-		reasons |= MLP_REASON_STEP_LIMIT;
-	} else if (k->max_delta && *v < last - k->max_delta) {
-		*v = last - k->max_delta;
-		reasons |= MLP_REASON_STEP_LIMIT;
+	if (k->max_delta) {
+		hi = mlp_add_sat(last, k->max_delta);
+		lo = mlp_sub_sat(last, k->max_delta);
+		if (x > hi) {
+			x = hi;
+			reasons |= MLP_REASON_STEP_LIMIT;
+		} else if (x < lo) {
+			x = lo;
+			reasons |= MLP_REASON_STEP_LIMIT;
+		}
 	}
+	*v = clamp_t(s64, x, k->min, k->max);
 	return reasons;
 }
 
@@ -597,34 +844,97 @@ int mlp_recommend(struct mlp_subsys *s, struct mlp_file *f,
 	pr_debug("%s: rec %llu model %llu epoch %llu -> %llu verdict %u reasons %#x\n",
 		 s->info.name, r->rec_id, r->model_version, r->epoch, target,
 		 verdict, reasons);
-	if (verdict == MLP_VERDICT_REJECTED)
-		return 0;
-
-	s->pending.valid = true;
-	s->pending.rec_id = r->rec_id;
-	s->pending.deadline_ns = ktime_get_ns() +
-				 (u64)r->ttl_ms * NSEC_PER_MSEC;
-	s->pending.verdict = verdict;
-	s->pending.reasons = reasons;
-	memcpy(s->pending.knobs, r->applied, sizeof(s->pending.knobs));
+	if (verdict != MLP_VERDICT_REJECTED) {
+		s->pending.valid = true;
+		s->pending.rec_id = r->rec_id;
+		s->pending.deadline_ns = ktime_get_ns() +
+					 (u64)r->ttl_ms * NSEC_PER_MSEC;
+		s->pending.verdict = verdict;
+		s->pending.reasons = reasons;
+		memcpy(s->pending.knobs, r->applied, sizeof(s->pending.knobs));
+	}
+	mlp_publish(s);
 	return 0;
 }
 
-/* The file is closing: whatever it controls falls to EMERGENCY. */
-void mlp_file_closed(struct mlp_file *f)
+/* Stops the windows of s until the next open; the defaults run meanwhile. */
+static void mlp_park(struct mlp_subsys *s)
+{
+	mutex_lock(&s->lock);
+	s->parked = true;
+	mutex_unlock(&s->lock);
+	cancel_delayed_work_sync(&s->work);
+	mutex_lock(&s->lock);
+	if (s->started && !s->stopping) {
+		s->started = false;
+		s->resync = true;
+		s->pending.valid = false;
+		mlp_apply_defaults(s, s->epoch);
+		mlp_publish(s);
+	}
+	mutex_unlock(&s->lock);
+}
+
+static void mlp_unpark(struct mlp_subsys *s)
+{
+	mutex_lock(&s->lock);
+	if (s->parked && !s->stopping) {
+		s->parked = false;
+		queue_delayed_work(mlp_wq, &s->work, 0);
+	}
+	mutex_unlock(&s->lock);
+}
+
+/* A file was opened: the first one wakes every subsystem's windows. */
+void mlp_file_open(struct mlp_file *f)
 {
 	struct mlp_subsys *s;
 
+	mutex_lock(&mlp_park_mutex);
+	spin_lock(&mlp_files_lock);
+	list_add_tail_rcu(&f->node, &mlp_files);
+	spin_unlock(&mlp_files_lock);
+	if (mlp_open_files++ == 0) {
+		down_read(&mlp_registry_sem);
+		list_for_each_entry(s, &mlp_subsys_list, node)
+			mlp_unpark(s);
+		up_read(&mlp_registry_sem);
+	}
+	mutex_unlock(&mlp_park_mutex);
+}
+
+/*
+ * The file is closing: whatever it controls falls to EMERGENCY (only those
+ * subsystems are locked), and the last file parks every subsystem. The caller
+ * frees f after an RCU grace period (the window work may still be queueing a
+ * record into it).
+ */
+void mlp_file_release(struct mlp_file *f)
+{
+	struct mlp_subsys *s;
+
+	mutex_lock(&mlp_park_mutex);
+	spin_lock(&mlp_files_lock);
+	list_del_rcu(&f->node);
+	spin_unlock(&mlp_files_lock);
 	down_read(&mlp_registry_sem);
 	list_for_each_entry(s, &mlp_subsys_list, node) {
+		/* Only f itself could have made itself controller, and it is closing. */
+		if (READ_ONCE(s->controller) != f)
+			continue;
 		mutex_lock(&s->lock);
 		if (s->controller == f) {
 			mlp_drop_controller(s);
 			mlp_fall(s, MLP_TRANS_CLOSED);
+			mlp_publish(s);
 		}
 		mutex_unlock(&s->lock);
 	}
+	if (--mlp_open_files == 0)
+		list_for_each_entry(s, &mlp_subsys_list, node)
+			mlp_park(s);
 	up_read(&mlp_registry_sem);
+	mutex_unlock(&mlp_park_mutex);
 }
 
 static bool mlp_name_ok(const char *name, size_t len, bool empty_ok)
@@ -632,9 +942,37 @@ static bool mlp_name_ok(const char *name, size_t len, bool empty_ok)
 	return name && (empty_ok || name[0]) && strnlen(name, len) < len;
 }
 
+/* (u64)x % step == 0, for x >= 0 */
+static bool mlp_on_grid(u64 x, s64 step)
+{
+	u64 rem;
+
+	div64_u64_rem(x, (u64)step, &rem);
+	return !rem;
+}
+
+static int mlp_check_knob(const struct mlp_knob_schema *k)
+{
+	u64 range;
+
+	if (!mlp_name_ok(k->name, MLP_NAME_LEN, false) ||
+	    !mlp_name_ok(k->unit, MLP_UNIT_LEN, true) ||
+	    k->min < -MLP_KNOB_LIMIT || k->max > MLP_KNOB_LIMIT ||
+	    k->min > k->max || k->step <= 0)
+		return -EINVAL;
+	/* Within +-2^62 every difference below fits a u64 exactly. */
+	range = (u64)k->max - (u64)k->min;
+	if (!mlp_on_grid(range, k->step) ||
+	    k->def < k->min || k->def > k->max ||
+	    !mlp_on_grid((u64)k->def - (u64)k->min, k->step) ||
+	    k->max_delta < 0 || (u64)k->max_delta > range ||
+	    !mlp_on_grid(k->max_delta, k->step))
+		return -EINVAL;
+	return 0;
+}
+
 static int mlp_check_ops(const struct mlp_subsys_ops *ops)
 {
-	const struct mlp_knob_schema *k;
 	unsigned int i;
 
 	if (!ops || !mlp_name_ok(ops->name, MLP_NAME_LEN, false) ||
@@ -650,21 +988,9 @@ static int mlp_check_ops(const struct mlp_subsys_ops *ops)
 		    !mlp_name_ok(ops->features[i].unit, MLP_UNIT_LEN, true) ||
 		    !ops->features[i].scale)
 			return -EINVAL;
-	for (i = 0; i < ops->nr_knobs; i++) {
-		k = &ops->knobs[i];
-		if (!mlp_name_ok(k->name, MLP_NAME_LEN, false) ||
-		    !mlp_name_ok(k->unit, MLP_UNIT_LEN, true) ||
-		    k->min < -MLP_KNOB_LIMIT || k->max > MLP_KNOB_LIMIT ||
-		    k->min > k->max || k->step <= 0 ||
-		    div64_s64(k->max - k->min, k->step) * k->step !=
-		    k->max - k->min ||
-		    k->def < k->min || k->def > k->max ||
-		    div64_s64(k->def - k->min, k->step) * k->step !=
-		    k->def - k->min ||
-		    k->max_delta < 0 || k->max_delta > k->max - k->min ||
-		    div64_s64(k->max_delta, k->step) * k->step != k->max_delta)
+	for (i = 0; i < ops->nr_knobs; i++)
+		if (mlp_check_knob(&ops->knobs[i]))
 			return -EINVAL;
-	}
 	return 0;
 }
 
@@ -673,7 +999,8 @@ static int mlp_check_ops(const struct mlp_subsys_ops *ops)
  * @ops: name, schemas and callbacks; must stay valid until unregistration
  *
  * The subsystem starts at epoch 0 in EMERGENCY (baseline only) with no
- * controller; its first window starts at once.
+ * controller. Its first window starts from the window work (at once when a
+ * file of the device is open, else at the first open).
  *
  * Return: the subsystem, or ERR_PTR(-EINVAL) for a bad description,
  * -EEXIST for a duplicate name, -ENOSPC beyond MLP_MAX_SUBSYS, -ENOMEM.
@@ -718,12 +1045,16 @@ struct mlp_subsys *mlp_register_subsystem(const struct mlp_subsys_ops *ops)
 		d->def = k->def;
 		d->max_delta = k->max_delta;
 		s->last_advised[i] = k->def;
+		s->knobs[i] = k->def;
 	}
 	mutex_init(&s->lock);
+	seqcount_mutex_init(&s->seq, &s->lock);
+	spin_lock_init(&s->pid_lock);
 	INIT_DELAYED_WORK(&s->work, mlp_window_work);
 	s->mode = MLP_MODE_EMERGENCY;
 	s->next_rec_id = 1;
 
+	mutex_lock(&mlp_park_mutex);
 	down_write(&mlp_registry_sem);
 	err = mlp_subsys_count >= MLP_MAX_SUBSYS ? -ENOSPC : 0;
 	list_for_each_entry(other, &mlp_subsys_list, node)
@@ -731,20 +1062,26 @@ struct mlp_subsys *mlp_register_subsystem(const struct mlp_subsys_ops *ops)
 			err = -EEXIST;
 	if (err) {
 		up_write(&mlp_registry_sem);
+		mutex_unlock(&mlp_park_mutex);
 		pr_err("rejected subsystem %s: %s\n", s->info.name,
 		       err == -EEXIST ? "name taken" : "too many subsystems");
+		mutex_destroy(&s->lock);
 		kfree(s);
 		return ERR_PTR(err);
 	}
 	s->id = mlp_next_id++;
 	s->info.id = s->id;
+	s->parked = !mlp_open_files;
 	mutex_lock(&s->lock);
-	mlp_start_window(s, ktime_get_ns());
-	schedule_delayed_work(&s->work, msecs_to_jiffies(s->info.window_ms));
+	mlp_publish(s);
 	mutex_unlock(&s->lock);
 	list_add_tail(&s->node, &mlp_subsys_list);
 	WRITE_ONCE(mlp_subsys_count, mlp_subsys_count + 1);
+	atomic64_inc(&mlp_gen);
 	up_write(&mlp_registry_sem);
+	if (!s->parked)
+		queue_delayed_work(mlp_wq, &s->work, 0);
+	mutex_unlock(&mlp_park_mutex);
 	pr_info("registered subsystem %s (id %u, %u features, %u knobs, %u ms windows)\n",
 		s->info.name, s->id, s->info.nr_features, s->info.nr_knobs,
 		s->info.window_ms);
@@ -757,18 +1094,19 @@ EXPORT_SYMBOL_GPL(mlp_register_subsystem);
  * @s: what mlp_register_subsystem() returned (an ERR_PTR or NULL is ignored)
  *
  * Stops the windows (waiting for one in progress), puts the baseline back in
- * force and frees everything. No callback runs after this returns.
+ * force, sends a last record (MLP_REASON_GONE) to the files that speak ABI
+ * 1.1 and frees everything. No callback runs after this returns.
  */
 void mlp_unregister_subsystem(struct mlp_subsys *s)
 {
-	struct mlp_window w = {};
-	unsigned int i;
+	struct mlp_feedback fb = {};
 
 	if (IS_ERR_OR_NULL(s))
 		return;
 	down_write(&mlp_registry_sem);
 	list_del(&s->node);
 	WRITE_ONCE(mlp_subsys_count, mlp_subsys_count - 1);
+	atomic64_inc(&mlp_gen);
 	up_write(&mlp_registry_sem);
 
 	mutex_lock(&s->lock);
@@ -778,14 +1116,34 @@ void mlp_unregister_subsystem(struct mlp_subsys *s)
 	mutex_unlock(&s->lock);
 	cancel_delayed_work_sync(&s->work);
 
-	for (i = 0; i < s->info.nr_knobs; i++)
-		s->knobs[i] = s->info.knobs[i].def;
-	w.epoch = s->epoch + 1;
-	w.start_ns = ktime_get_ns();
-	w.knobs = s->knobs;
-	s->ops->apply(s->ops->priv, &w);
+	mutex_lock(&s->lock);
+	mlp_apply_defaults(s, s->epoch + 1);
+	fb.size = sizeof(fb);
+	fb.subsys_id = s->id;
+	fb.epoch = s->epoch;
+	fb.mode = s->mode;
+	fb.reasons = MLP_REASON_GONE;
+	fb.baseline_eff = s->st.baseline_eff;
+	fb.nr_knobs = s->info.nr_knobs;
+	memcpy(fb.knobs, s->knobs, sizeof(fb.knobs));
+	mlp_queue_feedback(s, &fb, true);
+	mutex_unlock(&s->lock);
 	pr_info("unregistered subsystem %s (id %u) after %llu windows\n",
 		s->info.name, s->id, s->st.windows);
+	mutex_destroy(&s->lock);
 	kfree(s);
 }
 EXPORT_SYMBOL_GPL(mlp_unregister_subsystem);
+
+int mlp_core_init(void)
+{
+	/* Windows are short bursts that must end on time: high priority, unbound. */
+	mlp_wq = alloc_workqueue("mlproxy", WQ_HIGHPRI | WQ_UNBOUND | WQ_FREEZABLE,
+				 0);
+	return mlp_wq ? 0 : -ENOMEM;
+}
+
+void mlp_core_exit(void)
+{
+	destroy_workqueue(mlp_wq);
+}

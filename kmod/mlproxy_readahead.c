@@ -48,7 +48,6 @@
 #include <linux/part_stat.h>
 #include <linux/slab.h>
 #include <linux/string.h>
-#include <linux/version.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include "mlproxy_internal.h"
@@ -596,11 +595,11 @@ static struct mlp_subsys_ops ra_ops = {
 static int ra_lookup(const char *name, dev_t *devt)
 {
 	unsigned int maj, min;
-	char *path;
+	char *path, end;
 	int err;
 
 	if (strchr(name, ':')) {
-		if (sscanf(name, "%u:%u", &maj, &min) != 2 ||
+		if (sscanf(name, "%u:%u%c", &maj, &min, &end) != 2 ||
 		    maj > MAJOR(~0U) || min > MINOR(~0U))
 			return -EINVAL;
 		*devt = MKDEV(maj, min);
@@ -617,35 +616,42 @@ static int ra_lookup(const char *name, dev_t *devt)
 
 /*
  * Opens the device once, only to take a reference to its disk's inode, and
- * closes it: the module holds no open block device.
+ * closes it: the module holds no open block device. Kbuild detects the kernel's
+ * interfaces in its headers (not by version number, so backports work):
+ * MLP_HAVE_BDEV_FILE, a struct file from bdev_file_open_by_dev() (6.9 on;
+ * blkdev_get_by_dev() and blkdev_put() with an fmode_t before 6.5; 6.5 to 6.8
+ * had other interfaces and are not supported: Debian ships 6.1 and 6.12), and
+ * MLP_HAVE_BD_MAPPING, the inode found through bd_mapping (bd_inode before).
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+static struct inode *ra_disk_inode(struct block_device *b)
+{
+#ifdef MLP_HAVE_BD_MAPPING
+	return igrab(b->bd_disk->part0->bd_mapping->host);
+#else
+	return igrab(b->bd_disk->part0->bd_inode);
+#endif
+}
+
 static struct inode *ra_grab_disk(dev_t devt)
 {
-	struct file *f = bdev_file_open_by_dev(devt, BLK_OPEN_READ, NULL, NULL);
 	struct inode *inode;
+#ifdef MLP_HAVE_BDEV_FILE
+	struct file *f = bdev_file_open_by_dev(devt, BLK_OPEN_READ, NULL, NULL);
 
 	if (IS_ERR(f))
 		return ERR_CAST(f);
-	inode = igrab(file_bdev(f)->bd_disk->part0->bd_mapping->host);
+	inode = ra_disk_inode(file_bdev(f));
 	fput(f);
-	return inode ?: ERR_PTR(-ENODEV);
-}
-#elif LINUX_VERSION_CODE < KERNEL_VERSION(6, 5, 0)
-static struct inode *ra_grab_disk(dev_t devt)
-{
+#else
 	struct block_device *b = blkdev_get_by_dev(devt, FMODE_READ, NULL);
-	struct inode *inode;
 
 	if (IS_ERR(b))
 		return ERR_CAST(b);
-	inode = igrab(b->bd_disk->part0->bd_inode);
+	inode = ra_disk_inode(b);
 	blkdev_put(b, FMODE_READ);
+#endif
 	return inode ?: ERR_PTR(-ENODEV);
 }
-#else
-#error "mlproxy readahead: block device open API of 6.5..6.8 not supported (6.1 and >= 6.9 are)"
-#endif
 
 static int ra_register_probes(void)
 {

@@ -6,17 +6,27 @@
  * ladder and the edge cases the synthetic landscape cannot reach:
  *
  *   knob x: min -12, max 12, step 2, default 0, max_delta 24;
- *   eff(window) = 1000000 + 50000 * x (x = 2: good, x = -2: regression,
- *                 x = -12: collapse), exactly;
+ *   eff(window) = base_eff + 50000 * x (base_eff 1000000 by default: x = 2 is
+ *                 good, x = -2 a regression, x = -12 a collapse), exactly;
  *   every idle_every-th window (epoch % idle_every == idle_every - 1) is idle;
- *   applying x = 12 fails, so the window runs the baseline instead.
+ *   applying x = 12 fails, so the window runs the baseline instead;
+ *   hold_ms > 0: measure() sleeps that long, so the window work holds the
+ *   subsystem's lock (for the tests that readers never wait for it).
  *
  * Features: the window's epoch and the number of apply calls so far.
+ *
+ * With wide=1 a second subsystem, "selftest_wide", has one knob of the widest
+ * legal range (min -2^62 + 1, max 2^62, step 1, max_delta 2^63 - 1, default 0);
+ * its apply() counts values outside [min, max] (feature "violations"), which the
+ * kernel must never pass.
+ *
  * Loading fails (-EINVAL, with a log line) if a registration check fails.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/delay.h>
 #include <linux/err.h>
+#include <linux/limits.h>
 #include <linux/math64.h>
 #include <linux/module.h>
 #include <linux/mlproxy.h>
@@ -28,6 +38,18 @@ MODULE_PARM_DESC(window_ms, "window length in ms (default 20)");
 static unsigned int idle_every;
 module_param(idle_every, uint, 0444);
 MODULE_PARM_DESC(idle_every, "every n-th window is idle (0: none, default)");
+
+static long base_eff = 1000000;
+module_param(base_eff, long, 0444);
+MODULE_PARM_DESC(base_eff, "efficiency at x = 0 (default 1000000; may be 0 or negative)");
+
+static unsigned int hold_ms;
+module_param(hold_ms, uint, 0444);
+MODULE_PARM_DESC(hold_ms, "measure() sleeps this long (0: not at all, default)");
+
+static bool wide;
+module_param(wide, bool, 0444);
+MODULE_PARM_DESC(wide, "also register selftest_wide, a knob of the widest range");
 
 #define SELFTEST_FAILING_X	12
 
@@ -65,9 +87,53 @@ static int st_measure(void *priv, const struct mlp_window *w, s64 *eff)
 		if (rem == idle_every - 1)
 			return -ENODATA;
 	}
-	*eff = 1000000 + 50000 * w->knobs[0];
+	if (hold_ms)
+		msleep(hold_ms);
+	*eff = base_eff + 50000 * w->knobs[0];
 	return 0;
 }
+
+/* selftest_wide: the widest knob; the kernel may pass only values within it. */
+static const struct mlp_knob_schema wide_knobs[] = {
+	{ .name = "w", .unit = "", .min = -(1LL << 62) + 1, .max = 1LL << 62,
+	  .step = 1, .def = 0, .max_delta = S64_MAX },
+};
+
+static const struct mlp_feature_schema wide_features[] = {
+	{ .name = "violations", .unit = "calls", .scale = 1 },
+};
+
+static atomic64_t wide_violations = ATOMIC64_INIT(0);
+static struct mlp_subsys *wide_subsys;
+
+static void wide_collect(void *priv, const struct mlp_window *w, s64 *f)
+{
+	f[0] = atomic64_read(&wide_violations);
+}
+
+static int wide_apply(void *priv, const struct mlp_window *w)
+{
+	if (w->knobs[0] < wide_knobs[0].min || w->knobs[0] > wide_knobs[0].max)
+		atomic64_inc(&wide_violations);
+	return 0;
+}
+
+static int wide_measure(void *priv, const struct mlp_window *w, s64 *eff)
+{
+	*eff = 1000000;
+	return 0;
+}
+
+static struct mlp_subsys_ops wide_ops = {
+	.name = "selftest_wide",
+	.nr_features = ARRAY_SIZE(wide_features),
+	.features = wide_features,
+	.nr_knobs = ARRAY_SIZE(wide_knobs),
+	.knobs = wide_knobs,
+	.collect_state = wide_collect,
+	.apply = wide_apply,
+	.measure = wide_measure,
+};
 
 static const struct mlp_subsys_ops st_ops_template = {
 	.name = "selftest",
@@ -81,6 +147,20 @@ static const struct mlp_subsys_ops st_ops_template = {
 };
 
 static struct mlp_subsys_ops st_ops;
+
+/* A description that breaks no rule must be accepted. */
+static int st_expect_accepted(const char *what, const struct mlp_subsys_ops *ops)
+{
+	struct mlp_subsys *s = mlp_register_subsystem(ops);
+
+	if (!IS_ERR(s)) {
+		mlp_unregister_subsystem(s);
+		return 0;
+	}
+	pr_err("registration check failed: %s gave %ld, want success\n", what,
+	       PTR_ERR(s));
+	return -EINVAL;
+}
 
 /* Each case breaks one rule of a valid description. */
 static int st_expect_refused(const char *what, const struct mlp_subsys_ops *ops,
@@ -123,15 +203,31 @@ static int st_check_registration(void)
 	REFUSED("max_delta off grid", k.max_delta = 3, -EINVAL);
 	REFUSED("max_delta too large", k.max_delta = 26, -EINVAL);
 	REFUSED("huge bounds", k.max = 1LL << 62 | 2, -EINVAL);
-	REFUSED("duplicate name", o.name = "synthetic", -EEXIST);
+	REFUSED("duplicate name", o.name = "selftest_dup", -EEXIST);
+	/* The widest bounds: every range computation must fit (no overflow). */
+	o = st_ops;
+	o.name = "selftest_range";
+	k = st_knobs[0];
+	k.min = -(1LL << 62);
+	k.max = 1LL << 62;
+	k.step = 1;
+	k.max_delta = S64_MAX;
+	o.knobs = &k;
+	err |= st_expect_accepted("full range", &o);
 #undef REFUSED
 	mlp_unregister_subsystem(NULL);
 	mlp_unregister_subsystem(ERR_PTR(-EINVAL));
 	return err;
 }
 
+/* A name taken during the checks (synthetic may not be loaded). */
+static struct mlp_subsys_ops dup_ops;
+
 static int __init st_init(void)
 {
+	struct mlp_subsys *dup;
+	int err;
+
 	if (window_ms < 5 || window_ms > 60000) {
 		pr_err("parameter window_ms=%u is out of range [5, 60000]\n",
 		       window_ms);
@@ -139,17 +235,35 @@ static int __init st_init(void)
 	}
 	st_ops = st_ops_template;
 	st_ops.window_ms = window_ms;
-	if (st_check_registration())
+	dup_ops = st_ops_template;
+	dup_ops.name = "selftest_dup";
+	dup_ops.window_ms = 3600000;
+	dup = mlp_register_subsystem(&dup_ops);
+	if (IS_ERR(dup))
+		return PTR_ERR(dup);
+	err = st_check_registration();
+	mlp_unregister_subsystem(dup);
+	if (err)
 		return -EINVAL;
 	st_subsys = mlp_register_subsystem(&st_ops);
 	if (IS_ERR(st_subsys))
 		return PTR_ERR(st_subsys);
-	pr_info("registration checks passed; subsystem selftest registered\n");
+	if (wide) {
+		wide_ops.window_ms = window_ms;
+		wide_subsys = mlp_register_subsystem(&wide_ops);
+		if (IS_ERR(wide_subsys)) {
+			mlp_unregister_subsystem(st_subsys);
+			return PTR_ERR(wide_subsys);
+		}
+	}
+	pr_info("registration checks passed; subsystem selftest registered%s\n",
+		wide ? ", and selftest_wide" : "");
 	return 0;
 }
 
 static void __exit st_exit(void)
 {
+	mlp_unregister_subsystem(wide_subsys);
 	mlp_unregister_subsystem(st_subsys);
 }
 

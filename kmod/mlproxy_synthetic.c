@@ -1,28 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mlproxy synthetic subsystem: a deterministic, seedable reward landscape whose
- * hidden context drifts over time, defined in docs/subsystems.md. All integer
- * arithmetic; the TypeScript SimDevice computes the same numbers.
+ * mlproxy_synthetic: a test module (not installed by DKMS) that registers the
+ * "synthetic" subsystem, a deterministic, seedable reward landscape whose hidden
+ * context drifts over time, defined in docs/subsystems.md. All integer
+ * arithmetic; the TypeScript SimDevice computes the same numbers. The in-guest
+ * suites load it next to mlproxy.ko; a production system never does.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/err.h>
 #include <linux/math64.h>
 #include <linux/module.h>
-#include "mlproxy_internal.h"
+#include <linux/mlproxy.h>
 
 static unsigned int synth_seed = 42;
-module_param(synth_seed, uint, 0444);
-MODULE_PARM_DESC(synth_seed, "synthetic: seed of the noise (u32, default 42)");
+module_param_named(seed, synth_seed, uint, 0444);
+MODULE_PARM_DESC(seed, "seed of the noise (u32, default 42)");
 
 static unsigned int synth_period = 100;
-module_param(synth_period, uint, 0444);
-MODULE_PARM_DESC(synth_period,
-		 "synthetic: windows per hidden phase (1..1000000, default 100)");
+module_param_named(period, synth_period, uint, 0444);
+MODULE_PARM_DESC(period, "windows per hidden phase (1..1000000, default 100)");
 
 static unsigned int synth_window_ms = 50;
-module_param(synth_window_ms, uint, 0444);
-MODULE_PARM_DESC(synth_window_ms,
-		 "synthetic: window length in ms (5..60000, default 50)");
+module_param_named(window_ms, synth_window_ms, uint, 0444);
+MODULE_PARM_DESC(window_ms, "window length in ms (5..60000, default 50)");
 
 enum { SYN_LOAD, SYN_PHASE_HINT, SYN_LAST_EFF, SYN_NR_FEATURES };
 
@@ -114,15 +115,15 @@ static struct mlp_subsys_ops synth_ops = {
 	.measure = synth_measure,
 };
 
-int mlp_synthetic_init(void)
+static int __init synth_init(void)
 {
 	if (synth_period < 1 || synth_period > 1000000) {
-		pr_err("parameter synth_period=%u is out of range [1, 1000000]\n",
+		pr_err("parameter period=%u is out of range [1, 1000000]\n",
 		       synth_period);
 		return -EINVAL;
 	}
 	if (synth_window_ms < 5 || synth_window_ms > 60000) {
-		pr_err("parameter synth_window_ms=%u is out of range [5, 60000]\n",
+		pr_err("parameter window_ms=%u is out of range [5, 60000]\n",
 		       synth_window_ms);
 		return -EINVAL;
 	}
@@ -132,8 +133,12 @@ int mlp_synthetic_init(void)
 	return PTR_ERR_OR_ZERO(synth_subsys);
 }
 
-void mlp_synthetic_exit(void)
+static void __exit synth_exit(void)
 {
 	mlp_unregister_subsystem(synth_subsys);
-	synth_subsys = NULL;
 }
+
+module_init(synth_init);
+module_exit(synth_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("mlproxy: the synthetic test subsystem of docs/subsystems.md");

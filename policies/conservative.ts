@@ -20,19 +20,24 @@
  * On the event that every confidence bound holds (probability >= 1 - delta: delta is split
  * evenly over the K + 1 bounds, each made anytime by a union bound over counts), the
  * constraint holds at every round. Since the test is deterministic given the history, the
- * reported propensity is exact: 1 for a forced baseline play, the inner policy's otherwise.
+ * reported propensity is exact: 1 for a forced baseline play (marked Decision.forced, so the
+ * daemon never mixes exploration into it), the inner policy's otherwise. Because the test
+ * uses the worst legal non-baseline arm, the guarantee also covers exploration mixed into
+ * the inner policy's choices.
  *
- * Notes. Every reward, forced or not, is passed to the inner policy's update (importance-
- * weighted learners such as EXP3 assume they chose every arm; prefer others inside). If the
- * legal mask excludes the baseline arm, the kernel's bounds win and the inner policy
- * chooses. The bounds pool rewards over contexts, which is exact for context-free rewards
- * and an approximation when the baseline's reward depends on the context. One update is
- * expected per select.
+ * Learning. The wrapper's own bounds count every play (learnsFrom "any"). The inner policy
+ * gets every play it can learn from (Policy.learnsFrom): an "any" policy every one, forced
+ * or not; an importance-weighted one (EXP3) only plays drawn with full support
+ * (UpdateInfo.fullSupport; without UpdateInfo, only rounds the wrapper did not force), since
+ * a forced baseline has no importance weight for the other arms. If the legal mask excludes
+ * the baseline arm, the kernel's bounds win and the inner policy chooses. The bounds pool
+ * rewards over contexts, which is exact for context-free rewards and an approximation when
+ * the baseline's reward depends on the context.
  */
 import { checkArm, checkContext, checkLegal, checkReward } from './common.js';
 import { openSnapshot } from './contextual/checks.js';
 import { fromPlain, toPlain } from './linalg.js';
-import type { Decision, LegalMask, Policy, PolicySnapshot } from './types.js';
+import type { Decision, LegalMask, Policy, PolicySnapshot, UpdateInfo } from './types.js';
 import { PolicyArgumentError } from './types.js';
 
 export interface ConservativeOptions {
@@ -53,6 +58,7 @@ const VERSION = 1;
 
 export class ConservativePolicy implements Policy {
   readonly kind = 'conservative';
+  readonly learnsFrom = 'any';
   readonly k: number;
   readonly d: number;
   readonly inner: Policy;
@@ -66,6 +72,10 @@ export class ConservativePolicy implements Policy {
   private otherSum = 0;
   private readonly armPlays: Float64Array;
   private readonly armSums: Float64Array;
+  /** Whether the latest select() forced the baseline (for updates without UpdateInfo). */
+  private lastForced = false;
+  /** Plays the inner policy could not learn from (forced plays for EXP3). */
+  innerSkipped = 0;
 
   constructor(inner: Policy, opts: ConservativeOptions) {
     const { alpha, baseline, baselineReward, delta, rewardMin, rewardMax } = opts;
@@ -174,8 +184,10 @@ export class ConservativePolicy implements Policy {
     const baselineLegal = legal === undefined || Boolean(legal[this.opts.baseline]);
     if (baselineLegal && !this.mayExplore(legal)) {
       if (this.d > 0) checkContext(context, this.d);
-      return { arm: this.opts.baseline, propensity: 1 };
+      this.lastForced = true;
+      return { arm: this.opts.baseline, propensity: 1, forced: true };
     }
+    this.lastForced = false;
     return this.inner.select(context, legal);
   }
 
@@ -184,6 +196,7 @@ export class ConservativePolicy implements Policy {
     reward: number,
     context?: ArrayLike<number>,
     nextContext?: ArrayLike<number>,
+    info?: UpdateInfo,
   ): void {
     checkArm(arm, this.k);
     checkReward(reward);
@@ -192,7 +205,10 @@ export class ConservativePolicy implements Policy {
         `reward ${reward} is outside [reward_min, reward_max] = [${this.opts.rewardMin}, ${this.opts.rewardMax}]; widen the range or rescale rewards`,
       );
     }
-    this.inner.update(arm, reward, context, nextContext);
+    const innerLearns =
+      this.inner.learnsFrom === 'any' || (info !== undefined ? info.fullSupport : !this.lastForced);
+    if (innerLearns) this.inner.update(arm, reward, context, nextContext, info);
+    else this.innerSkipped++;
     this.rounds++;
     this.armPlays[arm]++;
     this.armSums[arm] += reward;
@@ -219,6 +235,8 @@ export class ConservativePolicy implements Policy {
         otherSum: this.otherSum,
         armPlays: toPlain(this.armPlays),
         armSums: toPlain(this.armSums),
+        lastForced: this.lastForced,
+        innerSkipped: this.innerSkipped,
         inner,
       },
       // The wrapper draws no random numbers; this mirrors the inner policy's Rng.
@@ -250,6 +268,9 @@ export class ConservativePolicy implements Policy {
     p.otherSum = num('otherSum');
     p.armPlays.set(fromPlain(state.armPlays, p.k, 'armPlays'));
     p.armSums.set(fromPlain(state.armSums, p.k, 'armSums'));
+    // Added after version 1 was released: older snapshots lack them.
+    p.lastForced = state.lastForced === true;
+    p.innerSkipped = typeof state.innerSkipped === 'number' ? num('innerSkipped') : 0;
     return p;
   }
 }

@@ -36,7 +36,8 @@ export function setScaledIdentity(buf: Float64Array, off: number, d: number, lam
 
 /**
  * Sherman-Morrison: replaces the symmetric inverse Ainv (at buf[off]) of A by the inverse
- * of A + x x^T, i.e. Ainv -= (Ainv x)(Ainv x)^T / (1 + x^T Ainv x). `scratch` holds d.
+ * of A + x x^T, i.e. Ainv -= (Ainv x)(Ainv x)^T / (1 + x^T Ainv x). `scratch` holds d
+ * and is left holding u = Ainv x (the old Ainv); returns 1 + x^T u.
  */
 export function shermanMorrisonAt(
   buf: Float64Array,
@@ -44,7 +45,7 @@ export function shermanMorrisonAt(
   d: number,
   x: ArrayLike<number>,
   scratch: Float64Array,
-): void {
+): number {
   matVecAt(buf, off, d, x, scratch);
   let denom = 1;
   for (let i = 0; i < d; i++) denom += x[i] * scratch[i];
@@ -53,6 +54,7 @@ export function shermanMorrisonAt(
     const row = off + i * d;
     for (let j = 0; j < d; j++) buf[row + j] -= ui * scratch[j];
   }
+  return denom;
 }
 
 /**

@@ -1,7 +1,10 @@
 /**
  * IoctlDevice without the kernel: a FIFO stands in for /dev/mlproxy's read() side
- * (non-blocking, EAGAIN when empty) and a small model answers the ioctls through
- * the injectable ioctl function, checking each request number and buffer size.
+ * (non-blocking, EAGAIN when empty) and a small model of an ABI 1.0 module answers
+ * the ioctls through the injectable ioctl function, checking each request number and
+ * buffer size: the daemon must fall back to the 1.0 struct sizes and polled reads.
+ * (The 1.1 read path, a kernel read timeout, is exercised on the real module by the
+ * in-guest conformance suite.)
  */
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
@@ -9,8 +12,14 @@ import { closeSync, constants as fsc, mkdtempSync, openSync, rmSync, writeSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as codec from '../src/abi/codec.js';
-import { ABI_MAJOR } from '../src/abi/constants.js';
-import { IOCTLS, mlpVersion } from '../src/abi/structs.js';
+import {
+  ABI_MAJOR,
+  SIZEOF_RECOMMENDATION_VER0,
+  SIZEOF_STATE_VER0,
+  SIZEOF_SUBSYS_INFO_VER0,
+  SIZEOF_VERSION_VER0,
+} from '../src/abi/constants.js';
+import { mlpVersion, requestFor } from '../src/abi/structs.js';
 import { DeviceError, type Feedback, type SubsystemInfo } from '../src/transport/device.js';
 import { IoctlDevice, type IoctlFn } from '../src/transport/ioctl-device.js';
 
@@ -24,39 +33,42 @@ const info: SubsystemInfo = {
 
 const errno = (code: string) => Object.assign(new Error(code), { code });
 
-/** The kernel's side of the ioctls this test needs. */
+/** An ABI 1.0 module: it knows only the 1.0 sizes (ENOTTY for any other). */
 const fakeKernel: IoctlFn = (_fd, req, data) => {
   if (!(data instanceof Buffer)) throw errno('EFAULT');
   if (!(Number.isInteger(req) && req > 0 && req <= 0xffffffff)) throw errno('ENOTTY');
   if (data.length !== (req >>> 16) % (1 << 14)) throw errno('EINVAL'); // exact struct size
   let reply: Buffer;
   switch (req) {
-    case IOCTLS.MLP_IOC_VERSION:
-      reply = mlpVersion.encode({
-        size: mlpVersion.size,
-        abi_major: ABI_MAJOR,
-        compatible: 1,
-        nr_subsys: 1,
-        max_subsys: 16,
-        max_features: 16,
-        max_knobs: 8,
-        ring_records: 256,
-        sizeof_subsys_info: codec.LOCAL_SIZES.subsysInfo,
-        sizeof_state: codec.LOCAL_SIZES.state,
-        sizeof_recommendation: codec.LOCAL_SIZES.recommendation,
-        sizeof_mode: codec.LOCAL_SIZES.mode,
-        sizeof_status: codec.LOCAL_SIZES.status,
-        sizeof_feedback: codec.LOCAL_SIZES.feedback,
-        sizeof_claim: codec.LOCAL_SIZES.claim,
-      });
+    case requestFor('MLP_IOC_VERSION', SIZEOF_VERSION_VER0):
+      reply = codec.truncate(
+        mlpVersion.encode({
+          size: mlpVersion.size,
+          abi_major: ABI_MAJOR,
+          compatible: 1,
+          nr_subsys: 1,
+          max_subsys: 16,
+          max_features: 16,
+          max_knobs: 8,
+          ring_records: 256,
+          sizeof_subsys_info: SIZEOF_SUBSYS_INFO_VER0,
+          sizeof_state: SIZEOF_STATE_VER0,
+          sizeof_recommendation: SIZEOF_RECOMMENDATION_VER0,
+          sizeof_mode: 16,
+          sizeof_status: 224,
+          sizeof_feedback: 136,
+          sizeof_claim: 16,
+        }),
+        SIZEOF_VERSION_VER0,
+      );
       break;
-    case IOCTLS.MLP_IOC_SUBSYS_INFO:
+    case requestFor('MLP_IOC_SUBSYS_INFO', SIZEOF_SUBSYS_INFO_VER0):
       if (data.readUInt32LE(4) !== 0) throw errno('ENOENT');
-      reply = codec.encodeSubsysInfo(info, 0);
+      reply = codec.truncate(codec.encodeSubsysInfo(info, 0), SIZEOF_SUBSYS_INFO_VER0);
       break;
-    case IOCTLS.MLP_IOC_GET_STATE:
+    case requestFor('MLP_IOC_GET_STATE', SIZEOF_STATE_VER0):
       throw errno('ENOENT');
-    case IOCTLS.MLP_IOC_RECOMMEND:
+    case requestFor('MLP_IOC_RECOMMEND', SIZEOF_RECOMMENDATION_VER0):
       throw errno('EPERM');
     default:
       throw errno('ENOTTY');
@@ -88,7 +100,9 @@ function withFifo(fn: (dev: IoctlDevice, write: (...r: Feedback[]) => void) => P
     const dev = new IoctlDevice(path, { ioctl: fakeKernel });
     const wfd = openSync(path, fsc.O_WRONLY | fsc.O_NONBLOCK);
     try {
-      await fn(dev, (...rs) => writeSync(wfd, Buffer.concat(rs.map(codec.encodeFeedback))));
+      await fn(dev, (...rs) =>
+        writeSync(wfd, Buffer.concat(rs.map((r) => codec.encodeFeedback(r)))),
+      );
     } finally {
       closeSync(wfd);
       dev.close();
@@ -97,9 +111,10 @@ function withFifo(fn: (dev: IoctlDevice, write: (...r: Feedback[]) => void) => P
   };
 }
 
-test('handshake, listing, and whole feedback records read without blocking', async (t) => {
+test('a 1.0 module: 1.0 sizes, listing, and whole records read without blocking', async (t) => {
   await withFifo(async (dev, write) => {
     t.is(dev.version().abiMajor, ABI_MAJOR);
+    t.is(dev.version().generation, 0, 'a 1.0 module has no generation');
     t.deepEqual(dev.listSubsystems(), [info]);
     t.deepEqual(dev.readFeedback(), [], 'EAGAIN reads as no records');
     write(record(0), record(1));

@@ -5,6 +5,9 @@ import { StructLayout } from '../src/abi/layout.js';
 import {
   IOCTLS,
   mlpFeedback,
+  mlpFileConfig,
+  mlpVersion,
+  requestFor,
   mlpRecommendation,
   mlpState,
   mlpSubsysInfo,
@@ -22,13 +25,14 @@ test('ioctl numbers are unsigned 32-bit (the _IOC sign-bit trap)', (t) => {
 
 test('every encoder yields a Buffer of exactly the struct size with size set', (t) => {
   const bufs: [Buffer, number][] = [
-    [codec.encodeVersion(), 64],
+    [codec.encodeVersion(), 88],
+    [codec.encodeFileConfig({ recordSize: 352 }), 96],
     [codec.encodeSubsysInfoQuery(3), mlpSubsysInfo.size],
     [codec.encodeStateQuery(1), mlpState.size],
     [codec.encodeModeQuery(1), 16],
     [codec.encodeMode(1, 3, true), 16],
     [codec.encodeClaim(1, true), 16],
-    [codec.encodeStatusQuery(1), 224],
+    [codec.encodeStatusQuery(1), 256],
     [
       codec.encodeRecommendation({
         subsysId: 1,
@@ -77,8 +81,16 @@ test('state and feedback round-trip; efficiencies are floats of EFF_SCALE', (t) 
     features: [1, -2, 3000],
     knobs: [9],
     baselineEff: 0.912345,
+    windowStartNs: 123456000000000,
+    nextWindowNs: 123456050000000,
   };
   t.deepEqual(codec.decodeState(codec.encodeState(state)), state);
+  // A 1.0 module's 240-byte answer: the 1.1 tail reads as zero.
+  t.deepEqual(codec.decodeState(codec.truncate(codec.encodeState(state), 240)), {
+    ...state,
+    windowStartNs: 0,
+    nextWindowNs: 0,
+  });
   const fb: Feedback = {
     subsysId: 1,
     recId: 17,
@@ -94,9 +106,79 @@ test('state and feedback round-trip; efficiencies are floats of EFF_SCALE', (t) 
     knobs: [12, 0, 0, 0, 0, 0, 0, 0],
   };
   const raw = codec.encodeFeedback(fb);
+  t.is(raw.length, 136, 'a record without a next state is a 1.0 record');
   t.is(raw.readBigInt64LE(mlpFeedback.offsetOf('eff')), BigInt(-0.25 * EFF_SCALE));
   t.deepEqual(codec.decodeFeedbackRecords(Buffer.concat([raw, raw])), [fb, fb]);
   t.throws(() => codec.decodeFeedbackRecords(raw.subarray(1)), { message: /whole number/ });
+  // 1.1: the record carries the state of window epoch + 1.
+  const next: StateSnapshot = {
+    subsysId: 1,
+    epoch: 100,
+    timeNs: 5e12 + 5e7,
+    mode: 3,
+    nextAdvice: true,
+    features: [7, -8],
+    knobs: [11],
+    baselineEff: 0.5,
+    windowStartNs: 5e12 + 5e7,
+    nextWindowNs: 5e12 + 1e8,
+  };
+  const full = codec.encodeFeedback({ ...fb, next });
+  t.is(full.length, mlpFeedback.size);
+  t.deepEqual(codec.decodeFeedbackRecords(Buffer.concat([full, full])), [
+    { ...fb, next },
+    { ...fb, next },
+  ]);
+  t.deepEqual(codec.decodeFeedback(codec.truncate(full, 136)), fb, 'a 136-byte read of it');
+  t.throws(() => codec.decodeFeedback(codec.truncate(full, 100)), { message: /ABI mismatch/ });
+});
+
+test('version: a 1.0 reply (64 bytes) decodes with the 1.1 fields zero', (t) => {
+  const reply = mlpVersion.encode({
+    size: 88,
+    abi_major: 1,
+    abi_minor: 1,
+    compatible: 1,
+    sizeof_feedback: 352,
+    sizeof_version: 88,
+    generation: 5,
+    file_minor: 1,
+  });
+  const v = codec.decodeVersion(reply);
+  t.is(v.generation, 5);
+  t.is(v.fileMinor, 1);
+  t.is(v.sizes.version, 88);
+  const old = codec.decodeVersion(codec.truncate(reply, 64));
+  t.is(old.generation, 0);
+  t.is(old.fileMinor, 0);
+  t.is(old.sizes.version, 64, 'a 1.0 module: its VERSION is the 64 bytes it answered');
+  t.is(old.sizes.feedback, 352);
+});
+
+test('file config: flags say what changes; the answer decodes', (t) => {
+  const b = codec.encodeFileConfig({ recordSize: 352, readTimeoutMs: 40, subscribe: [3, 9] });
+  t.is(b.readUInt32LE(mlpFileConfig.offsetOf('flags')), 0b111);
+  t.is(codec.encodeFileConfig({ wake: true }).readUInt32LE(4), 0b1000);
+  t.deepEqual(codec.decodeFileConfig(b), {
+    recordSize: 352,
+    readTimeoutMs: 40,
+    queued: 0,
+    subscribed: [3, 9],
+    dropped: 0,
+  });
+  t.throws(
+    () => codec.encodeFileConfig({ subscribe: Array.from({ length: 17 }, (_, i) => i + 1) }),
+    {
+      message: /at most 16/,
+    },
+  );
+});
+
+test('requests for other struct sizes: _IOC_SIZE is the size sent', (t) => {
+  t.is(requestFor('MLP_IOC_VERSION', 88), IOCTLS.MLP_IOC_VERSION);
+  t.is((requestFor('MLP_IOC_VERSION', 64) >>> 16) & 0x3fff, 64);
+  t.is(requestFor('MLP_IOC_SET_MODE', 16) >>> 30, 1, '_IOW');
+  t.is(codec.truncate(codec.encodeVersion(), 64).readUInt32LE(0), 64);
 });
 
 test('recommendation: propensity fixed point and validation', (t) => {

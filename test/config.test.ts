@@ -4,11 +4,12 @@ import path from 'node:path';
 import {
   ConfigError,
   applyOverrides,
+  checkSubsystemsOnDevice,
   loadConfig,
   parseConfig,
   settingsFor,
 } from '../src/config/load.js';
-import { tempDir } from './helpers/daemon-harness.js';
+import { makeDaemon, simDevice, tempDir, testConfig } from './helpers/daemon-harness.js';
 
 function problems(text: string): string[] {
   try {
@@ -56,11 +57,14 @@ test('wrong type: the field, what it must be, and what it got', (t) => {
 
 test('unknown policy: the field and the known policies', (t) => {
   const [p] = problems('subsystems:\n  - name: synthetic\n    policy: "lnucb:alpha=1"\n');
-  t.regex(p, /^config\.subsystems\[0\]\.policy: unknown policy 'lnucb'; known policies: .*linucb/);
+  t.regex(
+    p,
+    /^config\.subsystems\[0\]\.policy: unknown policy 'lnucb'; did you mean "linucb"\? known policies: .*linucb/,
+  );
   const [q] = problems('defaults:\n  policy: "linucb:alhpa=1"\n');
   t.regex(
     q,
-    /^config\.defaults\.policy: policy "linucb" has no parameter "alhpa"; it takes alpha, lambda/,
+    /^config\.defaults\.policy: policy "linucb" has no parameter "alhpa"; did you mean "alpha"\? it takes alpha, lambda/,
   );
 });
 
@@ -84,7 +88,7 @@ test('every problem is reported at once; duplicates and syntax errors too', (t) 
   t.regex(problems('seed: [1,\n')[0], /cannot parse it as YAML or JSON/);
   t.regex(
     problems('subsystems:\n  - policy: ucb1\n')[0],
-    /config\.subsystems\[0\]: missing field "name"; add it/,
+    /config\.subsystems\[0\]: missing required field "name"; add it/,
   );
 });
 
@@ -122,4 +126,70 @@ test('a missing config file names the path', (t) => {
     instanceOf: ConfigError,
   });
   t.regex(err?.message ?? '', /\/nonexistent\/mlproxy\.yaml.*ENOENT; check the --config path/s);
+});
+
+test('the decision log follows the state directory unless a log directory is given', (t) => {
+  const dir = tempDir('mlp-cfg-');
+  const file = path.join(dir, 'c.yaml');
+  fs.writeFileSync(file, 'stateDir: st\n');
+  t.is(loadConfig(file, dirs).logDir, path.join(dir, 'st', 'log'), 'stateDir alone in the file');
+  fs.writeFileSync(file, 'stateDir: st\nlogDir: lg\n');
+  t.is(loadConfig(file, dirs).logDir, path.join(dir, 'lg'));
+  const base = loadConfig(undefined, dirs);
+  t.is(applyOverrides(base, { stateDir: '/srv/a' }).logDir, '/srv/a/log', '--state-dir alone');
+  t.is(applyOverrides(base, { stateDir: '/srv/a', logDir: '/srv/l' }).logDir, '/srv/l');
+  t.is(applyOverrides(base, {}).logDir, dirs.logDir);
+});
+
+test('--virtual-time and --sim-window-ms without the simulated device are errors', (t) => {
+  const base = loadConfig(undefined, dirs);
+  const e = t.throws(() => applyOverrides(base, { virtualTime: true, simWindowMs: 5 }), {
+    instanceOf: ConfigError,
+  });
+  t.deepEqual(e.problems, [
+    '--virtual-time applies only to the simulated device: add --sim (or sim.enabled: true in the config), or drop --virtual-time',
+    '--sim-window-ms applies only to the simulated device: add --sim (or sim.enabled: true in the config), or drop --sim-window-ms',
+  ]);
+  t.is(applyOverrides(base, { sim: true, virtualTime: true }).sim.clock, 'auto');
+  const simInFile = applyOverrides(base, { sim: true });
+  t.is(applyOverrides(simInFile, { simWindowMs: 5 }).sim.windowMs, 5, 'sim.enabled from the file');
+});
+
+test('a config subsystem the device lacks is an error with did-you-mean, unless optional or disabled', async (t) => {
+  const cfg = loadConfig(undefined, dirs);
+  cfg.subsystems = [
+    { name: 'synthetc' },
+    { name: 'zfs-arc', optional: true },
+    { name: 'x', enabled: false },
+  ];
+  const e = t.throws(
+    () => checkSubsystemsOnDevice(cfg, ['synthetic', 'readahead'], '/dev/mlproxy'),
+    {
+      instanceOf: ConfigError,
+    },
+  );
+  t.deepEqual(e.problems, [
+    'config.subsystems[0].name: the device /dev/mlproxy has no subsystem "synthetc"; did you mean "synthetic"? it has: synthetic, readahead. Fix the name, or add "optional: true" to the entry if this machine may lack it',
+  ]);
+  cfg.subsystems.shift();
+  t.deepEqual(checkSubsystemsOnDevice(cfg, ['synthetic'], 'd').skipped, ['zfs-arc']);
+  // In the daemon: refused before anything runs; an optional one is skipped.
+  const dir = tempDir('mlp-cfg-');
+  const bad = testConfig(dir, (c) => {
+    c.subsystems = [{ name: 'synthetc' }];
+  });
+  await t.throwsAsync(makeDaemon(bad, simDevice()).daemon.run(), {
+    instanceOf: ConfigError,
+    message: /no subsystem "synthetc"; did you mean "synthetic"\?/,
+  });
+  const ok = testConfig(tempDir('mlp-cfg-'), (c) => {
+    c.subsystems = [{ name: 'zfs-arc', optional: true }];
+  });
+  const { daemon, lines } = makeDaemon(ok, simDevice(), { maxDecisions: 5 });
+  await daemon.run();
+  t.true(
+    lines.some((l) =>
+      /zfs-arc: not on this device \(optional in the config\): skipped/.test(String(l.msg)),
+    ),
+  );
 });

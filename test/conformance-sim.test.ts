@@ -1,5 +1,6 @@
 import test from 'ava';
 import { SimKernel } from '../src/transport/sim/kernel.js';
+import { ReadaheadModel } from '../src/transport/sim/readahead.js';
 import { SimDevice } from '../src/transport/sim/sim-device.js';
 import { conformanceSuite } from './conformance/suite.js';
 
@@ -20,6 +21,11 @@ conformanceSuite(
       advanceMs: (ms) => kernel.advanceMs(ms),
     },
     params: kernel.params,
+    removable: {
+      name: 'readahead',
+      remove: () => kernel.unregister('readahead'),
+      restore: () => void kernel.register(new ReadaheadModel()),
+    },
   },
   'sim',
 );

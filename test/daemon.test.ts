@@ -219,9 +219,13 @@ test('the metrics endpoint on 127.0.0.1 serves decisions, verdicts, rewards, mod
   await new Promise((r) => setTimeout(r, 200));
   const res = await fetch(`http://127.0.0.1:${port}/metrics`);
   const body = await res.text();
+  const root = await fetch(`http://127.0.0.1:${port}/`);
+  const other = await fetch(`http://127.0.0.1:${port}/metrics/../debug`);
   daemon.requestStop('test');
   await running;
   t.is(res.status, 200);
+  t.is(root.status, 404, 'only /metrics is served');
+  t.is(other.status, 404);
   for (const name of [
     'mlproxy_decisions_total{subsystem="synthetic"}',
     'mlproxy_verdicts_total{subsystem="synthetic",verdict="applied"}',
@@ -229,6 +233,16 @@ test('the metrics endpoint on 127.0.0.1 serves decisions, verdicts, rewards, mod
     'mlproxy_mode{subsystem="readahead"}',
     'mlproxy_exploration_budget{subsystem="synthetic"}',
     'mlproxy_loop_latency_seconds_count',
+    'mlproxy_checkpoint_failures_total 0',
+    'mlproxy_decision_log_write_failures_total 0',
+    'mlproxy_last_checkpoint_timestamp_seconds',
+    'mlproxy_collapses_total',
+    'mlproxy_fallback_decisions_total',
+    'mlproxy_lost_feedback_total',
+    'mlproxy_build_info{version=',
+    // Node's process metrics, started because a port is configured.
+    'nodejs_eventloop_lag_seconds',
+    'process_cpu_user_seconds_total',
   ]) {
     t.true(body.includes(name), `missing ${name}`);
   }
@@ -261,4 +275,18 @@ test('a device that goes away is reopened with backoff and the models are kept',
   t.true(lines.some((l) => String(l.msg).includes('keeping the models')));
   t.true(lines.some((l) => String(l.msg).includes('reopened; resuming')));
   t.true(summary.subsystems[0].updates > 0);
+});
+
+test('without a metrics port the daemon starts no process metrics (no event-loop monitor timer)', async (t) => {
+  const dir = tempDir();
+  const cfg = testConfig(dir);
+  t.is(cfg.metrics.port, null);
+  const metrics = new DaemonMetrics({ version: '9.9.9', abi: '1.0' });
+  await makeDaemon(cfg, simDevice(), { metrics, maxDecisions: 50 }).daemon.run();
+  t.false(metrics.processMetricsEnabled);
+  const text = await metrics.registry.metrics();
+  t.false(text.includes('nodejs_eventloop_lag'), 'no event-loop monitor');
+  t.false(text.includes('process_cpu'), 'no process metrics');
+  t.regex(text, /mlproxy_build_info\{version="9\.9\.9",abi="1\.0",node="v[\d.]+"\} 1/);
+  t.regex(text, /mlproxy_last_checkpoint_timestamp_seconds \d+/);
 });

@@ -2,8 +2,10 @@ import test from 'ava';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { evaluateCommand, experimentCommand, replayCommand } from '../experiments/cli.js';
 import type { Io } from '../experiments/cli.js';
+import { evaluateCommand } from '../experiments/commands/evaluate.js';
+import { experimentCommand } from '../experiments/commands/experiment.js';
+import { replayCommand } from '../experiments/commands/replay.js';
 import { runCell } from '../experiments/cell.js';
 import { benchDir, repoRoot } from './experiments-helpers.js';
 
@@ -95,8 +97,13 @@ test('evaluate and the gate on an experiment-written decision log', (t) => {
       points: 1,
       logPath: log,
     });
+    // Linear rewards are not bounded to [0, 1]: the range must be stated.
+    const unbounded = capture();
+    t.is(evaluateCommand(log, { policy: 'linucb:alpha=0.5' }, unbounded), 2);
+    t.regex(unbounded.stderr[0], /reward .* is outside \[0, 1\].*--reward-range LO,HI/);
+    const rewardRange: [number, number] = [-10, 10];
     const io = capture();
-    t.is(evaluateCommand(log, { policy: 'linucb:alpha=0.5', json: true }, io), 0);
+    t.is(evaluateCommand(log, { policy: 'linucb:alpha=0.5', json: true, rewardRange }, io), 0);
     const res = JSON.parse(io.stdout[0]) as {
       n: number;
       k: number;
@@ -110,13 +117,13 @@ test('evaluate and the gate on an experiment-written decision log', (t) => {
     const gate = capture();
     const code = evaluateCommand(
       log,
-      { policy: 'linucb:alpha=0.5', against: 'linucb:alpha=0.5', learn: true },
+      { policy: 'linucb:alpha=0.5', against: 'linucb:alpha=0.5', learn: true, rewardRange },
       gate,
     );
     t.is(code, 1); // identical policies: no evidence, keep current
     t.regex(gate.stdout.join('\n'), /verdict: KEEP CURRENT/);
     const human = capture();
-    t.is(evaluateCommand(log, { policy: 'linegreedy:epsilon=0.1' }, human), 0);
+    t.is(evaluateCommand(log, { policy: 'linegreedy:epsilon=0.1', rewardRange }, human), 0);
     t.regex(human.stdout.join('\n'), /IPS .*95% CI[\s\S]*SNIPS[\s\S]*DR/);
     const missing = capture();
     t.is(evaluateCommand(join(dir, 'nope.jsonl'), { policy: 'linucb' }, missing), 2);

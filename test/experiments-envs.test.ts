@@ -153,7 +153,13 @@ test('registry errors name the field and the fix', (t) => {
   const e4 = t.throws(() => createEnv({ kind: 'bernoulli', params: { k: 3, prob: [0.1] } }));
   t.regex(e4.message, /unknown field "prob"/);
   const e5 = t.throws(() => createEnv({ kind: 'bench', params: { dir: '/nonexistent' } }));
-  t.regex(e5.message, /not a problem folder/);
+  // A missing path says what a problem folder is and where the shipped ones are.
+  t.regex(
+    e5.message,
+    /problem folder \/nonexistent does not exist; a problem folder is a replayable bandit problem .*experiments\/problems\/linear-d8-k6-s2026/,
+  );
+  const e6 = t.throws(() => createEnv({ kind: 'bench', params: { dir: '/tmp' } }));
+  t.regex(e6.message, /\/tmp is not a problem folder: .*meta\.json not found; a problem folder is/);
 });
 
 test('sim env: the SimDevice subsystems as bandits, deterministic, legal arms within max_delta', (t) => {

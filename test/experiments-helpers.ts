@@ -7,12 +7,13 @@ import type { Decision, LegalMask, Policy, PolicySnapshot } from '../policies/ty
 
 /** Repository root (this file runs from dist/test/). */
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-/** The shared replayable problems, checked out beside the repository. */
-export const benchDir = join(repoRoot, '..', 'shared', 'bench');
+/** The replayable problems shipped in the repository (experiments/problems/). */
+export const benchDir = join(repoRoot, 'experiments', 'problems');
 
 /** Plays one fixed arm (or the lowest legal arm when that one is illegal). */
 export class FixedArmPolicy implements Policy {
   readonly kind = 'test-fixed';
+  readonly learnsFrom = 'any';
   constructor(
     readonly k: number,
     readonly d: number,
@@ -38,6 +39,7 @@ export class FixedArmPolicy implements Policy {
 /** Follows a fixed table: arm = table[argmax of the context's first entries]. */
 export class TablePolicy implements Policy {
   readonly kind = 'test-table';
+  readonly learnsFrom = 'any';
   constructor(
     readonly k: number,
     readonly d: number,

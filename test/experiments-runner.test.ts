@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCell } from '../experiments/cell.js';
@@ -80,8 +80,26 @@ test('spec validation names the bad field', (t) => {
   t.regex(bad({ environments: [{ name: 'a', kind: 'nope' }] }), /unknown environment kind "nope"/);
   t.regex(
     bad({ policies: ['linucb:alpah=1'] }),
-    /policies\/0 "linucb:alpah=1" cannot run.*no parameter "alpah"/,
+    /policies\/0: policy "linucb" has no parameter "alpah"; did you mean "alpha"\? it takes alpha, lambda/,
   );
+  // The same did-you-mean quality as the daemon's config.
+  t.regex(
+    bad({ policies: ['lnucb'] }),
+    /policies\/0: unknown policy 'lnucb'; did you mean "linucb"\?/,
+  );
+  t.regex(
+    bad({ environments: [{ name: 'a', kind: 'lnear', params: { k: 3, d: 2 } }] }),
+    /unknown environment kind "lnear"; did you mean "linear"\? known kinds:/,
+  );
+  t.regex(
+    bad({ horizn: 5 }),
+    /unknown field "horizn"; did you mean "horizon"\? remove it or use one of: name, description, horizon/,
+  );
+  t.regex(
+    bad({ environments: [{ name: 'a', kind: 'linear', params: { k: 3, d: 2, noiseSD: 1 } }] }),
+    /environments\/0\/params\/noiseSD: unknown field "noiseSD"; did you mean "noiseSd"\?/,
+  );
+  t.regex(bad({ horizon: 'long' }), /horizon: must be integer, got "long"; write a whole number/);
   t.regex(
     bad({
       policies: ['linucb'],
@@ -126,7 +144,9 @@ test('experiment: same numbers with 1 or 2 workers; JSON, CSV, HTML and decision
     t.is(csv.length, 10);
     t.true(csv[1].startsWith('"linucb:alpha=1,lambda=1",lin,0,300,'));
     const html = readFileSync(two.files.report!, 'utf8');
-    t.is((html.match(/<svg/g) ?? []).length, 2 * 2 + 3); // 2 band plots per env + one arm plot per (policy, env)
+    // 3 band plots per env (regret, vs baseline, optimal choices) + one arm plot per (policy, env)
+    t.is((html.match(/<svg/g) ?? []).length, 3 * 2 + 3);
+    t.true(existsSync(two.files.pairwiseCsv));
     t.regex(html, /Cumulative regret — lin/);
     t.regex(html, /1\.96 standard errors/);
     const log = readDecisionLog(join(dir, 'two', 'logs', 'p0-lin-s0.jsonl'));
@@ -158,6 +178,7 @@ test('summary: 95% interval across seeds and a readable table', (t) => {
     cumRegret: [regret],
     cumVsBaseline: [1],
     armShare: [[0.5, 0.5]],
+    optimalCurve: [0.5],
   });
   const [s] = summarise([mk(0, 1), mk(1, 3)]);
   t.is(s.meanFinalRegret, 2);
@@ -165,7 +186,12 @@ test('summary: 95% interval across seeds and a readable table', (t) => {
   t.true(Math.abs(s.finalRegretCi! - 1.959963984540054) < 1e-12);
   t.deepEqual(s.cumRegret.lo, [2 - s.finalRegretCi!]);
   const table = summaryTable([s]);
-  t.regex(table, /p,1\s+e\s+2\.0 ± 2\.0\s+0\.5000\s+1\.0\s+2\.00M/);
+  t.regex(table, /p,1\s+e\s+2\.0 ± 2\.0\s+0\.5000\s+1\.0\s+50\.0%\s+2\.00M \(2\.00M–2\.00M\)/);
+  // Identical seeds (a deterministic replay) give no interval, and say so.
+  const [same] = summarise([mk(0, 4), mk(1, 4), mk(2, 4)]);
+  t.true(same.identicalSeeds);
+  t.is(same.finalRegretCi, null);
+  t.regex(summaryTable([same]), /4\.0 \(identical in all 3 seeds\)/);
   t.is(toCsv(['a'], [['x,"y"']]), 'a\n"x,""y"""\n');
 });
 

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createPolicy } from '../policies/registry.js';
 
-// This file runs from dist/test/, so the repo root is two levels up and the shared
-// replayable problems sit beside it in ../shared/bench.
+// This file runs from dist/test/, so the repo root is two levels up; the replayable
+// problems ship in experiments/problems/.
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const problemDir = join(repoRoot, '..', 'shared', 'bench', 'linear-d8-k6-s2026');
+const problemDir = join(repoRoot, 'experiments', 'problems', 'linear-d8-k6-s2026');
 
 function loadF64(name: string): Float64Array {
   const buf = readFileSync(join(problemDir, name));
@@ -17,8 +17,8 @@ function loadF64(name: string): Float64Array {
 test('LinUCB reproduces the golden action trace of linear-d8-k6-s2026 exactly', (t) => {
   if (!existsSync(join(problemDir, 'meta.json'))) {
     throw new Error(
-      `golden problem not found at ${problemDir}; the replayable problems must be checked out ` +
-        'in ../shared/bench next to the repository (see its README)',
+      `golden problem not found at ${problemDir}; it ships with the repository ` +
+        '(experiments/problems/): restore it with git checkout -- experiments/problems',
     );
   }
   const meta = JSON.parse(readFileSync(join(problemDir, 'meta.json'), 'utf8')) as {

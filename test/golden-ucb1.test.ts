@@ -1,5 +1,5 @@
 /**
- * UCB1 must reproduce the shared golden trace of ../shared/bench/bernoulli-k8-s11
+ * UCB1 must reproduce the golden trace of experiments/problems/bernoulli-k8-s11
  * exactly: the same arm at every round and the same cumulative regret.
  */
 import test from 'ava';
@@ -10,7 +10,7 @@ import { createPolicy } from '../policies/registry.js';
 
 // This file runs from dist/test/, so the repository root is two levels up.
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const problemDir = path.resolve(repoRoot, '..', 'shared', 'bench', 'bernoulli-k8-s11');
+const problemDir = path.resolve(repoRoot, 'experiments', 'problems', 'bernoulli-k8-s11');
 
 interface Meta {
   kind: string;
@@ -27,8 +27,8 @@ interface Golden {
 test('UCB1 reproduces the golden action trace and cumulative regret of bernoulli-k8-s11', (t) => {
   if (!existsSync(problemDir)) {
     t.fail(
-      `shared bench problem not found at ${problemDir}; ` +
-        'the golden traces live in ../shared/bench next to the repository checkout',
+      `golden problem not found at ${problemDir}; it ships with the repository ` +
+        '(experiments/problems/): restore it with git checkout -- experiments/problems',
     );
     return;
   }

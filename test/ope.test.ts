@@ -7,7 +7,7 @@ import { checkOpeData, loadOpeData } from '../experiments/ope/data.js';
 import type { LoggedDecision, OpeData } from '../experiments/ope/data.js';
 import type { Estimate } from '../experiments/ope/estimators.js';
 import { meanInterval } from '../experiments/ope/estimators.js';
-import { evaluateCandidate, promotionGate } from '../experiments/ope/evaluate.js';
+import { evaluateCandidate, knownValueGate, promotionGate } from '../experiments/ope/evaluate.js';
 import { FixedArmPolicy, TablePolicy } from './experiments-helpers.js';
 
 // A synthetic contextual problem whose values are known exactly: 4 context types
@@ -129,6 +129,69 @@ test('DR is tighter than IPS here, and all estimators agree with a fixed arm', (
   t.true(Math.abs(fixed.matchRate - (0.2 + 0.6 + 0.2 + 0.2) / 4) < 0.03);
 });
 
+/**
+ * A stochastic candidate: BEST[type] with 1 - EPS + EPS/K, every other arm EPS/K, drawn from
+ * its own Rng; with `hide`, it hides its distribution (an estimated propensity, as Thompson
+ * sampling's), so the replay has to estimate pi by one draw.
+ */
+const EPS = 0.3;
+function greedyAroundBest(hide: boolean) {
+  return {
+    name: hide ? 'eps-best (one draw)' : 'eps-best',
+    make: (s: { k: number; d: number; seed: number }) => {
+      const rng = new Rng(s.seed + 77);
+      const base = new TablePolicy(K, D, (x) => BEST[typeOf(x)]);
+      return Object.assign(Object.create(base) as TablePolicy, {
+        select(x?: ArrayLike<number>) {
+          const best = BEST[typeOf(x ?? [])];
+          const dist = new Float64Array(K).fill(EPS / K);
+          dist[best] += 1 - EPS;
+          const u = rng.uniform();
+          let arm = 0;
+          for (let acc = dist[0]; u >= acc && arm < K - 1; acc += dist[++arm]);
+          return hide
+            ? { arm, propensity: dist[arm], estimated: true }
+            : { arm, propensity: dist[arm], distribution: dist };
+        },
+      });
+    },
+  };
+}
+const EPS_VALUE =
+  MU.reduce(
+    (s, row, type) => s + (1 - EPS) * row[BEST[type]] + (EPS / K) * (row[0] + row[1] + row[2]),
+    0,
+  ) / MU.length;
+
+test('a stochastic candidate: its exact distribution is used, covers its value, and gives far more support than one draw', (t) => {
+  let exactHits = 0;
+  let drawHits = 0;
+  let exactEss = 0;
+  let drawEss = 0;
+  for (let trial = 0; trial < TRIALS; trial++) {
+    const data = syntheticLog(9000 + trial, N);
+    const exact = evaluateCandidate(data, greedyAroundBest(false), { seed: trial });
+    const draw = evaluateCandidate(data, greedyAroundBest(true), { seed: trial });
+    if (covers(exact.dr, EPS_VALUE)) exactHits++;
+    if (covers(draw.dr, EPS_VALUE)) drawHits++;
+    exactEss += exact.support.ess / TRIALS;
+    drawEss += draw.support.ess / TRIALS;
+    t.true(exact.dr.se <= draw.dr.se, 'no wider than one draw');
+  }
+  t.log(
+    `coverage: exact ${exactHits}, one draw ${drawHits}; mean ESS exact ${exactEss.toFixed(0)}, one draw ${drawEss.toFixed(0)} of ${N}`,
+  );
+  t.true(
+    exactHits >= 0.9 * TRIALS && drawHits >= 0.9 * TRIALS,
+    `exact ${exactHits}, one draw ${drawHits}`,
+  );
+  // ESS / n = 1 / E[w^2] (E[w] = 1): with the exact weights pi/mu, E[w^2] = sum_a pi(a)^2 /
+  // mu(a) = 0.64/0.2 + 0.01/0.6 + 0.01/0.2 = 3.27 in every context (BEST is never the
+  // logging policy's preferred arm); with one draw, sum_a pi(a) / mu(a) = 4.67: 0.31 n
+  // against 0.21 n.
+  t.true(exactEss > 1.3 * drawEss, `ESS ${exactEss} vs ${drawEss}`);
+});
+
 test('promotion gate: promotes only on evidence', (t) => {
   const data = syntheticLog(11, 2000);
   const arm0 = {
@@ -144,6 +207,38 @@ test('promotion gate: promotes only on evidence', (t) => {
   const same = promotionGate(data, bestCandidate, bestCandidate);
   t.is(same.difference.value, 0);
   t.false(same.promote);
+});
+
+test('known-value gate: promotes only when the lower bound beats the value, refuses without support', (t) => {
+  const data = syntheticLog(13, 2000);
+  // The best table is worth 0.75: it beats 0.6 and not 0.8.
+  const above = knownValueGate(data, bestCandidate, 0.6);
+  t.true(above.promote);
+  t.deepEqual(above.refusals, []);
+  t.true(Math.abs(above.difference.lo - (above.candidate.dr.lo - 0.6)) < 1e-12);
+  t.false(knownValueGate(data, bestCandidate, 0.8).promote);
+  // A deterministic log (every propensity 1), and an arm the log never played.
+  const det = checkOpeData(
+    data.decisions.map((d) => ({ ...d, propensity: 1 })),
+    'deterministic',
+  );
+  const refused = knownValueGate(det, bestCandidate, 0.1);
+  t.false(refused.promote);
+  t.regex(refused.refusals.join('\n'), /every logged propensity is 1/);
+  // A log whose policy never gives arm 2 a chance: 0.5 on arms 0 and 1.
+  const never = checkOpeData(
+    data.decisions
+      .filter((d) => d.arm !== 2)
+      .map((d) => ({ ...d, k: K, propensity: 0.5, distribution: [0.5, 0.5, 0] })),
+    'no arm 2',
+  );
+  const arm2 = {
+    name: 'arm2',
+    make: (s: { k: number; d: number }) => new FixedArmPolicy(s.k, s.d, 2),
+  };
+  const unsupported = knownValueGate(never, arm2, 0);
+  t.false(unsupported.promote);
+  t.regex(unsupported.refusals.join('\n'), /only 0\.0% of its choices had a positive probability/);
 });
 
 function writeLog(dir: string, lines: string[]): string {
@@ -198,7 +293,7 @@ test('bad logs: errors name the line and the problem; a torn last line is skippe
     const warnings: string[] = [];
     const data = loadOpeData(
       writeLog(dir, [decision(1), reward(1), decision(2), reward(2), decision(3).slice(0, 30)]),
-      (w) => warnings.push(w),
+      { onWarning: (w) => warnings.push(w) },
     );
     t.is(data.decisions.length, 2);
     t.regex(warnings.join('\n'), /:5: skipped a torn last line/);

@@ -74,7 +74,7 @@ test('forced baseline plays report propensity 1, explored ones the inner propens
   ) as ConservativePolicy;
   // Round 1: nothing collected yet, so exploring could lose a whole round: forced.
   t.false(policy.mayExplore());
-  t.deepEqual(policy.select([1]), { arm: 0, propensity: 1 });
+  t.deepEqual(policy.select([1]), { arm: 0, propensity: 1, forced: true });
   const budgetBefore = policy.budgetLeft();
   for (let i = 0; i < 300; i++) policy.update(0, 0.8, [1]);
   t.true(policy.budgetLeft() > budgetBefore);

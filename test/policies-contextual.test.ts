@@ -1,6 +1,7 @@
 import test from 'ava';
 import { inverse, Matrix } from 'ml-matrix';
 import { LinTs } from '../policies/contextual/lints.js';
+import type { LinUcb } from '../policies/contextual/linucb.js';
 import { createPolicy } from '../policies/registry.js';
 import { Rng } from '../policies/rng.js';
 
@@ -145,4 +146,37 @@ test('linear TS propensities match the frequencies of its choices', (t) => {
     // Frequencies have sd <= 0.0065 at 6000 draws; the Monte Carlo estimate is averaged too.
     t.true(Math.abs(freq - meanPropensity) < 0.03, `arm ${a}: ${freq} vs ${meanPropensity}`);
   }
+});
+
+test('LinUCB select (which scores only arms whose bound can win) equals the argmax of every score', (t) => {
+  const rng = new Rng(17);
+  for (const alpha of [0, 0.3, 1, 4]) {
+    const k = 7;
+    const d = 5;
+    const p = createPolicy(`linucb:alpha=${alpha},lambda=1`, { k, d, seed: 1 }) as LinUcb;
+    const theta = Array.from({ length: k }, () => Array.from({ length: d }, () => rng.normal()));
+    for (let round = 0; round < 3000; round++) {
+      const x = Array.from({ length: d }, () => rng.normal() / Math.sqrt(d));
+      const legal =
+        round % 3 === 0 ? Array.from({ length: k }, (_, a) => (a + round) % 4 !== 0) : undefined;
+      const scores = Array.from(p.scoresFor(x));
+      let want = -1;
+      for (let a = 0; a < k; a++) {
+        if (legal && !legal[a]) continue;
+        if (want < 0 || scores[a] > scores[want]) want = a;
+      }
+      const { arm } = p.select(x, legal);
+      if (arm !== want) {
+        t.fail(`alpha ${alpha}, round ${round}: select chose ${arm}, the argmax is ${want}`);
+        return;
+      }
+      const mean = x.reduce((s, v, i) => s + v * theta[arm][i], 0);
+      p.update(arm, mean + 0.1 * rng.normal(), x);
+    }
+  }
+  // Ties (a fresh policy: every arm scores the same) go to the lowest legal index.
+  const fresh = createPolicy('linucb', { k: 4, d: 2, seed: 1 });
+  t.is(fresh.select([0.5, 0.5]).arm, 0);
+  t.is(fresh.select([0.5, 0.5], [0, 0, 1, 1]).arm, 2);
+  t.pass();
 });

@@ -1,5 +1,5 @@
 /**
- * Replays a ../shared/bench problem folder round for round: the same draws whatever the
+ * Replays a problem folder (experiments/problems/) round for round: the same draws whatever the
  * seed, so every policy faces exactly the rounds the golden traces were made on.
  */
 import type { LegalMask } from '../../policies/types.js';

@@ -3,6 +3,7 @@
  * against a per-kind JSON schema so that a bad spec names the field.
  */
 import type { Schema } from 'ajv';
+import { didYouMean } from '../../src/validation/messages.js';
 import { validateOrThrow } from '../validate.js';
 import { AdversarialEnv } from './adversarial.js';
 import type { AdversarialParams } from './adversarial.js';
@@ -108,7 +109,7 @@ const FACTORIES: EnvFactory[] = [
   },
   {
     kind: 'bench',
-    description: 'replay of a ../shared/bench problem folder, exact rounds',
+    description: 'replay of a problem folder (experiments/problems/ format), exact rounds',
     schema: {
       type: 'object',
       additionalProperties: false,
@@ -153,7 +154,7 @@ export function validateEnvSpec(spec: EnvSpec, field = 'params'): void {
   const f = BY_KIND.get(spec.kind);
   if (!f) {
     throw new EnvArgumentError(
-      `unknown environment kind "${spec.kind}"; known kinds: ${FACTORIES.map((x) => x.kind).join(', ')}`,
+      `unknown environment kind "${spec.kind}"; ${didYouMean(spec.kind, [...BY_KIND.keys()])}known kinds: ${FACTORIES.map((x) => x.kind).join(', ')}`,
     );
   }
   validateOrThrow(f.schema, spec.params ?? {}, field, `environment "${spec.kind}" ${field}`);

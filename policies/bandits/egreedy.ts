@@ -5,7 +5,8 @@
  * otherwise it plays the greedy arm: the legal arm with the highest mean reward, ties to
  * the lowest index. An arm never played counts as best (optimistic start), so the greedy
  * step tries each legal arm once, in index order. One uniform is drawn per decision and a
- * second only when exploring. The propensity is exact:
+ * second only when exploring (distribution.ts mixUniform). The propensity is exact, and the
+ * decision carries its distribution:
  *   (1 - epsilon) + epsilon / L   for the greedy arm,   epsilon / L   for any other,
  * with L the number of legal arms.
  *
@@ -15,15 +16,8 @@
  * gap between the best and another arm's mean; their experiments found c ~ 0.15 works
  * well in practice, which is the default here.
  */
-import {
-  argmaxLegal,
-  checkArm,
-  checkLegal,
-  checkReward,
-  legalCount,
-  nthLegal,
-  numParam,
-} from '../common.js';
+import { argmaxLegal, checkArm, checkLegal, checkReward, numParam } from '../common.js';
+import { mixUniform } from '../distribution.js';
 import { Rng } from '../rng.js';
 import type { Decision, LegalMask, Policy, PolicySnapshot } from '../types.js';
 import { banditFactory } from './factory.js';
@@ -35,6 +29,7 @@ export type EpsilonSchedule =
 export class EpsilonGreedyPolicy implements Policy {
   readonly kind: 'egreedy' | 'egreedy-decay';
   readonly d = 0;
+  readonly learnsFrom = 'any';
   private counts: Float64Array;
   private sums: Float64Array;
   /** Greedy values: the mean reward, or +Infinity for an arm never played. */
@@ -66,12 +61,7 @@ export class EpsilonGreedyPolicy implements Policy {
   select(_context?: ArrayLike<number>, legal?: LegalMask): Decision {
     const mask = checkLegal(legal, this.k);
     const eps = this.epsilon();
-    const greedy = argmaxLegal(this.values, mask);
-    const nLegal = mask === undefined ? this.k : legalCount(mask, this.k);
-    let arm = greedy;
-    if (this.rng.uniform() < eps) arm = nthLegal(mask, this.rng.int(nLegal));
-    const explore = eps / nLegal;
-    return { arm, propensity: arm === greedy ? 1 - eps + explore : explore };
+    return mixUniform(argmaxLegal(this.values, mask), undefined, eps, mask, this.k, this.rng);
   }
 
   update(arm: number, reward: number): void {

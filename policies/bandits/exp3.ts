@@ -5,13 +5,21 @@
  *   p_i = (1 - gamma) w_i / sum over legal j of w_j + gamma / L,
  * and the played arm's weight grows by exp(gamma * (reward / p_i) / K). Weights are kept
  * as logarithms and the largest legal log-weight is subtracted before exponentiating, so
- * they never overflow. The propensity is the exact p_i, legal-mask renormalisation
- * included. update() uses the probabilities of the latest select() (uniform before the
- * first one); updating an arm that select() could not choose is an error.
+ * they never overflow. The arm is drawn by distribution.ts drawFrom: the propensity is the
+ * exact p_i, legal-mask renormalisation included, and the decision carries p.
+ *
+ * EXP3 learns through the importance weight reward / p (learnsFrom "importance-weighted"),
+ * which is unbiased only when p is the exact probability of the play under a distribution
+ * that gave every arm a chance. update() with UpdateInfo uses its propensity (the daemon's
+ * uniform mix around EXP3 changes it; a play whose distribution lacked full support, such
+ * as a forced baseline, is refused: callers skip those). Without UpdateInfo it uses the
+ * probabilities of the latest select() (uniform before the first one); updating an arm that
+ * select() could not choose is an error.
  */
 import { checkArm, checkLegal, checkUnitReward, numParam } from '../common.js';
 import { Rng } from '../rng.js';
-import type { Decision, LegalMask, Policy, PolicySnapshot } from '../types.js';
+import { drawFrom } from '../distribution.js';
+import type { Decision, LegalMask, Policy, PolicySnapshot, UpdateInfo } from '../types.js';
 import { PolicyArgumentError } from '../types.js';
 import { banditFactory } from './factory.js';
 import { readArray, readNumber, requireConsistent, total, type Fields } from './snapshot.js';
@@ -19,6 +27,7 @@ import { readArray, readNumber, requireConsistent, total, type Fields } from './
 export class Exp3Policy implements Policy {
   readonly kind = 'exp3';
   readonly d = 0;
+  readonly learnsFrom = 'importance-weighted';
   private logWeights: Float64Array;
   /** Choice probabilities of the latest decision (0 for arms illegal then). */
   private probs: Float64Array;
@@ -39,7 +48,9 @@ export class Exp3Policy implements Policy {
     const mask = checkLegal(legal, this.k);
     const k = this.k;
     const lw = this.logWeights;
-    const p = this.probs;
+    // A fresh array per decision: the decision keeps it as its distribution.
+    const p = new Float64Array(k);
+    this.probs = p;
     let maxLog = -Infinity;
     let nLegal = 0;
     for (let i = 0; i < k; i++) {
@@ -49,42 +60,41 @@ export class Exp3Policy implements Policy {
     }
     let sum = 0;
     for (let i = 0; i < k; i++) {
-      if (mask !== undefined && !mask[i]) {
-        p[i] = 0;
-        continue;
-      }
+      if (mask !== undefined && !mask[i]) continue;
       p[i] = Math.exp(lw[i] - maxLog);
       sum += p[i];
     }
     const exploit = (1 - this.gamma) / sum;
     const explore = this.gamma / nLegal;
-    let last = -1;
     for (let i = 0; i < k; i++) {
       if (mask !== undefined && !mask[i]) continue;
       p[i] = exploit * p[i] + explore;
-      last = i;
     }
-    const u = this.rng.uniform();
-    let acc = 0;
-    let arm = last;
-    for (let i = 0; i < k; i++) {
-      acc += p[i];
-      if (u < acc) {
-        arm = i;
-        break;
-      }
-    }
-    return { arm, propensity: p[arm] };
+    return drawFrom(p, this.rng);
   }
 
-  update(arm: number, reward: number): void {
+  update(
+    arm: number,
+    reward: number,
+    _context?: ArrayLike<number>,
+    _next?: ArrayLike<number>,
+    info?: UpdateInfo,
+  ): void {
     checkArm(arm, this.k);
     checkUnitReward(reward);
-    const p = this.probs[arm];
-    if (!(p > 0)) {
+    if (info !== undefined && !info.fullSupport) {
       throw new PolicyArgumentError(
-        `exp3: arm ${arm} could not be chosen by the latest select() (illegal there); ` +
-          'update only the arm that select() returned',
+        `exp3: arm ${arm} was played by a distribution without full support (a forced play); ` +
+          'EXP3 learns only from plays with an exact importance weight: skip this update',
+      );
+    }
+    const p = info !== undefined ? info.propensity : this.probs[arm];
+    if (!(p > 0 && p <= 1)) {
+      throw new PolicyArgumentError(
+        info !== undefined
+          ? `exp3: propensity ${String(p)} of arm ${arm} must lie in (0, 1]`
+          : `exp3: arm ${arm} could not be chosen by the latest select() (illegal there); ` +
+              'update only the arm that select() returned, or pass UpdateInfo with its propensity',
       );
     }
     this.logWeights[arm] += (this.gamma * (reward / p)) / this.k;

@@ -46,6 +46,7 @@ function selectByIndex(
 
 export class DiscountedUcbPolicy implements Policy {
   readonly kind = 'ducb';
+  readonly learnsFrom = 'any';
   readonly d = 0;
   private counts: Float64Array;
   private sums: Float64Array;
@@ -136,6 +137,7 @@ export class DiscountedUcbPolicy implements Policy {
 
 export class SlidingWindowUcbPolicy implements Policy {
   readonly kind = 'swucb';
+  readonly learnsFrom = 'any';
   readonly d = 0;
   private counts: Float64Array;
   private sums: Float64Array;

@@ -4,25 +4,26 @@
  * Each legal arm never played is tried first, in index order (a deterministic choice,
  * propensity 1). After that, arm i is drawn with probability
  *   exp(mean_i / tau) / sum over legal j of exp(mean_j / tau),
- * computed after subtracting the largest legal mean so no exponential overflows. The
- * propensity is that exact probability.
+ * computed after subtracting the largest legal mean so no exponential overflows, and drawn
+ * by distribution.ts drawFrom: the propensity is that exact probability and the decision
+ * carries the whole distribution.
  */
 import { checkArm, checkLegal, checkReward, numParam } from '../common.js';
 import { Rng } from '../rng.js';
 import type { Decision, LegalMask, Policy, PolicySnapshot } from '../types.js';
+import { drawFrom } from '../distribution.js';
 import { banditFactory } from './factory.js';
 import { readCountsAndSums, type Fields } from './snapshot.js';
 
 export class SoftmaxPolicy implements Policy {
   readonly kind = 'softmax';
   readonly d = 0;
+  readonly learnsFrom = 'any';
   private counts: Float64Array;
   private sums: Float64Array;
   private means: Float64Array;
   private t = 0;
   private rng: Rng;
-  /** Scratch weights of the current decision (no allocation per call). */
-  private readonly weights: Float64Array;
 
   constructor(
     readonly k: number,
@@ -32,7 +33,6 @@ export class SoftmaxPolicy implements Policy {
     this.counts = new Float64Array(k);
     this.sums = new Float64Array(k);
     this.means = new Float64Array(k);
-    this.weights = new Float64Array(k);
     this.rng = new Rng(seed);
   }
 
@@ -45,30 +45,17 @@ export class SoftmaxPolicy implements Policy {
       if (this.counts[i] === 0) return { arm: i, propensity: 1 };
       if (this.means[i] > maxMean) maxMean = this.means[i];
     }
-    const w = this.weights;
+    // A fresh array per decision: the decision keeps it as its distribution.
+    const w = new Float64Array(k);
     const invTau = 1 / this.tau;
     let sum = 0;
-    let last = -1;
     for (let i = 0; i < k; i++) {
-      if (mask !== undefined && !mask[i]) {
-        w[i] = 0;
-        continue;
-      }
+      if (mask !== undefined && !mask[i]) continue;
       w[i] = Math.exp((this.means[i] - maxMean) * invTau);
       sum += w[i];
-      if (w[i] > 0) last = i;
     }
-    const target = this.rng.uniform() * sum;
-    let acc = 0;
-    let arm = last;
-    for (let i = 0; i < k; i++) {
-      acc += w[i];
-      if (target < acc) {
-        arm = i;
-        break;
-      }
-    }
-    return { arm, propensity: w[arm] / sum };
+    for (let i = 0; i < k; i++) w[i] /= sum;
+    return drawFrom(w, this.rng);
   }
 
   update(arm: number, reward: number): void {

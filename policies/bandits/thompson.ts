@@ -53,6 +53,7 @@ const PROPENSITY_STREAM = 1;
 
 abstract class ThompsonPolicy implements Policy {
   abstract readonly kind: string;
+  readonly learnsFrom = 'any';
   readonly d = 0;
   protected t = 0;
   /** Decisions made so far; numbers each decision's propensity stream. */
@@ -154,6 +155,7 @@ abstract class ThompsonPolicy implements Policy {
 
 /** A Thompson decision whose propensity is estimated the first time it is read. */
 class LazyPropensity implements Decision {
+  readonly estimated = true;
   private value = -1;
 
   constructor(

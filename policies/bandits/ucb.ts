@@ -14,6 +14,7 @@ import { readCountsAndSums, requireConsistent, type Fields } from './snapshot.js
 /** Per-arm pull counts and reward sums, shared by the stationary index policies. */
 abstract class MeanIndexPolicy implements Policy {
   abstract readonly kind: string;
+  readonly learnsFrom = 'any';
   readonly d = 0;
   protected counts: Float64Array;
   protected sums: Float64Array;

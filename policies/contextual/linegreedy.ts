@@ -2,7 +2,8 @@
  * Linear epsilon-greedy: a disjoint ridge regression per arm (A_k = lambda I + sum x x^T,
  * no intercept). With probability epsilon a uniformly random legal arm, otherwise the legal
  * arm with the highest x·theta_k (ties to the lowest index). The propensity is exact:
- * (1 - epsilon) + epsilon/n for the greedy arm, epsilon/n for the others (n legal arms).
+ * (1 - epsilon) + epsilon/n for the greedy arm, epsilon/n for the others (n legal arms), and
+ * the decision carries that distribution (distribution.ts mixUniform).
  */
 import {
   argmaxLegal,
@@ -11,9 +12,8 @@ import {
   checkContext,
   checkLegal,
   checkReward,
-  legalCount,
-  nthLegal,
 } from '../common.js';
+import { mixUniform } from '../distribution.js';
 import { Rng } from '../rng.js';
 import type { Decision, LegalMask, Policy, PolicySnapshot } from '../types.js';
 import { PolicyArgumentError } from '../types.js';
@@ -36,6 +36,7 @@ export class LinEpsilonGreedy implements Policy {
   readonly kind = 'linegreedy';
   readonly k: number;
   readonly d: number;
+  readonly learnsFrom = 'any';
   private readonly opts: LinEpsilonGreedyOptions;
   private readonly ridge: RidgeArms;
   private readonly rng: Rng;
@@ -65,10 +66,7 @@ export class LinEpsilonGreedy implements Policy {
       this.scores[a] = mask === undefined || mask[a] ? this.ridge.mean(a, x) : -Infinity;
     }
     const greedy = argmaxLegal(this.scores, mask);
-    const n = legalCount(mask, this.k);
-    const eps = this.opts.epsilon;
-    const arm = this.rng.uniform() < eps ? nthLegal(mask, this.rng.int(n)) : greedy;
-    return { arm, propensity: arm === greedy ? 1 - eps + eps / n : eps / n };
+    return mixUniform(greedy, undefined, this.opts.epsilon, mask, this.k, this.rng);
   }
 
   update(arm: number, reward: number, context?: ArrayLike<number>): void {

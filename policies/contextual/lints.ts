@@ -62,6 +62,7 @@ const VERSION = 1;
 /** Seed of the propensity stream: a fixed mix of the policy seed. */
 export class LinTs implements Policy {
   readonly kind = 'lints';
+  readonly learnsFrom = 'any';
   readonly k: number;
   readonly d: number;
   private readonly opts: LinTsOptions;
@@ -142,7 +143,7 @@ export class LinTs implements Policy {
       this.scores[a] = s;
     }
     const arm = argmaxLegal(this.scores, mask);
-    return { arm, propensity: this.estimatePropensity(arm, x, mask) };
+    return { arm, propensity: this.estimatePropensity(arm, x, mask), estimated: true };
   }
 
   /** Monte Carlo estimate of P(arm wins | context, legal set); see the file comment. */

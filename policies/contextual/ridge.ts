@@ -20,19 +20,45 @@ export class RidgeArms {
   readonly theta: Float64Array;
   /** Number of updates per arm. */
   readonly counts: Float64Array;
+  /**
+   * With `bounds`: per arm, sqrt of the Frobenius norm of the symmetric matrix S_k that the
+   * upper triangle of A_k^-1 defines (the one quadForm() reads), so that
+   * sqrt(x^T S_k x) <= bonusScale[k] ||x||: a cheap upper bound on LinUCB's bonus.
+   */
+  readonly bonusScale: Float64Array;
   private readonly scratch: Float64Array;
 
   constructor(
     readonly k: number,
     readonly d: number,
     readonly lambda: number,
+    readonly bounds = false,
   ) {
     this.ainv = new Float64Array(k * d * d);
     this.b = new Float64Array(k * d);
     this.theta = new Float64Array(k * d);
     this.counts = new Float64Array(k);
+    this.bonusScale = new Float64Array(bounds ? k : 0);
     this.scratch = new Float64Array(d);
-    for (let a = 0; a < k; a++) setScaledIdentity(this.ainv, a * d * d, d, 1 / lambda);
+    for (let a = 0; a < k; a++) {
+      setScaledIdentity(this.ainv, a * d * d, d, 1 / lambda);
+      if (bounds) this.refreshBonusScale(a);
+    }
+  }
+
+  /** bonusScale[k] from the upper triangle of A_k^-1 (O(d^2 / 2)). */
+  private refreshBonusScale(arm: number): void {
+    const d = this.d;
+    const off = arm * d * d;
+    const m = this.ainv;
+    let diag = 0;
+    let upper = 0;
+    for (let i = 0; i < d; i++) {
+      const row = off + i * d;
+      diag += m[row + i] * m[row + i];
+      for (let j = i + 1; j < d; j++) upper += m[row + j] * m[row + j];
+    }
+    this.bonusScale[arm] = Math.sqrt(Math.sqrt(diag + 2 * upper));
   }
 
   /** x · theta_k. */
@@ -65,13 +91,23 @@ export class RidgeArms {
     return diag + 2 * cross;
   }
 
+  /**
+   * Adds (x, reward) to arm k. With u = A_k^-1 x and q = x^T u (computed by the
+   * Sherman-Morrison step), theta_k moves by u (reward - x.theta_k) / (1 + q), the
+   * recursive-least-squares form of A_new^-1 (b + reward x): O(d) instead of recomputing
+   * A_k^-1 b_k in O(d^2).
+   */
   update(arm: number, x: ArrayLike<number>, reward: number): void {
     const d = this.d;
     const boff = arm * d;
+    const err = reward - this.mean(arm, x);
     for (let i = 0; i < d; i++) this.b[boff + i] += reward * x[i];
-    shermanMorrisonAt(this.ainv, arm * d * d, d, x, this.scratch);
-    this.refreshTheta(arm);
+    const u = this.scratch;
+    const denom = shermanMorrisonAt(this.ainv, arm * d * d, d, x, u);
+    const step = err / denom;
+    for (let i = 0; i < d; i++) this.theta[boff + i] += step * u[i];
     this.counts[arm]++;
+    if (this.bounds) this.refreshBonusScale(arm);
   }
 
   /** theta_k = A_k^-1 b_k, written in place (no temporary views on the hot path). */
@@ -97,12 +133,16 @@ export class RidgeArms {
     d: number,
     lambda: number,
     state: Record<string, unknown>,
+    bounds = false,
   ): RidgeArms {
-    const r = new RidgeArms(k, d, lambda);
+    const r = new RidgeArms(k, d, lambda, bounds);
     r.ainv.set(fromPlain(state.ainv, k * d * d, 'ainv'));
     r.b.set(fromPlain(state.b, k * d, 'b'));
     r.counts.set(fromPlain(state.counts, k, 'counts'));
-    for (let a = 0; a < k; a++) r.refreshTheta(a);
+    for (let a = 0; a < k; a++) {
+      r.refreshTheta(a);
+      if (bounds) r.refreshBonusScale(a);
+    }
     return r;
   }
 }

@@ -3,15 +3,8 @@
  * discretised states (rows created on first write, unvisited states read as `init`),
  * epsilon-greedy selection with exact propensities and legal masks, and snapshots.
  */
-import {
-  argmaxLegal,
-  checkArm,
-  checkArmCount,
-  checkLegal,
-  checkReward,
-  legalCount,
-  nthLegal,
-} from '../common.js';
+import { argmaxLegal, checkArm, checkArmCount, checkLegal, checkReward } from '../common.js';
+import { mixUniform } from '../distribution.js';
 import { fromPlain } from '../linalg.js';
 import { Rng } from '../rng.js';
 import type { Decision, LegalMask, PolicySnapshot } from '../types.js';
@@ -55,6 +48,8 @@ export function checkTabularOptions(opts: TabularOptions): void {
 
 export abstract class TabularPolicy {
   abstract readonly kind: string;
+  /** One-step targets for the played (state, arm) pair: valid whoever chose the arm. */
+  readonly learnsFrom = 'any';
   readonly k: number;
   readonly d: number;
   protected readonly opts: TabularOptions;
@@ -115,14 +110,11 @@ export abstract class TabularPolicy {
     r[arm] += this.opts.alpha * (target - r[arm]);
   }
 
-  /** Epsilon-greedy choice at a state with its exact propensity. */
+  /** Epsilon-greedy choice at a state with its exact propensity and distribution. */
   protected chooseAt(state: number, legal: LegalMask | undefined): Decision {
     const mask = checkLegal(legal, this.k);
     const greedy = argmaxLegal(this.qValues(state), mask);
-    const n = legalCount(mask, this.k);
-    const eps = this.opts.epsilon;
-    const arm = this.rng.uniform() < eps ? nthLegal(mask, this.rng.int(n)) : greedy;
-    return { arm, propensity: arm === greedy ? 1 - eps + eps / n : eps / n };
+    return mixUniform(greedy, undefined, this.opts.epsilon, mask, this.k, this.rng);
   }
 
   protected checkUpdate(arm: number, reward: number): void {

@@ -9,7 +9,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 kver="$1"
 src="$(cd "${MLP_KMOD_SRC:-$REPO/kmod}" && pwd)"
 ko_name="${MLP_KO_NAME:-mlproxy.ko}"
-kdir="/lib/modules/$kver/build"
+# MLP_GUEST_KDIR: the build tree of a kernel that is not installed (the debug kernel).
+kdir="${MLP_GUEST_KDIR:-/lib/modules/$kver/build}"
 [[ -e "$kdir/Makefile" ]] || die "no kernel headers at $kdir (run scripts/vm/install-deps.sh)"
 [[ -e "$src/Makefile" || -e "$src/Kbuild" ]] || die "no Makefile or Kbuild in $src: the kernel module is not there yet"
 
@@ -17,7 +18,7 @@ kdir="/lib/modules/$kver/build"
 mapfile -d '' sources < <(cd "$src" && find . -type f ! -name '*.o' ! -name '*.ko' ! -name '*.cmd' \
   ! -name '*.mod' ! -name '*.mod.c' ! -name 'modules.order' ! -name 'Module.symvers' \
   ! -name '*.log' -print0 | LC_ALL=C sort -z)
-key="$(cd "$src" && cache_key "$kver" "${sources[@]}")"
+key="$(cd "$src" && cache_key "$kver" "$kdir" "${sources[@]}")"
 dest="$VM_DIR/build/$kver/kmod-$key"
 ko="$dest/$ko_name"
 if [[ -s "$ko" ]]; then

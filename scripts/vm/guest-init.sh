@@ -94,7 +94,7 @@ fi
 say "running $run/cmd.sh"
 chroot /host /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
   HOME=/tmp TMPDIR=/tmp LANG=C.UTF-8 MLP_GUEST=1 MLP_KO="$MLP_KO" MLP_VM_OUT="$run" \
-  MLP_REPO="$MLP_REPO" MLP_GUEST_KVER="$(uname -r)" \
+  MLP_REPO="$MLP_REPO" MLP_GUEST_KVER="$(uname -r)" MLP_SELFTESTS="${MLP_SELFTESTS:-}" \
   /bin/sh -c "cd \"\$MLP_REPO\" && exec /bin/sh \"\$MLP_VM_OUT/cmd.sh\"" </dev/console >/dev/console 2>&1
 status=$?
 say "command exited with status $status"

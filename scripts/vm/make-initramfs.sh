@@ -6,12 +6,16 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 kver="$1"
+# MLP_GUEST_MODROOT: the INSTALL_MOD_PATH of a kernel that is not installed.
+modroot="${MLP_GUEST_MODROOT:-}"
+depmod_root=()
+[[ -z "$modroot" ]] || depmod_root=(-d "$modroot")
 busybox="$(command -v busybox || true)"
 [[ -n "$busybox" ]] || die "busybox not found (install busybox-static)"
 file -L "$busybox" | grep -q 'statically linked' || die "$busybox is not static (install busybox-static)"
 
 wanted=(virtio_pci 9pnet_virtio 9p virtio_rng)
-key="$(cache_key "$kver" "$VM_SCRIPTS/guest-init.sh" "$VM_SCRIPTS/make-initramfs.sh" "$busybox" "${wanted[*]}" "/lib/modules/$kver/modules.dep")"
+key="$(cache_key "$kver" "$VM_SCRIPTS/guest-init.sh" "$VM_SCRIPTS/make-initramfs.sh" "$busybox" "${wanted[*]}" "${modroot}/lib/modules/$kver/modules.dep")"
 out="$VM_DIR/cache/$kver/initramfs-$key.cpio"
 if [[ -s "$out" ]]; then
   echo "$out"
@@ -44,7 +48,7 @@ for m in "${wanted[@]}"; do
     *) die "unexpected module file $path" ;;
     esac
     echo "$name" >>"$root/modules.list"
-  done < <(modprobe -S "$kver" --show-depends "$m" 2>/dev/null || die "modprobe cannot resolve $m for $kver")
+  done < <(modprobe "${depmod_root[@]}" -S "$kver" --show-depends "$m" 2>/dev/null || die "modprobe cannot resolve $m for $kver")
 done
 (cd "$root" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet) >"$out.tmp"
 mv "$out.tmp" "$out"

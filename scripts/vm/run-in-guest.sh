@@ -11,6 +11,7 @@
 #   --no-insmod              build the module but do not load it at boot
 #   --timeout SECONDS        kill QEMU after this long (default 300)
 #   --memory MB              guest memory (default 1024)
+#   --smp N                  guest CPUs (default 1, MLP_VM_SMP)
 #   --quiet                  do not stream the guest console (printed on failure)
 #   --disk IMAGE             attach IMAGE (raw) read-only as the guest's data disk, /dev/vda
 #   --storage PROFILE        how the data disk behaves (scripts/vm/storage.sh): host
@@ -22,9 +23,14 @@
 # also MLP_STORAGE, MLP_DATA_DEV (the device to mount: /dev/vda, or /dev/mapper/mlp-data
 # under netdisk) and MLP_DATA_KNAME (its kernel name, vda or dm-N), set up by
 # scripts/vm/guest-storage.sh before the command runs.
-# Environment: MLP_GUEST_KVER (guest kernel), MLP_VM_DIR (caches, default .vm/),
-# MLP_VM_ACCEL (default tcg), MLP_KMOD_SRC (module sources, default kmod/),
-# MLP_VM_RUN_NAME (the run folder's name under .vm/runs/).
+# Environment: MLP_GUEST_KVER (guest kernel: a version or a series such as 6.1 or
+# 6.12; default 6.1, see lib.sh), MLP_VM_DIR (caches, default .vm/), MLP_VM_ACCEL
+# (default tcg), MLP_VM_CPU (default max), MLP_KMOD_SRC (module sources, default
+# kmod/), MLP_VM_RUN_NAME (the run folder's name under .vm/runs/), MLP_SELFTESTS
+# (a folder of built C selftests, passed to the guest). A kernel that is not
+# installed (the debug kernel of test-vm-debug.sh): MLP_GUEST_IMAGE (its bzImage,
+# booted as it is), MLP_GUEST_KDIR (its build tree), MLP_GUEST_MODROOT (the
+# INSTALL_MOD_PATH of its modules), with MLP_GUEST_KVER its release.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$VM_SCRIPTS/storage.sh"
 
@@ -32,6 +38,7 @@ insmod=1
 insmod_args=""
 timeout_s=300
 memory=1024
+smp="${MLP_VM_SMP:-1}"
 quiet=0
 disk=""
 storage=host
@@ -53,6 +60,10 @@ while (($#)); do
     memory="${2?--memory needs a value}"
     shift 2
     ;;
+  --smp)
+    smp="${2?--smp needs a value}"
+    shift 2
+    ;;
   --quiet)
     quiet=1
     shift
@@ -69,11 +80,12 @@ while (($#)); do
     shift
     break
     ;;
-  *) die "unknown option '$1' (usage: run-in-guest.sh [--insmod-args ARGS] [--no-insmod] [--timeout S] [--memory MB] [--quiet] [--disk IMAGE [--storage PROFILE]] -- COMMAND...)" ;;
+  *) die "unknown option '$1' (usage: run-in-guest.sh [--insmod-args ARGS] [--no-insmod] [--timeout S] [--memory MB] [--smp N] [--quiet] [--disk IMAGE [--storage PROFILE]] -- COMMAND...)" ;;
   esac
 done
 (($#)) || die "no command given (usage: run-in-guest.sh [options] -- COMMAND...)"
 [[ "$timeout_s" =~ ^[0-9]+$ ]] || die "--timeout must be whole seconds, got '$timeout_s'"
+[[ "$smp" =~ ^[1-9][0-9]*$ ]] || die "--smp must be a CPU count, got '$smp'"
 storage_check "$storage"
 if [[ -n "$disk" ]]; then
   [[ -r "$disk" && -s "$disk" ]] || die "--disk $disk: no such (non-empty) image"
@@ -83,20 +95,28 @@ elif [[ "$storage" != host ]]; then
 fi
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found (run scripts/vm/install-deps.sh)"
 
-kver="$(guest_kver)"
-cache="$VM_DIR/cache/$kver"
-mkdir -p "$cache"
-
-# The kernel: the uncompressed vmlinux (PVH entry, no decompression under TCG),
-# extracted once per image; the bzImage when extraction fails.
-bzimage="/boot/vmlinuz-$kver"
-[[ -r "$bzimage" ]] || die "$bzimage missing (run scripts/vm/install-deps.sh)"
-kernel="$cache/vmlinux-$(cache_key "$bzimage")"
-if [[ ! -s "$kernel" ]]; then
-  log "extracting vmlinux from $bzimage"
-  if ! bash "$VM_SCRIPTS/extract-vmlinux.sh" "$bzimage" "$kernel"; then
-    log "warning: extraction failed; booting the compressed bzImage (slower)"
-    kernel="$bzimage"
+if [[ -n "${MLP_GUEST_IMAGE:-}" ]]; then
+  # A kernel of our own (the debug kernel): booted as the bzImage it is.
+  [[ -n "${MLP_GUEST_KVER:-}" && -n "${MLP_GUEST_KDIR:-}" && -n "${MLP_GUEST_MODROOT:-}" ]] ||
+    die "MLP_GUEST_IMAGE needs MLP_GUEST_KVER, MLP_GUEST_KDIR and MLP_GUEST_MODROOT"
+  kver="$MLP_GUEST_KVER"
+  kernel="$MLP_GUEST_IMAGE"
+  [[ -r "$kernel" ]] || die "$kernel missing"
+else
+  kver="$(guest_kver)"
+  cache="$VM_DIR/cache/$kver"
+  mkdir -p "$cache"
+  # The kernel: the uncompressed vmlinux (PVH entry, no decompression under TCG),
+  # extracted once per image; the bzImage when extraction fails.
+  bzimage="/boot/vmlinuz-$kver"
+  [[ -r "$bzimage" ]] || die "$bzimage missing (run scripts/vm/install-deps.sh)"
+  kernel="$cache/vmlinux-$(cache_key "$bzimage")"
+  if [[ ! -s "$kernel" ]]; then
+    log "extracting vmlinux from $bzimage"
+    if ! bash "$VM_SCRIPTS/extract-vmlinux.sh" "$bzimage" "$kernel"; then
+      log "warning: extraction failed; booting the compressed bzImage (slower)"
+      kernel="$bzimage"
+    fi
   fi
 fi
 initramfs="$(bash "$VM_SCRIPTS/make-initramfs.sh" "$kver")"
@@ -123,6 +143,7 @@ sq() { printf "'%s'" "${1//\'/\'\\\'\'}"; } # POSIX sh single quoting
   echo "MLP_INSMOD=$( ((insmod)) && echo 1)"
   echo "MLP_INSMOD_ARGS=$(sq "$insmod_args")"
   echo "MLP_REPO=$(sq "$REPO")"
+  echo "MLP_SELFTESTS=$(sq "${MLP_SELFTESTS:-}")"
 } >"$run/guest.env"
 console="$run/console.log"
 : >"$console"
@@ -130,9 +151,9 @@ console="$run/console.log"
 accel="${MLP_VM_ACCEL:-tcg}"
 qemu=(
   qemu-system-x86_64 -nodefaults -no-reboot -display none -monitor none
-  -machine pc -accel "$accel" -cpu max -smp 1 -m "$memory"
+  -machine pc -accel "$accel" -cpu "${MLP_VM_CPU:-max}" -smp "$smp" -m "$memory"
   -kernel "$kernel" -initrd "$initramfs"
-  -append "console=ttyS0 panic=-1 quiet loglevel=4 mitigations=off mlp.run=$run"
+  -append "console=ttyS0 panic=-1 quiet loglevel=4 mitigations=off ${MLP_VM_APPEND:-}mlp.run=$run"
   -chardev "file,id=con,path=$console" -serial chardev:con
   -device virtio-rng-pci
   -fsdev "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap"
@@ -142,7 +163,7 @@ qemu=(
   -device isa-debug-exit,iobase=0xf4,iosize=0x04
 )
 [[ -z "$disk" ]] || qemu+=(-drive "$(storage_drive_opts "$storage" "$disk")")
-log "booting $kver ($(basename "$kernel")), run folder $run${disk:+, data disk $(basename "$disk") ($storage)}"
+log "booting $kver ($(basename "$kernel"), $smp CPU), run folder $run${disk:+, data disk $(basename "$disk") ($storage)}"
 start=$(date +%s.%N)
 follower=""
 if ((!quiet)); then

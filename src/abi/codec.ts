@@ -1,8 +1,18 @@
 /**
- * Typed encode/decode of every mlproxy struct to and from exact-size Buffers, in the
- * shapes of src/transport/device.ts. Efficiencies decode as floats (raw /
- * EFF_SCALE); propensities encode as round(p * PROB_SCALE) with 0 < p <= 1.
+ * Typed encode/decode of every mlproxy struct to and from Buffers, in the shapes of
+ * src/transport/device.ts. Efficiencies decode as floats (raw / EFF_SCALE);
+ * propensities encode as round(p * PROB_SCALE) with 0 < p <= 1.
+ *
+ * Sizes: encoders build the full (ABI 1.1) struct; `truncate()` cuts one to an older
+ * kernel's size (the kernel reads a missing tail as zero). Decoders accept any size
+ * from the 1.0 size up, reading a missing tail as zero, as the kernel does.
+ *
+ * The decision path (feedback records, RECOMMEND, GET_STATE) has hand-written
+ * little-endian codecs: the generic StructLayout codec costs 5-20 us per struct
+ * (measured: scripts/vm/bench-vm.sh, docs/benchmarks.md), several times the system
+ * call itself.
  */
+import { endianness } from 'node:os';
 import type {
   Feedback,
   FeatureDesc,
@@ -22,21 +32,30 @@ import {
   ABI_MINOR,
   CLAIM_F_RELEASE,
   EFF_SCALE,
+  FILE_SET_READ_TIMEOUT,
+  FILE_SET_RECORD_SIZE,
+  FILE_SET_SUBSCRIBE,
+  FILE_WAKE,
+  INFO_F_BY_ID,
   MAX_KNOBS,
+  MAX_SUBSYS,
   MAX_TTL_MS,
   MODE_F_PIN,
   NR_MODES,
   PROB_SCALE,
+  REASON_GONE,
   REC_F_STRICT,
+  SIZEOF_FEEDBACK_VER0,
   STATUS_F_CONTROLLED,
   STATUS_F_HEARTBEAT_OK,
   STATUS_F_MINE,
   STATUS_F_PINNED,
 } from './constants.js';
-import type { StructValue } from './layout.js';
+import type { StructLayout, StructValue } from './layout.js';
 import {
   mlpClaim,
   mlpFeedback,
+  mlpFileConfig,
   mlpMode,
   mlpRecommendation,
   mlpState,
@@ -49,6 +68,55 @@ const num = (v: StructValue, k: string) => v[k] as number;
 const nums = (v: StructValue, k: string) => v[k] as number[];
 const str = (v: StructValue, k: string) => v[k] as string;
 const recs = (v: StructValue, k: string) => v[k] as StructValue[];
+
+const LE = endianness() === 'LE';
+const TWO32 = 4294967296;
+
+/** A buffer of the layout's full size: buf, or a zero-padded copy when it is shorter. */
+function full(layout: StructLayout, buf: Buffer): Buffer {
+  if (buf.length === layout.size) return buf;
+  if (buf.length > layout.size) return buf.subarray(0, layout.size);
+  const out = Buffer.alloc(layout.size);
+  buf.copy(out);
+  return out;
+}
+
+/** The first `size` bytes of an encoded struct, its size field set to size. */
+export function truncate(buf: Buffer, size: number): Buffer {
+  if (!Number.isInteger(size) || size < 4) throw new RangeError(`struct size ${size} < 4`);
+  if (size >= buf.length) return buf;
+  const out = Buffer.from(buf.subarray(0, size));
+  out.writeUInt32LE(size, 0);
+  return out;
+}
+
+function rdU64(b: Buffer, o: number): number {
+  const hi = b.readUInt32LE(o + 4);
+  if (hi > 0x1fffff) throw new RangeError(`u64 at offset ${o} exceeds 2^53 - 1`);
+  return hi * TWO32 + b.readUInt32LE(o);
+}
+
+function rdS64(b: Buffer, o: number): number {
+  const hi = b.readInt32LE(o + 4);
+  if (hi > 0x1fffff || hi < -0x200000) throw new RangeError(`s64 at offset ${o} exceeds 2^53`);
+  return hi * TWO32 + b.readUInt32LE(o);
+}
+
+function wrS64(b: Buffer, o: number, v: number, what: string): void {
+  if (typeof v !== 'number' || !Number.isInteger(v)) {
+    throw new TypeError(`${what}: expected an integer, got ${String(v)}`);
+  }
+  if (!Number.isSafeInteger(v)) throw new RangeError(`${what}: ${v} is outside +-(2^53 - 1)`);
+  const hi = Math.floor(v / TWO32);
+  b.writeUInt32LE(v - hi * TWO32, o);
+  b.writeInt32LE(hi, o + 4);
+}
+
+function rdS64s(b: Buffer, o: number, n: number): number[] {
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) out[i] = rdS64(b, o + 8 * i);
+  return out;
+}
 
 /** Fixed-point efficiency to float. */
 export function effFromRaw(raw: number): number {
@@ -76,9 +144,12 @@ export function encodeVersion(): Buffer {
   return mlpVersion.encode({ size: mlpVersion.size, abi_major: ABI_MAJOR, abi_minor: ABI_MINOR });
 }
 
-/** The kernel's answer; `sizes` holds the kernel's sizeof of every struct. */
+/** The kernel's answer; `sizes` holds the kernel's sizeof of every struct (0: unknown). */
 export interface VersionReply extends VersionInfo {
+  /** The minor the kernel speaks to this file from now on (0 on a 1.0 module). */
+  fileMinor: number;
   sizes: {
+    version: number;
     subsysInfo: number;
     state: number;
     recommendation: number;
@@ -86,11 +157,12 @@ export interface VersionReply extends VersionInfo {
     status: number;
     feedback: number;
     claim: number;
+    fileConfig: number;
   };
 }
 
 export function decodeVersion(buf: Buffer): VersionReply {
-  const v = mlpVersion.decode(buf);
+  const v = mlpVersion.decode(full(mlpVersion, buf));
   return {
     abiMajor: num(v, 'abi_major'),
     abiMinor: num(v, 'abi_minor'),
@@ -100,7 +172,10 @@ export function decodeVersion(buf: Buffer): VersionReply {
     maxFeatures: num(v, 'max_features'),
     maxKnobs: num(v, 'max_knobs'),
     ringRecords: num(v, 'ring_records'),
+    generation: num(v, 'generation'),
+    fileMinor: num(v, 'file_minor'),
     sizes: {
+      version: num(v, 'sizeof_version') || buf.length,
       subsysInfo: num(v, 'sizeof_subsys_info'),
       state: num(v, 'sizeof_state'),
       recommendation: num(v, 'sizeof_recommendation'),
@@ -108,12 +183,14 @@ export function decodeVersion(buf: Buffer): VersionReply {
       status: num(v, 'sizeof_status'),
       feedback: num(v, 'sizeof_feedback'),
       claim: num(v, 'sizeof_claim'),
+      fileConfig: num(v, 'sizeof_file_config'),
     },
   };
 }
 
 /** Our sizeof of every struct, to compare with VersionReply.sizes. */
 export const LOCAL_SIZES: VersionReply['sizes'] = {
+  version: mlpVersion.size,
   subsysInfo: mlpSubsysInfo.size,
   state: mlpState.size,
   recommendation: mlpRecommendation.size,
@@ -121,16 +198,26 @@ export const LOCAL_SIZES: VersionReply['sizes'] = {
   status: mlpStatus.size,
   feedback: mlpFeedback.size,
   claim: mlpClaim.size,
+  fileConfig: mlpFileConfig.size,
 };
 
 // ---- mlp_subsys_info ---------------------------------------------------------------
 
-export function encodeSubsysInfoQuery(index: number): Buffer {
-  return mlpSubsysInfo.encode({ size: mlpSubsysInfo.size, index });
+/** SUBSYS_INFO of the subsystem at `index`, or (byId) of the subsystem with that id. */
+export function encodeSubsysInfoQuery(index: number, byId = false): Buffer {
+  return byId
+    ? mlpSubsysInfo.encode({ size: mlpSubsysInfo.size, id: index, flags: INFO_F_BY_ID })
+    : mlpSubsysInfo.encode({ size: mlpSubsysInfo.size, index });
+}
+
+/** The answer's position and registry generation (0 on a 1.0 module). */
+export function decodeSubsysInfoPlace(buf: Buffer): { index: number; generation: number } {
+  const v = mlpSubsysInfo.decode(full(mlpSubsysInfo, buf));
+  return { index: num(v, 'index'), generation: num(v, 'generation') };
 }
 
 export function decodeSubsysInfo(buf: Buffer): SubsystemInfo {
-  const v = mlpSubsysInfo.decode(buf);
+  const v = mlpSubsysInfo.decode(full(mlpSubsysInfo, buf));
   const features: FeatureDesc[] = recs(v, 'features')
     .slice(0, num(v, 'nr_features'))
     .map((f) => ({ name: str(f, 'name'), unit: str(f, 'unit'), scale: num(f, 'scale') }));
@@ -177,8 +264,48 @@ export function encodeStateQuery(subsysId: number): Buffer {
   return mlpState.encode({ size: mlpState.size, subsys_id: subsysId });
 }
 
+const ST = {
+  subsysId: mlpState.offsetOf('subsys_id'),
+  epoch: mlpState.offsetOf('epoch'),
+  timeNs: mlpState.offsetOf('time_ns'),
+  mode: mlpState.offsetOf('mode'),
+  nextAdvice: mlpState.offsetOf('next_advice'),
+  nrFeatures: mlpState.offsetOf('nr_features'),
+  nrKnobs: mlpState.offsetOf('nr_knobs'),
+  features: mlpState.offsetOf('features'),
+  knobs: mlpState.offsetOf('knobs'),
+  baselineEff: mlpState.offsetOf('baseline_eff'),
+  windowStart: mlpState.offsetOf('window_start_ns'),
+  nextWindow: mlpState.offsetOf('next_window_ns'),
+};
+
+function counts(b: Buffer, fo: number, ko: number): [number, number] {
+  const nf = b.readUInt32LE(fo);
+  const nk = b.readUInt32LE(ko);
+  if (nf > 16 || nk > MAX_KNOBS) throw new RangeError(`${nf} features / ${nk} knobs: ABI mismatch`);
+  return [nf, nk];
+}
+
 export function decodeState(buf: Buffer): StateSnapshot {
-  const v = mlpState.decode(buf);
+  const b = full(mlpState, buf);
+  if (!LE) return decodeStateGeneric(b);
+  const [nf, nk] = counts(b, ST.nrFeatures, ST.nrKnobs);
+  return {
+    subsysId: b.readUInt32LE(ST.subsysId),
+    epoch: rdU64(b, ST.epoch),
+    timeNs: rdU64(b, ST.timeNs),
+    mode: checkMode(b.readUInt32LE(ST.mode)),
+    nextAdvice: b.readUInt32LE(ST.nextAdvice) !== 0,
+    features: rdS64s(b, ST.features, nf),
+    knobs: rdS64s(b, ST.knobs, nk),
+    baselineEff: effFromRaw(rdS64(b, ST.baselineEff)),
+    windowStartNs: rdU64(b, ST.windowStart),
+    nextWindowNs: rdU64(b, ST.nextWindow),
+  };
+}
+
+function decodeStateGeneric(b: Buffer): StateSnapshot {
+  const v = mlpState.decode(b);
   return {
     subsysId: num(v, 'subsys_id'),
     epoch: num(v, 'epoch'),
@@ -188,6 +315,8 @@ export function decodeState(buf: Buffer): StateSnapshot {
     features: nums(v, 'features').slice(0, num(v, 'nr_features')),
     knobs: nums(v, 'knobs').slice(0, num(v, 'nr_knobs')),
     baselineEff: effFromRaw(num(v, 'baseline_eff')),
+    windowStartNs: num(v, 'window_start_ns'),
+    nextWindowNs: num(v, 'next_window_ns'),
   };
 }
 
@@ -204,12 +333,30 @@ export function encodeState(s: StateSnapshot): Buffer {
     features: s.features,
     knobs: s.knobs,
     baseline_eff: Math.round(s.baselineEff * EFF_SCALE),
+    window_start_ns: s.windowStartNs ?? 0,
+    next_window_ns: s.nextWindowNs ?? 0,
   });
 }
 
 // ---- mlp_recommendation ----------------------------------------------------------------
 
-export function encodeRecommendation(r: Recommendation): Buffer {
+const RC = {
+  subsysId: mlpRecommendation.offsetOf('subsys_id'),
+  epoch: mlpRecommendation.offsetOf('epoch'),
+  modelVersion: mlpRecommendation.offsetOf('model_version'),
+  propensity: mlpRecommendation.offsetOf('propensity'),
+  nrKnobs: mlpRecommendation.offsetOf('nr_knobs'),
+  ttl: mlpRecommendation.offsetOf('ttl_ms'),
+  flags: mlpRecommendation.offsetOf('flags'),
+  knobs: mlpRecommendation.offsetOf('knobs'),
+  recId: mlpRecommendation.offsetOf('rec_id'),
+  target: mlpRecommendation.offsetOf('target_epoch'),
+  verdict: mlpRecommendation.offsetOf('verdict'),
+  reasons: mlpRecommendation.offsetOf('reasons'),
+  applied: mlpRecommendation.offsetOf('applied'),
+};
+
+function checkRecommendation(r: Recommendation): number {
   if (r.knobs.length === 0 || r.knobs.length > MAX_KNOBS) {
     throw new RangeError(`recommendation needs 1..${MAX_KNOBS} knobs, got ${r.knobs.length}`);
   }
@@ -217,27 +364,76 @@ export function encodeRecommendation(r: Recommendation): Buffer {
   if (!Number.isInteger(ttl) || ttl < 0 || ttl > MAX_TTL_MS) {
     throw new RangeError(`ttlMs must be an integer in 0..${MAX_TTL_MS}, got ${String(ttl)}`);
   }
-  return mlpRecommendation.encode({
-    size: mlpRecommendation.size,
-    subsys_id: r.subsysId,
-    epoch: r.epoch,
-    model_version: r.modelVersion,
-    propensity: propensityToRaw(r.propensity),
-    nr_knobs: r.knobs.length,
-    ttl_ms: ttl,
-    flags: r.strict ? REC_F_STRICT : 0,
-    knobs: r.knobs,
-  });
+  for (const [k, v] of [
+    ['subsysId', r.subsysId],
+    ['epoch', r.epoch],
+    ['modelVersion', r.modelVersion],
+  ] as const) {
+    if (!Number.isSafeInteger(v) || v < 0 || (k === 'subsysId' && v > 0xffffffff)) {
+      throw new RangeError(`recommendation ${k} must be a non-negative integer, got ${String(v)}`);
+    }
+  }
+  return ttl;
+}
+
+/**
+ * The recommendation as a full-size struct: into `into` (a reused buffer of the
+ * struct's size, zeroed first) or a fresh one.
+ */
+export function encodeRecommendation(r: Recommendation, into?: Buffer): Buffer {
+  const ttl = checkRecommendation(r);
+  if (!LE) {
+    return mlpRecommendation.encode({
+      size: mlpRecommendation.size,
+      subsys_id: r.subsysId,
+      epoch: r.epoch,
+      model_version: r.modelVersion,
+      propensity: propensityToRaw(r.propensity),
+      nr_knobs: r.knobs.length,
+      ttl_ms: ttl,
+      flags: r.strict ? REC_F_STRICT : 0,
+      knobs: r.knobs,
+    });
+  }
+  let b: Buffer;
+  if (into && into.length === mlpRecommendation.size) {
+    b = into;
+    b.fill(0);
+  } else {
+    b = Buffer.alloc(mlpRecommendation.size);
+  }
+  b.writeUInt32LE(mlpRecommendation.size, 0);
+  b.writeUInt32LE(r.subsysId, RC.subsysId);
+  wrS64(b, RC.epoch, r.epoch, 'epoch');
+  wrS64(b, RC.modelVersion, r.modelVersion, 'modelVersion');
+  b.writeUInt32LE(propensityToRaw(r.propensity), RC.propensity);
+  b.writeUInt32LE(r.knobs.length, RC.nrKnobs);
+  b.writeUInt32LE(ttl, RC.ttl);
+  b.writeUInt32LE(r.strict ? REC_F_STRICT : 0, RC.flags);
+  for (let i = 0; i < r.knobs.length; i++) wrS64(b, RC.knobs + 8 * i, r.knobs[i], `knobs[${i}]`);
+  return b;
 }
 
 export function decodeRecommendResult(buf: Buffer): RecommendResult {
-  const v = mlpRecommendation.decode(buf);
+  const b = full(mlpRecommendation, buf);
+  const nk = b.readUInt32LE(RC.nrKnobs);
+  if (nk > MAX_KNOBS) throw new RangeError(`nr_knobs ${nk}: ABI mismatch`);
+  if (!LE) {
+    const v = mlpRecommendation.decode(b);
+    return {
+      recId: num(v, 'rec_id'),
+      targetEpoch: num(v, 'target_epoch'),
+      verdict: num(v, 'verdict') as VerdictValue,
+      reasons: num(v, 'reasons'),
+      applied: nums(v, 'applied').slice(0, nk),
+    };
+  }
   return {
-    recId: num(v, 'rec_id'),
-    targetEpoch: num(v, 'target_epoch'),
-    verdict: num(v, 'verdict') as VerdictValue,
-    reasons: num(v, 'reasons'),
-    applied: nums(v, 'applied').slice(0, num(v, 'nr_knobs')),
+    recId: rdU64(b, RC.recId),
+    targetEpoch: rdU64(b, RC.target),
+    verdict: b.readUInt32LE(RC.verdict) as VerdictValue,
+    reasons: b.readUInt32LE(RC.reasons),
+    applied: rdS64s(b, RC.applied, nk),
   };
 }
 
@@ -290,7 +486,7 @@ export function encodeStatusQuery(subsysId: number): Buffer {
 }
 
 export function decodeStatus(buf: Buffer): Status {
-  const v = mlpStatus.decode(buf);
+  const v = mlpStatus.decode(full(mlpStatus, buf));
   const flags = num(v, 'flags');
   const mw = nums(v, 'mode_windows');
   return {
@@ -324,21 +520,127 @@ export function decodeStatus(buf: Buffer): Status {
     baselineEff: effFromRaw(num(v, 'baseline_eff')),
     lastEff: effFromRaw(num(v, 'last_eff')),
     controllerPid: num(v, 'controller_pid'),
+    workNs: num(v, 'work_ns'),
+    workMaxNs: num(v, 'work_max_ns'),
+    lateMaxNs: num(v, 'late_max_ns'),
+    replans: num(v, 'replans'),
   };
 }
 
 // ---- mlp_feedback ----------------------------------------------------------------------
 
+/** The full (ABI 1.1) record size; 1.0 records are SIZEOF_FEEDBACK_VER0 bytes. */
 export const FEEDBACK_SIZE = mlpFeedback.size;
 
-export function decodeFeedback(buf: Buffer): Feedback {
-  const v = mlpFeedback.decode(buf);
-  if (num(v, 'size') !== mlpFeedback.size) {
+const FB = {
+  subsysId: mlpFeedback.offsetOf('subsys_id'),
+  recId: mlpFeedback.offsetOf('rec_id'),
+  epoch: mlpFeedback.offsetOf('epoch'),
+  start: mlpFeedback.offsetOf('window_start_ns'),
+  len: mlpFeedback.offsetOf('window_ns'),
+  mode: mlpFeedback.offsetOf('mode'),
+  applied: mlpFeedback.offsetOf('applied'),
+  verdict: mlpFeedback.offsetOf('verdict'),
+  reasons: mlpFeedback.offsetOf('reasons'),
+  baselineEff: mlpFeedback.offsetOf('baseline_eff'),
+  eff: mlpFeedback.offsetOf('eff'),
+  knobs: mlpFeedback.offsetOf('knobs'),
+  nextMode: mlpFeedback.offsetOf('next_mode'),
+  nextAdvice: mlpFeedback.offsetOf('next_advice'),
+  nrFeatures: mlpFeedback.offsetOf('nr_features'),
+  nrKnobs: mlpFeedback.offsetOf('nr_knobs'),
+  nextEnd: mlpFeedback.offsetOf('next_end_ns'),
+  nextFeatures: mlpFeedback.offsetOf('next_features'),
+  nextKnobs: mlpFeedback.offsetOf('next_knobs'),
+};
+
+function checkRecordSize(buf: Buffer, at: number, n: number): void {
+  if (n < SIZEOF_FEEDBACK_VER0 || buf.readUInt32LE(at) !== n) {
     throw new RangeError(
-      `feedback record says size ${num(v, 'size')}, expected ${mlpFeedback.size} (ABI mismatch)`,
+      `feedback record of ${n} bytes says size ${buf.length >= at + 4 ? buf.readUInt32LE(at) : '?'} ` +
+        `(expected ${SIZEOF_FEEDBACK_VER0}..${FEEDBACK_SIZE}: ABI mismatch)`,
     );
   }
+}
+
+/** Decodes one record of `buf.length` bytes (1.0: 136; 1.1: 352, with `next`). */
+export function decodeFeedback(buf: Buffer): Feedback {
+  checkRecordSize(buf, 0, buf.length);
+  if (!LE) return decodeFeedbackGeneric(full(mlpFeedback, buf), buf.length);
+  return decodeFeedbackWords(words(buf), 0, buf.length);
+}
+
+/** The buffer as 32-bit words (a copy when it is not 4-byte aligned). */
+function words(buf: Buffer): { u: Uint32Array; i: Int32Array } {
+  const b = buf.byteOffset % 4 === 0 ? buf : Buffer.from(buf);
   return {
+    u: new Uint32Array(b.buffer, b.byteOffset, b.length >> 2),
+    i: new Int32Array(b.buffer, b.byteOffset, b.length >> 2),
+  };
+}
+
+/**
+ * The hot path: one record at word `w` of the views, `n` bytes long. Reads 32-bit
+ * words from typed arrays (several times faster than Buffer's read methods).
+ */
+function decodeFeedbackWords(v: { u: Uint32Array; i: Int32Array }, w: number, n: number): Feedback {
+  const { u, i } = v;
+  const u64 = (o: number) => {
+    const hi = u[w + (o >> 2) + 1];
+    if (hi > 0x1fffff) throw new RangeError(`u64 at offset ${o} exceeds 2^53 - 1`);
+    return hi * TWO32 + u[w + (o >> 2)];
+  };
+  const s64 = (o: number) => {
+    const hi = i[w + (o >> 2) + 1];
+    if (hi > 0x1fffff || hi < -0x200000) throw new RangeError(`s64 at offset ${o} exceeds 2^53`);
+    return hi * TWO32 + u[w + (o >> 2)];
+  };
+  const s64s = (o: number, count: number) => {
+    const out = new Array<number>(count);
+    for (let k = 0; k < count; k++) out[k] = s64(o + 8 * k);
+    return out;
+  };
+  const start = u64(FB.start);
+  const len = u64(FB.len);
+  const baselineEff = effFromRaw(s64(FB.baselineEff));
+  const f: Feedback = {
+    subsysId: u[w + (FB.subsysId >> 2)],
+    recId: u64(FB.recId),
+    epoch: u64(FB.epoch),
+    windowStartNs: start,
+    windowNs: len,
+    mode: checkMode(u[w + (FB.mode >> 2)]),
+    applied: u[w + (FB.applied >> 2)] !== 0,
+    verdict: u[w + (FB.verdict >> 2)] as VerdictValue,
+    reasons: u[w + (FB.reasons >> 2)],
+    baselineEff,
+    eff: effFromRaw(s64(FB.eff)),
+    knobs: s64s(FB.knobs, MAX_KNOBS),
+  };
+  if (n >= FEEDBACK_SIZE && !(f.reasons & REASON_GONE)) {
+    const nf = u[w + (FB.nrFeatures >> 2)];
+    const nk = u[w + (FB.nrKnobs >> 2)];
+    if (nf > 16 || nk > MAX_KNOBS)
+      throw new RangeError(`${nf} features / ${nk} knobs: ABI mismatch`);
+    f.next = {
+      subsysId: f.subsysId,
+      epoch: f.epoch + 1,
+      timeNs: start + len,
+      mode: checkMode(u[w + (FB.nextMode >> 2)]),
+      nextAdvice: u[w + (FB.nextAdvice >> 2)] !== 0,
+      features: s64s(FB.nextFeatures, nf),
+      knobs: s64s(FB.nextKnobs, nk),
+      baselineEff,
+      windowStartNs: start + len,
+      nextWindowNs: u64(FB.nextEnd),
+    };
+  }
+  return f;
+}
+
+function decodeFeedbackGeneric(b: Buffer, n: number): Feedback {
+  const v = mlpFeedback.decode(b);
+  const f: Feedback = {
     subsysId: num(v, 'subsys_id'),
     recId: num(v, 'rec_id'),
     epoch: num(v, 'epoch'),
@@ -352,37 +654,139 @@ export function decodeFeedback(buf: Buffer): Feedback {
     eff: effFromRaw(num(v, 'eff')),
     knobs: nums(v, 'knobs'),
   };
+  if (n >= FEEDBACK_SIZE && !(f.reasons & REASON_GONE)) {
+    f.next = {
+      subsysId: f.subsysId,
+      epoch: f.epoch + 1,
+      timeNs: f.windowStartNs + f.windowNs,
+      mode: checkMode(num(v, 'next_mode')),
+      nextAdvice: num(v, 'next_advice') !== 0,
+      features: nums(v, 'next_features').slice(0, num(v, 'nr_features')),
+      knobs: nums(v, 'next_knobs').slice(0, num(v, 'nr_knobs')),
+      baselineEff: f.baselineEff,
+      windowStartNs: f.windowStartNs + f.windowNs,
+      nextWindowNs: num(v, 'next_end_ns'),
+    };
+  }
+  return f;
 }
 
-/** Decodes a read() result holding whole feedback records. */
-export function decodeFeedbackRecords(buf: Buffer): Feedback[] {
-  if (buf.length % FEEDBACK_SIZE !== 0) {
+/**
+ * Decodes a read() result holding whole records of recordSize bytes each (default:
+ * the size the first record says it has).
+ */
+export function decodeFeedbackRecords(buf: Buffer, recordSize?: number): Feedback[] {
+  if (buf.length === 0) return [];
+  if (recordSize === undefined) recordSize = buf.length >= 4 ? buf.readUInt32LE(0) : 0;
+  if (recordSize < SIZEOF_FEEDBACK_VER0 || buf.length % recordSize !== 0) {
     throw new RangeError(
-      `read ${buf.length} bytes, not a whole number of ${FEEDBACK_SIZE}-byte feedback records`,
+      `read ${buf.length} bytes, not a whole number of ${recordSize}-byte feedback records`,
     );
   }
   const out: Feedback[] = [];
-  for (let at = 0; at < buf.length; at += FEEDBACK_SIZE) {
-    out.push(decodeFeedback(buf.subarray(at, at + FEEDBACK_SIZE)));
+  if (!LE || recordSize % 4 !== 0) {
+    for (let at = 0; at < buf.length; at += recordSize) {
+      out.push(decodeFeedback(buf.subarray(at, at + recordSize)));
+    }
+    return out;
+  }
+  const v = words(buf);
+  for (let at = 0; at < buf.length; at += recordSize) {
+    checkRecordSize(buf, at, recordSize);
+    out.push(decodeFeedbackWords(v, at >> 2, recordSize));
   }
   return out;
 }
 
-/** The kernel side of a feedback record (for round-trip tests and fixtures). */
-export function encodeFeedback(f: Feedback): Buffer {
-  return mlpFeedback.encode({
-    size: mlpFeedback.size,
-    subsys_id: f.subsysId,
-    rec_id: f.recId,
-    epoch: f.epoch,
-    window_start_ns: f.windowStartNs,
-    window_ns: f.windowNs,
-    mode: f.mode,
-    applied: f.applied ? 1 : 0,
-    verdict: f.verdict,
-    reasons: f.reasons,
-    baseline_eff: Math.round(f.baselineEff * EFF_SCALE),
-    eff: Math.round(f.eff * EFF_SCALE),
-    knobs: f.knobs,
+/**
+ * The kernel side of a feedback record (for round-trip tests and fixtures): a 1.1
+ * record when it has a next state, else a 1.0 one, unless `size` says otherwise.
+ */
+export function encodeFeedback(
+  f: Feedback,
+  size = f.next ? FEEDBACK_SIZE : SIZEOF_FEEDBACK_VER0,
+): Buffer {
+  const n = f.next;
+  return truncate(
+    mlpFeedback.encode({
+      size: mlpFeedback.size,
+      subsys_id: f.subsysId,
+      rec_id: f.recId,
+      epoch: f.epoch,
+      window_start_ns: f.windowStartNs,
+      window_ns: f.windowNs,
+      mode: f.mode,
+      applied: f.applied ? 1 : 0,
+      verdict: f.verdict,
+      reasons: f.reasons,
+      baseline_eff: Math.round(f.baselineEff * EFF_SCALE),
+      eff: Math.round(f.eff * EFF_SCALE),
+      knobs: f.knobs,
+      ...(n
+        ? {
+            next_mode: n.mode,
+            next_advice: n.nextAdvice ? 1 : 0,
+            nr_features: n.features.length,
+            nr_knobs: n.knobs.length,
+            next_end_ns: n.nextWindowNs ?? 0,
+            next_features: n.features,
+            next_knobs: n.knobs,
+          }
+        : {}),
+    }),
+    size,
+  );
+}
+
+// ---- mlp_file_config (ABI 1.1) ----------------------------------------------------------
+
+export interface FileConfigRequest {
+  /** Bytes per feedback record read() returns (SIZEOF_FEEDBACK_VER0..FEEDBACK_SIZE). */
+  recordSize?: number;
+  /** Longest wait of a blocking read() in ms (READ_TIMEOUT_NONE: forever); then it returns 0. */
+  readTimeoutMs?: number;
+  /** Subsystem ids to receive records of; [] = every subsystem. */
+  subscribe?: readonly number[];
+  /** Blocked readers of the file return now. */
+  wake?: boolean;
+}
+
+export interface FileConfig {
+  recordSize: number;
+  readTimeoutMs: number;
+  queued: number;
+  subscribed: number[];
+  dropped: number;
+}
+
+export function encodeFileConfig(req: FileConfigRequest = {}): Buffer {
+  let flags = 0;
+  if (req.recordSize !== undefined) flags |= FILE_SET_RECORD_SIZE;
+  if (req.readTimeoutMs !== undefined) flags |= FILE_SET_READ_TIMEOUT;
+  if (req.subscribe !== undefined) {
+    flags |= FILE_SET_SUBSCRIBE;
+    if (req.subscribe.length > MAX_SUBSYS) {
+      throw new RangeError(`subscribe: at most ${MAX_SUBSYS} subsystem ids`);
+    }
+  }
+  if (req.wake) flags |= FILE_WAKE;
+  return mlpFileConfig.encode({
+    size: mlpFileConfig.size,
+    flags,
+    record_size: req.recordSize ?? 0,
+    read_timeout_ms: req.readTimeoutMs ?? 0,
+    nr_subscribed: req.subscribe?.length ?? 0,
+    subscribed: [...(req.subscribe ?? [])],
   });
+}
+
+export function decodeFileConfig(buf: Buffer): FileConfig {
+  const v = mlpFileConfig.decode(full(mlpFileConfig, buf));
+  return {
+    recordSize: num(v, 'record_size'),
+    readTimeoutMs: num(v, 'read_timeout_ms'),
+    queued: num(v, 'queued'),
+    subscribed: nums(v, 'subscribed').slice(0, num(v, 'nr_subscribed')),
+    dropped: num(v, 'dropped'),
+  };
 }

@@ -5,7 +5,19 @@
  */
 
 export const ABI_MAJOR = 1;
-export const ABI_MINOR = 0;
+export const ABI_MINOR = 1;
+
+/** Struct sizes of ABI 1.0: the smallest the kernel accepts (callers built against 1.0). */
+export const SIZEOF_VERSION_VER0 = 64;
+export const SIZEOF_SUBSYS_INFO_VER0 = 1656;
+export const SIZEOF_STATE_VER0 = 240;
+export const SIZEOF_RECOMMENDATION_VER0 = 192;
+export const SIZEOF_MODE_VER0 = 16;
+export const SIZEOF_CLAIM_VER0 = 16;
+export const SIZEOF_STATUS_VER0 = 224;
+export const SIZEOF_FEEDBACK_VER0 = 136;
+/** Added in ABI 1.1. */
+export const SIZEOF_FILE_CONFIG_VER0 = 96;
 
 export const DEVICE_NAME = 'mlproxy';
 export const NAME_LEN = 32;
@@ -41,6 +53,8 @@ export const REASON_EMERGENCY = 1 << 6;
 export const REASON_BASELINE_WINDOW = 1 << 7;
 /** Feedback only: the subsystem found nothing to measure; eff = baseline_eff. */
 export const REASON_IDLE = 1 << 8;
+/** Feedback only: the subsystem was unregistered (the last record of its id). */
+export const REASON_GONE = 1 << 9;
 /** Feedback only: the window was measured only in part (eff is not to be trusted). */
 export const REASON_UNRELIABLE = 1 << 10;
 
@@ -65,6 +79,17 @@ export function reasonNames(bits: number): string[] {
 
 export const REC_F_STRICT = 1 << 0;
 export const CLAIM_F_RELEASE = 1 << 0;
+export const INFO_F_BY_ID = 1 << 0;
+
+/** struct mlp_file_config.flags: what MLP_IOC_FILE changes. */
+export const FILE_SET_RECORD_SIZE = 1 << 0;
+export const FILE_SET_READ_TIMEOUT = 1 << 1;
+export const FILE_SET_SUBSCRIBE = 1 << 2;
+/** Blocked readers of the file return now (0 bytes when nothing is queued). */
+export const FILE_WAKE = 1 << 3;
+/** read_timeout_ms: a blocking read() may wait forever (the default). */
+export const READ_TIMEOUT_NONE = 0xffffffff;
+export const READ_TIMEOUT_MAX_MS = 3600000;
 
 export const TRANS_NONE = 0;
 export const TRANS_PROMOTE = 1;

@@ -40,6 +40,7 @@ export interface StructValue {
 
 const SCALAR_SIZE: Record<ScalarType, number> = { u32: 4, s32: 4, u64: 8, s64: 8 };
 const LITTLE_ENDIAN = endianness() === 'LE';
+const TWO32 = 4294967296;
 
 function alignUp(n: number, a: number): number {
   return Math.ceil(n / a) * a;
@@ -168,15 +169,21 @@ export class StructLayout {
         else buf.writeInt32BE(v, at);
         break;
       case 'u64':
-        checkRange(v, 0, Number.MAX_SAFE_INTEGER, where);
-        if (LITTLE_ENDIAN) buf.writeBigUInt64LE(BigInt(v), at);
-        else buf.writeBigUInt64BE(BigInt(v), at);
+      case 's64': {
+        const lo = f.type === 'u64' ? 0 : -Number.MAX_SAFE_INTEGER;
+        checkRange(v, lo, Number.MAX_SAFE_INTEGER, where);
+        // Two 32-bit halves: exact for |v| < 2^53, and without a BigInt per field.
+        const hi = Math.floor(v / TWO32);
+        const low = v - hi * TWO32;
+        if (LITTLE_ENDIAN) {
+          buf.writeUInt32LE(low, at);
+          buf.writeInt32LE(hi, at + 4);
+        } else {
+          buf.writeInt32BE(hi, at);
+          buf.writeUInt32BE(low, at + 4);
+        }
         break;
-      case 's64':
-        checkRange(v, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, where);
-        if (LITTLE_ENDIAN) buf.writeBigInt64LE(BigInt(v), at);
-        else buf.writeBigInt64BE(BigInt(v), at);
-        break;
+      }
       default:
         throw new Error(`${where}: unsupported type`);
     }
@@ -186,7 +193,6 @@ export class StructLayout {
     const out: StructValue = {};
     for (const f of this.fields) {
       const at = base + f.offset;
-      const where = `${this.cName}.${f.name}`;
       if (f.type === 'char') {
         const raw = buf.subarray(at, at + f.elemSize);
         const nul = raw.indexOf(0);
@@ -198,14 +204,16 @@ export class StructLayout {
           out[f.name] = Array.from({ length: n }, (_, i) => t.decodeAt(buf, at + i * f.elemSize));
         } else {
           const t = f.type;
-          out[f.name] = Array.from({ length: n }, (_, i) =>
-            decodeScalar(buf, at + i * f.elemSize, t, `${where}[${i}]`),
-          );
+          const arr = new Array<number>(n);
+          for (let i = 0; i < n; i++) {
+            arr[i] = decodeScalar(buf, at + i * f.elemSize, t, this.cName, f.name, i);
+          }
+          out[f.name] = arr;
         }
       } else if (f.type instanceof StructLayout) {
         out[f.name] = f.type.decodeAt(buf, at);
       } else {
-        out[f.name] = decodeScalar(buf, at, f.type, where);
+        out[f.name] = decodeScalar(buf, at, f.type, this.cName, f.name, -1);
       }
     }
     return out;
@@ -216,7 +224,19 @@ function checkRange(v: number, lo: number, hi: number, where: string): void {
   if (v < lo || v > hi) throw new RangeError(`${where}: ${v} is outside [${lo}, ${hi}]`);
 }
 
-function decodeScalar(buf: Buffer, at: number, type: ScalarType, where: string): number {
+/** "struct.field" or "struct.field[i]", built only for an error message. */
+function whereOf(struct: string, field: string, index: number): string {
+  return index < 0 ? `${struct}.${field}` : `${struct}.${field}[${index}]`;
+}
+
+function decodeScalar(
+  buf: Buffer,
+  at: number,
+  type: ScalarType,
+  struct: string,
+  field: string,
+  index: number,
+): number {
   switch (type) {
     case 'u32':
       return LITTLE_ENDIAN ? buf.readUInt32LE(at) : buf.readUInt32BE(at);
@@ -224,20 +244,26 @@ function decodeScalar(buf: Buffer, at: number, type: ScalarType, where: string):
       return LITTLE_ENDIAN ? buf.readInt32LE(at) : buf.readInt32BE(at);
     case 'u64':
     case 's64': {
-      const big =
+      // Two 32-bit halves (no BigInt unless the value does not fit a number).
+      const loAt = LITTLE_ENDIAN ? at : at + 4;
+      const hiAt = LITTLE_ENDIAN ? at + 4 : at;
+      const low = LITTLE_ENDIAN ? buf.readUInt32LE(loAt) : buf.readUInt32BE(loAt);
+      const hi =
         type === 'u64'
           ? LITTLE_ENDIAN
-            ? buf.readBigUInt64LE(at)
-            : buf.readBigUInt64BE(at)
+            ? buf.readUInt32LE(hiAt)
+            : buf.readUInt32BE(hiAt)
           : LITTLE_ENDIAN
-            ? buf.readBigInt64LE(at)
-            : buf.readBigInt64BE(at);
-      if (big > BigInt(Number.MAX_SAFE_INTEGER) || big < -BigInt(Number.MAX_SAFE_INTEGER)) {
+            ? buf.readInt32LE(hiAt)
+            : buf.readInt32BE(hiAt);
+      // |v| <= 2^53 - 1: hi within [-2^21, 2^21 - 1], and not -2^53 itself.
+      if (hi > 0x1fffff || hi < -0x200000 || (hi === -0x200000 && low === 0)) {
+        const big = (BigInt(hi) << 32n) + BigInt(low);
         throw new RangeError(
-          `${where}: ${big} does not fit a JavaScript number exactly (|v| > 2^53 - 1)`,
+          `${whereOf(struct, field, index)}: ${big} does not fit a JavaScript number exactly (|v| > 2^53 - 1)`,
         );
       }
-      return Number(big);
+      return hi * TWO32 + low;
     }
   }
 }

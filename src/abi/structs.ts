@@ -8,6 +8,7 @@ import {
   IOC_WRITE,
   MAX_FEATURES,
   MAX_KNOBS,
+  MAX_SUBSYS,
   NAME_LEN,
   NR_MODES,
   UNIT_LEN,
@@ -32,6 +33,12 @@ export const mlpVersion = new StructLayout('mlp_version', [
   { name: 'sizeof_status', type: 'u32' },
   { name: 'sizeof_feedback', type: 'u32' },
   { name: 'sizeof_claim', type: 'u32' },
+  // ABI 1.1
+  { name: 'sizeof_version', type: 'u32' },
+  { name: 'sizeof_file_config', type: 'u32' },
+  { name: 'generation', type: 'u64' },
+  { name: 'file_minor', type: 'u32' },
+  { name: '__reserved', type: 'u32' },
 ]);
 
 export const mlpFeatureDesc = new StructLayout('mlp_feature_desc', [
@@ -61,6 +68,10 @@ export const mlpSubsysInfo = new StructLayout('mlp_subsys_info', [
   { name: 'name', type: 'char', count: NAME_LEN },
   { name: 'features', type: mlpFeatureDesc, count: MAX_FEATURES },
   { name: 'knobs', type: mlpKnobDesc, count: MAX_KNOBS },
+  // ABI 1.1
+  { name: 'generation', type: 'u64' },
+  { name: 'flags', type: 'u32' },
+  { name: '__reserved', type: 'u32' },
 ]);
 
 export const mlpState = new StructLayout('mlp_state', [
@@ -75,6 +86,9 @@ export const mlpState = new StructLayout('mlp_state', [
   { name: 'features', type: 's64', count: MAX_FEATURES },
   { name: 'knobs', type: 's64', count: MAX_KNOBS },
   { name: 'baseline_eff', type: 's64' },
+  // ABI 1.1
+  { name: 'window_start_ns', type: 'u64' },
+  { name: 'next_window_ns', type: 'u64' },
 ]);
 
 export const mlpRecommendation = new StructLayout('mlp_recommendation', [
@@ -138,6 +152,11 @@ export const mlpStatus = new StructLayout('mlp_status', [
   { name: 'last_eff', type: 's64' },
   { name: 'controller_pid', type: 's32' },
   { name: '__reserved', type: 'u32' },
+  // ABI 1.1
+  { name: 'work_ns', type: 'u64' },
+  { name: 'work_max_ns', type: 'u64' },
+  { name: 'late_max_ns', type: 'u64' },
+  { name: 'replans', type: 'u64' },
 ]);
 
 export const mlpFeedback = new StructLayout('mlp_feedback', [
@@ -154,6 +173,25 @@ export const mlpFeedback = new StructLayout('mlp_feedback', [
   { name: 'baseline_eff', type: 's64' },
   { name: 'eff', type: 's64' },
   { name: 'knobs', type: 's64', count: MAX_KNOBS },
+  // ABI 1.1: the state of window epoch + 1
+  { name: 'next_mode', type: 'u32' },
+  { name: 'next_advice', type: 'u32' },
+  { name: 'nr_features', type: 'u32' },
+  { name: 'nr_knobs', type: 'u32' },
+  { name: 'next_end_ns', type: 'u64' },
+  { name: 'next_features', type: 's64', count: MAX_FEATURES },
+  { name: 'next_knobs', type: 's64', count: MAX_KNOBS },
+]);
+
+export const mlpFileConfig = new StructLayout('mlp_file_config', [
+  { name: 'size', type: 'u32' },
+  { name: 'flags', type: 'u32' },
+  { name: 'record_size', type: 'u32' },
+  { name: 'read_timeout_ms', type: 'u32' },
+  { name: 'queued', type: 'u32' },
+  { name: 'nr_subscribed', type: 'u32' },
+  { name: 'subscribed', type: 'u32', count: MAX_SUBSYS },
+  { name: 'dropped', type: 'u64' },
 ]);
 
 /** Every struct of the header, by C name (the gcc check iterates this). */
@@ -168,22 +206,37 @@ export const ALL_STRUCTS: readonly StructLayout[] = [
   mlpClaim,
   mlpStatus,
   mlpFeedback,
+  mlpFileConfig,
 ];
 
-const iowr = (nr: number, s: StructLayout) => ioc(IOC_READ | IOC_WRITE, IOC_MAGIC, nr, s.size);
-const iow = (nr: number, s: StructLayout) => ioc(IOC_WRITE, IOC_MAGIC, nr, s.size);
+const RW = IOC_READ | IOC_WRITE;
 
-/** ioctl request numbers, unsigned, by header name. */
-export const IOCTLS = {
-  MLP_IOC_VERSION: iowr(0x00, mlpVersion),
-  MLP_IOC_SUBSYS_INFO: iowr(0x01, mlpSubsysInfo),
-  MLP_IOC_GET_STATE: iowr(0x02, mlpState),
-  MLP_IOC_RECOMMEND: iowr(0x03, mlpRecommendation),
-  MLP_IOC_GET_MODE: iowr(0x04, mlpMode),
-  MLP_IOC_SET_MODE: iow(0x05, mlpMode),
-  MLP_IOC_GET_STATUS: iowr(0x06, mlpStatus),
-  MLP_IOC_CLAIM: iow(0x07, mlpClaim),
-  MLP_IOC_HEARTBEAT: iow(0x08, mlpClaim),
+/** Each command: its number, direction and struct (the 1.1 layout). */
+export const COMMANDS = {
+  MLP_IOC_VERSION: { nr: 0x00, dir: RW, layout: mlpVersion },
+  MLP_IOC_SUBSYS_INFO: { nr: 0x01, dir: RW, layout: mlpSubsysInfo },
+  MLP_IOC_GET_STATE: { nr: 0x02, dir: RW, layout: mlpState },
+  MLP_IOC_RECOMMEND: { nr: 0x03, dir: RW, layout: mlpRecommendation },
+  MLP_IOC_GET_MODE: { nr: 0x04, dir: RW, layout: mlpMode },
+  MLP_IOC_SET_MODE: { nr: 0x05, dir: IOC_WRITE, layout: mlpMode },
+  MLP_IOC_GET_STATUS: { nr: 0x06, dir: RW, layout: mlpStatus },
+  MLP_IOC_CLAIM: { nr: 0x07, dir: IOC_WRITE, layout: mlpClaim },
+  MLP_IOC_HEARTBEAT: { nr: 0x08, dir: IOC_WRITE, layout: mlpClaim },
+  MLP_IOC_FILE: { nr: 0x09, dir: RW, layout: mlpFileConfig },
 } as const;
 
-export type IoctlName = keyof typeof IOCTLS;
+export type IoctlName = keyof typeof COMMANDS;
+
+/**
+ * The request number of a command for a struct of `size` bytes: the kernel reads
+ * _IOC_SIZE as the caller's size (smaller = an older ABI, larger = a newer one).
+ */
+export function requestFor(name: IoctlName, size: number): number {
+  const c = COMMANDS[name];
+  return ioc(c.dir, IOC_MAGIC, c.nr, size);
+}
+
+/** ioctl request numbers for the full (1.1) structs, unsigned, by header name. */
+export const IOCTLS = Object.fromEntries(
+  Object.entries(COMMANDS).map(([k, c]) => [k, ioc(c.dir, IOC_MAGIC, c.nr, c.layout.size)]),
+) as Record<IoctlName, number>;

@@ -3,38 +3,43 @@
  * The `mlproxy` command (package.json "bin"): run, status, and the experiment commands
  * when experiments/cli.js is present. Usage errors exit 2 (see exit-codes.ts).
  */
-import fs from 'node:fs';
-import nodePath from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes.js';
-import { registerRunCommand } from './run.js';
-import { registerStatusCommand } from './status.js';
+import { packageVersion } from './version.js';
 
-/** The version in the package.json above this file. */
-export function packageVersion(): string {
-  let dir = nodePath.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const file = nodePath.join(dir, 'package.json');
-    if (fs.existsSync(file)) {
-      const pkg = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'mlproxy' && pkg.version) return pkg.version;
-    }
-    const up = nodePath.dirname(dir);
-    if (up === dir) return 'unknown';
-    dir = up;
-  }
-}
+const DAEMON_COMMANDS = new Set(['run', 'status']);
+const EXPERIMENT_COMMANDS = new Set(['experiment', 'replay', 'evaluate']);
+const FLEET_COMMANDS = new Set(['train', 'fleet']);
+const GROUPS = [DAEMON_COMMANDS, EXPERIMENT_COMMANDS, FLEET_COMMANDS];
 
 /**
- * The experiment commands (experiment, replay, evaluate; experiments/cli.ts), loaded only
- * when the command line may need them, so that `run` and `status` start fast.
+ * The daemon commands (run, status: the daemon, pino, prom-client, the config schema), the
+ * experiment commands (experiment, replay, evaluate; experiments/cli.ts) and the fleet's
+ * (train, fleet) are each loaded only when the command line may need them, so that `run`
+ * and `status` start without the experiment code and `replay` without the daemon's.
  */
-async function registerExperimentCommandsLazily(program: Command, argv: string[]): Promise<void> {
+async function registerCommandsLazily(program: Command, argv: string[]): Promise<void> {
   const sub = argv[2];
-  if (sub === 'run' || sub === 'status') return;
-  const { registerExperimentCommands } = await import('../../experiments/cli.js');
-  registerExperimentCommands(program);
+  const other = (group: Set<string>): boolean => GROUPS.some((g) => g !== group && g.has(sub));
+  if (!other(DAEMON_COMMANDS)) {
+    const [{ registerRunCommand }, { registerStatusCommand }] = await Promise.all([
+      import('./run.js'),
+      import('./status.js'),
+    ]);
+    registerRunCommand(program);
+    registerStatusCommand(program);
+    // run and status share the daemon's exit codes; the other commands list their own.
+    for (const cmd of program.commands) cmd.addHelpText('after', EXIT_CODES_HELP);
+  }
+  if (!other(EXPERIMENT_COMMANDS)) {
+    const { registerExperimentCommands } = await import('../../experiments/cli.js');
+    registerExperimentCommands(program);
+  }
+  if (!other(FLEET_COMMANDS)) {
+    // The fleet's trainer and operator commands (docs/fleet.md).
+    const { registerFleetCommands } = await import('./fleet.js');
+    registerFleetCommands(program);
+  }
 }
 
 export async function buildProgram(argv: string[] = process.argv): Promise<Command> {
@@ -45,12 +50,12 @@ export async function buildProgram(argv: string[] = process.argv): Promise<Comma
     )
     .version(packageVersion(), '-V, --version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')
-    .addHelpText('after', EXIT_CODES_HELP)
+    .addHelpText(
+      'after',
+      `${EXIT_CODES_HELP}\n  (those of run and status; experiment, replay and evaluate list theirs in their --help)`,
+    )
     .exitOverride();
-  registerRunCommand(program);
-  registerStatusCommand(program);
-  await registerExperimentCommandsLazily(program, argv);
-  for (const cmd of program.commands) cmd.addHelpText('after', EXIT_CODES_HELP);
+  await registerCommandsLazily(program, argv);
   return program;
 }
 

@@ -11,12 +11,17 @@ import { Daemon } from '../loop/daemon.js';
 import type { RunSummary } from '../loop/daemon.js';
 import { createLogger } from '../logging.js';
 import type { Logger } from '../logging.js';
+import { ABI_MAJOR, ABI_MINOR } from '../abi/constants.js';
 import { DaemonMetrics } from '../metrics/metrics.js';
+import { StorageError } from '../storage/io.js';
+import { DirLockedError } from '../storage/lock.js';
 import { DeviceError } from '../transport/device.js';
 import type { MlpDevice } from '../transport/device.js';
 import { openDevice } from '../transport/open-device.js';
 import type { SimKernelOptions } from '../transport/sim/kernel.js';
 import { EXIT } from './exit-codes.js';
+import { systemdNotifier } from './systemd.js';
+import { packageVersion } from './version.js';
 import {
   parseDuration,
   parseIntArg,
@@ -210,14 +215,31 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     );
   }
 
+  const notifier = systemdNotifier({ onError: (m) => log.warn(m) });
+  // Node's process metrics start only if metrics are served (Daemon.startMetrics).
+  const metrics = new DaemonMetrics({
+    version: packageVersion(),
+    abi: `${ABI_MAJOR}.${ABI_MINOR}`,
+  });
+  // The fleet link (docs/fleet.md), loaded only when fleet.server is set; the loop never
+  // waits on it.
+  const fleet =
+    cfg.fleet.server === null
+      ? undefined
+      : await (
+          await import('../fleet/host.js')
+        ).startFleetHost(cfg.fleet, cfg.stateDir, log, metrics.registry);
   const daemon = new Daemon({
     config: cfg,
     device,
     reopenDevice: () => openFor(cfg),
     logger: log,
-    metrics: new DaemonMetrics({ processMetrics: true }),
+    metrics,
+    hooks: fleet?.hooks,
     maxDecisions: flags.decisions,
     durationMs,
+    onAlive: () => notifier.alive(),
+    onStarted: () => notifier.ready(`tuning ${device.description}`),
   });
   const onStop = (signal: NodeJS.Signals) => {
     log.info(`${signal}: finishing the current step, then checkpoint and exit`);
@@ -240,14 +262,33 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   process.on('SIGTERM', onStop);
   process.on('SIGINT', onStop);
   process.on('SIGHUP', onHup);
+  const tellStderr = (message: string) => {
+    if (!process.stderr.isTTY || !process.stdout.isTTY)
+      process.stderr.write(`mlproxy: ${message}\n`);
+  };
   try {
     const summary = await daemon.run();
     printSummary(log, summary);
     return EXIT.ok;
   } catch (err) {
+    if (err instanceof DirLockedError || err instanceof ConfigError) {
+      log.error(err.message);
+      tellStderr(err.message);
+      return EXIT.usage;
+    }
+    if (err instanceof StorageError) {
+      log.error(
+        { path: err.path, code: err.code },
+        `stopped: ${err.message}. The device was closed, so the kernel runs its baseline; start the daemon again once this is fixed`,
+      );
+      tellStderr(err.message);
+      return EXIT.failure;
+    }
     log.error({ err }, `stopped by an error: ${(err as Error).message}`);
     return EXIT.failure;
   } finally {
+    notifier.stopping();
+    await fleet?.close();
     process.off('SIGTERM', onStop);
     process.off('SIGINT', onStop);
     process.off('SIGHUP', onHup);

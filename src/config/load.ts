@@ -10,8 +10,9 @@ import nodePath from 'node:path';
 import { Ajv } from 'ajv';
 import type { ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
-import { createPolicy, getFactory, parsePolicySpec } from '../../policies/registry.js';
-import { CONFIG_SCHEMA, SUBSYSTEM_DEFAULTS, defaultConfig } from './schema.js';
+import { didYouMean, formatSchemaErrors } from '../validation/messages.js';
+import { checkPolicySpec } from '../validation/policy.js';
+import { CONFIG_SCHEMA, FLEET_NAME_RE, SUBSYSTEM_DEFAULTS, defaultConfig } from './schema.js';
 import type { DaemonConfig, SubsystemEntry, SubsystemSettings } from './schema.js';
 
 export class ConfigError extends Error {
@@ -51,6 +52,7 @@ export function defaultDirs(
   return { stateDir: base, logDir: nodePath.join(base, 'log') };
 }
 
+/** Names a field of the config file from an ajv instancePath: config.subsystems[0].policy. */
 function fieldPath(instancePath: string): string {
   return (
     'config' +
@@ -66,107 +68,18 @@ function show(v: unknown): string {
   return v === undefined ? 'nothing' : JSON.stringify(v);
 }
 
-function closest(word: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestD) {
-      bestD = d;
-      best = c;
-    }
+/** A failed oneOf of the config schema: `conservative` and `fleet.server`. */
+function describeUnion(e: ErrorObject, at: string): string | undefined {
+  if (at.endsWith('.fleet.server')) {
+    return `${at}: must be a NATS URL such as "nats://127.0.0.1:4222", a list of them, or null (no fleet), got ${show(e.data)}`;
   }
-  return bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+  if (at.endsWith('.conservative')) {
+    return `${at}: must be false (no budget) or { alpha: <number in [0, 1)> }, got ${show(e.data)}`;
+  }
+  return undefined;
 }
 
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length];
-}
-
-const TYPE_FIX: Record<string, string> = {
-  integer: 'write a whole number',
-  number: 'write a number',
-  string: 'write a string',
-  boolean: 'write true or false',
-  object: 'write a mapping of fields',
-  array: 'write a list',
-};
-
-function describe(e: ErrorObject): string {
-  const at = fieldPath(e.instancePath);
-  const p = e.params as Record<string, unknown>;
-  switch (e.keyword) {
-    case 'additionalProperties': {
-      const field = String(p.additionalProperty);
-      const known = Object.keys(
-        ((e.parentSchema as { properties?: object }) ?? {}).properties ?? {},
-      );
-      const guess = closest(field, known);
-      return `${at}.${field}: unknown field "${field}"; ${guess ? `did you mean "${guess}"? ` : ''}remove it or use one of: ${known.join(', ')}`;
-    }
-    case 'required':
-      return `${at}: missing field "${String(p.missingProperty)}"; add it`;
-    case 'type': {
-      const type = String(p.type).split(',')[0];
-      return `${at}: must be ${String(p.type).replace(',', ' or ')}, got ${show(e.data)}; ${TYPE_FIX[type] ?? `write a ${type}`}`;
-    }
-    case 'enum':
-      return `${at}: must be one of ${(p.allowedValues as unknown[]).map(show).join(', ')}; got ${show(e.data)}`;
-    case 'minimum':
-    case 'maximum':
-    case 'exclusiveMinimum':
-    case 'exclusiveMaximum':
-      return `${at}: must be ${String(p.comparison)} ${String(p.limit)}, got ${show(e.data)}`;
-    case 'minLength':
-      return `${at}: must not be empty`;
-    case 'oneOf':
-    case 'const':
-      if (at.endsWith('.conservative')) {
-        return `${at}: must be false (no budget) or { alpha: <number in [0, 1)> }, got ${show(e.data)}`;
-      }
-      return `${at}: ${e.message ?? 'is invalid'}, got ${show(e.data)}`;
-    default:
-      return `${at}: ${e.message ?? 'is invalid'}`;
-  }
-}
-
-/** Formats ajv errors; a failed oneOf hides the noise of its branches. */
-function formatErrors(errors: ErrorObject[]): string[] {
-  const oneOfPaths = errors.filter((e) => e.keyword === 'oneOf').map((e) => e.instancePath);
-  const out: string[] = [];
-  for (const e of errors) {
-    if (e.keyword !== 'oneOf' && oneOfPaths.some((p) => e.instancePath.startsWith(p))) continue;
-    const msg = describe(e);
-    if (!out.includes(msg)) out.push(msg);
-  }
-  return out;
-}
-
-/** Checks a policy spec against the registry; returns the problem or undefined. */
-export function checkPolicySpec(spec: string): string | undefined {
-  try {
-    const { kind, params } = parsePolicySpec(spec);
-    const factory = getFactory(kind);
-    // Build once on a small shape so that unknown or bad parameters surface now.
-    createPolicy(
-      { kind, params },
-      { k: 2, d: factory.contextual || kind === 'conservative' ? 2 : 0, seed: 1 },
-    );
-    return undefined;
-  } catch (err) {
-    return (err as Error).message.replace(/^unknown policy "([^"]*)"/, "unknown policy '$1'");
-  }
-}
+export { checkPolicySpec } from '../validation/policy.js';
 
 /** Parses and validates config text; `source` names the file in messages. */
 export function parseConfig(text: string, source: string): Partial<DaemonConfig> {
@@ -180,7 +93,12 @@ export function parseConfig(text: string, source: string): Partial<DaemonConfig>
     );
   }
   if (raw === null || raw === undefined) return {};
-  if (!validate(raw)) throw new ConfigError(formatErrors(validate.errors ?? []), source);
+  if (!validate(raw)) {
+    throw new ConfigError(
+      formatSchemaErrors(validate.errors ?? [], fieldPath, describeUnion),
+      source,
+    );
+  }
   const cfg = raw as Partial<DaemonConfig>;
   const problems: string[] = [];
   if (cfg.defaults?.policy !== undefined) {
@@ -198,6 +116,21 @@ export function parseConfig(text: string, source: string): Partial<DaemonConfig>
       if (p) problems.push(`config.subsystems[${i}].policy: ${p}`);
     }
   });
+  for (const [field, value] of [
+    ['fleet.name', cfg.fleet?.name],
+    ['fleet.train.consumer', cfg.fleet?.train?.consumer],
+  ] as const) {
+    if (value !== undefined && !FLEET_NAME_RE.test(value)) {
+      problems.push(
+        `config.${field}: must be 1 to 64 letters, digits, "_" or "-" (it becomes part of NATS subjects and bucket names), got ${JSON.stringify(value)}`,
+      );
+    }
+  }
+  const trainPolicy = cfg.fleet?.train?.policy;
+  if (trainPolicy) {
+    const p = checkPolicySpec(trainPolicy);
+    if (p) problems.push(`config.fleet.train.policy: ${p}`);
+  }
   if (problems.length) throw new ConfigError(problems, source);
   return cfg;
 }
@@ -230,11 +163,17 @@ export function loadConfig(
       file,
     );
   }
-  const cfg = merge(base, parseConfig(text, file));
+  const partial = parseConfig(text, file);
+  const cfg = merge(base, partial);
   // Relative directories in a file are relative to the file.
   const dir = nodePath.dirname(nodePath.resolve(file));
   cfg.stateDir = nodePath.resolve(dir, cfg.stateDir);
-  cfg.logDir = nodePath.resolve(dir, cfg.logDir);
+  // A stateDir of its own without a logDir keeps the decision log with it.
+  cfg.logDir =
+    partial.stateDir !== undefined && partial.logDir === undefined
+      ? nodePath.join(cfg.stateDir, 'log')
+      : nodePath.resolve(dir, cfg.logDir);
+  if (cfg.fleet.credentials) cfg.fleet.credentials = nodePath.resolve(dir, cfg.fleet.credentials);
   return cfg;
 }
 
@@ -254,13 +193,35 @@ export interface ConfigOverrides {
   checkpointEvery?: number;
 }
 
+/**
+ * Applies command-line values over the config. --state-dir without --log-dir moves the
+ * decision log too (to <state dir>/log), so that two runs with their own state
+ * directories never share one log. --virtual-time and --sim-window-ms need the simulated
+ * device (--sim, or sim.enabled in the file): a ConfigError otherwise.
+ */
 export function applyOverrides(cfg: DaemonConfig, o: ConfigOverrides): DaemonConfig {
   const out = structuredClone(cfg);
   if (o.device !== undefined) out.device = o.device;
   if (o.sim) out.sim.enabled = true;
+  const simOnly = [
+    o.virtualTime ? '--virtual-time' : '',
+    o.simWindowMs !== undefined ? '--sim-window-ms' : '',
+  ].filter(Boolean);
+  if (simOnly.length && !out.sim.enabled) {
+    throw new ConfigError(
+      simOnly.map(
+        (f) =>
+          `${f} applies only to the simulated device: add --sim (or sim.enabled: true in the config), or drop ${f}`,
+      ),
+      'command line',
+    );
+  }
   if (o.virtualTime) out.sim.clock = 'auto';
   if (o.simWindowMs !== undefined) out.sim.windowMs = o.simWindowMs;
-  if (o.stateDir !== undefined) out.stateDir = nodePath.resolve(o.stateDir);
+  if (o.stateDir !== undefined) {
+    out.stateDir = nodePath.resolve(o.stateDir);
+    if (o.logDir === undefined) out.logDir = nodePath.join(out.stateDir, 'log');
+  }
   if (o.logDir !== undefined) out.logDir = nodePath.resolve(o.logDir);
   if (o.logLevel !== undefined) out.logLevel = o.logLevel;
   if (o.policy !== undefined) {
@@ -281,7 +242,35 @@ export function applyOverrides(cfg: DaemonConfig, o: ConfigOverrides): DaemonCon
 export function settingsFor(cfg: DaemonConfig, name: string): SubsystemSettings | undefined {
   const entry: SubsystemEntry | undefined = cfg.subsystems.find((s) => s.name === name);
   if (entry?.enabled === false) return undefined;
-  const { name: _n, enabled: _e, ...over } = entry ?? { name };
+  const { name: _n, enabled: _e, optional: _o, ...over } = entry ?? { name };
   const builtin = Object.hasOwn(SUBSYSTEM_DEFAULTS, name) ? SUBSYSTEM_DEFAULTS[name] : undefined;
   return merge(merge(structuredClone(cfg.defaults), structuredClone(builtin)), over);
+}
+
+/**
+ * Checks the config's subsystem entries against the subsystems the device has: a name
+ * the device lacks is a ConfigError with a did-you-mean, unless the entry says
+ * `optional: true` (then it is only returned in `skipped`) or `enabled: false`.
+ */
+export function checkSubsystemsOnDevice(
+  cfg: DaemonConfig,
+  onDevice: readonly string[],
+  device: string,
+): { skipped: string[] } {
+  const problems: string[] = [];
+  const skipped: string[] = [];
+  cfg.subsystems.forEach((entry, i) => {
+    if (onDevice.includes(entry.name) || entry.enabled === false) return;
+    if (entry.optional) {
+      skipped.push(entry.name);
+      return;
+    }
+    problems.push(
+      `config.subsystems[${i}].name: the device ${device} has no subsystem "${entry.name}"; ` +
+        `${didYouMean(entry.name, onDevice)}it has: ${onDevice.join(', ') || 'none'}. ` +
+        `Fix the name, or add "optional: true" to the entry if this machine may lack it`,
+    );
+  });
+  if (problems.length) throw new ConfigError(problems, 'config against the device');
+  return { skipped };
 }

@@ -81,7 +81,7 @@ function checkLine(
     return undefined;
   }
   throw new DecisionLogError(
-    `${message}. The log is corrupt before its last line; pass skipBadLines to read past it`,
+    `${message}. The log is corrupt before its last line (a crash can only tear the last one)`,
     file,
     lineNo,
   );

@@ -27,10 +27,22 @@ export interface DecisionRecord {
   knobs: number[];
   /** Probability with which the logging policy chose `arm`, in (0, 1]. */
   propensity: number;
+  /**
+   * The logging policy's exact probability of every arm (length k, 0 for illegal arms,
+   * summing to 1; distribution[arm] = propensity), when it is known; absent otherwise
+   * (Thompson sampling, whose propensity is an estimate).
+   */
+  distribution?: number[];
   /** Legal arms at decision time (1 = legal); absent means all legal. */
   legal?: number[];
   policy: string;
   policyVersion: number;
+  /**
+   * True when a guard inside the policy imposed the arm (the conservative wrapper's
+   * baseline when its budget ran out): the policy did not choose it, and no exploration
+   * was mixed into it. Absent otherwise, and in logs written before this field existed.
+   */
+  forced?: true;
   /** Kernel verdict name: applied, clamped, rejected, shadowed. */
   verdict: string;
 }

@@ -38,9 +38,11 @@ const decisionSchema = {
     arm: { type: 'integer', minimum: 0 },
     knobs: numberArray,
     propensity: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+    distribution: { type: 'array', items: { type: 'number', minimum: 0, maximum: 1 } },
     legal: { type: 'array', items: { enum: [0, 1] } },
     policy: { type: 'string' },
     policyVersion: { type: 'integer', minimum: 0 },
+    forced: { const: true },
     verdict: { type: 'string' },
   },
 } as const;
@@ -73,6 +75,29 @@ function describe(errors: ErrorObject[] | null | undefined): string {
   return `${where} ${e.message ?? 'is invalid'}`;
 }
 
+/** Checks a logged distribution against k, the arm, its propensity and the legal mask. */
+function distributionProblem(
+  dist: number[],
+  k: number,
+  arm: number,
+  propensity: number,
+  legal: number[] | undefined,
+): string | undefined {
+  if (dist.length !== k) return `has ${dist.length} entries, must have k = ${k}`;
+  let sum = 0;
+  for (let a = 0; a < k; a++) {
+    if (legal !== undefined && legal[a] === 0 && dist[a] !== 0) {
+      return `gives illegal arm ${a} probability ${dist[a]}`;
+    }
+    sum += dist[a];
+  }
+  if (Math.abs(sum - 1) > 1e-9) return `sums to ${sum}, must sum to 1`;
+  if (Math.abs(dist[arm] - propensity) > 1e-12) {
+    return `gives the chosen arm ${arm} probability ${dist[arm]}, but its propensity is ${propensity}`;
+  }
+  return undefined;
+}
+
 /** Returns the record, or a one-line description of what is wrong with it. */
 export function checkLogRecord(value: unknown): { record: LogRecord } | { problem: string } {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -83,6 +108,10 @@ export function checkLogRecord(value: unknown): { record: LogRecord } | { proble
     if (validateDecision(value)) {
       const d = value as unknown as LogRecord & { type: 'decision' };
       if (d.arm >= d.k) return { problem: `field arm is ${d.arm}, must be below k = ${d.k}` };
+      if (d.distribution !== undefined) {
+        const problem = distributionProblem(d.distribution, d.k, d.arm, d.propensity, d.legal);
+        if (problem) return { problem: `field distribution ${problem}` };
+      }
       return { record: d };
     }
     return { problem: describe(validateDecision.errors) };

@@ -1,13 +1,18 @@
 /**
  * Append-only JSON Lines writer of the decision log, rotated by size.
  *
- * Each record is one fs.writeSync of a whole line on an O_APPEND descriptor, so a crash
- * can tear at most the last line. On open, a torn tail left by an earlier crash is cut
- * back to the last newline (with a warning) so that it never ends up mid-file.
+ * Each record is one whole line written to an O_APPEND descriptor, every byte or an
+ * error (short writes are continued), so a crash can tear at most the last line. A
+ * failed append (ENOSPC, EIO) cuts the file back to where the line began, so no torn
+ * line is ever left mid-file, and throws a StorageError naming the file and the fix;
+ * the writer then refuses further appends. On open, a torn tail left by an earlier crash
+ * is cut back to the last newline (with a warning).
  * Rotation: decisions.jsonl -> decisions.jsonl.1 -> ... -> decisions.jsonl.<keep>.
  */
 import fs from 'node:fs';
 import nodePath from 'node:path';
+import { nodeIo, storageError, writeAll } from '../storage/io.js';
+import type { FileIo, StorageError } from '../storage/io.js';
 import type { LogRecord } from './record.js';
 
 export interface DecisionLogWriterOptions {
@@ -16,6 +21,8 @@ export interface DecisionLogWriterOptions {
   /** Rotated files to keep (decisions.jsonl.1 .. .N); default 5. */
   keep?: number;
   onWarning?: (message: string) => void;
+  /** File operations (tests inject short writes and ENOSPC here). */
+  io?: FileIo;
 }
 
 export const DEFAULT_LOG_MAX_BYTES = 64 * 1024 * 1024;
@@ -44,6 +51,9 @@ export class DecisionLogWriter {
   private size: number;
   private readonly maxBytes: number;
   private readonly keep: number;
+  private readonly io: FileIo;
+  /** Set by a failed append: the writer takes no more lines. */
+  private failed: StorageError | null = null;
 
   constructor(
     readonly path: string,
@@ -51,6 +61,7 @@ export class DecisionLogWriter {
   ) {
     this.maxBytes = options.maxBytes ?? DEFAULT_LOG_MAX_BYTES;
     this.keep = options.keep ?? DEFAULT_LOG_KEEP;
+    this.io = options.io ?? nodeIo;
     if (!(this.maxBytes > 0)) throw new RangeError(`decision log maxBytes must be > 0`);
     if (!Number.isInteger(this.keep) || this.keep < 0) {
       throw new RangeError(`decision log keep must be an integer >= 0`);
@@ -61,18 +72,54 @@ export class DecisionLogWriter {
     this.size = cutTornTail(this.fd, this.path, options.onWarning);
   }
 
-  /** Appends one record as one line with one write. */
+  /**
+   * Appends one record as one line: every byte, or the file is cut back to where the
+   * line began and a StorageError is thrown (and every later append throws it too).
+   */
   append(record: LogRecord): void {
-    const line = JSON.stringify(record) + '\n';
-    const bytes = Buffer.byteLength(line);
-    if (this.size > 0 && this.size + bytes > this.maxBytes) this.rotate();
-    fs.writeSync(this.fd, line);
-    this.size += bytes;
+    if (this.failed) throw this.failed;
+    const line = Buffer.from(JSON.stringify(record) + '\n');
+    try {
+      if (this.size > 0 && this.size + line.length > this.maxBytes) this.rotate();
+      writeAll(this.io, this.fd, line);
+      this.size += line.length;
+    } catch (err) {
+      this.failed = storageError('decision log', this.path, err);
+      this.cutBack();
+      throw this.failed;
+    }
+  }
+
+  /** The error that stopped this writer, if any. */
+  get failure(): StorageError | null {
+    return this.failed;
+  }
+
+  /** After a failed append: no partial line may stay in the file. */
+  private cutBack(): void {
+    if (this.fd < 0) return;
+    try {
+      // Truncating frees blocks, so it works on a full disk too.
+      fs.ftruncateSync(this.fd, this.size);
+    } catch (err) {
+      this.failed = storageError(
+        'decision log',
+        this.path,
+        Object.assign(new Error(`${(err as Error).message}; a torn last line may remain`), {
+          code: (err as NodeJS.ErrnoException).code,
+        }),
+      );
+    }
   }
 
   /** Flushes the file to disk (used before checkpoints and on exit). */
   sync(): void {
-    fs.fsyncSync(this.fd);
+    if (this.fd < 0) return;
+    try {
+      this.io.fsyncSync(this.fd);
+    } catch (err) {
+      throw storageError('decision log', this.path, err);
+    }
   }
 
   close(): void {
@@ -84,6 +131,7 @@ export class DecisionLogWriter {
 
   private rotate(): void {
     fs.closeSync(this.fd);
+    this.fd = -1;
     if (this.keep === 0) {
       fs.rmSync(this.path, { force: true });
     } else {

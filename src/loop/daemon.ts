@@ -5,21 +5,42 @@
  * a window, and hands each feedback record to its subsystem's learner. Around that:
  * the decision log, checkpoints (and a status file), metrics, progress lines, config
  * reload, a clean stop, and reconnecting with backoff when the module goes away.
+ *
+ * Its files: one daemon per state (and log) directory (a kernel-released lock; a second
+ * daemon gets a DirLockedError naming the holder's pid). Nothing is lost silently: a
+ * failed decision-log append stops the daemon (the log is cut back, never torn mid-file);
+ * a failed checkpoint keeps the older ones and is retried on the cadence, and stops the
+ * daemon after MAX_CHECKPOINT_FAILURES in a row. A stop by a storage failure closes the
+ * device first (the kernel runs its baseline), marks status.json stopped with the reason,
+ * and run() rejects with the StorageError, which names the file and the fix.
  */
 import fs from 'node:fs';
 import nodePath from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { CheckpointStore, writeFileAtomic } from '../checkpoint/store.js';
-import { settingsFor } from '../config/load.js';
+import { CheckpointStore } from '../checkpoint/store.js';
+import { checkSubsystemsOnDevice, settingsFor } from '../config/load.js';
 import type { DaemonConfig, SubsystemSettings } from '../config/schema.js';
 import { DecisionLogWriter } from '../decisionlog/writer.js';
 import type { DecisionRecord, RewardRecord } from '../decisionlog/record.js';
 import type { Logger } from '../logging.js';
 import type { DaemonMetrics, MetricsServer } from '../metrics/metrics.js';
 import { startMetricsServer } from '../metrics/metrics.js';
+import { REASON_GONE } from '../abi/constants.js';
+import {
+  StorageError,
+  nodeIo,
+  removeDeadTemps,
+  storageError,
+  writeAll,
+  writeFileAtomic,
+} from '../storage/io.js';
+import type { FileIo } from '../storage/io.js';
+import { lockDirectory } from '../storage/lock.js';
+import type { DirLock } from '../storage/lock.js';
 import { DeviceError, MODE_NAMES } from '../transport/device.js';
-import type { MlpDevice } from '../transport/device.js';
+import type { Feedback, MlpDevice, Status } from '../transport/device.js';
 import { BASELINE_REWARD } from './features.js';
+import type { DaemonHooks, HookContext, HookSubsystem } from './hooks.js';
 import { SubsystemLearner } from './learner.js';
 import type { LearnerCheckpoint, LearnerSettings, LearnerSink } from './learner.js';
 
@@ -76,7 +97,18 @@ export interface DaemonOptions {
   /** Stop after this much wall-clock time. */
   durationMs?: number;
   runId?: string;
+  /** File operations of the checkpoints, decision log and status file (tests inject faults). */
+  io?: FileIo;
+  /** Called on every turn of the loop and while waiting to reconnect (the systemd watchdog). */
+  onAlive?: () => void;
+  /** Called once the daemon holds its directories, has resumed and is about to loop. */
+  onStarted?: () => void;
+  /** Sees every decision and reward record and may hand in policies to adopt (src/fleet/). */
+  hooks?: DaemonHooks;
 }
+
+/** Checkpoint failures in a row after which the daemon stops (its learning can no longer be saved). */
+export const MAX_CHECKPOINT_FAILURES = 3;
 
 export const DECISION_LOG_NAME = 'decisions.jsonl';
 export const STATUS_FILE_NAME = 'status.json';
@@ -89,6 +121,7 @@ function toLearnerSettings(s: SubsystemSettings, seed: number): LearnerSettings 
   return {
     policy: s.policy,
     conservative: s.conservative === false ? null : { alpha: s.conservative.alpha },
+    exploration: s.exploration.epsilon,
     seed,
     maxArms: s.maxArms,
     safety: { ...s.safety },
@@ -99,6 +132,8 @@ function toLearnerSettings(s: SubsystemSettings, seed: number): LearnerSettings 
 }
 
 const EVENT_LOG_INTERVAL_MS = 5000;
+/** How often the daemon looks for subsystems that (re)appeared. */
+const GENERATION_CHECK_MS = 5000;
 
 export class Daemon implements LearnerSink {
   readonly runId: string;
@@ -109,6 +144,9 @@ export class Daemon implements LearnerSink {
   private metricsServer?: MetricsServer;
   private readonly learners: SubsystemLearner[] = [];
   private byId = new Map<number, SubsystemLearner>();
+  /** The registry generation the learners were attached at. */
+  private generation = 0;
+  private lastGenerationCheckMs = 0;
   private store!: CheckpointStore;
   private writer!: DecisionLogWriter;
   private stopReason: string | null = null;
@@ -122,6 +160,13 @@ export class Daemon implements LearnerSink {
   private resumedFrom: string | null = null;
   private lastCheckpoint: string | null = null;
   private stepStart = 0;
+  private locks: DirLock[] = [];
+  /** The storage failure that stops this run, if any. */
+  private fatal: StorageError | null = null;
+  private checkpointFailuresInARow = 0;
+  private checkpointsThisRun = 0;
+  /** Counters of the learners when this run started (metrics count this process only). */
+  private countedStats = new Map<string, { fallbacks: number; lost: number; collapses: number }>();
 
   constructor(private readonly options: DaemonOptions) {
     this.config = options.config;
@@ -139,6 +184,7 @@ export class Daemon implements LearnerSink {
   requestStop(reason: string): void {
     if (this.stopReason === null) this.stopReason = reason;
     this.wakeSleep?.();
+    this.device.interruptWait();
   }
 
   /** Applies a new config (SIGHUP); settings that need a restart are reported. */
@@ -151,6 +197,8 @@ export class Daemon implements LearnerSink {
     if (JSON.stringify(old.decisionLog) !== JSON.stringify(next.decisionLog)) {
       needRestart.push('decisionLog' as never);
     }
+    if (JSON.stringify(old.fleet) !== JSON.stringify(next.fleet))
+      needRestart.push('fleet' as never);
     if (needRestart.length) {
       this.log.warn(
         `config reload: ${needRestart.join(', ')} changed; they take effect on restart`,
@@ -159,6 +207,7 @@ export class Daemon implements LearnerSink {
     this.config = { ...next, device: old.device, stateDir: old.stateDir, logDir: old.logDir };
     this.config.sim = old.sim;
     this.config.decisionLog = old.decisionLog;
+    this.config.fleet = old.fleet;
     this.log.level = next.logLevel;
     this.learners.forEach((l, i) => {
       const s = settingsFor(next, l.name);
@@ -175,6 +224,7 @@ export class Daemon implements LearnerSink {
   private async startMetrics(): Promise<void> {
     const port = this.config.metrics.port;
     if (port === null || !this.metrics) return;
+    this.metrics.enableProcessMetrics();
     this.metricsServer = await startMetricsServer(this.metrics.registry, port);
     this.log.info(`metrics on http://127.0.0.1:${this.metricsServer.port}/metrics`);
   }
@@ -182,7 +232,8 @@ export class Daemon implements LearnerSink {
   // LearnerSink --------------------------------------------------------------------
 
   decision(l: SubsystemLearner, record: DecisionRecord): void {
-    this.writer.append(record);
+    this.appendLog(record);
+    this.options.hooks?.decision?.(this.hookContext(l), record);
     this.runDecisions++;
     if (this.metrics) {
       this.metrics.decisions.inc({ subsystem: l.name });
@@ -192,8 +243,38 @@ export class Daemon implements LearnerSink {
   }
 
   reward(l: SubsystemLearner, record: RewardRecord, updated: boolean): void {
-    this.writer.append(record);
+    this.appendLog(record);
+    this.options.hooks?.reward?.(this.hookContext(l), record, updated);
     if (updated && this.metrics) this.metrics.rewards.observe({ subsystem: l.name }, record.reward);
+  }
+
+  /** Appends to the decision log; a failure stops the daemon after this step. */
+  private appendLog(record: DecisionRecord | RewardRecord): void {
+    if (this.writer.failure) return;
+    try {
+      this.writer.append(record);
+    } catch (err) {
+      if (!(err instanceof StorageError)) throw err;
+      this.metrics?.logWriteFailures.inc();
+      this.stopForStorage(err);
+    }
+  }
+
+  /** A storage failure that ends the run: the device is closed at once (kernel baseline). */
+  private stopForStorage(err: StorageError): void {
+    if (this.fatal) return;
+    this.fatal = err;
+    this.log.error({ path: err.path, code: err.code }, `${err.message}; stopping`);
+    this.releaseDevice();
+    this.requestStop(`storage failure (${err.code}) on ${err.path}`);
+  }
+
+  private releaseDevice(): void {
+    try {
+      this.device.close();
+    } catch {
+      // already closed
+    }
   }
 
   private readonly eventsSeen = new Map<string, { at: number; suppressed: number }>();
@@ -217,19 +298,39 @@ export class Daemon implements LearnerSink {
 
   async run(): Promise<RunSummary> {
     const cfg = this.config;
-    fs.mkdirSync(cfg.stateDir, { recursive: true });
-    fs.mkdirSync(cfg.logDir, { recursive: true });
-    this.store = new CheckpointStore(cfg.stateDir, cfg.checkpoint.keep);
-    const loaded = this.store.loadLatest<CheckpointPayload>((m) => this.log.warn(m));
-    this.writer = new DecisionLogWriter(nodePath.join(cfg.logDir, DECISION_LOG_NAME), {
-      maxBytes: cfg.decisionLog.maxBytes,
-      keep: cfg.decisionLog.keep,
-      onWarning: (m) => this.log.warn(m),
-    });
+    let error: unknown;
+    let summary: RunSummary | undefined;
     try {
+      for (const [dir, what] of [
+        [cfg.stateDir, 'state directory'],
+        [cfg.logDir, 'log directory'],
+      ] as const) {
+        try {
+          fs.mkdirSync(dir, { recursive: true });
+        } catch (err) {
+          throw storageError(what, dir, err);
+        }
+        if (this.locks.some((l) => fs.realpathSync(l.dir) === fs.realpathSync(dir))) continue;
+        this.locks.push(await lockDirectory(dir, what));
+      }
+      // Under the lock no other daemon writes here: temp files of dead processes are leftovers.
+      const removed = removeDeadTemps(cfg.stateDir);
+      if (removed.length)
+        this.log.info(`removed temp files of crashed runs: ${removed.join(', ')}`);
+      this.store = new CheckpointStore(cfg.stateDir, cfg.checkpoint.keep, { io: this.options.io });
+      const loaded = this.store.loadLatest<CheckpointPayload>((m) => this.log.warn(m), {
+        setAside: true,
+      });
+      this.writer = new DecisionLogWriter(nodePath.join(cfg.logDir, DECISION_LOG_NAME), {
+        maxBytes: cfg.decisionLog.maxBytes,
+        keep: cfg.decisionLog.keep,
+        onWarning: (m) => this.log.warn(m),
+        io: this.options.io,
+      });
       this.setUpLearners(loaded?.payload);
       if (loaded) {
         this.resumedFrom = loaded.file;
+        this.lastCheckpoint = loaded.file;
         this.runs = (loaded.payload.runs ?? 0) + 1;
         this.log.info(
           { checkpoint: loaded.file, seq: loaded.seq },
@@ -243,20 +344,31 @@ export class Daemon implements LearnerSink {
       this.startMs = performance.now();
       this.lastCheckpointMs = this.startMs;
       this.lastProgressMs = this.startMs;
+      this.options.onStarted?.();
       await this.loop();
-      this.writeCheckpoint();
-      const summary = this.summary();
-      this.writeStatus(false);
-      return summary;
+      this.finalCheckpoint();
+      summary = this.summary();
+    } catch (err) {
+      error = err;
+      // Keep what was learnt even when the loop failed (a device error, a bug).
+      if (this.writer && this.learners.length) this.finalCheckpoint();
     } finally {
+      // The kernel first: a closed device runs its baseline.
+      this.releaseDevice();
       await this.metricsServer?.close();
-      this.writer.close();
-      try {
-        this.device.close();
-      } catch {
-        // already closed
+      this.writer?.close();
+      const failure = this.fatal ?? error;
+      if (this.store) {
+        this.writeStatus(
+          false,
+          failure ? `stopped by an error: ${(failure as Error).message}` : undefined,
+        );
       }
+      for (const l of this.locks.splice(0)) await l.release();
     }
+    if (error !== undefined) throw error;
+    if (this.fatal) throw this.fatal;
+    return summary!;
   }
 
   private setUpLearners(payload: CheckpointPayload | undefined): void {
@@ -281,10 +393,13 @@ export class Daemon implements LearnerSink {
       }
       this.learners.push(l);
     });
-    for (const entry of this.config.subsystems) {
-      if (!infos.some((i) => i.name === entry.name)) {
-        this.log.warn(`config names subsystem "${entry.name}", which the device does not have`);
-      }
+    const { skipped } = checkSubsystemsOnDevice(
+      this.config,
+      infos.map((i) => i.name),
+      this.device.description,
+    );
+    for (const name of skipped) {
+      this.log.info(`${name}: not on this device (optional in the config): skipped`);
     }
     if (this.learners.length === 0) throw new Error('every subsystem is disabled in the config');
     for (const l of this.learners) {
@@ -294,8 +409,14 @@ export class Daemon implements LearnerSink {
     }
   }
 
-  private attachAll(): void {
+  /**
+   * Claims every learner's subsystem by name. With `keep`, a learner whose subsystem
+   * is still there under the same id stays as it is (its pending decisions too).
+   */
+  private attachAll(keep = false): void {
     const infos = this.device.listSubsystems();
+    this.generation = this.device.version().generation;
+    const before = this.byId;
     this.byId = new Map();
     for (const l of this.learners) {
       const info = infos.find((i) => i.name === l.name);
@@ -303,9 +424,78 @@ export class Daemon implements LearnerSink {
         this.log.warn(`${l.name}: not on the device any more; idle until it returns`);
         continue;
       }
-      l.attach(this.device, info.id);
+      if (!(keep && before.get(info.id) === l)) l.attach(this.device, info.id);
       this.byId.set(info.id, l);
     }
+    // Only our subsystems' records are queued for this file.
+    this.device.subscribe([...this.byId.keys()]);
+    if (this.options.hooks) {
+      const v = this.device.version();
+      this.abi = { major: v.abiMajor, minor: v.abiMinor };
+      this.hookViews = new Map(
+        this.learners.map((l) => [
+          l.name,
+          {
+            name: l.name,
+            signature: l.grid.signature(),
+            k: l.grid.k,
+            d: l.d,
+            baselineArm: l.grid.baselineArm,
+            policy: l.settings.policy,
+          },
+        ]),
+      );
+      this.options.hooks.attached?.(this.abi, [...this.hookViews.values()]);
+    }
+  }
+
+  private abi = { major: 0, minor: 0 };
+  private hookViews = new Map<string, HookSubsystem>();
+
+  private hookContext(l: SubsystemLearner): HookContext {
+    return { subsystem: this.hookViews.get(l.name)!, mode: l.mode, abi: this.abi };
+  }
+
+  /** Policies handed in by the hooks (verified there), applied between turns. */
+  private applyAdoptions(): void {
+    for (const req of this.options.hooks?.takeAdoptions?.() ?? []) {
+      const l = this.learners.find((x) => x.name === req.subsystem);
+      if (!l || !this.byId.has(l.id)) {
+        req.settle({ adopted: false, reason: `subsystem ${req.subsystem} is not running here` });
+        continue;
+      }
+      let outcome;
+      try {
+        outcome = l.adopt(req.snapshot, this.device);
+      } catch (err) {
+        req.settle({ adopted: false, reason: `device error: ${(err as Error).message}` });
+        throw err;
+      }
+      if (outcome.adopted) {
+        this.log.info(
+          `${l.name}: adopted ${req.label}; kernel mode ${MODE_NAMES[outcome.modeBefore!]} -> ${MODE_NAMES[outcome.modeAfter!]}` +
+            (outcome.reason ? ` (${outcome.reason})` : ''),
+        );
+      } else {
+        this.log.warn(`${l.name}: ${req.label} not adopted: ${outcome.reason}`);
+      }
+      req.settle(outcome);
+    }
+  }
+
+  /** A subsystem went away (GONE record) or the registry changed: attach anew. */
+  private reattachIfChanged(records: readonly Feedback[]): void {
+    for (const fb of records) {
+      if (!(fb.reasons & REASON_GONE)) continue;
+      const l = this.byId.get(fb.subsysId);
+      if (l) this.log.warn(`${l.name}: the subsystem went away; idle until it returns`);
+    }
+    const now = performance.now();
+    const gone = records.some((fb) => fb.reasons & REASON_GONE);
+    if (!gone && now - this.lastGenerationCheckMs < GENERATION_CHECK_MS) return;
+    this.lastGenerationCheckMs = now;
+    if (!gone && this.device.version().generation === this.generation) return;
+    this.attachAll(true);
   }
 
   private feedbackTimeoutMs(): number {
@@ -330,6 +520,7 @@ export class Daemon implements LearnerSink {
     let reason: string | null;
     let turns = 0;
     while ((reason = this.stopDue()) === null) {
+      if (this.fatal) break;
       // A virtual-time device answers at once; let signals and metrics scrapes in now and then.
       if (++turns % 64 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
       try {
@@ -341,10 +532,16 @@ export class Daemon implements LearnerSink {
         }
         throw err;
       }
+      this.options.onAlive?.();
+      if (this.fatal) break;
       const now = performance.now();
       const c = this.config.checkpoint;
+      const sinceLast = this.runDecisions - this.decisionsAtCheckpoint;
       if (
-        this.runDecisions - this.decisionsAtCheckpoint >= c.everyDecisions ||
+        // Early in a run, so that a daemon that dies within seconds still saves.
+        (this.checkpointsThisRun === 0 &&
+          sinceLast >= Math.min(c.firstDecisions, c.everyDecisions)) ||
+        sinceLast >= c.everyDecisions ||
         now - this.lastCheckpointMs >= c.everySeconds * 1000
       ) {
         this.writeCheckpoint();
@@ -357,25 +554,48 @@ export class Daemon implements LearnerSink {
         this.log.info(`progress: ${this.progressLine()}`);
       }
     }
+    reason ??= this.stopReason ?? 'stopped';
     this.stopReason = reason;
     this.log.info(`stopping: ${reason}`);
   }
 
   /** One turn: every learner looks and maybe submits, then wait for feedback. */
   private async turn(): Promise<void> {
+    this.applyAdoptions();
     for (const l of this.byId.values()) {
       this.stepStart = performance.now();
       l.step(this.device);
       this.metrics?.mode.set({ subsystem: l.name }, l.mode);
     }
     const records = await this.device.waitFeedback(this.feedbackTimeoutMs());
-    for (const fb of records) this.byId.get(fb.subsysId)?.onFeedback(fb);
+    for (const fb of records) {
+      if (!(fb.reasons & REASON_GONE)) this.byId.get(fb.subsysId)?.onFeedback(fb);
+    }
+    this.reattachIfChanged(records);
     if (this.metrics) {
       for (const l of this.byId.values()) {
         const b = l.budgetLeft();
         if (b !== undefined) this.metrics.budget.set({ subsystem: l.name }, b);
+        this.countLearner(l);
       }
     }
+  }
+
+  /** Brings the per-process counters of safety fallbacks, lost feedback and collapses up to date. */
+  private countLearner(l: SubsystemLearner): void {
+    const m = this.metrics!;
+    const now = {
+      fallbacks: l.stats.fallbackDecisions,
+      lost: l.stats.lostFeedback,
+      collapses: l.safety.collapses,
+    };
+    const was = this.countedStats.get(l.name);
+    this.countedStats.set(l.name, now);
+    if (!was) return;
+    const labels = { subsystem: l.name };
+    if (now.fallbacks > was.fallbacks) m.fallbacks.inc(labels, now.fallbacks - was.fallbacks);
+    if (now.lost > was.lost) m.lostFeedback.inc(labels, now.lost - was.lost);
+    if (now.collapses > was.collapses) m.collapses.inc(labels, now.collapses - was.collapses);
   }
 
   private sleep(ms: number): Promise<void> {
@@ -393,14 +613,11 @@ export class Daemon implements LearnerSink {
   /** Keeps the models, reopens the device with exponential backoff, re-claims. */
   private async reconnect(cause: DeviceError): Promise<void> {
     this.log.warn(`device trouble: ${cause.message}; keeping the models and reopening`);
-    try {
-      this.device.close();
-    } catch {
-      // it is gone already
-    }
+    this.releaseDevice();
     this.writeCheckpoint();
     let delay = 100;
     while (this.stopDue() === null) {
+      this.options.onAlive?.();
       await this.sleep(delay);
       if (this.stopDue() !== null) return;
       try {
@@ -417,22 +634,81 @@ export class Daemon implements LearnerSink {
     }
   }
 
-  private writeCheckpoint(): void {
+  private lastCheckpointError: StorageError | null = null;
+  private lastKernel: Record<string, Status> | null = null;
+
+  /** The checkpoint at the end of a run; its failure makes the run fail (learning lost). */
+  private finalCheckpoint(): void {
+    if (this.checkpointFailuresInARow >= MAX_CHECKPOINT_FAILURES) return;
+    if (!this.writeCheckpoint() && !this.fatal && this.lastCheckpointError) {
+      this.fatal = this.lastCheckpointError;
+    }
+  }
+
+  /**
+   * Writes a checkpoint (after flushing the decision log). A failure is logged with the
+   * file and the fix, counted, keeps every older checkpoint, and is retried on the next
+   * cadence; MAX_CHECKPOINT_FAILURES in a row stop the daemon. Returns success.
+   */
+  private writeCheckpoint(): boolean {
+    if (!this.writer.failure) {
+      try {
+        this.writer.sync();
+      } catch (err) {
+        if (!(err instanceof StorageError)) throw err;
+        this.metrics?.logWriteFailures.inc();
+        this.stopForStorage(err);
+      }
+    }
     const payload: CheckpointPayload = {
       version: CHECKPOINT_PAYLOAD_VERSION,
       savedAt: new Date().toISOString(),
       runs: this.runs,
       learners: this.learners.map((l) => l.checkpoint()),
     };
-    this.writer.sync();
-    this.lastCheckpoint = this.store.save(payload);
+    // Retry on the cadence, not on every turn.
     this.decisionsAtCheckpoint = this.runDecisions;
     this.lastCheckpointMs = performance.now();
+    this.checkpointsThisRun++;
+    try {
+      this.lastCheckpoint = this.store.save(payload);
+    } catch (err) {
+      if (!(err instanceof StorageError)) throw err;
+      this.metrics?.checkpointFailures.inc();
+      this.checkpointFailuresInARow++;
+      this.lastCheckpointError = err;
+      const kept = this.lastCheckpoint
+        ? `the last good checkpoint ${nodePath.basename(this.lastCheckpoint)} is kept`
+        : 'no checkpoint of this state exists yet';
+      if (this.checkpointFailuresInARow >= MAX_CHECKPOINT_FAILURES) {
+        this.stopForStorage(
+          new StorageError(
+            `${err.message}; ${this.checkpointFailuresInARow} checkpoints failed in a row (${kept})`,
+            err.path,
+            err.code,
+          ),
+        );
+      } else {
+        this.log.error(
+          { path: err.path, code: err.code },
+          `checkpoint failed: ${err.message}; ${kept}; retrying on the cadence (${this.checkpointFailuresInARow} of ${MAX_CHECKPOINT_FAILURES} failures in a row stop the daemon)`,
+        );
+      }
+      return false;
+    }
+    this.checkpointFailuresInARow = 0;
+    this.metrics?.lastCheckpointTime.set(Date.now() / 1000);
     this.log.debug({ checkpoint: this.lastCheckpoint }, 'checkpoint written');
     this.writeStatus(true);
+    return true;
   }
 
-  private writeStatus(running: boolean): void {
+  /**
+   * status.json for `mlproxy status`: atomic for readers, not fsynced (informational).
+   * When the atomic write fails (a full disk has no room for a temp file) the file is
+   * overwritten in place, so that a stop is still recorded; a failure here is only logged.
+   */
+  private writeStatus(running: boolean, error?: string): void {
     const status = {
       pid: process.pid,
       running,
@@ -440,17 +716,44 @@ export class Daemon implements LearnerSink {
       device: this.device.description,
       simulated: this.device.simulated,
       updatedAt: new Date().toISOString(),
+      stopReason: running ? null : (this.stopReason ?? 'stopped'),
+      error: error ?? null,
       resumedFrom: this.resumedFrom,
       lastCheckpoint: this.lastCheckpoint,
       runDecisions: this.runDecisions,
       subsystems: this.learners.map((l) => this.summariseLearner(l)),
+      kernel: running ? (this.lastKernel = this.kernelStatus()) : this.lastKernel,
     };
-    writeFileAtomic(
-      nodePath.join(this.config.stateDir, STATUS_FILE_NAME),
-      JSON.stringify(status, null, 2) + '\n',
-      // Informational: atomic for readers, but not worth two more fsyncs per checkpoint.
-      { durable: false },
-    );
+    const file = nodePath.join(this.config.stateDir, STATUS_FILE_NAME);
+    const text = JSON.stringify(status, null, 2) + '\n';
+    try {
+      writeFileAtomic(file, text, { durable: false, io: this.options.io, what: 'status file' });
+    } catch (err) {
+      try {
+        const fd = fs.openSync(file, fs.existsSync(file) ? 'r+' : 'w');
+        try {
+          writeAll(this.options.io ?? nodeIo, fd, Buffer.from(text), 0);
+          fs.ftruncateSync(fd, Buffer.byteLength(text));
+        } finally {
+          fs.closeSync(fd);
+        }
+      } catch {
+        this.log.warn(
+          `${(err as Error).message}; mlproxy status may show this daemon's state as stale`,
+        );
+      }
+    }
+  }
+
+  /** The kernel's counters of every attached subsystem (the simulated device lives only here). */
+  private kernelStatus(): Record<string, Status> | null {
+    const out: Record<string, Status> = {};
+    try {
+      for (const [id, l] of this.byId) out[l.name] = this.device.getStatus(id);
+    } catch {
+      return null;
+    }
+    return out;
   }
 
   private summariseLearner(l: SubsystemLearner): SubsystemSummary {

@@ -12,10 +12,33 @@
  * rejected, expired and unmeasured decisions are logged without a policy update. What
  * the policy sees, its arms and the reward's shape follow the subsystem's profile
  * (profiles.ts); after an idle window it keeps the last context it saw.
+ *
+ * Exploration: the policy's decision goes through a uniform mix (policies/distribution.ts
+ * UniformExploration, settings.exploration = epsilon): with probability epsilon a uniformly
+ * drawn legal arm is played instead, and the propensity sent and logged is the exact one of
+ * the mix, (1 - epsilon) pi(a|x) + epsilon / L. Decisions the mix cannot treat exactly pass
+ * unchanged: the conservative wrapper's forced baseline, and policies whose distribution has
+ * no closed form (Thompson sampling randomises on its own, with estimated propensities).
+ * The decision record carries the whole distribution when it is known, and `forced` when
+ * the wrapper imposed the baseline (the policy did not choose: off-policy evaluation only
+ * trains on such decisions, as on the safety fallback's).
+ *
+ * Each update carries UpdateInfo: the propensity of the arm and whether its distribution
+ * gave every legal arm a chance (false for the safety fallback, a reference probe, an
+ * overridden choice, or a kernel clamp that ran another arm). A policy that learns only
+ * through importance weights (Policy.learnsFrom, EXP3) is not updated with plays lacking
+ * full support; the conservative wrapper applies the same rule inside.
  */
-import type { PolicySnapshot } from '../../policies/types.js';
-import type { Policy } from '../../policies/types.js';
+import {
+  UniformExploration,
+  distributionOf,
+  hasFullSupport,
+  pointMass,
+} from '../../policies/distribution.js';
 import { restorePolicy } from '../../policies/registry.js';
+import { deriveSeed } from '../../policies/rng.js';
+import type { RngState } from '../../policies/rng.js';
+import type { Policy, PolicySnapshot, UpdateInfo } from '../../policies/types.js';
 import type { DecisionRecord, RewardRecord } from '../decisionlog/record.js';
 import { DECISION_LOG_VERSION } from '../decisionlog/record.js';
 import type {
@@ -25,10 +48,12 @@ import type {
   StateSnapshot,
   SubsystemInfo,
 } from '../transport/device.js';
-import { Mode, VERDICT_NAMES, Verdict } from '../transport/device.js';
+import { MODE_NAMES, Mode, VERDICT_NAMES, Verdict } from '../transport/device.js';
 import { REASON_IDLE } from '../abi/constants.js';
+import { adoptedPolicy } from './adopt.js';
 import { ArmGrid } from './arms.js';
 import { contextDimension, contextOf, rewardFrom, rewardOf } from './features.js';
+import type { AdoptionOutcome } from './hooks.js';
 import { WindowPairing, measured } from './pairing.js';
 import type { PairingResult, SameWorkload } from './pairing.js';
 import { baselineArmIsExact, profileFor } from './profiles.js';
@@ -43,6 +68,8 @@ export interface LearnerSettings {
   policy: string;
   /** Conservative wrapper settings, or null to run the policy bare. */
   conservative: ConservativeSettings | null;
+  /** Uniform exploration rate mixed into the policy's decisions, in [0, 1]. */
+  exploration: number;
   seed: number;
   maxArms: number;
   safety: SafetyOptions;
@@ -75,6 +102,8 @@ export interface LearnerStats {
   /** Policy updates, and the sum of their rewards. */
   updates: number;
   rewardSum: number;
+  /** Applied windows not given to the policy: it cannot learn from a forced play (EXP3). */
+  skippedUpdates: number;
   /** Epochs skipped because the kernel was in EMERGENCY. */
   emergencySkips: number;
   /** Decisions whose feedback never came (ring overflow, module reload). */
@@ -93,17 +122,25 @@ export interface LearnerCheckpoint {
   modelVersion: number;
   stats: LearnerStats;
   safety: SafetyState;
+  /** Rng of the exploration mix (absent in checkpoints of older versions). */
+  exploration?: RngState;
 }
 
 interface Pending {
   id: string;
   arm: number;
+  /** Probability of `arm` under the distribution it was played from, and its support. */
+  propensity: number;
+  fullSupport: boolean;
   context: Float64Array;
   targetEpoch: number;
   fallback: boolean;
   /** A reference probe: the baseline arm played to measure the baseline of a new workload. */
   probe?: boolean;
 }
+
+/** Rng stream of the exploration mix, derived from the learner's seed. */
+const EXPLORATION_STREAM = 0x6578;
 
 function emptyStats(): LearnerStats {
   return {
@@ -115,6 +152,7 @@ function emptyStats(): LearnerStats {
     belowBaseline: 0,
     updates: 0,
     rewardSum: 0,
+    skippedUpdates: 0,
     emergencySkips: 0,
     lostFeedback: 0,
   };
@@ -130,6 +168,7 @@ export class SubsystemLearner {
   policy: Policy;
   policyLabel: string;
   readonly safety: SafetyLayer;
+  readonly exploration: UniformExploration;
   stats: LearnerStats = emptyStats();
   /** Policy updates so far: the model version sent with each recommendation. */
   modelVersion = 0;
@@ -148,6 +187,8 @@ export class SubsystemLearner {
   /** The window a reference probe targets (none pending when it is past). */
   private probeTarget = -1;
   private context: Float64Array;
+  /** The state of the window in progress from the newest feedback record (ABI 1.1). */
+  private nextState: StateSnapshot | null = null;
 
   constructor(
     readonly info: SubsystemInfo,
@@ -163,6 +204,10 @@ export class SubsystemLearner {
     this.context = new Float64Array(this.d);
     this.lastAdvised = info.knobs.map((k) => k.def);
     this.safety = new SafetyLayer(settings.safety);
+    this.exploration = UniformExploration.seeded(
+      settings.exploration,
+      deriveSeed(settings.seed, EXPLORATION_STREAM),
+    );
     const built = this.newPolicy(settings);
     this.policy = built.policy;
     this.policyLabel = built.label;
@@ -182,6 +227,7 @@ export class SubsystemLearner {
     const { label } = this.newPolicy(settings);
     this.settings = settings;
     this.safety.options = settings.safety;
+    this.exploration.epsilon = settings.exploration;
     if (label !== this.policyLabel) {
       const built = this.newPolicy(settings);
       this.sink.event(
@@ -206,6 +252,7 @@ export class SubsystemLearner {
     this.lastDecidedEpoch = -1;
     this.lastRefreshNs = -Infinity;
     this.lastAdvised = this.info.knobs.map((k) => k.def);
+    this.nextState = null;
     device.claim(id);
   }
 
@@ -219,7 +266,10 @@ export class SubsystemLearner {
    * the claim alive. Returns true when a recommendation was submitted.
    */
   step(device: MlpDevice): boolean {
-    const state = device.getState(this.id);
+    // One decision, one system call: the newest feedback record carries the state of
+    // the window in progress; GET_STATE only when there is none.
+    const state = this.nextState ?? device.getState(this.id);
+    this.nextState = null;
     this.mode = state.mode;
     // The state's features describe the window that just ended; an idle one says nothing.
     if (this.lastIdleEpoch !== state.epoch - 1) {
@@ -254,22 +304,27 @@ export class SubsystemLearner {
       this.lastAdvised,
       fallback ? 0 : this.settings.safety.maxStep,
     );
+    const k = this.grid.k;
     let arm: number;
     let propensity: number;
+    let distribution: Float64Array | undefined;
     let policyLabel: string;
+    let forced = false;
     const probe = !fallback && legal[this.grid.baselineArm] === 1 && this.probeDue(state);
     if (fallback) {
       this.safety.consumeFallback();
       arm = nearestLegal(this.grid.baselineArm, legal);
       propensity = 1;
+      distribution = pointMass(k, arm);
       policyLabel = 'safety:baseline';
     } else if (probe) {
       arm = this.grid.baselineArm;
       propensity = 1;
+      distribution = pointMass(k, arm);
       policyLabel = 'reference';
       this.probeTarget = state.epoch + 1;
     } else {
-      const d = this.policy.select(this.context, legal);
+      const d = this.exploration.decide(this.policy.select(this.context, legal), legal, k);
       const checked = this.safety.checkChoice(
         d.arm,
         legal,
@@ -277,11 +332,18 @@ export class SubsystemLearner {
       );
       if (checked !== d.arm) {
         this.sink.event(this, `policy chose illegal arm ${d.arm}; played ${checked} instead`);
+        arm = checked;
+        propensity = 1;
+        distribution = pointMass(k, arm);
+      } else {
+        arm = d.arm;
+        propensity = d.propensity;
+        distribution = distributionOf(d, k);
+        forced = d.forced === true;
       }
-      arm = checked;
-      propensity = checked === d.arm ? d.propensity : 1;
       policyLabel = this.policyLabel;
     }
+    const fullSupport = hasFullSupport(distribution, legal);
     const knobs = this.grid.arms[arm];
     const res = device.recommend({
       subsysId: this.id,
@@ -304,6 +366,8 @@ export class SubsystemLearner {
     this.pending.set(res.recId, {
       id,
       arm,
+      propensity,
+      fullSupport,
       context,
       targetEpoch: res.targetEpoch,
       fallback,
@@ -321,9 +385,11 @@ export class SubsystemLearner {
       arm,
       knobs: knobs.slice(),
       propensity,
+      ...(distribution !== undefined ? { distribution: Array.from(distribution) } : {}),
       legal: Array.from(legal),
       policy: policyLabel,
       policyVersion: this.modelVersion,
+      ...(forced ? { forced: true as const } : {}),
       verdict,
     });
     return true;
@@ -338,6 +404,7 @@ export class SubsystemLearner {
   onFeedback(fb: Feedback): void {
     this.stats.windows++;
     this.mode = fb.mode;
+    if (fb.next) this.nextState = fb.next;
     if (fb.applied) {
       this.stats.appliedWindows++;
       if (fb.baselineEff > 0 && fb.eff < fb.baselineEff) this.stats.belowBaseline++;
@@ -419,17 +486,28 @@ export class SubsystemLearner {
       // readahead's), the context the window ran in, when known: at a workload change the
       // decision's context is a window or two old. Else the decision's context.
       const ran = this.profile.features ? this.ranIn.get(x.fb.epoch) : undefined;
-      this.policy.update(ranArm, reward, ran ?? q.context, this.context);
-      this.modelVersion++;
-      this.stats.updates++;
-      this.stats.rewardSum += reward;
+      // A clamp that ran another arm is a play the policy did not draw.
+      const info: UpdateInfo =
+        ranArm === q.arm
+          ? { propensity: q.propensity, fullSupport: q.fullSupport }
+          : { propensity: 1, fullSupport: false };
+      let updated = false;
+      if (this.policy.learnsFrom === 'any' || info.fullSupport) {
+        this.policy.update(ranArm, reward, ran ?? q.context, this.context, info);
+        this.modelVersion++;
+        this.stats.updates++;
+        this.stats.rewardSum += reward;
+        updated = true;
+      } else {
+        this.stats.skippedUpdates++;
+      }
       if (!q.fallback && this.safety.observe(x.fb.eff / x.reference)) {
         this.sink.event(
           this,
           `rewards collapsed (mean efficiency below ${this.safety.options.collapseRatio} x baseline over ${this.safety.options.collapseWindows} windows): playing the baseline for ${this.safety.options.fallbackDecisions} decisions`,
         );
       }
-      this.logReward(q, x.fb, reward, true, x.reference);
+      this.logReward(q, x.fb, reward, updated, x.reference);
     }
   }
 
@@ -458,6 +536,32 @@ export class SubsystemLearner {
     );
   }
 
+  /**
+   * Adopts a policy learned elsewhere (a fleet snapshot of the configured policy, checked
+   * by adopt.ts) and asks the kernel to run it from LEARNING mode, so that it climbs the
+   * ladder again on its own evidence. A mode the administrator pinned is left as it is;
+   * EMERGENCY is left to the kernel, which recovers to LEARNING by itself.
+   */
+  adopt(snapshot: PolicySnapshot, device: MlpDevice): AdoptionOutcome {
+    const shape = { k: this.grid.k, d: this.d, baselineArm: this.grid.baselineArm };
+    const next = adoptedPolicy(this.policy, this.settings, shape, snapshot);
+    if (typeof next === 'string') return { adopted: false, reason: next };
+    const { mode: modeBefore, pinned } = device.getMode(this.id);
+    let reason: string | undefined;
+    if (pinned) {
+      reason = `the kernel mode is pinned by the administrator (${MODE_NAMES[modeBefore]}); left as it is`;
+    } else if (modeBefore > Mode.Learning) {
+      try {
+        device.setMode(this.id, Mode.Learning, false);
+      } catch (err) {
+        return { adopted: false, reason: `cannot set LEARNING mode: ${(err as Error).message}` };
+      }
+    }
+    this.policy = next;
+    this.mode = device.getMode(this.id).mode;
+    return { adopted: true, reason, modeBefore, modeAfter: this.mode };
+  }
+
   checkpoint(): LearnerCheckpoint {
     return {
       name: this.name,
@@ -467,6 +571,7 @@ export class SubsystemLearner {
       modelVersion: this.modelVersion,
       stats: structuredClone(this.stats),
       safety: this.safety.state(),
+      exploration: this.exploration.state(),
     };
   }
 
@@ -482,13 +587,15 @@ export class SubsystemLearner {
       return `policy changed (${cp.policyLabel} -> ${this.policyLabel})`;
     }
     const policy = restorePolicy(cp.policy);
-    if (policy.k !== this.grid.k || policy.d !== this.d) {
-      return `policy shape changed (k ${policy.k}, d ${policy.d} -> k ${this.grid.k}, d ${this.d})`;
+    // Context-free policies have d = 0 whatever the feature count: compare with a fresh one.
+    if (policy.k !== this.policy.k || policy.d !== this.policy.d) {
+      return `policy shape changed (k ${policy.k}, d ${policy.d} -> k ${this.policy.k}, d ${this.policy.d})`;
     }
     this.policy = policy;
     this.modelVersion = cp.modelVersion;
     this.stats = { ...emptyStats(), ...structuredClone(cp.stats) };
     this.safety.restore(cp.safety);
+    if (cp.exploration !== undefined) this.exploration.restore(cp.exploration);
     return undefined;
   }
 }

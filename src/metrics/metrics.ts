@@ -1,6 +1,9 @@
 /**
  * Prometheus metrics of the daemon (prom-client), in a registry of its own, and the
- * optional HTTP endpoint, bound to 127.0.0.1 only.
+ * optional HTTP endpoint, bound to 127.0.0.1 only, serving GET /metrics and nothing else.
+ * Node's process metrics (prom-client's default metrics, whose event-loop monitor runs a
+ * 10 ms timer) start only with enableProcessMetrics(), which the daemon calls when it
+ * serves metrics: without a metrics port the daemon runs no metrics timer at all.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,8 +18,16 @@ export class DaemonMetrics {
   readonly budget: Gauge<'subsystem'>;
   readonly loopLatency: Histogram;
   readonly deviceReconnects: Counter;
+  readonly checkpointFailures: Counter;
+  readonly logWriteFailures: Counter;
+  readonly lastCheckpointTime: Gauge;
+  readonly collapses: Counter<'subsystem'>;
+  readonly fallbacks: Counter<'subsystem'>;
+  readonly lostFeedback: Counter<'subsystem'>;
+  readonly buildInfo: Gauge<'version' | 'abi' | 'node'>;
+  private processMetrics = false;
 
-  constructor(options: { processMetrics?: boolean } = {}) {
+  constructor(options: { processMetrics?: boolean; version?: string; abi?: string } = {}) {
     const registers = [this.registry];
     this.decisions = new Counter({
       name: 'mlproxy_decisions_total',
@@ -60,7 +71,65 @@ export class DaemonMetrics {
       help: 'Times the device was reopened after it went away',
       registers,
     });
-    if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
+    this.checkpointFailures = new Counter({
+      name: 'mlproxy_checkpoint_failures_total',
+      help: 'Checkpoints that could not be written (the older ones are kept)',
+      registers,
+    });
+    this.logWriteFailures = new Counter({
+      name: 'mlproxy_decision_log_write_failures_total',
+      help: 'Decision-log appends or flushes that failed (the daemon stops on one)',
+      registers,
+    });
+    this.lastCheckpointTime = new Gauge({
+      name: 'mlproxy_last_checkpoint_timestamp_seconds',
+      help: 'Unix time of the last checkpoint written and verified by this process',
+      registers,
+    });
+    this.collapses = new Counter({
+      name: 'mlproxy_collapses_total',
+      help: 'Reward collapses caught by the safety layer (each starts a baseline fallback)',
+      labelNames: ['subsystem'],
+      registers,
+    });
+    this.fallbacks = new Counter({
+      name: 'mlproxy_fallback_decisions_total',
+      help: 'Decisions made by the safety layer (the baseline arm after a collapse)',
+      labelNames: ['subsystem'],
+      registers,
+    });
+    this.lostFeedback = new Counter({
+      name: 'mlproxy_lost_feedback_total',
+      help: 'Decisions whose feedback never came (ring overflow, module reload)',
+      labelNames: ['subsystem'],
+      registers,
+    });
+    this.buildInfo = new Gauge({
+      name: 'mlproxy_build_info',
+      help: 'Always 1; labels: the daemon version, the ABI it speaks, the Node.js version',
+      labelNames: ['version', 'abi', 'node'],
+      registers,
+    });
+    this.buildInfo.set(
+      {
+        version: options.version ?? 'unknown',
+        abi: options.abi ?? 'unknown',
+        node: process.version,
+      },
+      1,
+    );
+    if (options.processMetrics) this.enableProcessMetrics();
+  }
+
+  /** Starts Node's process metrics (CPU, memory, event-loop lag); once, and only when served. */
+  enableProcessMetrics(): void {
+    if (this.processMetrics) return;
+    this.processMetrics = true;
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  get processMetricsEnabled(): boolean {
+    return this.processMetrics;
   }
 }
 
@@ -72,8 +141,13 @@ export interface MetricsServer {
 /** Serves GET /metrics on 127.0.0.1:port (0 = a free port). */
 export function startMetricsServer(registry: Registry, port: number): Promise<MetricsServer> {
   const server = http.createServer((req, res) => {
-    if (req.method !== 'GET' || (req.url !== '/metrics' && req.url !== '/')) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('try GET /metrics\n');
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try GET /metrics\n');
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { 'content-type': 'text/plain', allow: 'GET, HEAD' }).end('use GET\n');
       return;
     }
     registry.metrics().then(

@@ -23,6 +23,8 @@ export interface VersionInfo {
   maxFeatures: number;
   maxKnobs: number;
   ringRecords: number;
+  /** Registry generation: moves at every (un)registration (0 on an ABI 1.0 module). */
+  generation: number;
 }
 
 export interface FeatureDesc {
@@ -64,6 +66,9 @@ export interface StateSnapshot {
   knobs: number[];
   /** Baseline efficiency reference (float, MLP_EFF_SCALE removed); 0 before the first. */
   baselineEff: number;
+  /** When window `epoch` began and is planned to end (ns, the kernel's clock; ABI 1.1). */
+  windowStartNs?: number;
+  nextWindowNs?: number;
 }
 
 export interface Recommendation {
@@ -124,6 +129,12 @@ export interface Status {
   baselineEff: number;
   lastEff: number;
   controllerPid: number;
+  /** ABI 1.1 (0 on a 1.0 module): time in the window work, its longest run, the
+   * latest a window began behind its plan (ns), and plans reset by a late window. */
+  workNs: number;
+  workMaxNs: number;
+  lateMaxNs: number;
+  replans: number;
 }
 
 export interface Feedback {
@@ -141,6 +152,12 @@ export interface Feedback {
   baselineEff: number;
   eff: number;
   knobs: number[];
+  /**
+   * The state of window epoch + 1, which began as this one ended (ABI 1.1): what
+   * GET_STATE would have said then, so an advisor decides from the record alone.
+   * Absent on a GONE record and on an ABI 1.0 module.
+   */
+  next?: StateSnapshot;
 }
 
 /** Raised for every errno the device answers, with the ioctl named. */
@@ -176,5 +193,12 @@ export interface MlpDevice {
    * after timeoutMs. Never busy-waits.
    */
   waitFeedback(timeoutMs: number): Promise<Feedback[]>;
+  /** Makes a pending waitFeedback() resolve now (with what is queued, maybe nothing). */
+  interruptWait(): void;
+  /**
+   * Receive feedback records of these subsystem ids only (empty: of every subsystem,
+   * the default). Records of other subsystems are not queued for this file at all.
+   */
+  subscribe(ids: readonly number[]): void;
   close(): void;
 }

@@ -1,24 +1,46 @@
 /**
  * IoctlDevice: the real /dev/mlproxy through the `ioctl` native addon.
  *
- * One file descriptor, opened O_RDWR | O_NONBLOCK (O_RDONLY when EACCES and the
- * caller only reads, e.g. `mlproxy status`). The kernel queues feedback per open
- * file, so a second descriptor would fill an unread ring and count drops; everything
- * goes through this one.
+ * One file descriptor (the kernel queues feedback per open file, so a second
+ * descriptor would fill an unread ring and count drops; everything goes through this
+ * one), opened O_RDWR (O_RDONLY when EACCES and the caller only reads, e.g. `mlproxy
+ * status`).
  *
- * waitFeedback() polls with non-blocking reads on a timer (setTimeout, a quarter of
- * the shortest window, 1..50 ms) until a record is queued or the timeout passes. Why
- * not a blocking read: it would occupy a libuv threadpool thread until a record
- * arrives, and close() cannot wake it (closing an fd does not interrupt a read in
- * progress), so a module that stops producing windows would hang the daemon. Polling
- * at window cadence costs a few syscalls per window, never spins, and close() simply
- * cancels the timer.
+ * Sizes: the handshake learns the module's ABI minor and struct sizes; every struct
+ * is then sent at min(ours, the module's) bytes (the kernel reads a missing tail as
+ * zero), so this daemon works with an ABI 1.0 module as with a 1.1 one.
+ *
+ * Waiting for feedback (ABI 1.1): the file has a kernel read timeout (MLP_IOC_FILE).
+ * waitFeedback(t) sets it to t and issues one asynchronous read(); it returns when a
+ * record is queued, or after t with 0 bytes. No timer, no polling, no EAGAIN: an idle
+ * daemon makes one read() per window (or per t). The read runs off the event loop
+ * (libuv), which therefore never blocks; interruptWait() and close() wake it at once
+ * with MLP_FILE_WAKE (a read() blocked in the kernel cannot be woken by close()), and
+ * the descriptor is closed when that read has returned. readFeedback() reads with a
+ * zero timeout: the queued records, never a wait.
+ *
+ * With an ABI 1.0 module (no read timeout) the file is non-blocking and
+ * waitFeedback() polls with non-blocking reads every quarter window, as before.
  */
-import { closeSync, constants as fsc, openSync, readSync } from 'node:fs';
+import { closeSync, constants as fsc, openSync, read as readAsync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as codec from '../abi/codec.js';
-import { ABI_MAJOR, ABI_MINOR, MAX_SUBSYS } from '../abi/constants.js';
-import { IOCTLS, type IoctlName } from '../abi/structs.js';
+import {
+  ABI_MAJOR,
+  ABI_MINOR,
+  MAX_SUBSYS,
+  READ_TIMEOUT_MAX_MS,
+  REASON_GONE,
+  SIZEOF_CLAIM_VER0,
+  SIZEOF_FEEDBACK_VER0,
+  SIZEOF_MODE_VER0,
+  SIZEOF_RECOMMENDATION_VER0,
+  SIZEOF_STATE_VER0,
+  SIZEOF_STATUS_VER0,
+  SIZEOF_SUBSYS_INFO_VER0,
+  SIZEOF_VERSION_VER0,
+} from '../abi/constants.js';
+import { COMMANDS, requestFor, type IoctlName } from '../abi/structs.js';
 import { DeviceError } from './device.js';
 import type {
   Feedback,
@@ -32,7 +54,7 @@ import type {
   SubsystemInfo,
   VersionInfo,
 } from './device.js';
-import { deviceError } from './errors.js';
+import { deviceError, errnoName } from './errors.js';
 
 export type IoctlFn = (fd: number, request: number, data?: number | Buffer) => number;
 
@@ -59,6 +81,11 @@ export interface IoctlDeviceOptions {
   allowReadOnly?: boolean;
   /** The ioctl(2) call; tests pass a model of the kernel here (default: the addon). */
   ioctl?: IoctlFn;
+  /**
+   * At most this many records per readFeedback()/waitFeedback() (default: all that are
+   * queued, 64 per read()); a benchmark of the steady state (one record a window): 1.
+   */
+  maxRecords?: number;
 }
 
 const EINVAL_DETAIL: Partial<Record<IoctlName, string>> = {
@@ -68,6 +95,23 @@ const EINVAL_DETAIL: Partial<Record<IoctlName, string>> = {
   MLP_IOC_VERSION: 'struct size mismatch: the daemon and the module disagree on the ABI',
 };
 
+/** The ABI 1.0 size of each struct: what a 1.0 module knows. */
+const VER0: Record<IoctlName, number> = {
+  MLP_IOC_VERSION: SIZEOF_VERSION_VER0,
+  MLP_IOC_SUBSYS_INFO: SIZEOF_SUBSYS_INFO_VER0,
+  MLP_IOC_GET_STATE: SIZEOF_STATE_VER0,
+  MLP_IOC_RECOMMEND: SIZEOF_RECOMMENDATION_VER0,
+  MLP_IOC_GET_MODE: SIZEOF_MODE_VER0,
+  MLP_IOC_SET_MODE: SIZEOF_MODE_VER0,
+  MLP_IOC_GET_STATUS: SIZEOF_STATUS_VER0,
+  MLP_IOC_CLAIM: SIZEOF_CLAIM_VER0,
+  MLP_IOC_HEARTBEAT: SIZEOF_CLAIM_VER0,
+  MLP_IOC_FILE: 0,
+};
+
+/** The largest read(): this many records at once. */
+const READ_RECORDS = 64;
+
 export class IoctlDevice implements MlpDevice {
   readonly description: string;
   readonly simulated = false;
@@ -75,8 +119,23 @@ export class IoctlDevice implements MlpDevice {
   private fd: number | null;
   private readonly ioctl: IoctlFn;
   private readonly knobCounts = new Map<number, number>();
+  /** The ABI minor this file speaks with the module (0: a 1.0 module). */
+  private minor = 0;
+  /** Bytes sent for each command's struct, and its request number. */
+  private readonly size = new Map<IoctlName, number>();
+  private readonly request = new Map<IoctlName, number>();
+  private recordSize = SIZEOF_FEEDBACK_VER0;
+  private readBuf = Buffer.alloc(SIZEOF_FEEDBACK_VER0 * READ_RECORDS);
+  private readonly maxRecords: number;
+  private readonly recBuf = Buffer.alloc(COMMANDS.MLP_IOC_RECOMMEND.layout.size);
+  /** The file's kernel read timeout as last set, ms. */
+  private readTimeoutMs: number | undefined;
+  /** The asynchronous read in flight (ABI 1.1), if any. */
+  private reading: Promise<Feedback[]> | null = null;
+  private closeWhenRead = false;
+  /** Records of other subsystems are dropped here too (a 1.0 module cannot subscribe). */
+  private subscribed: Set<number> | null = null;
   private pollMs = 10;
-  private readonly readBuf: Buffer;
   private readonly pendingWaits = new Set<() => void>();
 
   constructor(
@@ -84,14 +143,33 @@ export class IoctlDevice implements MlpDevice {
     opts: IoctlDeviceOptions = {},
   ) {
     this.ioctl = opts.ioctl ?? loadIoctl();
+    this.maxRecords = opts.maxRecords ?? Infinity;
+    if (
+      !(this.maxRecords >= 1) ||
+      (opts.maxRecords !== undefined && !Number.isInteger(this.maxRecords))
+    ) {
+      throw new RangeError(`maxRecords must be an integer >= 1, got ${String(opts.maxRecords)}`);
+    }
+    for (const name of Object.keys(COMMANDS) as IoctlName[]) this.setSize(name, VER0[name]);
     let readOnly = false;
     let fd: number;
     try {
-      fd = openSync(path, fsc.O_RDWR | fsc.O_NONBLOCK);
+      fd = openSync(path, fsc.O_RDWR);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
+      const denied = () =>
+        deviceError(
+          `open ${path}`,
+          'EACCES',
+          'the device node is 0600 root: run as root (or give a group access with a udev rule)',
+        );
       if (code === 'EACCES' && opts.allowReadOnly) {
-        fd = openSync(path, fsc.O_RDONLY | fsc.O_NONBLOCK);
+        try {
+          fd = openSync(path, fsc.O_RDONLY);
+        } catch (e2) {
+          if ((e2 as NodeJS.ErrnoException).code === 'EACCES') throw denied();
+          throw deviceError(`open ${path}`, (e2 as NodeJS.ErrnoException).code ?? 'EIO');
+        }
         readOnly = true;
       } else if (code === 'ENOENT' || code === 'ENXIO' || code === 'ENODEV') {
         throw deviceError(
@@ -100,6 +178,8 @@ export class IoctlDevice implements MlpDevice {
           'the mlproxy kernel module is not loaded: load it with `modprobe mlproxy` ' +
             '(or `insmod mlproxy.ko`), or run on the simulated device with --sim',
         );
+      } else if (code === 'EACCES') {
+        throw denied();
       } else {
         throw deviceError(`open ${path}`, code);
       }
@@ -107,17 +187,33 @@ export class IoctlDevice implements MlpDevice {
     this.fd = fd;
     this.readOnly = readOnly;
     this.description = `ioctl:${path}${readOnly ? ' (read-only)' : ''}`;
-    this.readBuf = Buffer.alloc(codec.FEEDBACK_SIZE * 64);
     try {
-      this.handshake();
+      this.handshake(readOnly);
     } catch (e) {
       this.close();
       throw e;
     }
   }
 
-  private handshake(): void {
-    const v = codec.decodeVersion(this.call('MLP_IOC_VERSION', codec.encodeVersion()));
+  private setSize(name: IoctlName, size: number): void {
+    this.size.set(name, size);
+    this.request.set(name, size ? requestFor(name, size) : 0);
+  }
+
+  /** VERSION at our size, or at the 1.0 size for a module that does not know ours. */
+  private askVersion(): codec.VersionReply {
+    try {
+      this.setSize('MLP_IOC_VERSION', COMMANDS.MLP_IOC_VERSION.layout.size);
+      return codec.decodeVersion(this.call('MLP_IOC_VERSION', codec.encodeVersion()));
+    } catch (e) {
+      if (!(e instanceof DeviceError) || !['ENOTTY', 'EINVAL'].includes(e.code)) throw e;
+      this.setSize('MLP_IOC_VERSION', SIZEOF_VERSION_VER0);
+      return codec.decodeVersion(this.call('MLP_IOC_VERSION', codec.encodeVersion()));
+    }
+  }
+
+  private handshake(readOnly: boolean): void {
+    const v = this.askVersion();
     if (!v.compatible) {
       throw new DeviceError(
         `ABI mismatch: the module speaks mlproxy ABI ${v.abiMajor}.${v.abiMinor}, this daemon ` +
@@ -125,31 +221,65 @@ export class IoctlDevice implements MlpDevice {
         'EPROTO',
       );
     }
-    const bad = Object.entries(codec.LOCAL_SIZES).filter(
-      ([k, size]) => v.sizes[k as keyof typeof v.sizes] !== size,
+    const theirs: Record<IoctlName, number> = {
+      MLP_IOC_VERSION: v.sizes.version,
+      MLP_IOC_SUBSYS_INFO: v.sizes.subsysInfo,
+      MLP_IOC_GET_STATE: v.sizes.state,
+      MLP_IOC_RECOMMEND: v.sizes.recommendation,
+      MLP_IOC_GET_MODE: v.sizes.mode,
+      MLP_IOC_SET_MODE: v.sizes.mode,
+      MLP_IOC_GET_STATUS: v.sizes.status,
+      MLP_IOC_CLAIM: v.sizes.claim,
+      MLP_IOC_HEARTBEAT: v.sizes.claim,
+      MLP_IOC_FILE: v.fileMinor >= 1 ? v.sizes.fileConfig : 0,
+    };
+    const bad = (Object.keys(theirs) as IoctlName[]).filter(
+      (k) => k !== 'MLP_IOC_FILE' && theirs[k] < VER0[k],
     );
     if (bad.length > 0) {
       throw new DeviceError(
-        'ABI mismatch in struct sizes (' +
-          bad
-            .map(([k, s]) => `${k}: module ${v.sizes[k as keyof typeof v.sizes]}, daemon ${s}`)
-            .join('; ') +
-          '): rebuild the module and the daemon from the same mlproxy.h',
+        `ABI mismatch: the module's structs are smaller than ABI 1.0 (${bad
+          .map((k) => `${k}: ${theirs[k]} < ${VER0[k]}`)
+          .join('; ')}): rebuild the module and the daemon from the same mlproxy.h`,
         'EPROTO',
       );
     }
+    for (const name of Object.keys(theirs) as IoctlName[]) {
+      this.setSize(name, Math.min(COMMANDS[name].layout.size, theirs[name]));
+    }
+    this.minor = v.fileMinor >= 1 && theirs.MLP_IOC_FILE > 0 ? 1 : 0;
+    if (this.minor >= 1) {
+      this.recordSize = Math.min(codec.FEEDBACK_SIZE, v.sizes.feedback);
+      this.configure({ recordSize: this.recordSize, readTimeoutMs: 0 });
+    } else {
+      // A 1.0 module has no read timeout: read non-blocking and poll.
+      if (this.fd !== null) closeSync(this.fd);
+      this.fd = null;
+      const flags = (readOnly ? fsc.O_RDONLY : fsc.O_RDWR) | fsc.O_NONBLOCK;
+      this.fd = openSync(this.path, flags);
+    }
+    this.readBuf = Buffer.alloc(this.recordSize * Math.min(READ_RECORDS, this.maxRecords));
     const subs = this.listSubsystems();
     const minWindow = Math.min(...subs.map((s) => s.windowMs), 200);
     this.pollMs = Math.min(50, Math.max(1, Math.floor(minWindow / 4)));
   }
 
+  /** MLP_IOC_FILE (ABI 1.1). */
+  private configure(req: codec.FileConfigRequest): codec.FileConfig {
+    const c = codec.decodeFileConfig(this.call('MLP_IOC_FILE', codec.encodeFileConfig(req)));
+    this.readTimeoutMs = c.readTimeoutMs;
+    return c;
+  }
+
   private call(name: IoctlName, buf: Buffer, subsysId?: number): Buffer {
-    if (this.fd === null) throw deviceError(name, 'EBADF');
+    if (this.fd === null || this.closeWhenRead) throw deviceError(name, 'EBADF');
+    const size = this.size.get(name) ?? 0;
+    if (size === 0) throw deviceError(name, 'ENOTTY', 'the module speaks ABI 1.0, without it');
+    const b = codec.truncate(buf, size);
     try {
-      this.ioctl(this.fd, IOCTLS[name], buf);
+      this.ioctl(this.fd, this.request.get(name) ?? 0, b);
     } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      const code = err.code ?? `errno ${String(err.errno)}`;
+      const code = errnoName(e as NodeJS.ErrnoException);
       let detail: string | undefined;
       if ((code === 'ENOENT' || code === 'EINVAL') && subsysId !== undefined) {
         detail = `subsystem id ${subsysId}: ${code === 'ENOENT' ? 'no such subsystem (see `mlproxy status`)' : (EINVAL_DETAIL[name] ?? 'invalid argument')}`;
@@ -160,32 +290,47 @@ export class IoctlDevice implements MlpDevice {
       }
       throw deviceError(name, code, detail);
     }
-    return buf;
+    return b;
   }
 
   version(): VersionInfo {
-    const { sizes: _sizes, ...info } = codec.decodeVersion(
-      this.call('MLP_IOC_VERSION', codec.encodeVersion()),
-    );
+    const {
+      sizes: _sizes,
+      fileMinor: _minor,
+      ...info
+    } = codec.decodeVersion(this.call('MLP_IOC_VERSION', codec.encodeVersion()));
     return info;
   }
 
+  /**
+   * The subsystems in registration order. On ABI 1.1 every answer carries the
+   * registry generation; a listing that raced with a (un)registration is taken again.
+   */
   listSubsystems(): SubsystemInfo[] {
-    const n = Math.min(this.version().nrSubsys, MAX_SUBSYS);
-    const out: SubsystemInfo[] = [];
-    for (let i = 0; i < n; i++) {
-      try {
-        out.push(
-          codec.decodeSubsysInfo(this.call('MLP_IOC_SUBSYS_INFO', codec.encodeSubsysInfoQuery(i))),
-        );
-      } catch (e) {
-        // A subsystem unregistered between VERSION and SUBSYS_INFO: the list is shorter.
-        if (e instanceof DeviceError && e.code === 'ENOENT') break;
-        throw e;
+    for (let attempt = 0; ; attempt++) {
+      const v = this.version();
+      const n = Math.min(v.nrSubsys, MAX_SUBSYS);
+      const out: SubsystemInfo[] = [];
+      let raced = false;
+      for (let i = 0; i < n && !raced; i++) {
+        try {
+          const b = this.call('MLP_IOC_SUBSYS_INFO', codec.encodeSubsysInfoQuery(i));
+          if (this.minor >= 1 && codec.decodeSubsysInfoPlace(b).generation !== v.generation) {
+            raced = true;
+          } else {
+            out.push(codec.decodeSubsysInfo(b));
+          }
+        } catch (e) {
+          // A subsystem unregistered between VERSION and SUBSYS_INFO.
+          if (!(e instanceof DeviceError) || e.code !== 'ENOENT') throw e;
+          raced = true;
+        }
+      }
+      if (!raced || attempt >= 20) {
+        for (const s of out) this.knobCounts.set(s.id, s.knobs.length);
+        return out;
       }
     }
-    for (const s of out) this.knobCounts.set(s.id, s.knobs.length);
-    return out;
   }
 
   getState(subsysId: number): StateSnapshot {
@@ -195,8 +340,9 @@ export class IoctlDevice implements MlpDevice {
   }
 
   recommend(rec: Recommendation): RecommendResult {
+    // The decision path: one reused buffer, no allocation per call.
     return codec.decodeRecommendResult(
-      this.call('MLP_IOC_RECOMMEND', codec.encodeRecommendation(rec), rec.subsysId),
+      this.call('MLP_IOC_RECOMMEND', codec.encodeRecommendation(rec, this.recBuf), rec.subsysId),
     );
   }
 
@@ -228,8 +374,29 @@ export class IoctlDevice implements MlpDevice {
     this.call('MLP_IOC_HEARTBEAT', codec.encodeClaim(subsysId), subsysId);
   }
 
+  subscribe(ids: readonly number[]): void {
+    if (this.minor >= 1) this.configure({ subscribe: ids });
+    this.subscribed = ids.length ? new Set(ids) : null;
+  }
+
+  /** Decodes n bytes of this.readBuf into records (knobs trimmed to the subsystem). */
+  private decode(n: number): Feedback[] {
+    const out: Feedback[] = [];
+    for (const f of codec.decodeFeedbackRecords(this.readBuf.subarray(0, n), this.recordSize)) {
+      if (this.subscribed && !this.subscribed.has(f.subsysId)) continue;
+      const nk = this.knobCounts.get(f.subsysId);
+      if (nk !== undefined) f.knobs = f.knobs.slice(0, nk);
+      if (f.reasons & REASON_GONE) this.knobCounts.delete(f.subsysId);
+      out.push(f);
+    }
+    return out;
+  }
+
   readFeedback(): Feedback[] {
-    if (this.fd === null) throw deviceError('read', 'EBADF');
+    if (this.fd === null || this.closeWhenRead) throw deviceError('read', 'EBADF');
+    // A read in flight takes the queued records: they go to its waitFeedback().
+    if (this.reading) return [];
+    if (this.minor >= 1 && this.readTimeoutMs !== 0) this.configure({ readTimeoutMs: 0 });
     const out: Feedback[] = [];
     for (;;) {
       let n: number;
@@ -241,18 +408,46 @@ export class IoctlDevice implements MlpDevice {
         throw deviceError('read', code ?? 'EIO');
       }
       if (n === 0) break;
-      for (const f of codec.decodeFeedbackRecords(this.readBuf.subarray(0, n))) {
-        const nk = this.knobCounts.get(f.subsysId);
-        if (nk !== undefined) f.knobs = f.knobs.slice(0, nk);
-        out.push(f);
-      }
-      if (n < this.readBuf.length) break;
+      out.push(...this.decode(n));
+      if (n < this.readBuf.length || out.length >= this.maxRecords) break;
     }
     return out;
   }
 
   waitFeedback(timeoutMs: number): Promise<Feedback[]> {
     if (!(timeoutMs >= 0)) throw new RangeError(`timeoutMs must be >= 0, got ${timeoutMs}`);
+    if (this.minor < 1) return this.pollFeedback(timeoutMs);
+    if (this.fd === null || this.closeWhenRead) return Promise.resolve([]);
+    if (this.reading) return this.reading.then(() => this.waitFeedback(timeoutMs));
+    const ms = Math.min(READ_TIMEOUT_MAX_MS, Math.ceil(timeoutMs));
+    if (this.readTimeoutMs !== ms) this.configure({ readTimeoutMs: ms });
+    const fd = this.fd;
+    this.reading = new Promise<Feedback[]>((resolve, reject) => {
+      readAsync(fd, this.readBuf, 0, this.readBuf.length, null, (err, n) => {
+        this.reading = null;
+        if (this.closeWhenRead) {
+          this.closeWhenRead = false;
+          this.fd = null;
+          closeSync(fd);
+          resolve([]);
+          return;
+        }
+        if (err) {
+          reject(deviceError('read', err.code ?? 'EIO'));
+          return;
+        }
+        try {
+          resolve(n > 0 ? this.decode(n) : []);
+        } catch (e) {
+          reject(e);
+        }
+      });
+    });
+    return this.reading;
+  }
+
+  /** The ABI 1.0 wait: non-blocking reads every pollMs until a record or the timeout. */
+  private pollFeedback(timeoutMs: number): Promise<Feedback[]> {
     const first = this.readFeedback();
     if (first.length > 0 || timeoutMs === 0) return Promise.resolve(first);
     const deadline = Date.now() + timeoutMs;
@@ -281,8 +476,34 @@ export class IoctlDevice implements MlpDevice {
     });
   }
 
-  close(): void {
+  /** A blocked read returns now: timeout 0 for a read about to start, WAKE for one waiting. */
+  private wake(): void {
     if (this.fd === null) return;
+    try {
+      this.ioctl(
+        this.fd,
+        this.request.get('MLP_IOC_FILE') ?? 0,
+        codec.encodeFileConfig({ readTimeoutMs: 0, wake: true }),
+      );
+      this.readTimeoutMs = 0;
+    } catch {
+      // the file is going away; the read returns by its timeout
+    }
+  }
+
+  interruptWait(): void {
+    if (this.reading && this.minor >= 1) this.wake();
+    for (const cancel of [...this.pendingWaits]) cancel();
+  }
+
+  close(): void {
+    if (this.fd === null || this.closeWhenRead) return;
+    if (this.reading) {
+      // Close once the read in flight has returned (woken now), never under it.
+      this.wake();
+      this.closeWhenRead = true;
+      return;
+    }
     const fd = this.fd;
     this.fd = null;
     closeSync(fd);

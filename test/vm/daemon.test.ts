@@ -24,8 +24,11 @@ import {
 } from './helpers/guest.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-/** Upper bound on the climb; under TCG it takes a few seconds of 25 ms windows. */
-const CLIMB_LIMIT_MS = 90_000;
+/**
+ * Upper bound on the climb, not a speed target: under TCG it takes 10-30 s of 25 ms
+ * windows, 3-4 times that on the debug kernel (npm run test:vm:debug).
+ */
+const CLIMB_LIMIT_MS = 300_000;
 
 before(() => {
   kernelMark('daemon on the real module');

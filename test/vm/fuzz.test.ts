@@ -12,8 +12,11 @@ import { IOC_MAGIC, ioc } from '../../src/abi/constants.js';
 import {
   IOCTLS,
   mlpClaim,
+  mlpFileConfig,
   mlpMode,
   mlpRecommendation,
+  mlpSubsysInfo,
+  mlpVersion,
   type IoctlName,
 } from '../../src/abi/structs.js';
 import { Rng } from '../../policies/rng.js';
@@ -29,10 +32,14 @@ import { RawDevice, errnoOf, ioctl } from './helpers/rawdev.js';
 
 const SEED = Number(process.env.MLP_FUZZ_SEED ?? 20260226);
 const COUNT = Number(process.env.MLP_FUZZ_COUNT ?? 100_000);
-/** What a well-behaved module may answer to garbage (EAGAIN: read() on an empty ring). */
-const ALLOWED = new Set(['ok', 'EINVAL', 'ENOTTY', 'ENOENT', 'EBUSY', 'EFAULT', 'EAGAIN']);
+/**
+ * What a well-behaved module may answer to garbage (EAGAIN: read() on an empty ring;
+ * E2BIG: a struct larger than the kernel's with a nonzero tail).
+ */
+const ALLOWED = new Set(['ok', 'EINVAL', 'ENOTTY', 'ENOENT', 'EBUSY', 'EFAULT', 'EAGAIN', 'E2BIG']);
 
 const NAMES = Object.keys(IOCTLS) as IoctlName[];
+const mlpSubsysInfoFlags = mlpSubsysInfo.offsetOf('flags');
 const SIZES: Record<IoctlName, number> = Object.fromEntries(
   NAMES.map((n) => [n, (IOCTLS[n] >>> 16) & 0x3fff]),
 ) as Record<IoctlName, number>;
@@ -109,8 +116,30 @@ test(`ioctl fuzzer: ${COUNT} seeded calls (seed ${SEED}), then a clean kernel lo
       ) {
         b.writeUInt32LE(rng.int(3), mlpClaim.offsetOf('flags'));
         b.writeUInt32LE(rng.int(8) === 0 ? u32() : 0, mlpClaim.offsetOf('__reserved'));
+      } else if (name === 'MLP_IOC_VERSION' && rng.uniform() < 0.8) {
+        b.writeUInt32LE(rng.int(8) === 0 ? u32() : 0, mlpVersion.offsetOf('__reserved'));
       } else if (name === 'MLP_IOC_SUBSYS_INFO') {
         b.writeUInt32LE(rng.int(20), 4);
+        if (rng.uniform() < 0.5) {
+          b.writeUInt32LE(rng.int(3), mlpSubsysInfoFlags);
+          b.writeUInt32LE(rng.int(8) === 0 ? u32() : 0, mlpSubsysInfoFlags + 4);
+        }
+      } else if (name === 'MLP_IOC_FILE' && rng.uniform() < 0.8) {
+        // Plausible options: record sizes around the legal range, short timeouts (the
+        // files are non-blocking anyway), subscriptions to real and unknown ids.
+        b.writeUInt32LE(rng.int(32), mlpFileConfig.offsetOf('flags'));
+        b.writeUInt32LE(
+          pick([0, 100, 136, 200, 352, 353, 4096]),
+          mlpFileConfig.offsetOf('record_size'),
+        );
+        b.writeUInt32LE(
+          pick([0, 1, 50, 0xffffffff, 3600001]),
+          mlpFileConfig.offsetOf('read_timeout_ms'),
+        );
+        b.writeUInt32LE(rng.int(18), mlpFileConfig.offsetOf('nr_subscribed'));
+        for (let k = 0; k < 16; k++) {
+          b.writeUInt32LE(pick(subsysIds), mlpFileConfig.offsetOf('subscribed') + 4 * k);
+        }
       }
       what = name;
       err = errnoOf(() => ioctl(fd, IOCTLS[name], b));

@@ -191,14 +191,25 @@ test('GET_STATE and GET_STATUS: fresh module is in EMERGENCY with the baseline; 
 });
 
 test('EMERGENCY shadows advice; CLAIM + heartbeats recover to LEARNING', () => {
-  const s = dev.state(id);
-  const r = dev.recommend({
+  let s = dev.state(id);
+  let r = dev.recommend({
     subsysId: id,
     epoch: s.epoch,
     modelVersion: 9,
     propensity: 0.5,
     knobs: [BEST],
   });
+  // A guest stalled for two windows between the calls gets STALE: ask again.
+  for (let attempt = 0; r.reasons === REASON_STALE && attempt < 10; attempt++) {
+    s = dev.state(id);
+    r = dev.recommend({
+      subsysId: id,
+      epoch: s.epoch,
+      modelVersion: 9,
+      propensity: 0.5,
+      knobs: [BEST],
+    });
+  }
   assert.ok(r.recId > 0);
   assert.equal(r.verdict, VERDICT_SHADOWED, `verdict of ${JSON.stringify(r)} at ${s.epoch}`);
   assert.ok(r.reasons & REASON_EMERGENCY);
@@ -249,15 +260,20 @@ test('good advice promotes LEARNING -> COLLABORATION -> RECOMMENDATION, on sched
 test('RECOMMEND verdicts: applied, clamped, strict reject, rate limit, stale, future epoch', () => {
   dev.setMode(id, MODE_RECOMMENDATION, true); // pinned: bad levels must not demote here
   const rec = (knobs: number[], over: { epoch?: number; strict?: boolean } = {}) => {
-    const s = dev.state(id);
-    return dev.recommend({
-      subsysId: id,
-      epoch: over.epoch ?? s.epoch,
-      modelVersion: 2,
-      propensity: 1,
-      knobs,
-      strict: over.strict,
-    });
+    // A caller stalled for two windows between GET_STATE and RECOMMEND gets STALE;
+    // that is the guest's slowness, not the verdict under test: ask again.
+    for (let attempt = 0; ; attempt++) {
+      const s = dev.state(id);
+      const r = dev.recommend({
+        subsysId: id,
+        epoch: over.epoch ?? s.epoch,
+        modelVersion: 2,
+        propensity: 1,
+        knobs,
+        strict: over.strict,
+      });
+      if (over.epoch !== undefined || r.reasons !== REASON_STALE || attempt >= 10) return r;
+    }
   };
   // Two recommendations for one target window; a window boundary may fall between
   // the two calls on a slow guest, so retry until a pair shares its target.
@@ -427,9 +443,14 @@ function setModeRaw(mode: number): string | undefined {
 }
 
 test('read(): short buffers are EINVAL, an idle reader overflows its ring and drops are counted', () => {
+  const at = dev.state(id).epoch;
   const idle = new RawDevice({ nonblock: true });
   try {
-    assert.deepEqual(idle.readFeedback(), [], 'a fresh file has no records (EAGAIN)');
+    // A fresh file has no record of a window that ended before it was opened (a
+    // slow guest may end a window between the open and the read).
+    for (const f of idle.readFeedback()) {
+      assert.ok(f.subsysId !== id || f.epoch >= at, `record ${f.epoch} from before the open`);
+    }
     const tiny = Buffer.alloc(8);
     assert.equal(
       errnoOf(() => readInto(idle.fd, tiny)),

@@ -24,7 +24,7 @@
 #include <linux/types.h>
 #include <uapi/linux/mlproxy.h>
 
-/* Efficiencies are clamped into [-MLP_EFF_LIMIT, MLP_EFF_LIMIT]. */
+/* Efficiencies are clamped into [0, MLP_EFF_LIMIT]. */
 #define MLP_EFF_LIMIT	1000000000000000LL
 
 /* measure(): *eff is set, but the window could be measured only in part. */

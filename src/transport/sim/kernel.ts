@@ -13,9 +13,15 @@
  * Virtual windows are exactly window_ms long; with several subsystems, advance(n)
  * moves n times to the earliest next window end, closing every window ending then.
  * Everything is deterministic for given seeds in the virtual clocks.
+ *
+ * Like the module, windows are parked while no file is open (the defaults in force,
+ * no window runs; the first open starts the next window, epoch + 1 after a park),
+ * a feedback record carries the state of the window that began as it was queued,
+ * efficiencies are within [0, 10^15] raw and a baseline reference <= 0 is none.
  */
 import { performance } from 'node:perf_hooks';
 import {
+  ABI_MINOR,
   MAX_FEATURES,
   MAX_KNOBS,
   MAX_SUBSYS,
@@ -28,6 +34,7 @@ import {
   REASON_BASELINE_WINDOW,
   REASON_EMERGENCY,
   REASON_EXPIRED,
+  REASON_GONE,
   REASON_IDLE,
   REASON_OFF_GRID,
   REASON_OUT_OF_BOUNDS,
@@ -132,7 +139,15 @@ export class SimFile {
   readonly ring: Feedback[] = [];
   dropped = 0;
   closed = false;
+  /** The ABI minor the file said it speaks (MLP_IOC_VERSION); GONE records need 1. */
+  minor = 0;
+  /** Subsystem ids whose records the file wants; empty: every subsystem. */
+  subscribed: number[] = [];
   private readonly waiters = new Set<() => void>();
+
+  wants(subsysId: number): boolean {
+    return this.subscribed.length === 0 || this.subscribed.includes(subsysId);
+  }
 
   constructor(
     readonly kernel: SimKernel,
@@ -168,6 +183,11 @@ class SimSubsystem {
   defaults: number[];
   epoch = 0;
   winStartNs = 0;
+  /** Planned end of the window in progress (the next one's planned start). */
+  planNs = 0;
+  parked = true;
+  started = false;
+  resync = false;
   winMode: ModeValue = MODE_EMERGENCY;
   winAdvice = false;
   winRecId = 0;
@@ -180,7 +200,7 @@ class SimSubsystem {
   nextRecId = 1;
   mode: ModeValue = MODE_EMERGENCY;
   pinned = false;
-  /** The reference: the efficiency of the last measured baseline window. */
+  /** The reference: the raw efficiency of the last measured baseline window; <= 0: none. */
   baselineEff = 0;
   haveBaseline = false;
   baseEpoch = 0;
@@ -216,6 +236,8 @@ class SimSubsystem {
     heartbeatMisses: 0,
     lastTransitionEpoch: 0,
     lastTransition: TRANS_NONE,
+    lateMaxNs: 0,
+    replans: 0,
   };
 
   constructor(
@@ -244,10 +266,16 @@ class SimSubsystem {
   }
 }
 
+/** Raw efficiencies are clamped into [0, MLP_EFF_LIMIT]. */
+const EFF_LIMIT = 1e15;
+
 export class SimKernel {
   readonly clock: ClockKind;
   readonly params: Readonly<KernelParams>;
-  private readonly subs: SimSubsystem[] = [];
+  /** Registered subsystems in registration order (the listing's index order). */
+  private subs: SimSubsystem[] = [];
+  private nextId = 1;
+  private generation = 0;
   private readonly files = new Set<SimFile>();
   private virtualNs = 0;
   private readonly realOriginMs = performance.now();
@@ -280,17 +308,79 @@ export class SimKernel {
     }
     models.push(...(opts.models ?? []));
     if (models.length > MAX_SUBSYS) throw new RangeError(`at most ${MAX_SUBSYS} subsystems`);
-    for (const m of models) {
-      if (m.features.length > MAX_FEATURES || m.knobs.length === 0 || m.knobs.length > MAX_KNOBS) {
-        throw new RangeError(
-          `subsystem ${m.name}: 0..${MAX_FEATURES} features, 1..${MAX_KNOBS} knobs`,
-        );
-      }
-      const s = new SimSubsystem(this.subs.length + 1, m);
-      s.winStartNs = this.nowNs();
-      s.features = m.featuresAt(0);
-      this.subs.push(s);
-      if (this.clock === 'real') this.schedule(s);
+    for (const m of models) this.register(m);
+  }
+
+  // ---- registry ------------------------------------------------------------------------
+
+  /** mlp_register_subsystem(): a new id; parked until a file is open. */
+  register(m: SubsystemModel): number {
+    if (m.features.length > MAX_FEATURES || m.knobs.length === 0 || m.knobs.length > MAX_KNOBS) {
+      throw new RangeError(
+        `subsystem ${m.name}: 0..${MAX_FEATURES} features, 1..${MAX_KNOBS} knobs`,
+      );
+    }
+    if (this.subs.length >= MAX_SUBSYS) throw new RangeError(`at most ${MAX_SUBSYS} subsystems`);
+    if (this.subs.some((x) => x.model.name === m.name)) {
+      throw new RangeError(`a subsystem named ${m.name} is registered already`);
+    }
+    const s = new SimSubsystem(this.nextId++, m);
+    this.subs.push(s);
+    this.generation++;
+    if (this.files.size > 0) this.unpark(s);
+    return s.id;
+  }
+
+  /**
+   * mlp_unregister_subsystem(): the windows stop, and files that speak ABI 1.1 get a
+   * last record with REASON_GONE.
+   */
+  unregister(name: string): void {
+    const s = this.subs.find((x) => x.model.name === name);
+    if (!s) throw new RangeError(`no subsystem named ${name}`);
+    this.subs = this.subs.filter((x) => x !== s);
+    this.generation++;
+    if (s.timer) clearTimeout(s.timer);
+    s.timer = null;
+    s.knobs = [...s.defaults];
+    const gone: Feedback = {
+      subsysId: s.id,
+      recId: 0,
+      epoch: s.epoch,
+      windowStartNs: 0,
+      windowNs: 0,
+      mode: s.mode,
+      applied: false,
+      verdict: VERDICT_NONE,
+      reasons: REASON_GONE,
+      baselineEff: s.baselineEff > 0 ? s.baselineEff / 1e6 : 0,
+      eff: 0,
+      knobs: [...s.knobs],
+    };
+    this.queue(s, gone, true);
+    for (const f of this.files) if (f.ring.length > 0) f.wake();
+  }
+
+  // ---- parking -------------------------------------------------------------------------
+
+  private unpark(s: SimSubsystem): void {
+    if (!s.parked) return;
+    s.parked = false;
+    this.startWindow(s, this.nowNs());
+  }
+
+  private park(s: SimSubsystem): void {
+    if (s.parked) return;
+    s.parked = true;
+    if (s.timer) clearTimeout(s.timer);
+    s.timer = null;
+    if (s.started) {
+      // The window in progress is abandoned; the defaults run until the next open.
+      s.started = false;
+      s.resync = true;
+      s.pending = null;
+      s.winAdvice = false;
+      s.knobs = [...s.defaults];
     }
   }
 
@@ -306,10 +396,10 @@ export class SimKernel {
     this.requireVirtual('advance');
     for (let i = 0; i < n; i++) {
       let next = Infinity;
-      for (const s of this.subs) next = Math.min(next, s.winStartNs + s.windowNs);
+      for (const s of this.subs) if (!s.parked) next = Math.min(next, s.planNs);
       if (next === Infinity) return;
       this.virtualNs = next;
-      for (const s of this.subs) if (s.winStartNs + s.windowNs <= next) this.closeWindow(s);
+      for (const s of this.subs) if (!s.parked && s.planNs <= next) this.closeWindow(s);
     }
   }
 
@@ -319,7 +409,7 @@ export class SimKernel {
     const until = this.virtualNs + ms * 1e6;
     for (;;) {
       let next = Infinity;
-      for (const s of this.subs) next = Math.min(next, s.winStartNs + s.windowNs);
+      for (const s of this.subs) if (!s.parked) next = Math.min(next, s.planNs);
       if (next > until) break;
       this.advance(1);
     }
@@ -329,6 +419,7 @@ export class SimKernel {
   /** Virtual clocks: close n windows of one subsystem (others close as time passes). */
   advanceWindows(subsysId: number, n: number): void {
     const s = this.find('advanceWindows', subsysId);
+    if (s.parked) throw new Error(`subsystem ${subsysId} is parked: no file is open`);
     const target = s.epoch + n;
     while (s.epoch < target) this.advance(1);
   }
@@ -340,13 +431,12 @@ export class SimKernel {
   }
 
   private schedule(s: SimSubsystem): void {
-    // Like kernel delayed work: the next window ends window_ms after this one began.
-    const delayMs = Math.max(0, (s.winStartNs + s.windowNs - this.nowNs()) / 1e6);
+    // Like the module's window work: armed for the planned end of the window.
+    const delayMs = Math.max(0, (s.planNs - this.nowNs()) / 1e6);
     s.timer = setTimeout(() => {
       s.timer = null;
-      if (this.stopped) return;
+      if (this.stopped || s.parked) return;
       this.closeWindow(s);
-      this.schedule(s);
     }, delayMs);
     s.timer.unref();
   }
@@ -363,6 +453,7 @@ export class SimKernel {
     if (this.stopped) throw deviceError('open', 'ENODEV');
     const f = new SimFile(this, privileged, pid);
     this.files.add(f);
+    if (this.files.size === 1) for (const s of this.subs) this.unpark(s);
     return f;
   }
 
@@ -376,15 +467,19 @@ export class SimKernel {
       s.controller = null;
       this.fall(s, TRANS_CLOSED);
     }
+    if (this.files.size === 0) for (const s of this.subs) this.park(s);
     f.wake();
   }
 
   // ---- ioctls --------------------------------------------------------------------------
 
-  version(): VersionInfo {
+  /** MLP_IOC_VERSION; the file speaks min(its minor, ours) from now on. */
+  version(f?: SimFile, callerMinor = ABI_MINOR): VersionInfo {
+    if (f) f.minor = Math.min(callerMinor, ABI_MINOR);
     return {
       abiMajor: 1,
-      abiMinor: 0,
+      abiMinor: ABI_MINOR,
+      generation: this.generation,
       compatible: true,
       nrSubsys: this.subs.length,
       maxSubsys: MAX_SUBSYS,
@@ -420,8 +515,18 @@ export class SimKernel {
       nextAdvice: this.adviceWindow(s.mode, s.epoch + 1),
       features: [...s.features],
       knobs: [...s.knobs],
-      baselineEff: s.haveBaseline ? s.baselineEff / 1e6 : 0,
+      baselineEff: s.baselineEff > 0 ? s.baselineEff / 1e6 : 0,
+      windowStartNs: s.winStartNs,
+      nextWindowNs: s.planNs,
     };
+  }
+
+  /** MLP_IOC_FILE's subscription. */
+  subscribe(f: SimFile, ids: readonly number[]): void {
+    if (ids.length > MAX_SUBSYS || !ids.every((x) => Number.isInteger(x) && x > 0)) {
+      throw deviceError('MLP_IOC_FILE', 'EINVAL', `1..${MAX_SUBSYS} positive ids, or none`);
+    }
+    f.subscribed = [...ids];
   }
 
   getMode(subsysId: number): { mode: ModeValue; pinned: boolean } {
@@ -559,9 +664,13 @@ export class SimKernel {
       lastTransitionEpoch: c.lastTransitionEpoch,
       lastTransition: c.lastTransition,
       goodStreak: s.goodStreak,
-      baselineEff: s.haveBaseline ? s.baselineEff / 1e6 : 0,
+      baselineEff: s.baselineEff > 0 ? s.baselineEff / 1e6 : 0,
       lastEff: s.lastEff / 1e6,
       controllerPid: s.controller ? s.controller.pid : 0,
+      workNs: 0,
+      workMaxNs: 0,
+      lateMaxNs: c.lateMaxNs,
+      replans: c.replans,
     };
   }
 
@@ -608,67 +717,49 @@ export class SimKernel {
     return { values, reasons };
   }
 
-  private closeWindow(s: SimSubsystem): void {
-    const now = this.nowNs();
-    const e = s.epoch;
-    const p = this.params;
-    const changed = s.model.baselineChanged?.() ?? null;
-    const m = s.model.endWindow(e, s.knobs, s.winAdvice);
-    // An idle window reports the reference and feeds neither it nor the ladder; an
-    // unreliable one (or one in which the baseline changed) reports its eff, feeds neither.
-    const idle = m === null;
-    const measured: WindowMeasure | null =
-      m === null ? null : typeof m === 'number' ? { eff: m, unreliable: false } : m;
-    const unreliable = measured !== null && (measured.unreliable || changed !== null);
-    const eff = measured === null ? s.baselineEff : measured.eff;
-    const hadBefore = s.haveBaseline;
-    const before = s.baselineEff;
-    const beforeEpoch = s.baseEpoch;
-    if (!idle && !unreliable) {
-      s.lastEff = eff;
-      if (!s.winAdvice) {
-        s.baselineEff = eff;
-        s.baseEpoch = e;
-        s.haveBaseline = true;
-      }
-    }
-    s.c.windows++;
-    if (s.winAdvice) s.c.adviceWindows++;
-    else s.c.baselineWindows++;
-    s.c.modeWindows[s.winMode]++;
-
-    const record: Feedback = {
-      subsysId: s.id,
-      recId: s.winRecId,
-      epoch: e,
-      windowStartNs: s.winStartNs,
-      windowNs: now - s.winStartNs,
-      mode: s.winMode,
-      applied: s.winAdvice,
-      verdict: s.winVerdict,
-      reasons: s.winReasons | (idle ? REASON_IDLE : 0) | (unreliable ? REASON_UNRELIABLE : 0),
-      baselineEff: s.haveBaseline ? s.baselineEff / 1e6 : 0,
-      eff: eff / 1e6,
-      knobs: [...s.knobs],
-    };
+  /**
+   * Queues one record to every file that wants it (a GONE record needs ABI 1.1). A
+   * full ring drops the new record, but a GONE record replaces the newest one.
+   */
+  private queue(s: SimSubsystem, record: Feedback, gone: boolean): void {
     let first = true;
     for (const f of this.files) {
-      if (f.ring.length >= p.ringRecords) {
+      if (!f.wants(s.id) || (gone && f.minor < 1)) continue;
+      if (f.ring.length >= this.params.ringRecords) {
         // Ring full: the newest record is dropped and counted.
         f.dropped++;
         s.c.feedbackDropped++;
+        if (gone) f.ring[f.ring.length - 1] = structuredClone(record);
         continue;
       }
-      f.ring.push(first ? record : { ...record, knobs: [...record.knobs] });
+      f.ring.push(first ? record : structuredClone(record));
       first = false;
       s.c.feedbackRecords++;
     }
+  }
 
-    this.runLadder(s, eff, !idle && !unreliable, hadBefore, before, beforeEpoch);
-    if (changed !== null) this.adoptBaseline(s, changed);
-
-    // Plan window e + 1.
-    s.epoch = e + 1;
+  /**
+   * Starts window s.epoch (or, after a park, s.epoch + 1) at now, planned to end
+   * window_ms after its planned start (no drift; a whole window late restarts the plan).
+   */
+  private startWindow(s: SimSubsystem, now: number, plannedStart = now): void {
+    if (!s.started) {
+      if (s.resync) {
+        s.model.endWindow(s.epoch, s.knobs, false); // the parked time is not measured
+        s.resync = false;
+        s.epoch++;
+        // A reference from before the park judges nothing after it.
+        s.haveBaseline = false;
+        s.pairSum = 0;
+        s.pairN = 0;
+      }
+      s.started = true;
+    }
+    s.planNs = plannedStart + s.windowNs;
+    if (s.planNs <= now) {
+      s.planNs = now + s.windowNs;
+      s.c.replans++;
+    }
     s.winStartNs = now;
     s.winMode = s.mode;
     s.winAdvice = false;
@@ -700,7 +791,62 @@ export class SimKernel {
     }
     if (!s.winAdvice) s.knobs = [...s.defaults];
     s.features = s.model.featuresAt(s.epoch, s.knobs);
+    if (this.clock === 'real') this.schedule(s);
+  }
 
+  private closeWindow(s: SimSubsystem): void {
+    const now = this.nowNs();
+    const e = s.epoch;
+    if (now > s.planNs) s.c.lateMaxNs = Math.max(s.c.lateMaxNs, now - s.planNs);
+    const changed = s.model.baselineChanged?.() ?? null;
+    const m = s.model.endWindow(e, s.knobs, s.winAdvice);
+    // An idle window reports the reference and feeds neither it nor the ladder; an
+    // unreliable one (or one in which the baseline changed) reports its eff, feeds neither.
+    const idle = m === null;
+    const measured: WindowMeasure | null =
+      m === null ? null : typeof m === 'number' ? { eff: m, unreliable: false } : m;
+    const unreliable = measured !== null && (measured.unreliable || changed !== null);
+    const eff = measured === null ? s.baselineEff : Math.min(EFF_LIMIT, Math.max(0, measured.eff));
+    const hadBefore = s.haveBaseline;
+    const before = s.baselineEff;
+    const beforeEpoch = s.baseEpoch;
+    if (!idle && !unreliable) {
+      s.lastEff = eff;
+      if (!s.winAdvice) {
+        s.baselineEff = eff;
+        s.baseEpoch = e;
+        s.haveBaseline = true;
+      }
+    }
+    s.c.windows++;
+    if (s.winAdvice) s.c.adviceWindows++;
+    else s.c.baselineWindows++;
+    s.c.modeWindows[s.winMode]++;
+
+    const record: Feedback = {
+      subsysId: s.id,
+      recId: s.winRecId,
+      epoch: e,
+      windowStartNs: s.winStartNs,
+      windowNs: now - s.winStartNs,
+      mode: s.winMode,
+      applied: s.winAdvice,
+      verdict: s.winVerdict,
+      reasons: s.winReasons | (idle ? REASON_IDLE : 0) | (unreliable ? REASON_UNRELIABLE : 0),
+      baselineEff: s.baselineEff > 0 ? s.baselineEff / 1e6 : 0,
+      eff: eff / 1e6,
+      knobs: [...s.knobs],
+    };
+
+    this.runLadder(s, eff, !idle && !unreliable, hadBefore, before, beforeEpoch);
+    if (changed !== null) this.adoptBaseline(s, changed);
+
+    // Plan window e + 1, then queue the record of e with the state of e + 1.
+    s.epoch = e + 1;
+    this.startWindow(s, now, s.planNs);
+    record.next = this.getState(s.id);
+    record.next.timeNs = now;
+    this.queue(s, record, false);
     for (const f of this.files) if (f.ring.length > 0) f.wake();
   }
 
@@ -734,6 +880,9 @@ export class SimKernel {
       if (
         s.pairN > 0 &&
         hadBefore &&
+        // A reference <= 0 is none: it judges nothing.
+        before > 0 &&
+        eff > 0 &&
         s.mode !== MODE_EMERGENCY &&
         s.pairFirst - beforeEpoch <= PAIR_GAP &&
         s.epoch - s.pairLast <= PAIR_GAP
@@ -847,7 +996,7 @@ export class SimKernel {
   }
 
   private find(op: string, subsysId: number): SimSubsystem {
-    const s = Number.isInteger(subsysId) ? this.subs[subsysId - 1] : undefined;
+    const s = this.subs.find((x) => x.id === subsysId);
     if (!s) {
       throw deviceError(
         op,

@@ -34,6 +34,7 @@ export class SimDevice implements MlpDevice {
   readonly kernel: SimKernel;
   private readonly file: SimFile;
   private readonly ownsKernel: boolean;
+  private readonly waits = new Set<() => void>();
 
   constructor(opts: SimDeviceOptions = {}) {
     this.ownsKernel = opts.kernel === undefined;
@@ -44,7 +45,16 @@ export class SimDevice implements MlpDevice {
 
   version(): VersionInfo {
     this.check('MLP_IOC_VERSION');
-    return this.kernel.version();
+    return this.kernel.version(this.file);
+  }
+
+  subscribe(ids: readonly number[]): void {
+    this.check('MLP_IOC_FILE');
+    this.kernel.subscribe(this.file, ids);
+  }
+
+  interruptWait(): void {
+    for (const finish of [...this.waits]) finish();
   }
 
   listSubsystems(): SubsystemInfo[] {
@@ -115,10 +125,12 @@ export class SimDevice implements MlpDevice {
       const finish = () => {
         clearTimeout(timer);
         unsubscribe();
+        this.waits.delete(finish);
         resolve(this.file.closed ? [] : this.file.drain());
       };
       const timer = setTimeout(finish, timeoutMs);
       const unsubscribe = this.file.onRecord(finish);
+      this.waits.add(finish);
     });
   }
 

@@ -5,6 +5,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 export const DEVICE_PATH = '/dev/mlproxy';
 
@@ -20,13 +21,33 @@ export function requireGuest(): string {
   return ko;
 }
 
-export function moduleLoaded(): boolean {
+export function moduleLoaded(name = 'mlproxy'): boolean {
   return readFileSync('/proc/modules', 'utf8')
     .split('\n')
-    .some((l) => l.startsWith('mlproxy '));
+    .some((l) => l.startsWith(`${name} `));
 }
 
-/** Module parameters that make the synthetic ladder fast enough for tests. */
+/** A module built next to mlproxy.ko (mlproxy_synthetic, mlproxy_selftest). */
+export function koPath(name: string): string {
+  return join(dirname(requireGuest()), `${name}.ko`);
+}
+
+/** insmod of a module built next to mlproxy.ko. */
+export function insmod(name: string, params: Readonly<Record<string, number | string>> = {}): void {
+  const args = Object.entries(params).map(([k, v]) => `${k}=${v}`);
+  execFileSync('insmod', [koPath(name), ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
+}
+
+/** rmmod of one module, refusing to fail silently. */
+export function rmmod(name: string): void {
+  const r = spawnSync('rmmod', [name], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`rmmod ${name} failed: ${r.stderr.trim()}`);
+}
+
+/**
+ * Module parameters that make the synthetic ladder fast enough for tests. The synth_*
+ * ones go to mlproxy_synthetic.ko (as seed, period, window_ms), the rest to mlproxy.ko.
+ */
 export const FAST_PARAMS = {
   synth_window_ms: 25,
   synth_period: 1000000, // phase 0 for the whole test: opt = 10
@@ -40,22 +61,48 @@ export const FAST_PARAMS = {
   max_epoch_lag: 1,
 } as const;
 
-/** (Re)loads mlproxy.ko with the given parameters; /dev/mlproxy exists afterwards. */
-export function loadModule(params: Readonly<Record<string, number | string>> = {}): void {
-  const ko = requireGuest();
-  if (moduleLoaded()) unloadModule();
-  const args = Object.entries(params).map(([k, v]) => `${k}=${v}`);
-  execFileSync('insmod', [ko, ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
-  if (!existsSync(DEVICE_PATH)) throw new Error(`insmod succeeded but ${DEVICE_PATH} is missing`);
+/** The test modules that use mlproxy's symbols (unloaded before it). */
+export const TEST_MODULES = ['mlproxy_selftest', 'mlproxy_synthetic'] as const;
+
+export interface LoadOptions {
+  /** Load mlproxy_synthetic.ko with the synth_* parameters (default true). */
+  synthetic?: boolean;
+  /** Also load mlproxy_selftest.ko with these parameters. */
+  selftest?: Readonly<Record<string, number | string>>;
 }
 
-/** rmmod mlproxy; returns its status and stderr instead of throwing. */
-export function tryUnload(): { ok: boolean; stderr: string } {
-  const r = spawnSync('rmmod', ['mlproxy'], { encoding: 'utf8' });
+/**
+ * (Re)loads mlproxy.ko with the given parameters and, unless told not to, the
+ * synthetic subsystem's module; /dev/mlproxy exists afterwards.
+ */
+export function loadModule(
+  params: Readonly<Record<string, number | string>> = {},
+  opts: LoadOptions = {},
+): void {
+  const ko = requireGuest();
+  if (moduleLoaded()) unloadModule();
+  const core: Record<string, number | string> = {};
+  const synth: Record<string, number | string> = {};
+  for (const [k, v] of Object.entries(params)) {
+    if (k.startsWith('synth_')) synth[k.slice('synth_'.length)] = v;
+    else core[k] = v;
+  }
+  const args = Object.entries(core).map(([k, v]) => `${k}=${v}`);
+  execFileSync('insmod', [ko, ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (!existsSync(DEVICE_PATH)) throw new Error(`insmod succeeded but ${DEVICE_PATH} is missing`);
+  if (opts.synthetic ?? true) insmod('mlproxy_synthetic', synth);
+  if (opts.selftest) insmod('mlproxy_selftest', opts.selftest);
+}
+
+/** rmmod of one module (default mlproxy); returns its status and stderr instead of throwing. */
+export function tryUnload(name = 'mlproxy'): { ok: boolean; stderr: string } {
+  const r = spawnSync('rmmod', [name], { encoding: 'utf8' });
   return { ok: r.status === 0, stderr: r.stderr.trim() };
 }
 
+/** Unloads the test modules, then mlproxy.ko; throws when anything stays. */
 export function unloadModule(): void {
+  for (const m of TEST_MODULES) if (moduleLoaded(m)) rmmod(m);
   const r = tryUnload();
   if (!r.ok) throw new Error(`rmmod mlproxy failed: ${r.stderr}`);
   if (moduleLoaded()) throw new Error('rmmod succeeded but mlproxy is still in /proc/modules');
@@ -64,7 +111,7 @@ export function unloadModule(): void {
 
 /** Kernel log lines that mean the kernel is unhealthy: oopses, BUGs, WARNs, splats. */
 export const KERNEL_PROBLEM =
-  /\b(Oops|BUG:|kernel BUG|WARNING:|Call Trace|general protection fault|RIP:|UBSAN|KASAN|refcount_t:|list_(add|del) corruption|stack-protector|segfault at .* in \[?mlproxy)/;
+  /\b(Oops|BUG:|kernel BUG|WARNING:|Call Trace|general protection fault|RIP:|UBSAN|KASAN|KCSAN|refcount_t:|list_(add|del) corruption|stack-protector|possible (circular|recursive) locking|inconsistent lock state|suspicious RCU usage|ODEBUG|blocked for more than|soft lockup|segfault at .* in \[?mlproxy)/;
 
 export function kernelLog(): string[] {
   return execFileSync('dmesg', [], { encoding: 'utf8' }).split('\n');

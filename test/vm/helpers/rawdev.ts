@@ -9,6 +9,10 @@ import { createRequire } from 'node:module';
 import {
   FEEDBACK_SIZE,
   decodeFeedbackRecords,
+  decodeFileConfig,
+  encodeFileConfig,
+  type FileConfig,
+  type FileConfigRequest,
   decodeMode,
   decodeRecommendResult,
   decodeState,
@@ -35,6 +39,7 @@ import type {
   Status,
   SubsystemInfo,
 } from '../../../src/transport/device.js';
+import { errnoName } from '../../../src/transport/errors.js';
 import { DEVICE_PATH } from './guest.js';
 
 /** The `ioctl` package (CommonJS, untyped): request must be an unsigned 32-bit number. */
@@ -47,9 +52,9 @@ export function errnoOf(fn: () => unknown): string | undefined {
     fn();
     return undefined;
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (typeof code !== 'string') throw e;
-    return code;
+    const err = e as NodeJS.ErrnoException;
+    if (typeof err.code !== 'string' && typeof err.errno !== 'number') throw e;
+    return errnoName(err);
   }
 }
 
@@ -63,9 +68,16 @@ export class RawDevice {
   readonly fd: number;
   private closed = false;
 
-  constructor(opts: { nonblock?: boolean; path?: string } = {}) {
-    const flags = constants.O_RDWR | (opts.nonblock ? constants.O_NONBLOCK : 0);
+  constructor(opts: { nonblock?: boolean; path?: string; readOnly?: boolean } = {}) {
+    const flags =
+      (opts.readOnly ? constants.O_RDONLY : constants.O_RDWR) |
+      (opts.nonblock ? constants.O_NONBLOCK : 0);
     this.fd = openSync(opts.path ?? DEVICE_PATH, flags);
+  }
+
+  /** MLP_IOC_FILE: this file's record size, read timeout, subscription, wake. */
+  configure(req: FileConfigRequest): FileConfig {
+    return decodeFileConfig(this.call('MLP_IOC_FILE', encodeFileConfig(req)));
   }
 
   /** One ioctl by header name; buf must be exactly the struct's size. */
@@ -129,8 +141,8 @@ export class RawDevice {
    * read() of up to maxRecords feedback records. Blocks on a blocking file until
    * one is queued; on a non-blocking file returns [] when none is (EAGAIN).
    */
-  readFeedback(maxRecords = 64): Feedback[] {
-    const buf = Buffer.alloc(FEEDBACK_SIZE * maxRecords);
+  readFeedback(maxRecords = 64, recordSize = FEEDBACK_SIZE): Feedback[] {
+    const buf = Buffer.alloc(recordSize * maxRecords);
     let n: number;
     try {
       n = readSync(this.fd, buf, 0, buf.length, null);

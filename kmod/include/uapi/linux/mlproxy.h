@@ -8,23 +8,34 @@
  * Rules of the ABI:
  *  - Every struct is fixed size, built of __u32/__s64/__u64 and char arrays, padded
  *    explicitly to a multiple of 8 bytes, with no pointers.
- *  - Every struct starts with __u32 size, which the caller sets to sizeof(struct).
- *    The kernel answers -EINVAL when it differs, so a grown struct is detected even
- *    before a new ioctl number is assigned. Reserved fields must be zero.
+ *  - Structs grow only at their end (the practice of openat2, clone3 and
+ *    sched_setattr). The kernel dispatches on _IOC_NR; _IOC_SIZE of the command is
+ *    the caller's size of the struct, and the struct's leading __u32 size must equal
+ *    it (else -EINVAL). A caller's struct smaller than the ABI 1.0 size
+ *    (MLP_SIZEOF_*_VER0) is -EINVAL; a smaller one of a later version is read as if
+ *    its missing tail were zero; a larger one is accepted when every byte past the
+ *    kernel's struct is zero (else -E2BIG). Output is min(caller's, kernel's) bytes,
+ *    with size set to the bytes filled. Reserved fields must be zero.
  *  - No floating point: efficiencies are __s64 in units of 1/MLP_EFF_SCALE, and
  *    propensities are __u32 in units of 1/MLP_PROB_SCALE.
  *
  * Semantics (docs/abi.md gives the long form):
  *
  * Windows and epochs. Each subsystem runs in windows of window_ms, driven by kernel
- * delayed work; user space never holds a window up. The epoch is the sequence
- * number of the window in progress. A subsystem starts at epoch 0 in EMERGENCY with
- * no controller. Subsystem ids are stable (never reused while loaded) and start at
- * 1; rec_ids count 1, 2, ... per subsystem, one for every verdict. At the end of window e the kernel measures its
- * efficiency, queues a feedback record for it, runs the mode ladder, and plans
- * window e + 1: advice when the mode schedules an advice window at e + 1 and a valid
- * recommendation is pending, otherwise the baseline (every knob at its default).
- *
+ * work; user space never holds a window up. Windows are planned from the planned
+ * start of the window before, so they do not drift (one may begin up to a clock
+ * tick early or late; one that begins a whole window late restarts the plan). The
+ * epoch is the sequence number of the window in progress. A subsystem starts at
+ * epoch 0 in EMERGENCY with no controller. Subsystem ids are stable (never reused
+ * while loaded) and start at 1; rec_ids count 1, 2, ... per subsystem, one for
+ * every verdict. At the end of window e the kernel measures its efficiency, runs
+ * the mode ladder, and plans window e + 1: advice when the mode schedules an
+ * advice window at e + 1 and a valid recommendation is pending, otherwise the
+ * baseline (every knob at its default); then it queues the feedback record of e.
+ * While no file of the device is open, windows are parked: the defaults are in
+ * force and no window runs; the window in progress at the last close is abandoned
+ * (no record), and the first open starts window e + 1.
+
  * Advice schedule of window w, by mode:
  *   EMERGENCY       never;
  *   LEARNING        w % learning_period == 0 (module parameter, default 10);
@@ -49,11 +60,19 @@
  * its ttl_ms has passed is dropped at the window boundary with reason EXPIRED.
  *
  * Feedback. For every window the kernel queues one struct mlp_feedback to every
- * open file of the device (a bounded ring per file; when full the newest record is
- * dropped and counted). read() returns whole records only; poll() reports POLLIN
- * while records are queued. baseline_eff is the kernel's baseline reference: the
- * efficiency of the last measured baseline window (0 before the first); eff is the
- * window's own.
+ * open file of the device that subscribes to the subsystem (all of them unless the
+ * file chose with MLP_IOC_FILE; a bounded ring per file; when full the newest
+ * record is dropped and counted). The record also carries the state of the window
+ * that starts as the measured one ends (ABI 1.1), so an advisor decides from the
+ * record alone: read() then MLP_IOC_RECOMMEND. read() returns whole records only,
+ * of the file's record size (MLP_SIZEOF_FEEDBACK_VER0 unless the file asked for
+ * more); poll() reports POLLIN while records are queued. A blocking read() waits
+ * at most the file's read timeout, then returns 0. When a subsystem is
+ * unregistered, files that said MLP_ABI_MINOR >= 1 in MLP_IOC_VERSION get a last
+ * record for it with reason MLP_REASON_GONE. Efficiencies are within
+ * [0, 10^15]. baseline_eff is the kernel's baseline reference: the efficiency of
+ * the last measured baseline window (0 before the first; while it is 0 there is
+ * no reference); eff is the window's own.
  * A subsystem may find a window idle (nothing to measure, e.g. no reads): its
  * record has reason MLP_REASON_IDLE and eff = baseline_eff, and it feeds neither
  * the reference nor the ladder. A window the subsystem could measure only in part
@@ -88,12 +107,18 @@
  * last_transition_epoch is the window in progress (or just ended) at a transition.
  *
  * Control. MLP_IOC_RECOMMEND, MLP_IOC_SET_MODE, MLP_IOC_CLAIM and MLP_IOC_HEARTBEAT
- * need CAP_SYS_ADMIN (-EPERM). One open file at a time controls a subsystem:
+ * need CAP_SYS_ADMIN (-EPERM) and a file opened for writing (-EBADF). One open
+ * file at a time controls a subsystem:
  * MLP_IOC_CLAIM (or the first MLP_IOC_RECOMMEND) makes the caller's file its
  * controller; another file gets -EBUSY. The controller's CLAIM, HEARTBEAT and
  * RECOMMEND calls refresh its heartbeat; HEARTBEAT without a controller is -EINVAL.
  * MLP_CLAIM_F_RELEASE hands control over without a fall (the mode stays). Everyone
- * may read.
+ * who can open the device may read (the node is 0600 unless udev says otherwise).
+ *
+ * Enumeration. Subsystems are listed by index (registration order); the registry
+ * generation (MLP_IOC_VERSION, MLP_IOC_SUBSYS_INFO) moves at every registration
+ * and unregistration, so a listing whose answers disagree on it raced with one
+ * and is taken again. MLP_INFO_F_BY_ID looks a subsystem up by its id instead.
  */
 #ifndef _UAPI_LINUX_MLPROXY_H
 #define _UAPI_LINUX_MLPROXY_H
@@ -102,7 +127,19 @@
 #include <linux/types.h>
 
 #define MLP_ABI_MAJOR		1
-#define MLP_ABI_MINOR		0
+#define MLP_ABI_MINOR		1
+
+/* Struct sizes of ABI 1.0: the smallest the kernel accepts (see the rules above). */
+#define MLP_SIZEOF_VERSION_VER0		64
+#define MLP_SIZEOF_SUBSYS_INFO_VER0	1656
+#define MLP_SIZEOF_STATE_VER0		240
+#define MLP_SIZEOF_RECOMMENDATION_VER0	192
+#define MLP_SIZEOF_MODE_VER0		16
+#define MLP_SIZEOF_CLAIM_VER0		16
+#define MLP_SIZEOF_STATUS_VER0		224
+#define MLP_SIZEOF_FEEDBACK_VER0	136
+/* Added in ABI 1.1. */
+#define MLP_SIZEOF_FILE_CONFIG_VER0	96
 
 #define MLP_DEVICE_NAME		"mlproxy"
 #define MLP_NAME_LEN		32
@@ -142,6 +179,7 @@
 #define MLP_REASON_EMERGENCY		(1U << 6)	/* mode is EMERGENCY */
 #define MLP_REASON_BASELINE_WINDOW	(1U << 7)	/* target window runs the baseline */
 #define MLP_REASON_IDLE			(1U << 8)	/* feedback only: idle window, see below */
+#define MLP_REASON_GONE			(1U << 9)	/* feedback only: subsystem unregistered */
 #define MLP_REASON_UNRELIABLE		(1U << 10)	/* feedback only: measurement not trusted */
 
 /* struct mlp_recommendation.flags */
@@ -149,6 +187,17 @@
 
 /* struct mlp_claim.flags */
 #define MLP_CLAIM_F_RELEASE	(1U << 0)	/* give up control; the mode stays */
+
+/* struct mlp_subsys_info.flags */
+#define MLP_INFO_F_BY_ID	(1U << 0)	/* look up id, not index */
+
+/* struct mlp_file_config.flags: what to change (the others are kept). */
+#define MLP_FILE_SET_RECORD_SIZE	(1U << 0)
+#define MLP_FILE_SET_READ_TIMEOUT	(1U << 1)
+#define MLP_FILE_SET_SUBSCRIBE		(1U << 2)
+#define MLP_FILE_WAKE			(1U << 3)	/* blocked readers return now */
+#define MLP_READ_TIMEOUT_NONE		0xffffffffU	/* read() may wait forever */
+#define MLP_READ_TIMEOUT_MAX_MS		3600000U
 
 /* Why the mode last changed (struct mlp_status.last_transition). */
 #define MLP_TRANS_NONE		0
@@ -185,6 +234,12 @@ struct mlp_version {
 	__u32 sizeof_status;
 	__u32 sizeof_feedback;
 	__u32 sizeof_claim;
+	/* ABI 1.1 */
+	__u32 sizeof_version;
+	__u32 sizeof_file_config;
+	__u64 generation;		/* out: +1 at every (un)registration */
+	__u32 file_minor;		/* out: the minor this file speaks from now on */
+	__u32 __reserved;
 };
 
 /* One feature of a subsystem's state: value = raw / scale, in unit. */
@@ -217,6 +272,10 @@ struct mlp_subsys_info {
 	char name[MLP_NAME_LEN];
 	struct mlp_feature_desc features[MLP_MAX_FEATURES];
 	struct mlp_knob_desc knobs[MLP_MAX_KNOBS];
+	/* ABI 1.1 */
+	__u64 generation;		/* out: the registry generation of the answer */
+	__u32 flags;			/* in: MLP_INFO_F_* */
+	__u32 __reserved;
 };
 
 /* MLP_IOC_GET_STATE: a snapshot of one subsystem. */
@@ -232,6 +291,9 @@ struct mlp_state {
 	__s64 features[MLP_MAX_FEATURES];
 	__s64 knobs[MLP_MAX_KNOBS];	/* values in force now */
 	__s64 baseline_eff;		/* baseline reference; 0 before the first */
+	/* ABI 1.1 */
+	__u64 window_start_ns;		/* when window epoch began */
+	__u64 next_window_ns;		/* when it is planned to end */
 };
 
 /* MLP_IOC_RECOMMEND: advice for the next window. */
@@ -299,6 +361,11 @@ struct mlp_status {
 	__s64 last_eff;
 	__s32 controller_pid;		/* tgid in the caller's pid namespace; 0: none */
 	__u32 __reserved;
+	/* ABI 1.1 */
+	__u64 work_ns;			/* time spent in the window work */
+	__u64 work_max_ns;		/* its longest run */
+	__u64 late_max_ns;		/* the latest a window began behind its plan */
+	__u64 replans;			/* plans reset: a window began a whole window late */
 };
 
 /* One record read() from the device: the outcome of one window. */
@@ -316,6 +383,26 @@ struct mlp_feedback {
 	__s64 baseline_eff;		/* baseline reference at the window's end */
 	__s64 eff;			/* the window's own efficiency */
 	__s64 knobs[MLP_MAX_KNOBS];	/* values in force during the window */
+	/* ABI 1.1: the state of window epoch + 1, which began as this one ended */
+	__u32 next_mode;
+	__u32 next_advice;		/* 1: window epoch + 2 is an advice window */
+	__u32 nr_features;
+	__u32 nr_knobs;
+	__u64 next_end_ns;		/* when window epoch + 1 is planned to end */
+	__s64 next_features[MLP_MAX_FEATURES];
+	__s64 next_knobs[MLP_MAX_KNOBS];	/* values in force in window epoch + 1 */
+};
+
+/* MLP_IOC_FILE (ABI 1.1): this open file's reading options; any opener may. */
+struct mlp_file_config {
+	__u32 size;
+	__u32 flags;			/* in: MLP_FILE_SET_*, MLP_FILE_WAKE */
+	__u32 record_size;		/* in/out: bytes per record from read() */
+	__u32 read_timeout_ms;		/* in/out: longest wait of a blocking read() */
+	__u32 queued;			/* out: records queued now */
+	__u32 nr_subscribed;		/* in/out: ids in subscribed[]; 0: every subsystem */
+	__u32 subscribed[MLP_MAX_SUBSYS];	/* in/out: the subsystems to get records of */
+	__u64 dropped;			/* out: records this file lost to a full ring */
 };
 
 #define MLP_IOC_MAGIC		0xE3
@@ -329,5 +416,6 @@ struct mlp_feedback {
 #define MLP_IOC_GET_STATUS	_IOWR(MLP_IOC_MAGIC, 0x06, struct mlp_status)
 #define MLP_IOC_CLAIM		_IOW(MLP_IOC_MAGIC, 0x07, struct mlp_claim)
 #define MLP_IOC_HEARTBEAT	_IOW(MLP_IOC_MAGIC, 0x08, struct mlp_claim)
+#define MLP_IOC_FILE		_IOWR(MLP_IOC_MAGIC, 0x09, struct mlp_file_config)
 
 #endif /* _UAPI_LINUX_MLPROXY_H */
