@@ -25,10 +25,10 @@
  *
  * The signal is what the readers see: bytes returned by filemap_read() (read(2),
  * minus already_read, no direct I/O) and pages delivered to mmap faults
- * (filemap_fault(), or the fault-around of filemap_map_pages()) for files on the disk, per second of the window after its first
- * ra_settle_ms (while the I/O the previous window's setting issued completes, the
- * readers see that setting, not this one). A window in which a probe missed calls is
- * reported unreliable.
+ * (filemap_fault(), or the fault-around of filemap_map_pages()) for files on the
+ * disk, per second of the window after its first ra_settle_ms (while the I/O the
+ * previous window's setting issued completes, the readers see that setting, not
+ * this one). A window in which a probe missed calls is reported unreliable.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": readahead: " fmt
 
@@ -215,7 +215,7 @@ static bool ra_substitute(struct ra_ctx *c, struct file_ra_state *ra,
 	 * sees the stop.
 	 */
 	atomic_inc(&c->inflight);
-	smp_mb__after_atomic();
+	smp_mb__after_atomic();	/* pairs with ra_stop_probes() */
 	if (READ_ONCE(c->stopping))
 		goto out;
 	atomic64_inc(&c->ra_calls);
