@@ -68,7 +68,7 @@ run() {
 	fi
 }
 
-ladder="learning_period=2 promote_windows=3 emergency_hold_windows=2"
+ladder="learning_period=2 promote_windows=3 emergency_hold_windows=2 check_period=4"
 run ladder mlproxy_ladder_test "$ladder" "idle_every=7" -
 run abi mlproxy_abi_test "" "window_ms=20" -
 run knob mlproxy_knob_test "" "wide=1 window_ms=20" -
