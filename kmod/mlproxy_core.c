@@ -56,7 +56,7 @@ static const char * const mlp_mode_names[MLP_NR_MODES] = {
 
 static const char * const mlp_trans_names[] = {
 	"none", "promote", "regression", "collapse", "closed", "heartbeat",
-	"recover", "admin",
+	"recover", "admin", "baseline",
 };
 
 u32 mlp_nr_subsys(void)
@@ -115,7 +115,10 @@ bool mlp_advice_window(u32 mode, u64 epoch)
 	case MLP_MODE_COLLABORATION:
 		return !(epoch & 1);
 	case MLP_MODE_RECOMMENDATION:
-		return true;
+		if (!mlp_check_period)
+			return true;
+		div_u64_rem(epoch, mlp_check_period, &rem);
+		return rem != 0;
 	default:
 		return false;
 	}
@@ -183,12 +186,17 @@ static void mlp_transition(struct mlp_subsys *s, u32 mode, u32 why)
 			    s->epoch + 1);
 }
 
-/* A safety fall: to EMERGENCY, pinned or not; clears the pin and streaks. */
+/*
+ * A safety fall: to EMERGENCY, pinned or not; clears the pin and streaks, and
+ * drops the advice windows not judged yet.
+ */
 static void mlp_fall(struct mlp_subsys *s, u32 why)
 {
 	s->pinned = false;
 	s->st.good_streak = 0;
 	s->hold = 0;
+	s->pair_sum = 0;
+	s->pair_n = 0;
 	if (s->mode != MLP_MODE_EMERGENCY)
 		mlp_transition(s, MLP_MODE_EMERGENCY, why);
 }
@@ -274,26 +282,30 @@ static void mlp_queue_feedback(struct mlp_subsys *s,
 }
 
 /*
- * The ladder after an advice window with a baseline reference (> 0; both
- * efficiencies are within [0, MLP_EFF_LIMIT], so no product overflows).
+ * Paired judgement of advice: the mean efficiency of the advice windows measured
+ * since the baseline window `before`, against that window and the baseline window
+ * `after` that just ended. Good only above both, bad only below both, so that a
+ * workload change between them (the baseline itself moving) is neither. Both
+ * references are > 0 and every efficiency is within [0, MLP_EFF_LIMIT], so no
+ * product overflows.
  */
-static void mlp_evaluate(struct mlp_subsys *s, s64 eff)
+static void mlp_evaluate(struct mlp_subsys *s, s64 before, s64 after)
 {
-	s64 base = s->st.baseline_eff;
-	s64 e100 = eff * 100;
+	s64 lo = min(before, after), hi = max(before, after);
+	s64 a100 = div_s64(s->pair_sum, s->pair_n) * 100;
 
-	if (e100 < base * mlp_collapse_pct) {
+	if (a100 < lo * mlp_collapse_pct) {
 		s->st.good_streak = 0;
 		mlp_fall(s, MLP_TRANS_COLLAPSE);
 		return;
 	}
-	if (e100 < base * (100 - (s64)mlp_demote_margin_pct)) {
+	if (a100 < lo * (100 - (s64)mlp_demote_margin_pct)) {
 		s->st.good_streak = 0;
 		if (!s->pinned && s->mode > MLP_MODE_LEARNING)
 			mlp_transition(s, s->mode - 1, MLP_TRANS_REGRESSION);
 		return;
 	}
-	if (e100 >= base * (100 + (s64)mlp_promote_margin_pct)) {
+	if (a100 >= hi * (100 + (s64)mlp_promote_margin_pct)) {
 		s->st.good_streak++;
 		if (!s->pinned && s->st.good_streak >= mlp_promote_windows &&
 		    s->mode >= MLP_MODE_LEARNING &&
@@ -304,11 +316,24 @@ static void mlp_evaluate(struct mlp_subsys *s, s64 eff)
 	s->st.good_streak = 0;
 }
 
+/* Advice windows waiting for their judgement, at most this many (a bound only). */
+#define MLP_PAIR_MAX	4096
+/*
+ * The baseline windows advice is judged against are at most this many windows
+ * from it (idle or unreliable windows may lie between); a reference from further
+ * away (before a pause, or another workload) judges nothing.
+ */
+#define MLP_PAIR_GAP	4
+
 /*
  * The mode ladder at the end of window s->epoch: the heartbeat check, the
- * evaluation of an advice window, the climb out of EMERGENCY.
+ * paired judgement when a measured baseline window closes advice (before is
+ * the reference it replaces, measured in window before_epoch), the climb out of
+ * EMERGENCY. `measured`: neither idle nor unreliable.
  */
-static void mlp_run_ladder(struct mlp_subsys *s, u64 now, s64 eff, bool idle)
+static void mlp_run_ladder(struct mlp_subsys *s, u64 now, s64 eff,
+			   bool measured, bool had_before, s64 before,
+			   u64 before_epoch)
 {
 	bool live = mlp_controller_live(s, now);
 
@@ -317,9 +342,22 @@ static void mlp_run_ladder(struct mlp_subsys *s, u64 now, s64 eff, bool idle)
 		s->st.heartbeat_misses++;
 		mlp_fall(s, MLP_TRANS_HEARTBEAT);
 	}
-	if (s->win_advice && !idle && s->st.baseline_eff > 0 &&
-	    s->mode != MLP_MODE_EMERGENCY)
-		mlp_evaluate(s, eff);
+	if (measured && s->win_advice && s->pair_n < MLP_PAIR_MAX) {
+		if (!s->pair_n)
+			s->pair_first = s->epoch;
+		s->pair_last = s->epoch;
+		s->pair_sum += eff;
+		s->pair_n++;
+	} else if (measured && !s->win_advice) {
+		/* A reference <= 0 is none: it judges nothing. */
+		if (s->pair_n && had_before && before > 0 && eff > 0 &&
+		    s->mode != MLP_MODE_EMERGENCY &&
+		    s->pair_first - before_epoch <= MLP_PAIR_GAP &&
+		    s->epoch - s->pair_last <= MLP_PAIR_GAP)
+			mlp_evaluate(s, before, eff);
+		s->pair_sum = 0;
+		s->pair_n = 0;
+	}
 	if (s->mode != MLP_MODE_EMERGENCY || s->win_mode != MLP_MODE_EMERGENCY ||
 	    s->pinned)
 		return;
@@ -332,8 +370,35 @@ static void mlp_run_ladder(struct mlp_subsys *s, u64 now, s64 eff, bool idle)
 }
 
 /*
- * End of the window in progress: measure, count, run the ladder; fills the
- * measured part of its feedback record (queued once the next window began).
+ * The subsystem reports that someone else changed the setting its baseline
+ * stands for: adopt the new defaults, restart the reference, fall to
+ * EMERGENCY. Logged once per change.
+ */
+static void mlp_adopt_baseline(struct mlp_subsys *s, const s64 *def)
+{
+	struct mlp_knob_desc *k;
+	u64 rem;
+	u32 i;
+
+	for (i = 0; i < s->info.nr_knobs; i++) {
+		k = &s->info.knobs[i];
+		k->def = clamp_t(s64, def[i], k->min, k->max);
+		div64_u64_rem((u64)(k->def - k->min), (u64)k->step, &rem);
+		k->def -= rem;
+	}
+	s->have_baseline = false;
+	s->st.baseline_eff = 0;
+	s->pinned = false;
+	s->pair_sum = 0;
+	s->pair_n = 0;
+	/* Even from EMERGENCY: the status then names the reason. */
+	mlp_transition(s, MLP_MODE_EMERGENCY, MLP_TRANS_BASELINE);
+}
+
+/*
+ * End of the window in progress: measure, count, run the ladder, adopt a new
+ * baseline; fills the measured part of its feedback record (queued once the
+ * next window began).
  */
 static void mlp_end_window(struct mlp_subsys *s, u64 now,
 			   struct mlp_feedback *fb)
@@ -345,11 +410,19 @@ static void mlp_end_window(struct mlp_subsys *s, u64 now,
 		.advice = s->win_advice,
 		.knobs = s->knobs,
 	};
-	s64 eff = 0;
-	bool idle;
+	s64 def[MLP_MAX_KNOBS];
+	bool idle, unreliable, changed = false, had_before = s->have_baseline;
+	s64 before = s->st.baseline_eff, eff = 0;
+	u64 before_epoch = s->base_epoch;
+	int rc;
 
-	idle = s->ops->measure(s->ops->priv, &w, &eff) != 0;
-	/* No efficiency is negative; a reference <= 0 is no reference yet. */
+	if (s->ops->baseline_changed)
+		changed = s->ops->baseline_changed(s->ops->priv, def);
+	rc = s->ops->measure(s->ops->priv, &w, &eff);
+	idle = rc < 0;
+	/* A window in which the baseline changed measured a mix of both. */
+	unreliable = !idle && (rc > 0 || changed);
+	/* No efficiency is negative; a reference <= 0 is no reference. */
 	eff = idle ? s->st.baseline_eff : clamp_t(s64, eff, 0, MLP_EFF_LIMIT);
 
 	s->st.windows++;
@@ -358,12 +431,13 @@ static void mlp_end_window(struct mlp_subsys *s, u64 now,
 		s->st.advice_windows++;
 	else
 		s->st.baseline_windows++;
-	if (!idle) {
+	if (!idle && !unreliable) {
 		s->st.last_eff = eff;
-		if (!s->win_advice && s->st.baseline_eff <= 0)
+		if (!s->win_advice) {
 			s->st.baseline_eff = eff;
-		else if (!s->win_advice)
-			s->st.baseline_eff += div_s64(eff - s->st.baseline_eff, 8);
+			s->base_epoch = s->epoch;
+			s->have_baseline = true;
+		}
 	}
 
 	memset(fb, 0, sizeof(*fb));
@@ -376,12 +450,16 @@ static void mlp_end_window(struct mlp_subsys *s, u64 now,
 	fb->mode = s->win_mode;
 	fb->applied = s->win_advice;
 	fb->verdict = s->win_verdict;
-	fb->reasons = s->win_reasons | (idle ? MLP_REASON_IDLE : 0);
+	fb->reasons = s->win_reasons | (idle ? MLP_REASON_IDLE : 0) |
+		      (unreliable ? MLP_REASON_UNRELIABLE : 0);
 	fb->baseline_eff = s->st.baseline_eff;
 	fb->eff = eff;
 	memcpy(fb->knobs, s->knobs, sizeof(fb->knobs));
 
-	mlp_run_ladder(s, now, eff, idle);
+	mlp_run_ladder(s, now, eff, !idle && !unreliable, had_before, before,
+		       before_epoch);
+	if (changed)
+		mlp_adopt_baseline(s, def);
 }
 
 /* The state of the window that just began, for the record of the one before. */
@@ -480,7 +558,8 @@ static void mlp_start_window(struct mlp_subsys *s, u64 now)
 
 /*
  * After parked time the subsystem's own counters span the park: one measure()
- * whose result is dropped makes the next window measure only itself. The
+ * whose result is dropped makes the next window measure only itself, and the
+ * baseline measured before the park no longer judges advice. The
  * window that was in progress when the subsystem parked is abandoned (it has
  * no record); the next one is epoch + 1.
  */
@@ -496,6 +575,10 @@ static void mlp_resync(struct mlp_subsys *s, u64 now)
 	s->ops->measure(s->ops->priv, &w, &eff);
 	s->resync = false;
 	s->epoch++;
+	/* A reference from before the park judges nothing after it. */
+	s->have_baseline = false;
+	s->pair_sum = 0;
+	s->pair_n = 0;
 }
 
 /*

@@ -18,6 +18,7 @@
 
 /* Module parameters (mlproxy_main.c), validated at load, read-only after. */
 extern unsigned int mlp_learning_period;
+extern unsigned int mlp_check_period;
 extern unsigned int mlp_promote_windows;
 extern unsigned int mlp_promote_margin_pct;
 extern unsigned int mlp_demote_margin_pct;
@@ -117,6 +118,11 @@ struct mlp_subsys {
 	/* Mode ladder. */
 	u32 mode;
 	bool pinned;
+	bool have_baseline;		/* st.baseline_eff holds a measured window */
+	u64 base_epoch;			/* of that window */
+	s64 pair_sum;			/* advice windows measured since it */
+	u32 pair_n;
+	u64 pair_first, pair_last;	/* their first and last epochs */
 	bool heartbeat_missed;
 	u32 hold;			/* emergency windows with a live controller */
 

@@ -27,6 +27,11 @@ module_param_named(learning_period, mlp_learning_period, uint, 0444);
 MODULE_PARM_DESC(learning_period,
 		 "LEARNING: advice in windows w % learning_period == 0 (2..1000, default 10)");
 
+unsigned int mlp_check_period = 16;
+module_param_named(check_period, mlp_check_period, uint, 0444);
+MODULE_PARM_DESC(check_period,
+		 "RECOMMENDATION: windows w % check_period == 0 run the baseline, the check the ladder judges advice against (0: none, else 2..100000, default 16)");
+
 unsigned int mlp_promote_windows = 8;
 module_param_named(promote_windows, mlp_promote_windows, uint, 0444);
 MODULE_PARM_DESC(promote_windows,
@@ -89,7 +94,12 @@ static int mlp_check_param(const char *name, unsigned int val,
 
 static int mlp_check_params(void)
 {
+	if (mlp_check_period == 1) {
+		pr_err("parameter check_period=1 leaves no advice window: use 0 (no check windows) or 2..100000\n");
+		return -EINVAL;
+	}
 	return mlp_check_param("learning_period", mlp_learning_period, 2, 1000) ?:
+	       mlp_check_param("check_period", mlp_check_period, 0, 100000) ?:
 	       mlp_check_param("promote_windows", mlp_promote_windows, 1, 100000) ?:
 	       mlp_check_param("promote_margin_pct", mlp_promote_margin_pct, 0, 100) ?:
 	       mlp_check_param("demote_margin_pct", mlp_demote_margin_pct, 0, 99) ?:

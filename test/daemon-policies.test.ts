@@ -75,7 +75,9 @@ test('daemon exploration: LinUCB mixed with epsilon 0.2 logs the exact mix, and 
   let explored = 0;
   let policyDecisions = 0;
   for (const d of logOf(dir)) {
-    if (d.policy === 'safety:baseline') continue;
+    // Not the policy's: the safety fallback, and the learner's reference probes (the
+    // baseline arm played once after a workload change, docs/daemon.md).
+    if (d.policy === 'safety:baseline' || d.policy === 'reference') continue;
     policyDecisions++;
     const n = d.legal!.reduce((a, b) => a + b, 0);
     const greedy = 1 - eps + eps / n;
@@ -111,7 +113,7 @@ test('daemon log: the conservative wrapper’s forced baseline plays are marked 
   });
   const { daemon } = makeDaemon(cfg, simDevice(), { maxDecisions: 1500 });
   await daemon.run();
-  const log = logOf(dir).filter((d) => d.policy !== 'safety:baseline');
+  const log = logOf(dir).filter((d) => d.policy !== 'safety:baseline' && d.policy !== 'reference');
   const forced = log.filter((d) => d.forced);
   // The budget starts empty: the wrapper forces the baseline at first.
   t.true(forced.length > 0, 'some plays were forced');

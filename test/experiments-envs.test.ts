@@ -168,11 +168,11 @@ test('registry errors name the field and the fix', (t) => {
 test('sim env: the SimDevice subsystems as bandits, deterministic, legal arms within max_delta', (t) => {
   const ra = createEnv({ kind: 'sim', params: { subsystem: 'readahead' } });
   t.is(ra.k, 9); // ra_kb_log2 4..12
-  t.is(ra.d, 9); // 8 features + bias
+  t.is(ra.d, 15); // 14 features + bias
   t.is(ra.baselineArm, 3); // default 7
   ra.reset(1);
-  // max_delta 2 around the default 7: knob values 5..9, arms 1..5
-  t.deepEqual(Array.from(ra.legal(0)!), [0, 1, 1, 1, 1, 1, 0, 0, 0]);
+  // no max_delta: every setting is legal
+  t.deepEqual(Array.from(ra.legal(0)!), [1, 1, 1, 1, 1, 1, 1, 1, 1]);
   t.is(ra.context(0)!.at(-1), 1);
   const syn = createEnv({ kind: 'sim', params: { subsystem: 'synthetic' } });
   t.is(syn.k, 16);

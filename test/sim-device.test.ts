@@ -7,6 +7,8 @@ import {
   REASON_OFF_GRID,
   REASON_OUT_OF_BOUNDS,
   REASON_STEP_LIMIT,
+  REASON_UNRELIABLE,
+  TRANS_BASELINE,
   TRANS_COLLAPSE,
   TRANS_PROMOTE,
   TRANS_RECOVER,
@@ -54,8 +56,7 @@ test('synthetic features through the kernel: load, hint, last_eff / 1000', (t) =
   t.is(fb.eff, 0.578718);
   t.is(fb.baselineEff, 0.578718, 'the first baseline window sets the reference');
   dev.kernel.advance(1);
-  // b += trunc((563128 - 578718) / 8) = 578718 - 1948
-  t.is(dev.readFeedback()[0].baselineEff, 0.57677);
+  t.is(dev.readFeedback()[0].baselineEff, 0.563128, 'the reference is the last baseline window');
   dev.close();
 });
 
@@ -133,17 +134,19 @@ test('ladder: promotion twice, regression, collapse, recovery', (t) => {
   let st = dev.getStatus(id);
   t.is(st.promotions, 2);
   t.is(st.lastTransition, TRANS_PROMOTE);
-  // Level 3 runs at ~70 % of the baseline (level 4): a regression, not a collapse.
-  step(3);
-  k.advance(1); // the recommendation targets the next window: let it run and end
+  // Level 3 runs at ~70 % of the baseline (level 4): a regression, not a collapse. In
+  // RECOMMENDATION the advice is judged when the next check window (every 16th) ends.
+  n = 0;
+  while (dev.getMode(id).mode === MODE_RECOMMENDATION && n++ < 40) step(3);
   st = dev.getStatus(id);
   t.is(st.mode, MODE_COLLABORATION);
   t.is(st.lastTransition, TRANS_REGRESSION);
   t.is(st.demotions, 1);
+  t.true(n <= 17, `judged at the first check window (after ${n} windows)`);
   // Level 0 runs at efficiency 0: a collapse, whatever the pin.
   dev.setMode(id, MODE_RECOMMENDATION, true);
-  step(0);
-  k.advance(1);
+  n = 0;
+  while (dev.getMode(id).mode === MODE_RECOMMENDATION && n++ < 40) step(0);
   st = dev.getStatus(id);
   t.is(st.mode, MODE_EMERGENCY);
   t.is(st.lastTransition, TRANS_COLLAPSE);
@@ -219,13 +222,18 @@ test('real clock: windows end on timers and waitFeedback wakes up', async (t) =>
 });
 
 test('readahead model: the best read-ahead depends on the workload', (t) => {
+  // The smallest read-ahead within 0.1 % of the best.
   const best = (w: (typeof WORKLOADS)[number]) => {
     let arg = 4;
     for (let k = 4; k <= 12; k++)
-      if (ReadaheadModel.idealEff(w, k) > ReadaheadModel.idealEff(w, arg)) arg = k;
+      if (ReadaheadModel.idealEff(w, k) > ReadaheadModel.idealEff(w, arg) * 1.001) arg = k;
     return arg;
   };
-  t.deepEqual(WORKLOADS.map(best), [9, 4, 7]);
+  // Sequential: the bandwidth from 512 KiB on; random mmap: the request rate, so up to
+  // 128 KiB (the default) is as good as 16 KiB; mixed: 512 KiB..1 MiB (docs/subsystems.md).
+  t.deepEqual(WORKLOADS.map(best), [9, 4, 9]);
+  t.is(ReadaheadModel.idealEff('random', 7), ReadaheadModel.idealEff('random', 4));
+  t.true(ReadaheadModel.idealEff('random', 12) < ReadaheadModel.idealEff('random', 7) / 5);
   const m = new ReadaheadModel();
   const kinds = new Set(Array.from({ length: 2000 }, (_, w) => m.workload(w)));
   t.is(kinds.size, 3, 'all three workloads occur');
@@ -237,7 +245,7 @@ test('readahead model: the best read-ahead depends on the workload', (t) => {
     max: 12,
     step: 1,
     def: 7,
-    maxDelta: 2,
+    maxDelta: 0,
   });
   t.deepEqual(
     info.features.map((f) => f.name),
@@ -250,7 +258,14 @@ test('readahead model: the best read-ahead depends on the workload', (t) => {
       'ra_kb',
       'delivered_kbps',
       'delivered_per_read',
+      'fault_share',
+      'seq_read_share',
+      'major_fault_share',
+      'baseline_ra_kb',
+      'own_ra_share',
+      'missed_calls',
     ],
+    'the kernel subsystem’s features (docs/readahead.md)',
   );
 });
 
@@ -262,4 +277,132 @@ test('bad kernel options are refused clearly', (t) => {
     message: /unknown kernel parameter "bogus"/,
   });
   t.throws(() => new SimKernel({ clock: 'fast' as never }), { message: /clock must be/ });
+});
+
+/**
+ * A scripted subsystem for the ladder's rules: eff(w) and the baseline change come from
+ * the test (null: idle; {eff, unreliable}: unreliable); LEARNING advises every 2nd window.
+ */
+function scripted(
+  effOf: (w: number, knobs: readonly number[]) => ReturnType<SubsystemModel['endWindow']>,
+) {
+  let changed: number[] | null = null;
+  const model: SubsystemModel = {
+    name: 'scripted',
+    windowMs: 10,
+    features: [],
+    knobs: [{ name: 'k', unit: '', min: 0, max: 10, step: 1, def: 5, maxDelta: 0 }],
+    featuresAt: () => [],
+    endWindow: (w, knobs) => effOf(w, knobs),
+    baselineChanged: () => {
+      const c = changed;
+      changed = null;
+      return c;
+    },
+  };
+  const dev = new SimDevice({
+    kernelOptions: {
+      clock: 'manual',
+      subsystems: [],
+      models: [model],
+      params: { learningPeriod: 2, promoteWindows: 100, emergencyHoldWindows: 1 },
+    },
+  });
+  dev.claim(1);
+  dev.setMode(1, MODE_LEARNING, true);
+  /** Runs one window, advising `level` when the next one is an advice window. */
+  const step = (level: number) => {
+    const st = dev.getState(1);
+    if (st.nextAdvice) {
+      dev.recommend({
+        subsysId: 1,
+        epoch: st.epoch,
+        modelVersion: 1,
+        propensity: 1,
+        knobs: [level],
+      });
+    } else {
+      dev.heartbeat(1);
+    }
+    dev.kernel.advance(1);
+    return dev.readFeedback();
+  };
+  return { dev, step, changeBaseline: (defs: number[]) => (changed = defs) };
+}
+
+test('paired judgement: advice below both neighbouring baseline windows collapses, when the second ends', (t) => {
+  // Level 0 delivers almost nothing, the baseline (level 5) 1.0.
+  const { dev, step } = scripted((_w, knobs) => (knobs[0] === 0 ? 1000 : 1_000_000));
+  for (let i = 0; i < 4; i++) step(5);
+  t.is(dev.getMode(1).mode, MODE_LEARNING, 'advice at the baseline level is neither good nor bad');
+  let advised = -1;
+  for (let i = 0; i < 6 && dev.getMode(1).mode === MODE_LEARNING; i++) {
+    for (const f of step(0)) {
+      if (f.applied && f.knobs[0] === 0 && advised < 0) advised = f.epoch;
+      if (f.epoch === advised)
+        t.is(dev.getMode(1).mode, MODE_LEARNING, 'not judged at its own end');
+    }
+  }
+  const st = dev.getStatus(1);
+  t.is(st.mode, MODE_EMERGENCY);
+  t.is(st.lastTransition, TRANS_COLLAPSE);
+  t.is(st.lastTransitionEpoch, advised + 1, 'judged when the baseline window after it ended');
+  dev.close();
+});
+
+test('paired judgement: a reference from before a pause (more than 4 windows away) judges nothing', (t) => {
+  // Windows 3..9 are idle; advice at level 0 runs in window 10 right after the pause.
+  const { dev, step } = scripted((w, knobs) =>
+    w >= 3 && w < 10 ? null : knobs[0] === 0 ? 1000 : 1_000_000,
+  );
+  while (dev.getState(1).epoch < 9) step(5);
+  const applied: Feedback[] = [];
+  while (dev.getState(1).epoch < 12) applied.push(...step(0));
+  t.true(
+    applied.some((f) => f.epoch === 10 && f.applied && f.knobs[0] === 0),
+    'advice ran at 10',
+  );
+  t.is(dev.getMode(1).mode, MODE_LEARNING, 'window 2 is too far from window 10: no judgement');
+  t.is(dev.getStatus(1).emergencies, 0);
+  dev.close();
+});
+
+test('unreliable windows feed neither the reference nor the ladder', (t) => {
+  // Every baseline window is unreliable: advice can never be judged.
+  const { dev, step } = scripted((w, knobs) =>
+    knobs[0] === 5 ? { eff: 1_000_000, unreliable: true } : 1000,
+  );
+  const fbs: Feedback[] = [];
+  for (let i = 0; i < 12; i++) fbs.push(...step(0));
+  t.is(dev.getMode(1).mode, MODE_LEARNING);
+  t.is(dev.getStatus(1).baselineEff, 0, 'no reference');
+  t.true(fbs.filter((f) => !f.applied).every((f) => (f.reasons & REASON_UNRELIABLE) !== 0));
+  t.true(
+    fbs.some((f) => f.applied && f.eff === 0.001),
+    'an unreliable window still reports its eff',
+  );
+  dev.close();
+});
+
+test('a baseline changed by someone else is adopted: EMERGENCY (baseline), new def, reference restarts', (t) => {
+  const { dev, step, changeBaseline } = scripted(() => 1_000_000);
+  for (let i = 0; i < 4; i++) step(5);
+  t.true(dev.getStatus(1).baselineEff > 0);
+  changeBaseline([7.6]); // off the grid: rounded down to 7
+  const [fb] = step(5);
+  t.true((fb.reasons & REASON_UNRELIABLE) !== 0, 'the window of the change measured a mix');
+  const st = dev.getStatus(1);
+  t.is(st.mode, MODE_EMERGENCY);
+  t.is(st.lastTransition, TRANS_BASELINE);
+  t.false(st.pinned);
+  t.is(st.baselineEff, 0);
+  t.is(dev.listSubsystems()[0].knobs[0].def, 7);
+  step(5);
+  t.is(dev.readFeedback().length, 0);
+  t.true(dev.getState(1).knobs[0] === 7, 'baseline windows now run the new default');
+  // From EMERGENCY too, the transition is recorded.
+  changeBaseline([3]);
+  step(5);
+  t.is(dev.getStatus(1).lastTransition, TRANS_BASELINE);
+  dev.close();
 });

@@ -1,44 +1,42 @@
 /**
  * The read-ahead demo, in the QEMU guest (as root, started by scripts/demo/guest-main.sh).
- * Runs every workload at the kernel default, at every fixed read-ahead setting, and
- * under the daemon with each policy, `repeats` times, and writes results.json.
+ * Runs every workload at the kernel default, at every fixed read-ahead setting of the
+ * grid and under the daemon with each policy, `repeats` times, and writes results.json.
  *
- *  - default: the module runs the baseline only (EMERGENCY, pinned, no controller);
- *  - fixed s: this process controls the readahead subsystem, pins RECOMMENDATION and
- *    recommends s for every window (the kernel ramps to it by max_delta first). The
- *    setting goes through mlproxy and not /sys/block/<dev>/queue/read_ahead_kb because
- *    the module re-applies its knob (the baseline when no advice runs) at every window
- *    boundary, which overwrites a sysfs write within one window; and this way every
- *    arm's efficiency is measured by the kernel in the same way;
- *  - daemon: a freshly loaded module (epoch 0, EMERGENCY, no baseline yet), then
+ *  - default: the module in EMERGENCY, pinned, no controller: the baseline, which is the
+ *    disk's read_ahead_kb as the administrator left it (the module touches nothing);
+ *  - fixed k (via mlproxy, the default): this process controls the readahead subsystem,
+ *    pins RECOMMENDATION and recommends k for every window (the module loaded with
+ *    check_period=0, so every window can run the advice), the same path as the daemon's
+ *    advice; (via sysfs): read_ahead_kb written before the readers start, the module in
+ *    EMERGENCY measuring. The share of the run's windows that ran k is recorded;
+ *  - daemon: a freshly loaded module (epoch 0, EMERGENCY, no reference yet), then
  *    `node dist/src/cli/main.js run` with the policy's config; this process only reads
- *    (feedback records and status) while the workload runs, then stops the daemon.
+ *    (feedback and status) while the workload runs, then stops the daemon;
+ *  - idle-daemon: the daemon with no workload, for its idle CPU cost.
  *
- * Runs are interleaved (each repeat visits every arm of a workload in a rotated order)
- * so that a drift of the host's load touches every arm alike. Before every run the data
- * files are evicted from the page cache, and fincore checks that none of their pages
- * stayed, so that every read that read-ahead did not
- * bring in goes to the disk. The whole page cache is dropped (echo 3 > drop_caches)
- * once, at the start: a global drop before every run would also evict node's, python's
- * and the daemon's code, which the guest then re-reads over 9p at TCG speed (measured:
- * a daemon run took 63 s instead of 31 s), and does nothing more for the data files.
+ * Every child process is asynchronous (node's event loop keeps serving the windows).
+ * Before every run the data files are evicted from the page cache and mincore checks
+ * that none of their pages stayed. Runs are interleaved (each repeat visits every arm of
+ * a workload in a rotated order) so that a drift of the host's load touches every arm
+ * alike. Time zero of a run is the readers' first byte.
  */
 import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import nodePath from 'node:path';
 import { parseArgs } from 'node:util';
+import { REASON_IDLE, REASON_UNRELIABLE } from '../../src/abi/constants.js';
 import { IoctlDevice } from '../../src/transport/ioctl-device.js';
 import { Mode } from '../../src/transport/device.js';
-import type { Feedback, KnobDesc, Status } from '../../src/transport/device.js';
+import type { Feedback, KnobDesc, Status, SubsystemInfo } from '../../src/transport/device.js';
 import {
-  WindowWorkTimer,
-  dropCaches,
-  evictFiles,
+  clockTicks,
   loadModule,
   monoNs,
+  must,
   procUsage,
-  run,
+  runAsync,
+  unloadModule,
 } from './guest.js';
 import type { ProcUsage } from './guest.js';
 import { RESULTS_VERSION } from './records.js';
@@ -51,24 +49,21 @@ import type {
   WindowRecord,
 } from './records.js';
 import {
-  WORKLOAD_NAMES,
+  PHASE_MIN_SETTING,
+  checkWorkload,
   combine,
-  groupFiles,
-  isWorkloadName,
-  parseReaderOutput,
+  dataFiles,
+  isJob,
+  parseReaderOutputs,
   readerPlans,
 } from './workloads.js';
-import type { ReaderOutput, ReaderPlan, WorkloadName, WorkloadThroughput } from './workloads.js';
+import type { DataFiles, ReaderPlan, WorkloadName, WorkloadThroughput } from './workloads.js';
 
-/** The workload program, relative to the repository (the working directory). */
-const READER = 'scripts/demo/reader.py';
-/** Files per group on the data disk (scripts/demo/make-disk.sh). */
-export const GROUP_FILES = 80;
-
-/** The daemon configurations compared (bare policies, and the daemon's default). */
+/** The daemon configurations compared. */
 export const DAEMON_POLICIES: Record<string, { spec: string; conservative: number | false }> = {
   ucb1: { spec: 'ucb1', conservative: false },
   linucb: { spec: 'linucb:alpha=1', conservative: false },
+  lints: { spec: 'lints', conservative: false },
   conservative: { spec: 'linucb:alpha=1', conservative: 0.1 },
 };
 
@@ -76,14 +71,23 @@ interface Options {
   dataDir: string;
   out: string;
   ko: string;
+  reader: string;
+  dataDev: string;
+  storage: string;
   moduleParams: string[];
   repeats: number;
   fixedSeconds: number;
   daemonSeconds: number;
+  phaseCycles: number;
+  grid: number[] | null;
+  fixedVia: 'mlproxy' | 'sysfs';
   policies: string[];
   workloads: WorkloadName[];
   phases: Set<string>;
   guestMemoryMb: number;
+  costSeconds: number;
+  seqFiles: number;
+  bigFiles: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -93,17 +97,26 @@ function parseOptions(argv: string[]): Options {
       data: { type: 'string' },
       out: { type: 'string' },
       ko: { type: 'string' },
+      reader: { type: 'string' },
+      'data-dev': { type: 'string' },
+      storage: { type: 'string', default: 'host' },
       'module-params': { type: 'string', default: '' },
       repeats: { type: 'string', default: '3' },
-      'fixed-seconds': { type: 'string', default: '4' },
-      'daemon-seconds': { type: 'string', default: '20' },
-      policies: { type: 'string', default: 'ucb1,linucb,conservative' },
-      workloads: { type: 'string', default: WORKLOAD_NAMES.join(',') },
-      phases: { type: 'string', default: 'fixed,daemon' },
+      'fixed-seconds': { type: 'string', default: '8' },
+      'daemon-seconds': { type: 'string', default: '60' },
+      'phase-cycles': { type: 'string', default: '1' },
+      grid: { type: 'string', default: '' },
+      'fixed-via': { type: 'string', default: 'mlproxy' },
+      policies: { type: 'string', default: 'ucb1' },
+      workloads: { type: 'string', default: 'seq,mmap,mixed,phase,pread' },
+      phases: { type: 'string', default: 'fixed,daemon,cost' },
       'guest-memory-mb': { type: 'string', default: '0' },
+      'cost-seconds': { type: 'string', default: '20' },
+      'seq-files': { type: 'string', default: '80' },
+      'big-files': { type: 'string', default: '8' },
     },
   });
-  const need = (k: 'data' | 'out' | 'ko') => {
+  const need = (k: 'data' | 'out' | 'ko' | 'reader' | 'data-dev') => {
     const v = values[k];
     if (!v) throw new Error(`--${k} is required`);
     return v;
@@ -122,23 +135,31 @@ function parseOptions(argv: string[]): Options {
       );
     }
   }
-  const workloads = values.workloads.split(',').filter(Boolean);
-  for (const w of workloads) {
-    if (!isWorkloadName(w))
-      throw new Error(`--workloads: unknown "${w}" (known: ${WORKLOAD_NAMES.join(', ')})`);
+  const via = values['fixed-via'];
+  if (via !== 'mlproxy' && via !== 'sysfs') {
+    throw new Error(`--fixed-via must be mlproxy or sysfs, got "${via}"`);
   }
   return {
     dataDir: need('data'),
     out: need('out'),
     ko: need('ko'),
+    reader: need('reader'),
+    dataDev: need('data-dev'),
+    storage: values.storage,
     moduleParams: values['module-params'].split(/\s+/).filter(Boolean),
     repeats: int('repeats', values.repeats, 1),
     fixedSeconds: int('fixed-seconds', values['fixed-seconds'], 1),
     daemonSeconds: int('daemon-seconds', values['daemon-seconds'], 2),
+    phaseCycles: int('phase-cycles', values['phase-cycles'], 1),
+    grid: values.grid ? values.grid.split(',').map((x) => int('grid', x.trim(), 0)) : null,
+    fixedVia: via,
     policies,
-    workloads: workloads as WorkloadName[],
+    workloads: values.workloads.split(',').filter(Boolean).map(checkWorkload),
     phases: new Set(values.phases.split(',')),
     guestMemoryMb: int('guest-memory-mb', values['guest-memory-mb'], 0),
+    costSeconds: int('cost-seconds', values['cost-seconds'], 0),
+    seqFiles: int('seq-files', values['seq-files'], 1),
+    bigFiles: int('big-files', values['big-files'], 1),
   };
 }
 
@@ -148,27 +169,40 @@ function log(msg: string): void {
 
 /** The readahead subsystem of the loaded module. */
 interface Subsys {
+  info: SubsystemInfo;
   id: number;
   windowMs: number;
   knob: KnobDesc;
+  feature: (name: string) => number;
 }
 
 function findReadahead(dev: IoctlDevice): Subsys {
-  const s = dev.listSubsystems().find((x) => x.name === 'readahead');
-  if (!s) {
+  const info = dev.listSubsystems().find((x) => x.name === 'readahead');
+  if (!info) {
     throw new Error(
       'the module registered no readahead subsystem: is ra_dev the data disk (see dmesg)?',
     );
   }
-  return { id: s.id, windowMs: s.windowMs, knob: s.knobs[0] };
+  return {
+    info,
+    id: info.id,
+    windowMs: info.windowMs,
+    knob: info.knobs[0],
+    feature: (name) => info.features.findIndex((f) => f.name === name),
+  };
 }
 
-/** Collects the readahead subsystem's windows and mode transitions from an open file. */
-class WindowRecorder {
+/**
+ * Reads the readahead subsystem's windows, features and mode transitions from an open
+ * file; `onWindow` runs after every batch of records (the fixed arms recommend there).
+ */
+class Recorder {
   readonly windows: WindowRecord[] = [];
   readonly transitions: TransitionRecord[] = [];
   private zeroNs = 0;
   private lastStatus: Status;
+  private readonly raKb = new Map<number, number | null>();
+  onWindow: (() => void) | null = null;
 
   constructor(
     private readonly dev: IoctlDevice,
@@ -178,47 +212,63 @@ class WindowRecorder {
     this.lastStatus = dev.getStatus(sub.id);
   }
 
-  /** Time zero of the records (the workload's start). */
-  markZero(): void {
-    this.zeroNs = monoNs();
-    this.windows.length = 0;
-    this.transitions.length = 0;
+  /** Time zero of the records (the readers' first byte, known only afterwards). */
+  setZero(ns: number): void {
+    const shift = (this.zeroNs - ns) / 1e6;
+    for (const w of this.windows) w.tMs += shift;
+    for (const t of this.transitions) t.tMs += shift;
+    this.zeroNs = ns;
   }
 
-  /** Adds queued records; returns the readahead ones. */
-  take(records: Feedback[]): Feedback[] {
+  private take(records: Feedback[]): void {
     const mine = records.filter((f) => f.subsysId === this.sub.id);
-    for (const f of mine) {
+    if (mine.length === 0) return;
+    const st = this.dev.getState(this.sub.id);
+    const f = (name: string) => {
+      const i = this.sub.feature(name);
+      return i < 0 ? null : st.features[i] / this.sub.info.features[i].scale;
+    };
+    // ra_kb is collected as a window starts: it belongs to the window in progress.
+    this.raKb.set(st.epoch, f('ra_kb'));
+    for (const fb of mine) {
+      // The other features describe the window that just ended, if it is the last one.
+      const own = st.epoch === fb.epoch + 1;
       this.windows.push({
-        epoch: f.epoch,
-        tMs: (f.windowStartNs - this.zeroNs) / 1e6,
-        mode: f.mode,
-        applied: f.applied,
-        knob: f.knobs[0],
-        eff: f.eff,
-        baselineEff: f.baselineEff,
-        idle: (f.reasons & (1 << 8)) !== 0,
+        epoch: fb.epoch,
+        tMs: (fb.windowStartNs - this.zeroNs) / 1e6,
+        lenMs: fb.windowNs / 1e6,
+        mode: fb.mode,
+        applied: fb.applied,
+        knob: fb.knobs[0],
+        raKb: this.raKb.get(fb.epoch) ?? null,
+        eff: fb.eff,
+        baselineEff: fb.baselineEff,
+        idle: (fb.reasons & REASON_IDLE) !== 0,
+        unreliable: (fb.reasons & REASON_UNRELIABLE) !== 0,
+        faultShare: own ? f('fault_share') : null,
+        seqShare: own ? f('seq_read_share') : null,
+        ownShare: own ? f('own_ra_share') : null,
+        missed: own ? f('missed_calls') : null,
+      });
+      this.raKb.delete(fb.epoch);
+    }
+    const status = this.dev.getStatus(this.sub.id);
+    if (status.transitions !== this.lastStatus.transitions) {
+      this.transitions.push({
+        epoch: status.lastTransitionEpoch,
+        tMs: (monoNs() - this.zeroNs) / 1e6,
+        from: this.lastStatus.mode,
+        to: status.mode,
+        reason: status.lastTransition,
+        count: status.transitions - this.lastStatus.transitions,
       });
     }
-    if (mine.length > 0) {
-      const st = this.dev.getStatus(this.sub.id);
-      if (st.transitions !== this.lastStatus.transitions) {
-        this.transitions.push({
-          epoch: st.lastTransitionEpoch,
-          tMs: (monoNs() - this.zeroNs) / 1e6,
-          from: this.lastStatus.mode,
-          to: st.mode,
-          reason: st.lastTransition,
-          count: st.transitions - this.lastStatus.transitions,
-        });
-      }
-      this.lastStatus = st;
-    }
-    return mine;
+    this.lastStatus = status;
   }
 
-  async pump(ms: number): Promise<Feedback[]> {
-    return this.take(await this.dev.waitFeedback(ms));
+  async pump(ms: number): Promise<void> {
+    this.take(await this.dev.waitFeedback(ms));
+    this.onWindow?.();
   }
 
   status(): Status {
@@ -226,40 +276,18 @@ class WindowRecorder {
   }
 }
 
-/** Starts the workload's readers; the promise settles when the last one exits. */
-function startWorkload(
-  workload: WorkloadName,
-  groups: readonly [string[], string[]],
-  seconds: number,
-  seed: number,
-): { children: ChildProcess[]; done: Promise<WorkloadThroughput> } {
-  const plans = readerPlans(workload, groups, seconds, seed);
-  const children: ChildProcess[] = [];
-  const runOne = (plan: ReaderPlan) =>
-    new Promise<ReaderOutput>((resolve, reject) => {
-      const child = spawn('python3', [READER, ...plan.args], { stdio: ['ignore', 'pipe', 'pipe'] });
-      children.push(child);
-      let out = '';
-      let err = '';
-      child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => {
-        if (code !== 0)
-          return reject(new Error(`reader.py exited with ${code}: ${err.slice(0, 500)}`));
-        try {
-          resolve(parseReaderOutput(out));
-        } catch (e) {
-          reject(e as Error);
-        }
-      });
-    });
-  const outs = plans.map((plan) =>
-    plan.delaySeconds > 0
-      ? new Promise<void>((r) => setTimeout(r, plan.delaySeconds * 1000)).then(() => runOne(plan))
-      : runOne(plan),
+/** Runs a workload's readers; resolves with their combined throughput. */
+async function runWorkload(plans: ReaderPlan[]): Promise<WorkloadThroughput> {
+  const outs = await Promise.all(
+    plans.map(async (p) => {
+      const r = await runAsync(p.cmd, p.args, p.env);
+      if (r.code !== 0) {
+        throw new Error(`${p.cmd} ${p.args[0]} exited ${r.code}: ${r.stderr.slice(0, 500)}`);
+      }
+      return parseReaderOutputs(r.stdout);
+    }),
   );
-  return { children, done: Promise.all(outs).then((o) => combine(plans, o)) };
+  return combine(outs.flat());
 }
 
 function statusRecord(st: Status): Record<string, number | boolean> {
@@ -271,135 +299,210 @@ function statusRecord(st: Status): Record<string, number | boolean> {
   return out;
 }
 
+/** Windows that overlap the run [0, runtimeMs] (time zero: the first byte). */
+function inRun(windows: WindowRecord[], runtimeMs: number): WindowRecord[] {
+  return windows.filter((w) => w.tMs + w.lenMs > 0 && w.tMs < runtimeMs);
+}
+
 class Bench {
   private dev: IoctlDevice | null = null;
   private sub: Subsys | null = null;
-  private readonly timer = new WindowWorkTimer();
+  private loadedParams: string | null = null;
   readonly runs: RunRecord[] = [];
-  private readonly dataFiles: string[];
-  private readonly groups: [string[], string[]];
+  private readonly files: DataFiles;
+  private readonly sysfs: string;
+  private baselineKb = 0;
+  private hz = 100;
 
   constructor(private readonly o: Options) {
-    this.groups = [groupFiles(o.dataDir, 0, GROUP_FILES), groupFiles(o.dataDir, 1, GROUP_FILES)];
-    this.dataFiles = [...this.groups[0], ...this.groups[1]];
-    for (const f of this.dataFiles) {
+    this.files = dataFiles(o.dataDir, o.seqFiles, o.bigFiles);
+    for (const f of [...this.files.seq, ...this.files.big]) {
       if (!fs.existsSync(f))
         throw new Error(`data file ${f} missing: is the data disk mounted at ${o.dataDir}?`);
     }
+    this.sysfs = `/sys/block/${o.dataDev}/queue/read_ahead_kb`;
     fs.mkdirSync(o.out, { recursive: true });
   }
 
-  private async freshModule(): Promise<Subsys> {
-    this.dev?.close();
-    this.dev = null;
-    await loadModule(this.o.ko, this.o.moduleParams);
-    this.timer.start();
-    this.dev = new IoctlDevice('/dev/mlproxy');
-    this.sub = findReadahead(this.dev);
-    return this.sub;
+  private readKb(): number {
+    return Number(fs.readFileSync(this.sysfs, 'utf8').trim());
   }
 
-  /** Pins the mode and drives the knob to `value` (fixed) or leaves the baseline (null). */
-  private async holdSetting(rec: WindowRecorder, value: number | null): Promise<() => void> {
-    const dev = this.dev!;
-    const sub = this.sub!;
-    if (value === null) {
-      dev.setMode(sub.id, Mode.Emergency, true);
-      dev.release(sub.id);
-      for (let i = 0; i < 20; i++) {
-        const got = await rec.pump(sub.windowMs * 2);
-        if (got.some((f) => !f.applied && f.knobs[0] === sub.knob.def)) break;
-      }
-      return () => {};
+  private writeKb(kb: number): void {
+    fs.writeFileSync(this.sysfs, String(kb));
+  }
+
+  /** The module with these parameters (reloaded when they differ, or when `fresh`). */
+  private async module(params: string[], fresh: boolean): Promise<Subsys> {
+    const all = [`ra_dev=${this.o.dataDev}`, ...params];
+    const key = all.join(' ');
+    if (fresh || key !== this.loadedParams || !this.dev) {
+      this.dev?.close();
+      this.dev = null;
+      await loadModule(this.o.ko, all);
+      this.loadedParams = key;
+      this.dev = new IoctlDevice('/dev/mlproxy');
+      this.sub = findReadahead(this.dev);
     }
-    dev.claim(sub.id);
-    dev.setMode(sub.id, Mode.Recommendation, true);
-    let stopped = false;
-    const recommend = () => {
-      const st = dev.getState(sub.id);
-      try {
-        dev.recommend({
-          subsysId: sub.id,
-          epoch: st.epoch,
-          modelVersion: 0,
-          propensity: 1,
-          knobs: [value],
-        });
-      } catch {
-        /* a rate-limited or stale submission: the next window retries */
-      }
-    };
-    recommend();
-    let reached = false;
-    for (let i = 0; i < 40 && !reached; i++) {
-      const got = await rec.pump(sub.windowMs * 2);
-      if (got.length > 0) recommend();
-      reached = got.some((f) => f.applied && f.knobs[0] === value);
+    return this.sub!;
+  }
+
+  private get fixedParams(): string[] {
+    return [...this.o.moduleParams.filter((p) => !p.startsWith('check_period=')), 'check_period=0'];
+  }
+
+  private async evict(): Promise<number | null> {
+    const r = await runAsync(this.o.reader, ['evict', ...this.files.seq, ...this.files.big]);
+    if (r.code !== 0) throw new Error(`eviction failed: ${r.stderr}`);
+    try {
+      return Number(JSON.parse(r.stdout.trim()).resident_bytes);
+    } catch {
+      return null;
     }
-    if (!reached)
-      throw new Error(`the knob never reached ${value} (check dmesg and the module's max_delta)`);
-    // Keep recommending in the background until the caller stops it.
-    const loop = async () => {
-      while (!stopped) {
-        const got = await rec.pump(sub.windowMs * 2);
-        if (got.length > 0 && !stopped) recommend();
-      }
-    };
-    const looping = loop();
-    return () => {
-      stopped = true;
-      void looping;
-    };
+  }
+
+  /** The readers; a job runs `cycles` cycles, or (null) whole cycles for `seconds`. */
+  private plans(
+    workload: WorkloadName,
+    seconds: number,
+    repeat: number,
+    cycles: number | null,
+  ): ReaderPlan[] {
+    return readerPlans(workload, this.o.reader, this.files, {
+      seconds,
+      cycles,
+      seed: repeat,
+      dataDir: this.o.dataDir,
+    });
+  }
+
+  /** Runs the workload while the recorder pumps the windows; returns the throughput. */
+  /**
+   * Awaits p while the recorder keeps pumping the windows (and the fixed arm keeps
+   * recommending and so heartbeating: an eviction takes a second or more under TCG).
+   */
+  private async pumping<T>(rec: Recorder, sub: Subsys, p: Promise<T>): Promise<T> {
+    let done = false;
+    const outcome = p.finally(() => (done = true));
+    while (!done) await rec.pump(sub.windowMs);
+    return outcome;
+  }
+
+  private async measure(
+    rec: Recorder,
+    sub: Subsys,
+    plans: ReaderPlan[],
+  ): Promise<WorkloadThroughput> {
+    const r = await this.pumping(rec, sub, runWorkload(plans));
+    // The windows in which the last bytes were delivered.
+    for (let i = 0; i < 2; i++) await rec.pump(sub.windowMs * 2);
+    rec.setZero(r.t0Ns);
+    return r;
   }
 
   async fixedRun(workload: WorkloadName, setting: number | null, repeat: number): Promise<void> {
-    const sub = this.sub!;
-    const rec = new WindowRecorder(this.dev!, sub);
-    const stopHold = await this.holdSetting(rec, setting);
-    const residentBytes = evictFiles(READER, this.dataFiles);
-    this.timer.collect();
-    rec.markZero();
-    const startedAt = new Date().toISOString();
-    const wl = startWorkload(workload, this.groups, this.o.fixedSeconds, repeat);
-    let done = false;
-    const outcome = wl.done.finally(() => (done = true));
-    if (setting === null) {
-      while (!done) await rec.pump(sub.windowMs);
+    const via = setting === null ? null : this.o.fixedVia;
+    const sub = await this.module(this.fixedParams, false);
+    const dev = this.dev!;
+    const rec = new Recorder(dev, sub);
+    let repins = 0;
+    if (via === 'mlproxy') {
+      dev.claim(sub.id);
+      dev.setMode(sub.id, Mode.Recommendation, true);
+      let last = -1;
+      rec.onWindow = () => {
+        const st = dev.getState(sub.id);
+        if (st.epoch === last) return;
+        last = st.epoch;
+        if (st.mode !== Mode.Recommendation) {
+          // A safety fall (a collapse or a missed heartbeat) cleared the pin: the arm's
+          // setting must hold, so pin again, and count it.
+          repins++;
+          dev.setMode(sub.id, Mode.Recommendation, true);
+        }
+        try {
+          dev.recommend({
+            subsysId: sub.id,
+            epoch: st.epoch,
+            modelVersion: 0,
+            propensity: 1,
+            knobs: [setting!],
+          });
+        } catch {
+          /* a raced submission: the next window retries */
+        }
+      };
+      rec.onWindow();
+      for (let i = 0; i < 50 && !rec.windows.some((w) => w.applied && w.knob === setting); i++) {
+        await rec.pump(sub.windowMs * 2);
+      }
+      if (!rec.windows.some((w) => w.applied && w.knob === setting)) {
+        throw new Error(`the knob never reached ${setting} (see dmesg)`);
+      }
+    } else {
+      dev.setMode(sub.id, Mode.Emergency, true);
+      dev.release(sub.id);
+      if (via === 'sysfs') this.writeKb(2 ** setting!);
     }
-    const r = await outcome;
-    stopHold();
-    await rec.pump(sub.windowMs * 1.5);
-    const st = rec.status();
-    const windowWorkUs = this.timer.collect();
+    const residentBytes = await this.pumping(rec, sub, this.evict());
+    const startedAt = new Date().toISOString();
+    const r = await this.measure(
+      rec,
+      sub,
+      this.plans(workload, this.o.fixedSeconds, repeat, this.o.phaseCycles),
+    );
+    rec.onWindow = null;
+    if (via === 'sysfs') this.writeKb(this.baselineKb);
+    const runtimeMs = (r.endNs - r.t0Ns) / 1e6;
+    const windows = inRun(rec.windows, runtimeMs);
+    const at = windows.filter((w) =>
+      via === 'mlproxy'
+        ? w.applied && w.knob === setting
+        : !w.applied &&
+          (w.raKb === null || w.raKb === (via === 'sysfs' ? 2 ** setting! : this.baselineKb)),
+    );
     this.runs.push({
       kind: setting === null ? 'default' : 'fixed',
       workload,
       repeat,
       setting: setting ?? sub.knob.def,
+      via,
       policy: null,
       startedAt,
+      moduleParams: this.loadedParams!.split(' '),
       throughputKiBs: r.throughputKiBs,
-      tailThroughputKiBs: r.tailThroughputKiBs,
-      runtimeMs: r.seconds * 1000,
-      windows: rec.windows.filter((w) => w.tMs >= 0 && w.tMs <= r.seconds * 1000),
-      transitions: [],
-      windowWorkUs,
+      steadyKiBs: r.steadyKiBs,
+      runtimeMs,
+      perSecondMiBs: r.perSecondMiBs,
+      cycles: r.cycles,
+      windows,
+      transitions: rec.transitions,
+      holdShare: windows.length ? at.length / windows.length : null,
+      repins,
       daemon: null,
       daemonSummary: null,
-      status: statusRecord(st),
+      status: statusRecord(rec.status()),
       residentBytes,
     });
     log(
-      `${workload} ${setting === null ? 'default' : `fixed 2^${setting} KiB`} #${repeat}: ${(r.throughputKiBs / 1024).toFixed(1)} MiB/s`,
+      `${workload} ${setting === null ? 'default' : `fixed ${2 ** setting} KiB`} #${repeat}: ` +
+        `${(r.steadyKiBs / 1024).toFixed(2)} MiB/s steady, ${(r.throughputKiBs / 1024).toFixed(2)} whole, ` +
+        `${windows.length ? ((100 * at.length) / windows.length).toFixed(0) : '-'}% of ${windows.length} windows at the setting` +
+        (repins ? `, pinned again ${repins} times` : ''),
     );
   }
 
-  async daemonRun(workload: WorkloadName, policy: string, repeat: number): Promise<void> {
-    const sub = await this.freshModule();
+  /** Starts the daemon with a policy on a fresh module; resolves once it controls readahead. */
+  private async startDaemon(
+    policy: string,
+    repeat: number,
+    dir: string,
+    params: string[] = this.o.moduleParams,
+  ) {
+    const sub = await this.module(params, true);
     const dev = this.dev!;
-    const rec = new WindowRecorder(dev, sub);
+    const rec = new Recorder(dev, sub);
     const p = DAEMON_POLICIES[policy];
-    const dir = `/tmp/daemon-${policy}`;
     fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true });
     const config = {
@@ -422,9 +525,7 @@ class Bench {
     const child = spawn(
       process.execPath,
       ['dist/src/cli/main.js', 'run', '--config', cfgFile, '--no-pretty'],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
+      { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let output = '';
     child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
@@ -432,91 +533,173 @@ class Bench {
     const exited = new Promise<number | null>((resolve) =>
       child.on('close', (code) => resolve(code)),
     );
-    // Wait for the daemon to take control (node starts slowly under TCG).
-    for (let i = 0; !rec.status().controlled; i++) {
-      if (i > 600 || child.exitCode !== null) {
-        throw new Error(`the daemon did not take control of readahead: ${output.slice(-1000)}`);
+    // Node starts slowly under TCG: give it a minute.
+    const deadline = monoNs() + 60e9;
+    while (!rec.status().controlled) {
+      if (monoNs() > deadline || child.exitCode !== null) {
+        if (child.exitCode === null) child.kill('SIGKILL');
+        const code = await exited; // its output is all read once it closed
+        throw new Error(
+          `the daemon (exit ${code}) did not take control of readahead: ${output.slice(-2000)}`,
+        );
       }
       await rec.pump(100);
     }
-    const atStart: ProcUsage | null = procUsage(child.pid!);
-    const residentBytes = evictFiles(READER, this.dataFiles);
-    this.timer.collect();
-    rec.markZero();
+    const stop = async (): Promise<{ code: number | null; output: string }> => {
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 15000);
+      const code = await exited;
+      clearTimeout(killer);
+      return { code, output };
+    };
+    return { sub, rec, child, config, stop };
+  }
+
+  private cost(a: ProcUsage | null, b: ProcUsage | null, runMs: number): DaemonCost | null {
+    return a && b ? { cpuRunMs: b.cpuMs - a.cpuMs, runMs, rssKb: b.rssKb, hwmKb: b.hwmKb } : null;
+  }
+
+  async daemonRun(workload: WorkloadName, policy: string, repeat: number): Promise<void> {
+    const dir = `/tmp/daemon-${policy}`;
+    const { sub, rec, child, config, stop } = await this.startDaemon(policy, repeat, dir);
+    const residentBytes = await this.pumping(rec, sub, this.evict());
+    const atStart = procUsage(child.pid!, this.hz);
     const startedAt = new Date().toISOString();
-    const wl = startWorkload(workload, this.groups, this.o.daemonSeconds, repeat);
-    let done = false;
-    const outcome = wl.done.finally(() => (done = true));
-    while (!done) await rec.pump(sub.windowMs);
-    const r = await outcome;
-    const atEnd = procUsage(child.pid!);
+    const t0 = monoNs();
+    const r = await this.measure(
+      rec,
+      sub,
+      this.plans(workload, this.o.daemonSeconds, repeat, null),
+    );
+    const atEnd = procUsage(child.pid!, this.hz);
     const st = rec.status();
-    child.kill('SIGTERM');
-    const killer = setTimeout(() => child.kill('SIGKILL'), 15000);
-    const code = await exited;
-    clearTimeout(killer);
-    await rec.pump(0);
-    const windowWorkUs = this.timer.collect();
-    const daemon: DaemonCost | null =
-      atStart && atEnd
-        ? {
-            cpuMs: atEnd.cpuMs,
-            cpuRunMs: atEnd.cpuMs - atStart.cpuMs,
-            runMs: r.seconds * 1000,
-            rssKb: atEnd.rssKb,
-            hwmKb: atEnd.hwmKb,
-          }
-        : null;
-    const logDir = nodePath.join(this.o.out, 'daemon', `${workload}-${policy}-${repeat}`);
+    const { code, output } = await stop();
+    const runtimeMs = (r.endNs - r.t0Ns) / 1e6;
+    const logDir = nodePath.join(
+      this.o.out,
+      'daemon',
+      `${workload.replace(/\W/g, '_')}-${policy}-${repeat}`,
+    );
     fs.mkdirSync(logDir, { recursive: true });
     fs.writeFileSync(nodePath.join(logDir, 'daemon.log'), output);
     if (fs.existsSync(config.logDir))
       fs.cpSync(config.logDir, nodePath.join(logDir, 'decisions'), { recursive: true });
-    const summaryAt = output.lastIndexOf('summary:');
+    const summaryAt = output.lastIndexOf('summary');
     this.runs.push({
       kind: 'daemon',
       workload,
       repeat,
       setting: null,
+      via: null,
       policy,
       startedAt,
+      moduleParams: this.loadedParams!.split(' '),
       throughputKiBs: r.throughputKiBs,
-      tailThroughputKiBs: r.tailThroughputKiBs,
-      runtimeMs: r.seconds * 1000,
-      windows: rec.windows.filter((w) => w.tMs >= 0 && w.tMs <= r.seconds * 1000),
+      steadyKiBs: r.steadyKiBs,
+      runtimeMs,
+      perSecondMiBs: r.perSecondMiBs,
+      cycles: r.cycles,
+      windows: inRun(rec.windows, runtimeMs),
       transitions: rec.transitions,
-      windowWorkUs,
-      daemon,
+      holdShare: null,
+      repins: 0,
+      daemon: this.cost(atStart, atEnd, (monoNs() - t0) / 1e6),
       daemonSummary:
         summaryAt >= 0
-          ? output.slice(summaryAt, summaryAt + 1500).split('"')[0]
+          ? output.slice(summaryAt, summaryAt + 1500)
           : `exit ${code}: ${output.slice(-300)}`,
       status: statusRecord(st),
       residentBytes,
     });
     log(
-      `${workload} daemon ${policy} #${repeat}: ${(r.throughputKiBs / 1024).toFixed(1)} MiB/s, mode ${st.mode}, exit ${code}`,
+      `${workload} daemon ${policy} #${repeat}: ${(r.steadyKiBs / 1024).toFixed(2)} MiB/s steady, ` +
+        `mode ${st.mode}, exit ${code}`,
+    );
+  }
+
+  /** The daemon's cost with nothing to read: every window idle. */
+  async idleDaemonRun(policy: string): Promise<void> {
+    const { sub, rec, child, stop } = await this.startDaemon(
+      policy,
+      1,
+      `/tmp/daemon-idle-${policy}`,
+    );
+    const a = procUsage(child.pid!, this.hz);
+    const t0 = monoNs();
+    while (monoNs() - t0 < this.o.costSeconds * 1e9) await rec.pump(sub.windowMs);
+    const b = procUsage(child.pid!, this.hz);
+    const runMs = (monoNs() - t0) / 1e6;
+    const st = rec.status();
+    const { code } = await stop();
+    const daemon = this.cost(a, b, runMs);
+    this.runs.push({
+      kind: 'idle-daemon',
+      workload: 'idle',
+      repeat: 1,
+      setting: null,
+      via: null,
+      policy,
+      startedAt: new Date(Date.now() - runMs).toISOString(),
+      moduleParams: this.loadedParams!.split(' '),
+      throughputKiBs: 0,
+      steadyKiBs: 0,
+      runtimeMs: runMs,
+      perSecondMiBs: [],
+      cycles: [],
+      windows: [],
+      transitions: rec.transitions,
+      holdShare: null,
+      repins: 0,
+      daemon,
+      daemonSummary: `exit ${code}`,
+      status: statusRecord(st),
+      residentBytes: null,
+    });
+    log(
+      `idle daemon ${policy}: ${daemon ? ((100 * daemon.cpuRunMs) / daemon.runMs).toFixed(1) : '?'}% CPU over ${(runMs / 1000).toFixed(0)} s`,
     );
   }
 
   async main(): Promise<Results> {
     const o = this.o;
     const startedAt = new Date().toISOString();
-    const sub = await this.freshModule();
-    const settings: number[] = [];
-    for (let v = sub.knob.min; v <= sub.knob.max; v += sub.knob.step) settings.push(v);
-    const arms: (number | null)[] = [null, ...settings];
-    dropCaches();
+    this.hz = await clockTicks();
+    this.baselineKb = this.readKb();
+    const sub = await this.module(this.fixedParams, true);
+    const grid = o.grid ?? [];
+    if (grid.length === 0) {
+      for (let v = sub.knob.min; v <= sub.knob.max; v += sub.knob.step) grid.push(v);
+    }
+    for (const g of grid) {
+      if (g < sub.knob.min || g > sub.knob.max)
+        throw new Error(`--grid value ${g} is outside the knob's ${sub.knob.min}..${sub.knob.max}`);
+    }
+    const arms: (number | null)[] = [null, ...grid];
+    // The phase job skips the settings that cannot be its best (PHASE_MIN_SETTING); the
+    // pread control needs only the grid's ends and the default to show it is immune.
+    const armsOf = (w: WorkloadName) =>
+      isJob(w)
+        ? arms.filter((a) => a === null || a >= PHASE_MIN_SETTING)
+        : w === 'pread'
+          ? arms.filter(
+              (a) =>
+                a === null || a === grid[0] || a === grid[grid.length - 1] || a === sub.knob.def,
+            )
+          : arms;
+    await must('sh', ['-c', 'sync; echo 3 > /proc/sys/vm/drop_caches']);
+    const save = () => this.save(startedAt, sub, grid);
+    if (o.phases.has('cost')) for (const p of o.policies) await this.idleDaemonRun(p);
     if (o.phases.has('fixed')) {
       for (let rep = 1; rep <= o.repeats; rep++) {
         for (const w of o.workloads) {
           // Rotate the order each repeat so that no arm always runs first or last.
-          const shift = ((rep - 1) * 4) % arms.length;
-          for (const arm of [...arms.slice(shift), ...arms.slice(0, shift)]) {
+          const mine = armsOf(w);
+          const shift = ((rep - 1) * 2) % mine.length;
+          for (const arm of [...mine.slice(shift), ...mine.slice(0, shift)]) {
             await this.fixedRun(w, arm, rep);
           }
         }
-        this.save(startedAt, sub);
+        save();
       }
     }
     if (o.phases.has('daemon')) {
@@ -524,24 +707,29 @@ class Bench {
         for (const w of o.workloads) {
           for (const p of o.policies) await this.daemonRun(w, p, rep);
         }
-        this.save(startedAt, sub);
+        save();
       }
     }
-    this.timer.stop();
     this.dev?.close();
-    return this.save(startedAt, sub);
+    this.dev = null;
+    await unloadModule();
+    if (this.readKb() !== this.baselineKb) {
+      throw new Error(`read_ahead_kb is ${this.readKb()}, not the ${this.baselineKb} it was`);
+    }
+    return save();
   }
 
-  private save(startedAt: string, sub: Subsys): Results {
+  private save(startedAt: string, sub: Subsys, grid: number[]): Results {
     const o = this.o;
     const meta: ResultsMeta = {
       version: RESULTS_VERSION,
       startedAt,
       finishedAt: new Date().toISOString(),
-      kernel: run('uname', ['-r']).trim(),
-      python: run('python3', ['--version']).trim(),
+      kernel: fs.readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(),
+      storage: o.storage,
+      dataDev: o.dataDev,
       guestMemoryMb: o.guestMemoryMb,
-      moduleParams: o.moduleParams,
+      moduleParams: [`ra_dev=${o.dataDev}`, ...o.moduleParams],
       windowMs: sub.windowMs,
       knob: {
         name: sub.knob.name,
@@ -550,16 +738,19 @@ class Bench {
         def: sub.knob.def,
         maxDelta: sub.knob.maxDelta,
       },
+      baselineKb: this.baselineKb,
       repeats: o.repeats,
       fixedSeconds: o.fixedSeconds,
       daemonSeconds: o.daemonSeconds,
+      phaseCycles: { fixed: o.phaseCycles, daemon: 0 },
+      grid,
+      fixedVia: o.fixedVia,
       policies: o.policies.map((name) => ({ name, ...DAEMON_POLICIES[name] })),
       workloads: o.workloads,
       dataFiles: {
-        count: this.dataFiles.length,
-        bytes: this.dataFiles.reduce((a, f) => a + fs.statSync(f).size, 0),
+        count: this.files.seq.length + this.files.big.length,
+        bytes: [...this.files.seq, ...this.files.big].reduce((a, f) => a + fs.statSync(f).size, 0),
       },
-      windowWorkTimer: this.timer.problem,
     };
     const results: Results = { meta, runs: this.runs };
     const file = nodePath.join(o.out, 'results.json');

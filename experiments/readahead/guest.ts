@@ -1,17 +1,49 @@
 /**
- * Guest-side helpers of the read-ahead demo: loading mlproxy.ko, dropping the page
- * cache, timing the module's window work with ftrace, and reading a process's CPU
- * time and memory from /proc. They need root in the QEMU guest (scripts/demo/).
+ * Guest-side helpers of the read-ahead demo: child processes, loading mlproxy.ko, and a
+ * process's CPU time and memory. Every child process is asynchronous, so the bench's
+ * event loop (which keeps the fixed arms' recommendations coming, window after window)
+ * never blocks; they need root in the QEMU guest (scripts/demo/).
  */
-import { execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-
-export function run(cmd: string, args: string[]): string {
-  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+export interface Exited {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to its end without blocking the event loop. */
+export function runAsync(
+  cmd: string,
+  args: string[],
+  env?: Record<string, string>,
+): Promise<Exited> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: env ? { ...process.env, ...env } : process.env,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Like runAsync, but a nonzero exit is an error naming the command. */
+export async function must(cmd: string, args: string[]): Promise<string> {
+  const r = await runAsync(cmd, args);
+  if (r.code !== 0) {
+    throw new Error(`${cmd} ${args.slice(0, 4).join(' ')} exited ${r.code}: ${r.stderr.trim()}`);
+  }
+  return r.stdout;
 }
 
 /** CLOCK_MONOTONIC in ns, the clock of ktime_get_ns() and so of the feedback records. */
@@ -21,8 +53,8 @@ export function monoNs(): number {
 
 /** (Re)loads mlproxy.ko with the given parameters and waits for /dev/mlproxy. */
 export async function loadModule(ko: string, params: string[]): Promise<void> {
-  if (fs.existsSync('/sys/module/mlproxy')) run('rmmod', ['mlproxy']);
-  run('insmod', [ko, ...params]);
+  if (fs.existsSync('/sys/module/mlproxy')) await must('rmmod', ['mlproxy']);
+  await must('insmod', [ko, ...params]);
   for (let i = 0; i < 100; i++) {
     if (fs.existsSync('/dev/mlproxy')) return;
     await sleep(20);
@@ -30,29 +62,8 @@ export async function loadModule(ko: string, params: string[]): Promise<void> {
   throw new Error('/dev/mlproxy did not appear after insmod');
 }
 
-/** Drops the whole page cache (and with it node's and fio's code read over 9p). */
-export function dropCaches(): void {
-  run('sync', []);
-  fs.writeFileSync('/proc/sys/vm/drop_caches', '3');
-}
-
-/**
- * Evicts the given files from the page cache (posix_fadvise(POSIX_FADV_DONTNEED) in one
- * process, `reader.py --pattern evict`) and returns the bytes of them still resident
- * afterwards, from fincore (util-linux); null without fincore.
- */
-export function evictFiles(reader: string, files: readonly string[]): number | null {
-  run('python3', [reader, '--pattern', 'evict', ...files]);
-  try {
-    const out = run('fincore', ['--bytes', '--noheadings', '--output', 'RES', ...files]);
-    return out
-      .split('\n')
-      .map((l) => Number(l.trim()))
-      .filter((n) => Number.isFinite(n))
-      .reduce((a, n) => a + n, 0);
-  } catch {
-    return null;
-  }
+export async function unloadModule(): Promise<void> {
+  if (fs.existsSync('/sys/module/mlproxy')) await must('rmmod', ['mlproxy']);
 }
 
 export interface ProcUsage {
@@ -63,8 +74,8 @@ export interface ProcUsage {
   hwmKb: number;
 }
 
-/** CPU time and memory of a live process, from /proc/<pid>/stat and status. */
-export function procUsage(pid: number): ProcUsage | null {
+/** CPU time and memory of a live process, from /proc/<pid>/stat and status (tiny reads). */
+export function procUsage(pid: number, hz: number): ProcUsage | null {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -73,68 +84,14 @@ export function procUsage(pid: number): ProcUsage | null {
     const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (key: string) =>
       Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
-    const hz = Number(run('getconf', ['CLK_TCK']).trim()) || 100;
     return { cpuMs: (ticks * 1000) / hz, rssKb: kb('VmRSS'), hwmKb: kb('VmHWM') };
   } catch {
     return null;
   }
 }
 
-const TRACEFS = '/sys/kernel/tracing';
-
-/**
- * Times mlp_window_work (one window's end and the next one's start: measure, feedback,
- * ladder, apply, collect) with the function_graph tracer. start() after every insmod
- * (the function moves); collect() returns the durations since start(), in us.
- */
-export class WindowWorkTimer {
-  readonly available: boolean;
-  readonly problem: string | null;
-
-  constructor() {
-    let problem: string | null = null;
-    try {
-      if (!fs.existsSync(`${TRACEFS}/current_tracer`)) {
-        fs.mkdirSync(TRACEFS, { recursive: true });
-        run('mount', ['-t', 'tracefs', 'nodev', TRACEFS]);
-      }
-      if (!fs.readFileSync(`${TRACEFS}/available_tracers`, 'utf8').includes('function_graph')) {
-        problem = 'the guest kernel has no function_graph tracer';
-      }
-    } catch (e) {
-      problem = `tracefs unavailable: ${(e as Error).message}`;
-    }
-    this.problem = problem;
-    this.available = problem === null;
-  }
-
-  start(): void {
-    if (!this.available) return;
-    const w = (f: string, v: string) => fs.writeFileSync(`${TRACEFS}/${f}`, v);
-    w('tracing_on', '0');
-    w('current_tracer', 'nop');
-    w('set_ftrace_filter', 'mlp_window_work');
-    w('current_tracer', 'function_graph');
-    w('trace', '');
-    w('tracing_on', '1');
-  }
-
-  collect(): number[] {
-    if (!this.available) return [];
-    const text = fs.readFileSync(`${TRACEFS}/trace`, 'utf8');
-    fs.writeFileSync(`${TRACEFS}/trace`, '');
-    const out: number[] = [];
-    const re = /([\d.]+) us\s+\|\s+mlp_window_work/;
-    for (const line of text.split('\n')) {
-      const m = re.exec(line);
-      if (m) out.push(Number(m[1]));
-    }
-    return out;
-  }
-
-  stop(): void {
-    if (!this.available) return;
-    fs.writeFileSync(`${TRACEFS}/tracing_on`, '0');
-    fs.writeFileSync(`${TRACEFS}/current_tracer`, 'nop');
-  }
+/** The clock ticks per second of /proc/<pid>/stat (getconf CLK_TCK). */
+export async function clockTicks(): Promise<number> {
+  const r = await runAsync('getconf', ['CLK_TCK']);
+  return Number(r.stdout.trim()) || 100;
 }

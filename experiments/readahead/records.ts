@@ -1,23 +1,33 @@
 /**
  * The record format of the read-ahead demo (results.json): written in the guest by
- * bench.ts, read on the host by report.ts.
+ * bench.ts, read on the host by analyze.ts and report.ts.
  */
-import type { WorkloadName } from './workloads.js';
+import type { CycleRecord, WorkloadName } from './workloads.js';
 
-export const RESULTS_VERSION = 1;
+export const RESULTS_VERSION = 2;
 
 /** One closed window of the readahead subsystem, from the feedback records. */
 export interface WindowRecord {
   epoch: number;
-  /** Window start, ms after the workload started (negative: before it). */
+  /** Window start, ms after the readers' first byte (negative: before it). */
   tMs: number;
+  lenMs: number;
   mode: number;
   applied: boolean;
-  /** ra_kb_log2 in force during the window. */
+  /** ra_kb_log2 in the record (the knob's def in a baseline window). */
   knob: number;
+  /** Read-ahead in force, KiB (feature ra_kb: the exact baseline in a baseline window). */
+  raKb: number | null;
+  /** The kernel's efficiency: MiB/s delivered to the readers in the window. */
   eff: number;
   baselineEff: number;
   idle: boolean;
+  unreliable: boolean;
+  /** Features the kernel measured over this window (null when the state was not read in time). */
+  faultShare: number | null;
+  seqShare: number | null;
+  ownShare: number | null;
+  missed: number | null;
 }
 
 /** A mode change seen in the status after a window. */
@@ -33,39 +43,43 @@ export interface TransitionRecord {
 }
 
 export interface DaemonCost {
-  /** CPU time (user + system) from the daemon's start to its stop, ms. */
-  cpuMs: number;
-  /** CPU time while the workload ran (after the start-up), ms. */
+  /** CPU time (user + system) of the daemon while the workload ran, ms. */
   cpuRunMs: number;
   runMs: number;
   rssKb: number;
   hwmKb: number;
 }
 
-export type RunKind = 'default' | 'fixed' | 'daemon';
+export type RunKind = 'default' | 'fixed' | 'daemon' | 'idle-daemon';
 
 export interface RunRecord {
   kind: RunKind;
   workload: WorkloadName;
   repeat: number;
-  /** fixed: the ra_kb_log2 value; default: the kernel's default value. */
+  /** fixed: the requested ra_kb_log2; default: the knob's def; daemon: null. */
   setting: number | null;
+  /** fixed: how the setting was put in force. */
+  via: 'mlproxy' | 'sysfs' | null;
   policy: string | null;
   startedAt: string;
+  /** Module parameters of the run. */
+  moduleParams: string[];
   throughputKiBs: number;
-  /** Throughput over the second half of the run (from the readers' interval samples). */
-  tailThroughputKiBs: number | null;
+  steadyKiBs: number;
   runtimeMs: number;
+  perSecondMiBs: number[];
+  cycles: CycleRecord[];
   windows: WindowRecord[];
   transitions: TransitionRecord[];
-  /** mlp_window_work durations during the run, us ([] when untraced). */
-  windowWorkUs: number[];
+  /** Share of the run's measured windows at the requested setting (fixed, default). */
+  holdShare: number | null;
+  /** Fixed arms: times a safety fall cleared the pin and the bench pinned again. */
+  repins: number;
   daemon: DaemonCost | null;
-  /** The daemon's last log lines (its summary). */
   daemonSummary: string | null;
   /** Final status counters of the subsystem. */
   status: Record<string, number | boolean> | null;
-  /** Bytes of the data files still in the page cache after the eviction (fincore). */
+  /** Bytes of the data files still resident after the eviction (mincore). */
   residentBytes: number | null;
 }
 
@@ -74,19 +88,24 @@ export interface ResultsMeta {
   startedAt: string;
   finishedAt: string;
   kernel: string;
-  python: string;
+  storage: string;
+  dataDev: string;
   guestMemoryMb: number;
+  /** Parameters of the daemon runs; fixed and default runs add check_period=0. */
   moduleParams: string[];
   windowMs: number;
   knob: { name: string; min: number; max: number; def: number; maxDelta: number };
+  /** read_ahead_kb of the data disk at the start (the administrator's baseline). */
+  baselineKb: number;
   repeats: number;
   fixedSeconds: number;
   daemonSeconds: number;
+  phaseCycles: { fixed: number; daemon: number };
+  grid: number[];
+  fixedVia: 'mlproxy' | 'sysfs';
   policies: { name: string; spec: string; conservative: number | false }[];
   workloads: WorkloadName[];
-  /** The data disk's files: how many, and their bytes together. */
   dataFiles: { count: number; bytes: number };
-  windowWorkTimer: string | null;
 }
 
 export interface Results {

@@ -1,39 +1,35 @@
 /**
- * Writes docs/results.md and its SVG plots from one results.json of the read-ahead demo
- * (scripts/demo/demo-vm.sh calls it; every number comes from that file).
+ * Writes docs/results.md, docs/results/summary.json and the SVG plots from one
+ * results.json of the read-ahead demo (scripts/demo/demo-vm.sh calls it; every number
+ * comes from that file and the host's load samples taken during the run).
  *
  *   node dist/experiments/readahead/report.js --results <results.json> --out docs/results.md \
- *     --svg-dir docs/results [--command "npm run demo:vm"] [--host-load ...] [--host-cpus N]
+ *     --svg-dir docs/results [--host-load-file load.txt] [--host-cpus N] [--command ...]
  */
 import fs from 'node:fs';
 import nodePath from 'node:path';
 import { parseArgs } from 'node:util';
 import type * as vega from 'vega';
-import { renderSvg } from '../report.js';
+import { TRANSITION_NAMES } from '../../src/abi/names.js';
 import { MODE_NAMES } from '../../src/transport/device.js';
-import { spread, summarise, windowWorkStats } from './analyze.js';
+import { renderSvg } from '../report.js';
+import { idleCost, kib, spread, summarise } from './analyze.js';
 import type { ArmSummary, Spread, WorkloadSummary } from './analyze.js';
 import { RESULTS_VERSION } from './records.js';
-import type { Results } from './records.js';
-import { WORKLOAD_DESCRIPTIONS } from './workloads.js';
+import type { Results, RunRecord } from './records.js';
+import {
+  PHASE_MIN_SETTING,
+  WARMUP_SHARE,
+  WORKLOAD_DESCRIPTIONS,
+  isBuiltin,
+  isJob,
+} from './workloads.js';
 
-const TRANSITION_NAMES = [
-  'none',
-  'promote',
-  'regression',
-  'collapse',
-  'closed',
-  'heartbeat',
-  'recover',
-  'admin',
-];
-
-const kib = (log2: number) => (log2 >= 10 ? `${2 ** (log2 - 10)} MiB` : `${2 ** log2} KiB`);
+const f2 = (x: number) => x.toFixed(2);
 const f1 = (x: number) => x.toFixed(1);
 const pct = (x: number | null) => (x === null ? '–' : `${(100 * x).toFixed(0)}%`);
-const range = (s: Spread | null, fmt = f1) =>
+const range = (s: Spread | null, fmt = f2) =>
   s ? `${fmt(s.median)} [${fmt(s.min)}–${fmt(s.max)}]` : '–';
-const eff3 = (x: number) => x.toFixed(3);
 
 function loadResults(file: string): Results {
   const r = JSON.parse(fs.readFileSync(file, 'utf8')) as Results;
@@ -45,28 +41,55 @@ function loadResults(file: string): Results {
   return r;
 }
 
+/** The host's load samples: "<unix seconds> <load1> <load5> <load15>" per line. */
+export interface LoadSample {
+  t: number;
+  load1: number;
+}
+
+function loadSamples(file: string | undefined): LoadSample[] {
+  if (!file || !fs.existsSync(file)) return [];
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/).map(Number))
+    .filter((v) => v.length >= 2 && v.every(Number.isFinite))
+    .map((v) => ({ t: v[0], load1: v[1] }));
+}
+
+/** Mean 1-minute load of the host over a run (samples within it, else the nearest). */
+function runLoad(samples: LoadSample[], run: RunRecord): number | null {
+  if (samples.length === 0) return null;
+  const start = Date.parse(run.startedAt) / 1000;
+  const end = start + run.runtimeMs / 1000;
+  const inside = samples.filter((s) => s.t >= start - 5 && s.t <= end + 5);
+  const use = inside.length
+    ? inside
+    : [samples.reduce((a, b) => (Math.abs(b.t - start) < Math.abs(a.t - start) ? b : a))];
+  return use.reduce((a, s) => a + s.load1, 0) / use.length;
+}
+
+function armLoad(samples: LoadSample[], a: ArmSummary): Spread | null {
+  return spread(a.runs.map((r) => runLoad(samples, r)));
+}
+
 function throughputSpec(w: WorkloadSummary): vega.Spec {
   const points = w.fixed.map((a) => ({
     x: kib(a.setting!),
-    y: a.tail?.median ?? 0,
-    lo: a.tail?.min ?? 0,
-    hi: a.tail?.max ?? 0,
+    y: a.steady.median,
+    lo: a.steady.min,
+    hi: a.steady.max,
   }));
   const lines = [
-    ...(w.default?.tail ? [{ label: 'kernel default (median)', y: w.default.tail.median }] : []),
-    ...w.policies
-      .filter((p) => p.arm.tail)
-      .map((p) => ({ label: `daemon ${p.policy} (median)`, y: p.arm.tail!.median })),
+    ...(w.default ? [{ label: 'kernel default (median)', y: w.default.steady.median }] : []),
+    ...w.policies.map((p) => ({ label: `daemon ${p.policy} (median)`, y: p.arm.steady.median })),
   ];
   return {
     $schema: 'https://vega.github.io/schema/vega/v5.json',
     width: 460,
     height: 240,
     padding: 8,
-    title: {
-      text: `${w.workload}: throughput over the second half of each run (MiB/s)`,
-      fontSize: 13,
-    },
+    title: { text: `${w.workload}: readers' steady-state throughput (MiB/s)`, fontSize: 13 },
     data: [
       { name: 'points', values: points },
       { name: 'lines', values: lines },
@@ -100,18 +123,10 @@ function throughputSpec(w: WorkloadSummary): vega.Spec {
       },
     ],
     axes: [
-      { orient: 'bottom', scale: 'x', title: 'fixed read-ahead (ra_kb_log2 as size)' },
+      { orient: 'bottom', scale: 'x', title: 'fixed read-ahead (median and range of repeats)' },
       { orient: 'left', scale: 'y', title: 'MiB/s', grid: true },
     ],
-    legends: [
-      {
-        stroke: 'color',
-        orient: 'bottom',
-        direction: 'vertical',
-        title: 'dashed lines',
-        labelLimit: 400,
-      },
-    ],
+    legends: [{ stroke: 'color', orient: 'bottom', direction: 'vertical', labelLimit: 400 }],
     marks: [
       {
         type: 'rule',
@@ -155,58 +170,72 @@ function throughputSpec(w: WorkloadSummary): vega.Spec {
   };
 }
 
-function timelineSpec(w: WorkloadSummary, results: Results): vega.Spec | null {
-  const runs = results.runs.filter(
-    (r) => r.workload === w.workload && r.kind === 'daemon' && r.repeat === 1,
-  );
-  const values = runs.flatMap((r) =>
-    r.windows
-      .filter((x) => x.applied)
-      .map((x) => ({ t: x.tMs / 1000, knob: x.knob, policy: r.policy, mode: MODE_NAMES[x.mode] })),
-  );
-  if (values.length === 0) return null;
+/** The daemon's advised setting and the readers' throughput over time (repeat 1). */
+function timelineSpec(w: WorkloadSummary): vega.Spec | null {
+  const p = w.policies[0];
+  const run = p?.arm.runs.find((r) => r.repeat === 1) ?? p?.arm.runs[0];
+  if (!run) return null;
+  const knobs = run.windows
+    .filter((x) => x.applied)
+    .map((x) => ({ t: x.tMs / 1000, knob: x.knob, mode: MODE_NAMES[x.mode] }));
+  const rate = run.perSecondMiBs.map((y, i) => ({ t: i + 0.5, y }));
+  if (knobs.length === 0) return null;
   return {
     $schema: 'https://vega.github.io/schema/vega/v5.json',
     width: 460,
-    height: 200,
+    height: 260,
     padding: 8,
     title: {
-      text: `${w.workload}: read-ahead the daemon's advice set (repeat 1; advice windows only)`,
-      fontSize: 13,
+      text: `${w.workload}: daemon ${p.policy}, repeat ${run.repeat}: advised read-ahead (points) and readers' MiB/s (line)`,
+      fontSize: 12,
     },
-    data: [{ name: 'v', values }],
+    data: [
+      { name: 'k', values: knobs },
+      { name: 'r', values: rate },
+    ],
     scales: [
-      { name: 'x', type: 'linear', domain: { data: 'v', field: 't' }, range: 'width', nice: true },
+      { name: 'x', type: 'linear', domain: { data: 'r', field: 't' }, range: 'width', nice: true },
       { name: 'y', type: 'linear', domain: [4, 12], zero: false, range: 'height' },
-      { name: 'color', type: 'ordinal', domain: { data: 'v', field: 'policy' }, range: 'category' },
-      { name: 'shape', type: 'ordinal', domain: { data: 'v', field: 'mode' }, range: 'symbol' },
+      {
+        name: 'y2',
+        type: 'linear',
+        domain: { data: 'r', field: 'y' },
+        range: 'height',
+        zero: true,
+        nice: true,
+      },
+      { name: 'shape', type: 'ordinal', domain: { data: 'k', field: 'mode' }, range: 'symbol' },
     ],
     axes: [
-      { orient: 'bottom', scale: 'x', title: 'seconds since the workload started' },
-      {
-        orient: 'left',
-        scale: 'y',
-        title: 'ra_kb_log2 (4 = 16 KiB, 12 = 4 MiB)',
-        grid: true,
-        tickCount: 9,
-      },
+      { orient: 'bottom', scale: 'x', title: 'seconds since the readers’ first byte' },
+      { orient: 'left', scale: 'y', title: 'ra_kb_log2 (4 = 16 KiB, 12 = 4 MiB)', tickCount: 9 },
+      { orient: 'right', scale: 'y2', title: 'MiB/s' },
     ],
-    legends: [
-      { fill: 'color', title: 'policy', orient: 'right' },
-      { shape: 'shape', title: 'mode', orient: 'right' },
-    ],
+    legends: [{ shape: 'shape', title: 'mode', orient: 'bottom', direction: 'horizontal' }],
     marks: [
       {
+        type: 'line',
+        from: { data: 'r' },
+        encode: {
+          enter: {
+            x: { scale: 'x', field: 't' },
+            y: { scale: 'y2', field: 'y' },
+            stroke: { value: '#c44' },
+            strokeWidth: { value: 1.5 },
+          },
+        },
+      },
+      {
         type: 'symbol',
-        from: { data: 'v' },
+        from: { data: 'k' },
         encode: {
           enter: {
             x: { scale: 'x', field: 't' },
             y: { scale: 'y', field: 'knob' },
-            fill: { scale: 'color', field: 'policy' },
             shape: { scale: 'shape', field: 'mode' },
-            size: { value: 30 },
-            opacity: { value: 0.8 },
+            fill: { value: '#247' },
+            size: { value: 14 },
+            opacity: { value: 0.7 },
           },
         },
       },
@@ -214,72 +243,138 @@ function timelineSpec(w: WorkloadSummary, results: Results): vega.Spec | null {
   };
 }
 
-function armRow(a: ArmSummary, label: string, oracle: ArmSummary | null): string {
-  const mark = oracle && a === oracle ? ' **oracle**' : '';
-  return `| ${label}${mark} | ${range(a.throughput)} | ${range(a.tail)} | ${range(a.efficiency, eff3)} | ${a.throughput.n} |`;
-}
-
-/** learning_period from the module parameters (the module's default, 10, when absent). */
-function learningPeriod(params: readonly string[]): number {
-  const p = params.find((x) => x.startsWith('learning_period='));
-  return p ? Number(p.split('=')[1]) : 10;
-}
-
-function median(values: (number | null)[]): number | null {
-  const s = spread(values.filter((v): v is number => v !== null));
-  return s ? s.median : null;
-}
-
-interface ReportContext {
+interface Ctx {
   command: string;
-  hostLoad: string | null;
   hostCpus: string | null;
   started: string | null;
+  load: LoadSample[];
   svgLinks: Map<string, string[]>;
   resultsFile: string;
 }
 
-export function renderMarkdown(
-  results: Results,
-  sums: WorkloadSummary[],
-  ctx: ReportContext,
-): string {
+/** The machine-readable summary: docs/results/summary.json. */
+export function summaryJson(results: Results, sums: WorkloadSummary[], load: LoadSample[]) {
+  const sp = (s: Spread | null) =>
+    s ? { median: s.median, min: s.min, max: s.max, n: s.n } : null;
+  const arm = (a: ArmSummary) => ({
+    kind: a.kind,
+    setting: a.setting,
+    settingKiB: a.setting === null ? null : 2 ** a.setting,
+    steadyMiBs: sp(a.steady),
+    wholeMiBs: sp(a.whole),
+    holdShare: sp(a.hold),
+    kernelEfficiencyMiBs: sp(a.efficiency),
+    hostLoad1: sp(armLoad(load, a)),
+  });
+  return {
+    generatedFrom: { startedAt: results.meta.startedAt, finishedAt: results.meta.finishedAt },
+    profile: results.meta.storage,
+    kernel: results.meta.kernel,
+    windowMs: results.meta.windowMs,
+    moduleParams: results.meta.moduleParams,
+    baselineKiB: results.meta.baselineKb,
+    idleDaemon: idleCost(results),
+    workloads: sums.map((w) => {
+      const arms: Record<string, unknown> = {};
+      if (w.default) arms.default = arm(w.default);
+      for (const a of w.fixed) arms[a.arm] = arm(a);
+      for (const p of w.policies) {
+        const r = p.runs;
+        arms[`daemon-${p.policy}`] = {
+          ...arm(p.arm),
+          ofOracle: p.ofOracle,
+          ofDefault: p.ofDefault,
+          timeToOracleS: sp(spread(r.map((x) => x.toOracleS))),
+          reachedOracle: `${r.filter((x) => x.toOracleS !== null).length}/${r.length}`,
+          phaseTimeToOracleS: p.phases
+            ? {
+                seq: sp(
+                  spread(
+                    p.phases.filter((x) => x.kind === 'seq' && x.cycle > 0).map((x) => x.seconds),
+                  ),
+                ),
+                mmap: sp(
+                  spread(
+                    p.phases.filter((x) => x.kind === 'mmap' && x.cycle > 0).map((x) => x.seconds),
+                  ),
+                ),
+              }
+            : null,
+          belowBaselineShare: sp(spread(r.map((x) => x.belowBaseline))),
+          adviceShare: sp(spread(r.map((x) => x.adviceShare))),
+          cpuPercent: sp(spread(r.map((x) => x.cpuPercent))),
+          rssMiB: sp(spread(r.map((x) => x.rssMiB))),
+          peakRssMiB: sp(spread(r.map((x) => x.hwmMiB))),
+        };
+      }
+      return {
+        workload: w.workload,
+        profile: results.meta.storage,
+        oracle: w.oracle?.arm ?? null,
+        nearOracleKiB: w.nearOracle.map((k) => 2 ** k),
+        oracleSeparatedFromDefault: w.oracleSeparated,
+        kernelRanking: w.rank,
+        arms,
+        goals: w.goals,
+      };
+    }),
+  };
+}
+
+function armRow(a: ArmSummary, w: WorkloadSummary, load: LoadSample[]): string {
+  const mark = w.oracle && a === w.oracle ? ' **oracle**' : '';
+  const l = armLoad(load, a);
+  return (
+    `| ${a.arm}${mark} | ${range(a.steady)} | ${range(a.whole)} | ${range(a.efficiency)} | ` +
+    `${a.hold ? range(a.hold, (x) => pct(x)) : '–'} | ${a.steady.n} | ${l ? f1(l.median) : '–'} |`
+  );
+}
+
+function describe(w: string): string {
+  return isBuiltin(w) ? WORKLOAD_DESCRIPTIONS[w] : `the user's script \`${w}\``;
+}
+
+export function renderMarkdown(results: Results, sums: WorkloadSummary[], ctx: Ctx): string {
   const m = results.meta;
-  const ww = windowWorkStats(results);
   const out: string[] = [];
+  const allLoad = spread(results.runs.map((r) => runLoad(ctx.load, r)));
   out.push('# Results: the daemon tunes read-ahead on a real kernel');
   out.push('');
   out.push(
     `Generated by \`${ctx.command}\` (scripts/demo/demo-vm.sh) from the run of ${m.startedAt} to ${m.finishedAt} ` +
-      `(UTC). Every number below was measured in that run; the raw records are in ${ctx.resultsFile} ` +
-      '(gitignored; the script keeps one per run).',
+      `(UTC), storage profile **${m.storage}**. Every number below was measured in that run; the raw records are in ` +
+      `${ctx.resultsFile} (gitignored; the script keeps one per run), the summary in docs/results/summary.json.`,
   );
   out.push('');
   out.push('## Setup');
   out.push('');
+  const pols = m.policies
+    .map(
+      (p) =>
+        `\`${p.name}\` (${p.spec}${p.conservative === false ? '' : `, conservative alpha ${p.conservative}`})`,
+    )
+    .join(', ');
   out.push(
     [
-      `- Guest: Debian's kernel ${m.kernel} under QEMU/TCG (no KVM), 1 vCPU, ${m.guestMemoryMb} MiB RAM, booted by scripts/vm/run-in-guest.sh; ` +
-        `host: ${ctx.hostCpus ?? '?'} cores shared with other work (load average before -> after: ${ctx.hostLoad ?? 'not recorded'}).`,
-      `- Disk: a raw ext4 image on the host as virtio-blk \`/dev/vda\` (read-only), ${m.dataFiles.count} files of ` +
-        `${f1(m.dataFiles.bytes / m.dataFiles.count / 2 ** 20)} MiB (${f1(m.dataFiles.bytes / 2 ** 30)} GiB) in two groups, each larger than the guest's page cache.`,
-      `- Module: mlproxy.ko with \`${m.moduleParams.join(' ')}\`: ${m.windowMs} ms windows; knob \`${m.knob.name}\` ${m.knob.min}..${m.knob.max} ` +
-        `(${kib(m.knob.min)}..${kib(m.knob.max)}), default ${m.knob.def} (${kib(m.knob.def)}), at most ${m.knob.maxDelta} steps per advice window. ` +
-        'The ladder parameters are faster than the module defaults (learning_period 10, promote_windows 8, emergency_hold_windows 10) so that a run of seconds can climb it.',
-      `- Workloads (${m.python}, scripts/demo/reader.py; every file is opened when it is read, so a read-ahead change reaches the next file; no fadvise hints):`,
-      ...m.workloads.map((w) => `  - \`${w}\`: ${WORKLOAD_DESCRIPTIONS[w]}`),
-      `- Arms, each ${m.repeats} times, interleaved (every repeat visits all arms of a workload in a rotated order):`,
-      `  - **default**: the module runs its baseline only (EMERGENCY, pinned; no controller), ${m.fixedSeconds} s;`,
-      `  - **fixed 2^k KiB** for every k in ${m.knob.min}..${m.knob.max}: the bench pins RECOMMENDATION and recommends k for every window ` +
-        `(set through mlproxy, not /sys/block/vda/queue/read_ahead_kb, because the module re-applies its knob at every window boundary and would undo a sysfs write; ` +
-        `this way the kernel measures every arm alike), ${m.fixedSeconds} s; the best of them is the **oracle**;`,
-      `  - **daemon** (\`node dist/src/cli/main.js run --config ...\`) with ${m.policies.map((p) => `\`${p.name}\` (${p.spec}${p.conservative === false ? ', bare' : `, conservative wrapper alpha ${p.conservative}`})`).join(', ')}: ` +
-        `a freshly loaded module (epoch 0, EMERGENCY), the daemon claims the subsystem, then the workload runs ${m.daemonSeconds} s; the daemon's climb of the ladder is part of the run.`,
-      '- Before every run the data files are evicted from the page cache (posix_fadvise DONTNEED; fincore confirmed 0 bytes resident ' +
-        `in ${results.runs.filter((r) => r.residentBytes === 0).length} of ${results.runs.length} runs); the whole page cache is dropped once at the start.`,
-      '- Throughput: bytes the workload read per second, from reader.py. "2nd half" is the rate over the second half of each run ' +
-        '(for `phase` that is the random phase): the daemon is compared with the fixed settings on it, after its learning. ' +
-        "Kernel efficiency: the module's own measure (bytes delivered to readers per ns of device read service time; 1.0 = 1 GB/s), median over the non-idle windows of a run.",
+      `- Guest: Debian's kernel ${m.kernel} under QEMU/TCG (no KVM), 1 vCPU, ${m.guestMemoryMb} MiB RAM; host: ${ctx.hostCpus ?? '?'} cores shared with ` +
+        `other work. Host load average (1 min) during the runs: ${range(allLoad, f1)}; every table gives it per arm.`,
+      `- Storage: profile \`${m.storage}\` (scripts/vm/storage.sh) on the data disk \`${m.dataDev}\`, a raw ext4 image, ` +
+        `${m.dataFiles.count} files (${f1(m.dataFiles.bytes / 2 ** 30)} GiB): 8 MiB files read sequentially and 128 MiB files mapped, each group larger than the page cache.`,
+      `- Module: \`${m.moduleParams.join(' ')}\` for the daemon runs (fixed and default runs: \`check_period=0\`): ${m.windowMs} ms windows; ` +
+        `knob \`${m.knob.name}\` ${m.knob.min}..${m.knob.max} (${kib(m.knob.min)}..${kib(m.knob.max)}), baseline: the disk's read_ahead_kb, ` +
+        `${m.baselineKb} KiB (knob def ${m.knob.def}), never written by the module.`,
+      `- Workloads (mlp-reader, scripts/demo/reader.c; no fadvise or madvise hints):`,
+      ...m.workloads.map((w) => `  - \`${w}\`: ${describe(w)}`),
+      `- Arms, each ${m.repeats} times, interleaved (every repeat visits the arms of a workload in a rotated order):`,
+      `  - **default**: the module in EMERGENCY (pinned, no controller): the baseline, read_ahead_kb as the administrator left it, ${m.fixedSeconds} s;`,
+      `  - **fixed-<KiB>** for ra_kb_log2 in {${m.grid.join(', ')}} (the phase job from ${kib(PHASE_MIN_SETTING)}: below it a cycle takes minutes at 3 MiB/s sequential; the pread control only the grid's ends and the default): set ${m.fixedVia === 'mlproxy' ? "through mlproxy (the bench pins RECOMMENDATION and recommends it for every window, the path of the daemon's advice)" : 'through read_ahead_kb before the readers start'}, ${m.fixedSeconds} s (the phase job: one cycle); the best is the **oracle**;`,
+      `  - **daemon-<policy>** with ${pols}: a freshly loaded module (EMERGENCY, no reference), the daemon claims the subsystem, the workload runs ${m.daemonSeconds} s (the phase job: whole cycles for ${m.daemonSeconds} s); its climb of the ladder is part of the run.`,
+      `- Before every run the data files are evicted (posix_fadvise DONTNEED; mincore found 0 bytes resident in ` +
+        `${results.runs.filter((r) => r.residentBytes === 0).length} of ${results.runs.filter((r) => r.residentBytes !== null).length} runs).`,
+      `- Throughput is what the readers saw: bytes delivered to them per second, the clock starting at their first byte. ` +
+        `*Steady*: over the last ${pct(1 - WARMUP_SHARE)} of the run; for the phase job, the cycles after the first (a fixed arm's only cycle). ` +
+        `*Kernel efficiency*: the module's measure, MiB/s delivered to the readers in a window (read(2) and mmap faults), median over a run's measured windows. ` +
+        "*At setting*: the share of the run's windows that ran the requested setting.",
     ].join('\n'),
   );
   out.push('');
@@ -288,11 +383,24 @@ export function renderMarkdown(
     out.push('');
     out.push(`### ${w.workload}`);
     out.push('');
-    out.push('| arm | whole run | 2nd half | kernel efficiency | runs |');
-    out.push('|---|---|---|---|---|');
-    if (w.default) out.push(armRow(w.default, `default (${kib(w.default.setting!)})`, null));
-    for (const a of w.fixed) out.push(armRow(a, `fixed ${kib(a.setting!)}`, w.oracle));
-    for (const p of w.policies) out.push(armRow(p.arm, `daemon ${p.policy}`, null));
+    out.push('| arm | steady | whole run | kernel efficiency | at setting | runs | host load |');
+    out.push('|---|---|---|---|---|---|---|');
+    if (w.default) out.push(armRow(w.default, w, ctx.load));
+    for (const a of w.fixed) out.push(armRow(a, w, ctx.load));
+    for (const p of w.policies) out.push(armRow(p.arm, w, ctx.load));
+    const r = w.rank;
+    out.push('');
+    if (isJob(w.workload)) {
+      out.push(
+        "(A job's windows mix its two phases: the kernel's median efficiency over them ranks nothing; see `seq` and `mmap`.)",
+      );
+    } else
+      out.push(
+        `Kernel efficiency against the readers' throughput over the fixed settings: Spearman ρ = ${r.rho === null ? '–' : f2(r.rho)}; ` +
+          `of ${r.separatedPairs} pairs of settings whose throughput ranges separate, the kernel ranks ${r.agreeingPairs} alike` +
+          (r.disagreements.length ? ` (not: ${r.disagreements.join(', ')})` : '') +
+          '.',
+      );
     for (const svg of ctx.svgLinks.get(w.workload) ?? []) {
       out.push('');
       out.push(`![${w.workload}](${svg})`);
@@ -302,191 +410,96 @@ export function renderMarkdown(
   out.push('## The daemon against the default and the oracle');
   out.push('');
   out.push(
-    "Per workload and policy, medians over the repeats. *of oracle* / *of default*: the daemon's median 2nd-half throughput over " +
-      "the oracle's and the default's. *below baseline*: share of the windows in which advice ran whose kernel efficiency was below the " +
-      "kernel's baseline reference. *to oracle*: seconds from the workload's start to the first advice window at the oracle's setting " +
-      '(– when never). *favourite*: the setting the daemon advised most in the second half, and when it first ran it. ' +
-      "*CPU*: the daemon's user+system time over the run's wall time, in % of the guest's only vCPU (which the workload shares).",
+    "*of oracle* / *of default*: the daemon's median steady throughput over theirs. *to oracle*: seconds from the first byte until, from then on, " +
+      "at least 80% of its advice windows ran a near-oracle setting (a fixed setting within 5% of the oracle's median; for `phase`, per phase, from the " +
+      "phase's start, against the `seq` and `mmap` oracles, cycles after the first). *below baseline*: share of measured advice windows below the mean of " +
+      "the measured baseline windows before and after them. *advice*: share of windows that ran advice. *CPU*: the daemon's user+system time over the " +
+      "run, in % of the guest's one vCPU (shared with the workload).",
   );
   out.push('');
   out.push(
-    '| workload | policy | oracle | 2nd half MiB/s | of oracle | of default | below baseline | advice windows (measured) | to oracle (s) | favourite, at (s) | CPU | RSS / peak MiB |',
+    '| workload | policy | oracle (near) | steady MiB/s | of oracle | of default | to oracle (s) | below baseline | advice | CPU | RSS MiB |',
   );
-  out.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  out.push('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const w of sums) {
     for (const p of w.policies) {
-      const fav = median(p.runs.map((r) => r.favourite));
-      const favAt = median(p.runs.map((r) => r.toFavouriteS));
-      const toOracle = p.runs.map((r) => r.toOracleS);
-      const reached = toOracle.filter((x) => x !== null).length;
+      const r = p.runs;
+      let to = spread(r.map((x) => x.toOracleS));
+      let reached = `${r.filter((x) => x.toOracleS !== null).length}/${r.length}`;
+      if (p.phases) {
+        const later = p.phases.filter((x) => x.cycle > 0);
+        to = spread(later.map((x) => x.seconds));
+        reached = `${later.filter((x) => x.seconds !== null).length}/${later.length} phases`;
+      }
       out.push(
-        `| ${w.workload} | ${p.policy} | ${w.oracle ? kib(w.oracle.setting!) : '–'} | ${range(p.arm.tail)} | ${pct(p.ofOracle)} | ${pct(p.ofDefault)} | ` +
-          `${pct(median(p.runs.map((r) => r.belowBaseline)))} | ${median(p.runs.map((r) => r.adviceWindows)) ?? '–'} (${median(p.runs.map((r) => r.appliedWindows)) ?? '–'}) | ` +
-          `${reached ? `${f1(median(toOracle)!)} (${reached}/${p.runs.length} runs)` : `– (0/${p.runs.length})`} | ` +
-          `${fav === null ? '–' : `${kib(Math.round(fav))}, ${favAt === null ? '–' : f1(favAt)}`} | ` +
-          `${median(p.runs.map((r) => r.cpuPercent)) === null ? '–' : `${f1(median(p.runs.map((r) => r.cpuPercent))!)}%`} | ` +
-          `${f1(median(p.runs.map((r) => r.rssMiB)) ?? NaN)} / ${f1(median(p.runs.map((r) => r.hwmMiB)) ?? NaN)} |`,
+        `| ${w.workload} | ${p.policy} | ${w.oracle?.arm ?? '–'} (${w.nearOracle.map((k) => kib(k)).join(', ')}) | ${range(p.arm.steady)} | ` +
+          `${pct(p.ofOracle)} | ${pct(p.ofDefault)} | ${to ? range(to, f1) : '–'} (${reached}) | ` +
+          `${pct(spread(r.map((x) => x.belowBaseline))?.median ?? null)} | ${pct(spread(r.map((x) => x.adviceShare))?.median ?? null)} | ` +
+          `${range(spread(r.map((x) => x.cpuPercent)), f1)}% | ${range(spread(r.map((x) => x.hwmMiB)), f1)} |`,
       );
     }
   }
+  out.push('');
+  out.push('## Goals of issue 10, on this run');
+  out.push('');
+  out.push('| goal | met | measured |');
+  out.push('|---|---|---|');
+  for (const w of sums) {
+    for (const g of w.goals) out.push(`| ${g.what} | ${g.met ? 'yes' : '**no**'} | ${g.detail} |`);
+  }
+  const idle = idleCost(results);
+  const busy = spread(
+    sums.flatMap((w) => w.policies.flatMap((p) => p.runs.map((r) => r.cpuPercent))),
+  );
+  out.push(
+    `| the daemon's CPU <= 3% of the guest's vCPU (${m.windowMs} ms windows) | ${
+      busy ? (busy.median <= 3 && idle.every((i) => i.cpuPercent <= 3) ? 'yes' : '**no**') : '–'
+    } | with workloads ${range(busy, f1)}%; idle ${idle.map((i) => `${i.policy} ${f1(i.cpuPercent)}% over ${f1(i.seconds)} s`).join(', ') || '–'} |`,
+  );
+  const holds = sums.flatMap((w) => [w.default, ...w.fixed].filter(Boolean) as ArmSummary[]);
+  const holdMin = spread(holds.flatMap((a) => a.runs.map((r) => r.holdShare)));
+  out.push(
+    `| fixed arms hold their setting in >= 95% of windows | ${holdMin ? (holdMin.min >= 0.95 ? 'yes' : '**no**') : '–'} | every run: ${range(holdMin, (x) => pct(x))} |`,
+  );
   out.push('');
   out.push('## Modes the kernel went through, and why');
   out.push('');
   out.push(
-    'Windows spent in each mode during the workload (summed over the repeats), and the transitions the status reported ' +
-      '(counted by reason: *recover* = EMERGENCY -> LEARNING after the hold with a live controller; *promote* = promote_windows ' +
-      'good advice windows in a row; *regression* = an advice window more than demote_margin_pct below the baseline reference; ' +
-      '*collapse* = below collapse_pct of it, straight to EMERGENCY; *heartbeat* = the controller missed its heartbeat; *closed* = the daemon stopped).',
+    'Windows spent in each mode during the daemon runs (summed over the repeats), and the transitions the status reported, by reason ' +
+      '(*recover*: EMERGENCY -> LEARNING after the hold; *promote*: promote_windows good judgements in a row; *regression* / *collapse*: advice below ' +
+      'both baseline windows around it by the margin / below collapse_pct of them; *heartbeat*: a missed heartbeat; *baseline*: the read_ahead_kb changed).',
   );
   out.push('');
   out.push(
-    '| workload | policy | emergency | learning | collaboration | recommendation | transitions (count by reason) | highest mode reached |',
+    '| workload | policy | emergency | learning | collaboration | recommendation | transitions |',
   );
-  out.push('|---|---|---|---|---|---|---|---|');
+  out.push('|---|---|---|---|---|---|---|');
   for (const w of sums) {
     for (const p of w.policies) {
       const modes = [0, 1, 2, 3].map((i) => p.runs.reduce((a, r) => a + r.modeWindows[i], 0));
       const reasons = new Map<string, number>();
-      let highest = 0;
       for (const r of p.runs) {
         for (const t of r.transitions) {
-          const via = t.count > 1 ? ` (last of ${t.count} within one window)` : '';
-          const key = `${MODE_NAMES[t.from]}->${MODE_NAMES[t.to]} ${TRANSITION_NAMES[t.reason] ?? t.reason}${via}`;
-          reasons.set(key, (reasons.get(key) ?? 0) + 1);
-          highest = Math.max(highest, t.to);
+          const key = `${MODE_NAMES[t.from]}->${MODE_NAMES[t.to]} ${TRANSITION_NAMES[t.reason] ?? t.reason}`;
+          reasons.set(key, (reasons.get(key) ?? 0) + t.count);
         }
-        r.modeWindows.forEach((n, i) => {
-          if (n > 0) highest = Math.max(highest, i);
-        });
       }
-      const list = [...reasons].map(([k, n]) => `${k} ×${n}`).join('; ');
       out.push(
-        `| ${w.workload} | ${p.policy} | ${modes.join(' | ')} | ${list || 'none'} | ${MODE_NAMES[highest]} |`,
+        `| ${w.workload} | ${p.policy} | ${modes.join(' | ')} | ${[...reasons].map(([k, n]) => `${k} ×${n}`).join('; ') || 'none'} |`,
       );
     }
   }
   out.push('');
-  out.push('## Cost');
-  out.push('');
-  const cpu = spread(
-    sums.flatMap((w) => w.policies.flatMap((p) => p.runs.map((r) => r.cpuPercent ?? NaN))),
-  );
-  const rss = spread(
-    sums.flatMap((w) => w.policies.flatMap((p) => p.runs.map((r) => r.hwmMiB ?? NaN))),
-  );
-  out.push(
-    [
-      `- Daemon CPU while the workload ran: ${range(cpu)} % of the guest's vCPU (from /proc/<pid>/stat, utime+stime, between the daemon taking control and the workload's end). ` +
-        'Under TCG every instruction is emulated, so the figure holds for this guest only (hardware was not measured); it is taken from the workload, which shares the one vCPU.',
-      `- Daemon memory: peak RSS (VmHWM) ${range(rss)} MiB.`,
-      ww
-        ? `- Time in the module per window: \`mlp_window_work\` (end of a window: measure, feedback to every reader, ladder; start of the next: apply, collect state) ` +
-          `took median ${f1(ww.median)} µs, 99th percentile ${f1(ww.p99)} µs over ${ww.n} windows, timed with the function_graph tracer in the guest (TCG-emulated time). ` +
-          'The module itself does not count this time; a `window_work_ns` sum/max in the status would expose it without tracing.'
-        : `- Time in the module per window: not measured (${m.windowWorkTimer ?? 'no traces'}); the module does not count it. It could be timed with the function_graph tracer on mlp_window_work.`,
-      "- The readers' page-cache reads are counted by the module with a kretprobe on filemap_read (docs/readahead.md); its cost is inside the throughput figures above, for every arm alike.",
-    ].join('\n'),
-  );
-  out.push('');
-  out.push('## What this shows');
-  out.push('');
-  out.push(...findings(sums, results));
-  out.push('');
-  out.push('## Limits of this measurement');
-  out.push('');
-  out.push(
-    [
-      `- TCG emulates every instruction, and the host's ${ctx.hostCpus ?? '?'} cores are shared with other work: absolute figures are not hardware figures. Read a difference between arms against the ranges of the repeats before believing it.`,
-      "- The daemon and the workload share the guest's one vCPU, so the daemon's CPU time (above) is taken from the workload; on a multi-core machine it would not be.",
-      `- A daemon run lasts ${m.daemonSeconds} s: with ${m.windowMs} ms windows and the ladder's advice share while learning (1 in ${learningPeriod(m.moduleParams)} windows) the daemon gets a few dozen advice windows, few for a bandit over ${m.knob.max - m.knob.min + 1} arms.`,
-      "- The kernel's efficiency counts bytes delivered by read(2) (filemap_read): readers using mmap() are invisible to it (windows idle), so the demo's readers use read(2)/pread(2) only.",
-      '- Linux applies a read-ahead change to files opened after it; the readers open a file per read pass, so a change reaches them within one file.',
-    ].join('\n'),
-  );
-  out.push('');
   out.push('## Reproduce');
   out.push('');
+  out.push('```sh');
   out.push(
-    '```sh\nnpm run demo:vm     # about 20-30 min on a 2-core host; DEMO_REPEATS, DEMO_FIXED_SECONDS, DEMO_DAEMON_SECONDS, DEMO_POLICIES, DEMO_WORKLOADS to change the plan\n```',
+    `DEMO_STORAGE=${m.storage} DEMO_REPEATS=${m.repeats} DEMO_FIXED_SECONDS=${m.fixedSeconds} DEMO_DAEMON_SECONDS=${m.daemonSeconds} ` +
+      `DEMO_GRID=${m.grid.join(',')} DEMO_POLICIES=${m.policies.map((p) => p.name).join(',')} DEMO_WORKLOADS=${m.workloads.join(',')} npm run demo:vm`,
   );
-  out.push('');
-  out.push(
-    `The plan of this run: ${m.repeats} repeats, fixed and default runs of ${m.fixedSeconds} s, daemon runs of ${m.daemonSeconds} s` +
-      (ctx.started ? `, started ${ctx.started}` : '') +
-      '. Short runs and few repeats are what TCG allows in about 25 minutes; the ranges above show how much the numbers move between repeats on a shared host.',
-  );
+  out.push('```');
   out.push('');
   return out.join('\n');
-}
-
-/** Plain statements derived from the summaries (no hand-written numbers). */
-function findings(sums: WorkloadSummary[], results: Results): string[] {
-  const lines: string[] = [];
-  const def = results.meta.knob.def;
-  for (const w of sums) {
-    if (!w.oracle || !w.default?.tail || !w.oracle.tail) continue;
-    const gain = w.oracle.tail.median / w.default.tail.median;
-    const overlap = w.oracle.tail.min <= w.default.tail.max;
-    let s =
-      `- \`${w.workload}\`: the best fixed setting was ${kib(w.oracle.setting!)} at ${f1(w.oracle.tail.median)} MiB/s, ` +
-      `${gain >= 1 ? `${pct(gain - 1)} above` : `${pct(1 - gain)} below`} the default's ${f1(w.default.tail.median)} MiB/s` +
-      (overlap
-        ? ` (their ranges over ${w.oracle.tail.n} repeats overlap: the difference is within the run-to-run spread, not established)`
-        : '') +
-      '.';
-    for (const p of w.policies) {
-      if (p.ofOracle !== null && p.ofDefault !== null) {
-        s += ` Daemon \`${p.policy}\`: ${pct(p.ofOracle)} of the oracle, ${pct(p.ofDefault)} of the default.`;
-        const fav = median(p.runs.map((r) => r.favourite));
-        if (fav === def) {
-          s +=
-            ` Its favourite setting in the second half was the default itself (${kib(def)}), so its gap to the default` +
-            ' measures the cost of running the daemon next to the workload more than its choices.';
-        }
-      }
-    }
-    lines.push(s);
-  }
-  const cases = sums.flatMap((w) => w.policies.filter((p) => p.ofDefault !== null));
-  if (cases.length) {
-    const above = cases.filter((p) => p.ofDefault! > 1).length;
-    const aboveOracle = cases.filter((p) => p.ofOracle! > 1).length;
-    lines.push(
-      `- Over all workloads and policies, the daemon's median 2nd-half throughput was above the default's in ${above} of ${cases.length} cases, ` +
-        `and above the oracle's in ${aboveOracle} of ${cases.length}.`,
-    );
-  }
-  const falls = sums.map((w) => {
-    let collapse = 0;
-    let heartbeat = 0;
-    let runs = 0;
-    for (const p of w.policies) {
-      for (const r of p.runs) {
-        runs++;
-        for (const t of r.transitions) {
-          if (t.reason === 3) collapse += t.count;
-          if (t.reason === 5) heartbeat += t.count;
-        }
-      }
-    }
-    return { w: w.workload, collapse, heartbeat, runs };
-  });
-  if (falls.some((f) => f.runs > 0)) {
-    lines.push(
-      '- Falls to EMERGENCY during the daemon runs: ' +
-        falls
-          .filter((f) => f.runs > 0)
-          .map(
-            (f) =>
-              `\`${f.w}\` ${f.collapse} by collapse, ${f.heartbeat} by missed heartbeat (${f.runs} runs)`,
-          )
-          .join('; ') +
-        '. A collapse is an advice window below collapse_pct of the baseline reference, an EWMA of earlier baseline windows; ' +
-        'when the workload itself changes (as in `phase`, from sequential to random reads, whose kernel efficiencies differ as the tables show) ' +
-        'an advice window is judged against a reference from the other workload.',
-    );
-  }
-  return lines.length ? lines : ['- No workload had both a default and fixed runs.'];
 }
 
 async function main(): Promise<void> {
@@ -496,37 +509,42 @@ async function main(): Promise<void> {
       out: { type: 'string', default: 'docs/results.md' },
       'svg-dir': { type: 'string', default: 'docs/results' },
       command: { type: 'string', default: 'npm run demo:vm' },
-      'host-load': { type: 'string' },
+      'host-load-file': { type: 'string' },
       'host-cpus': { type: 'string' },
       started: { type: 'string' },
-      kernel: { type: 'string' },
     },
   });
   if (!values.results) throw new Error('--results <results.json> is required');
   const results = loadResults(values.results);
   const sums = summarise(results);
+  const load = loadSamples(values['host-load-file']);
   const outDir = nodePath.dirname(values.out);
   fs.mkdirSync(values['svg-dir'], { recursive: true });
   const svgLinks = new Map<string, string[]>();
   for (const w of sums) {
     const links: string[] = [];
+    const name = w.workload.replace(/\W/g, '_');
     const specs: [string, vega.Spec | null][] = [
-      [`throughput-${w.workload}.svg`, w.fixed.length ? throughputSpec(w) : null],
-      [`daemon-${w.workload}.svg`, timelineSpec(w, results)],
+      [`throughput-${name}.svg`, w.fixed.length ? throughputSpec(w) : null],
+      [`daemon-${name}.svg`, timelineSpec(w)],
     ];
-    for (const [name, spec] of specs) {
+    for (const [file, spec] of specs) {
       if (!spec) continue;
-      const file = nodePath.join(values['svg-dir'], name);
-      fs.writeFileSync(file, await renderSvg(spec));
-      links.push(nodePath.relative(outDir, file));
+      const path = nodePath.join(values['svg-dir'], file);
+      fs.writeFileSync(path, await renderSvg(spec));
+      links.push(nodePath.relative(outDir, path));
     }
     svgLinks.set(w.workload, links);
   }
+  fs.writeFileSync(
+    nodePath.join(values['svg-dir'], 'summary.json'),
+    `${JSON.stringify(summaryJson(results, sums, load), null, 2)}\n`,
+  );
   const md = renderMarkdown(results, sums, {
     command: values.command,
-    hostLoad: values['host-load'] ?? null,
     hostCpus: values['host-cpus'] ?? null,
     started: values.started ?? null,
+    load,
     svgLinks,
     resultsFile: nodePath.relative(process.cwd(), values.results),
   });

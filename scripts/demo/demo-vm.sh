@@ -1,37 +1,50 @@
 #!/usr/bin/env bash
 # `npm run demo:vm`: the read-ahead demo on a real kernel. Installs what it needs, builds
-# the project, makes (once) the data disk (scripts/demo/make-disk.sh), boots Debian's kernel in QEMU with the disk
-# as /dev/vda, runs every workload at the kernel default, at every fixed read-ahead
-# setting and under the daemon with each policy (experiments/readahead/bench.ts), then
-# writes docs/results.md and docs/results/*.svg from the measurements.
+# the project and mlp-reader, makes (once) the data disk (scripts/demo/make-disk.sh),
+# boots Debian's kernel in QEMU with the disk under a storage profile
+# (scripts/vm/storage.sh), runs every workload at the kernel default, at every fixed
+# read-ahead setting of the grid and under the daemon with each policy
+# (experiments/readahead/bench.ts), then writes docs/results.md, docs/results/summary.json
+# and docs/results/*.svg from the measurements. The host's load average is sampled every
+# 10 s meanwhile, so that every run's figures carry the load they were measured under.
 #
-# Environment (defaults give a run of about 20-25 min on a 2-core host with TCG):
-#   DEMO_REPEATS (3)  DEMO_FIXED_SECONDS (3)  DEMO_DAEMON_SECONDS (12)
-#   DEMO_POLICIES (ucb1,conservative; also: linucb)  DEMO_WORKLOADS (seq,rand,mixed,phase)
-#   DEMO_PHASES (fixed,daemon)  DEMO_MEMORY_MB (512)  DEMO_WINDOW_MS (100)
-#   DEMO_REPORT (docs/results.md; "none" skips the report)
+# Environment (defaults: about an hour of guest time on a 2-core host with TCG):
+#   DEMO_STORAGE (cloud-small; host, netdisk)   DEMO_REPEATS (3)
+#   DEMO_FIXED_SECONDS (6)   DEMO_DAEMON_SECONDS (60)   DEMO_COST_SECONDS (20)
+#   DEMO_GRID (4,5,...,12: ra_kb_log2 of the fixed arms, 16 KiB .. 4 MiB)
+#   DEMO_POLICIES (linucb; also ucb1, lints, conservative)
+#   DEMO_WORKLOADS (seq,mmap,mixed,phase,pread; or a script's path)
+#   DEMO_PHASES (cost,fixed,daemon)   DEMO_FIXED_VIA (mlproxy; or sysfs)
+#   DEMO_MEMORY_MB (512)   DEMO_MODULE_PARAMS (see below)
+#   DEMO_REPORT (docs/results.md; "none" skips the report)   DEMO_TIMEOUT (7200 s)
+#   SEQ_FILES, SEQ_MB, BIG_FILES, BIG_MB: the data disk (scripts/demo/make-disk.sh)
 source "$(dirname "${BASH_SOURCE[0]}")/../vm/lib.sh"
 DEMO="$VM_SCRIPTS/../demo"
 
+storage="${DEMO_STORAGE:-cloud-small}"
 repeats="${DEMO_REPEATS:-3}"
-fixed_s="${DEMO_FIXED_SECONDS:-3}"
-daemon_s="${DEMO_DAEMON_SECONDS:-12}"
-policies="${DEMO_POLICIES:-ucb1,conservative}"
-workloads="${DEMO_WORKLOADS:-seq,rand,mixed,phase}"
-phases="${DEMO_PHASES:-fixed,daemon}"
+fixed_s="${DEMO_FIXED_SECONDS:-6}"
+daemon_s="${DEMO_DAEMON_SECONDS:-60}"
+cost_s="${DEMO_COST_SECONDS:-20}"
+grid="${DEMO_GRID:-4,5,6,7,8,9,10,11,12}"
+policies="${DEMO_POLICIES:-linucb}"
+workloads="${DEMO_WORKLOADS:-seq,mmap,mixed,phase,pread}"
+phases="${DEMO_PHASES:-cost,fixed,daemon}"
+fixed_via="${DEMO_FIXED_VIA:-mlproxy}"
 memory="${DEMO_MEMORY_MB:-512}"
-window_ms="${DEMO_WINDOW_MS:-100}"
 report="${DEMO_REPORT:-docs/results.md}"
-# Module parameters of the demo: the data disk, its window length, and a faster ladder
-# than the defaults (advice in 1 of 4 windows while learning, promotion after 4 good
-# advice windows, EMERGENCY -> LEARNING after 2 windows) so that a short run can climb
-# it; the synthetic subsystem is slowed to one window a minute so it costs nothing.
-module_params="ra_dev=vda ra_window_ms=$window_ms learning_period=4 promote_windows=4 emergency_hold_windows=2 synth_window_ms=60000"
+# Module parameters of the daemon runs (the fixed and default runs add check_period=0; the
+# idle-daemon cost runs at 100 ms windows): 400 ms windows of which the first 200 ms are
+# not counted (on cloud-small a 4 MiB read-ahead takes 100 ms to arrive, and the one in
+# flight 200 ms to drain after a switch), and a faster ladder than the defaults (advice in
+# 1 of 3 windows while learning, promotion after 3 good judgements, EMERGENCY -> LEARNING
+# after 2 windows, a check window every 16 in RECOMMENDATION).
+module_params="${DEMO_MODULE_PARAMS:-ra_window_ms=400 ra_settle_ms=200 learning_period=3 promote_windows=3 emergency_hold_windows=2 check_period=16}"
 
 bash "$VM_SCRIPTS/install-deps.sh"
 missing=()
-command -v python3 >/dev/null || missing+=(python3)
 command -v mkfs.ext4 >/dev/null || missing+=(e2fsprogs)
+command -v dmsetup >/dev/null || missing+=(dmsetup)
 if ((${#missing[@]})); then
   log "installing ${missing[*]}"
   [[ $(id -u) -eq 0 ]] || die "installing ${missing[*]} needs root"
@@ -47,32 +60,39 @@ for f in "${needed[@]}"; do
   [[ -s "$f" ]] || die "$f was not built: run npm run build and fix its errors"
 done
 
+reader="$(bash "$DEMO/build-reader.sh")"
 disk="$(bash "$DEMO/make-disk.sh")"
 kver="$(guest_kver)"
-log "demo: $repeats repeats, fixed runs ${fixed_s}s, daemon runs ${daemon_s}s, policies $policies, workloads $workloads, guest ${memory} MiB"
+log "demo: $storage storage, $repeats repeats, fixed runs ${fixed_s}s (grid $grid, via $fixed_via), daemon runs ${daemon_s}s, policies $policies, workloads $workloads"
 started="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 export MLP_VM_RUN_NAME="demo-vm-$(date +%Y%m%d-%H%M%S)-$$"
 run="$VM_DIR/runs/$MLP_VM_RUN_NAME"
+mkdir -p "$VM_DIR/demo/results"
+loadfile="$VM_DIR/demo/results/load-$(date -u +%Y%m%d-%H%M%S).txt"
+(while :; do echo "$(date +%s) $(cut -d' ' -f1-3 /proc/loadavg)"; sleep 10; done) >"$loadfile" &
+sampler=$!
+trap 'kill "$sampler" 2>/dev/null || true' EXIT
 set +e
-PATH="$DEMO/bin:$PATH" MLP_DEMO_QEMU_ARGS="-drive file=$disk,if=virtio,format=raw,readonly=on" \
-  bash "$VM_SCRIPTS/run-in-guest.sh" --no-insmod --memory "$memory" --timeout "${DEMO_TIMEOUT:-3600}" -- \
-  sh scripts/demo/guest-main.sh --module-params "$module_params" --repeats "$repeats" \
-  --fixed-seconds "$fixed_s" --daemon-seconds "$daemon_s" --policies "$policies" \
-  --workloads "$workloads" --phases "$phases" --guest-memory-mb "$memory"
+bash "$VM_SCRIPTS/run-in-guest.sh" --no-insmod --memory "$memory" --timeout "${DEMO_TIMEOUT:-7200}" \
+  --disk "$disk" --storage "$storage" -- \
+  sh scripts/demo/guest-main.sh --reader "$reader" --module-params "$module_params" --repeats "$repeats" \
+  --fixed-seconds "$fixed_s" --daemon-seconds "$daemon_s" --cost-seconds "$cost_s" --grid "$grid" \
+  --policies "$policies" --workloads "$workloads" --phases "$phases" --fixed-via "$fixed_via" \
+  --guest-memory-mb "$memory" --seq-files "${SEQ_FILES:-80}" --big-files "${BIG_FILES:-8}"
 status=$?
 set -e
-load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
+kill "$sampler" 2>/dev/null || true
 [[ -s "$run/results.json" ]] || die "the guest wrote no results.json (status $status; see the console above)"
 ((status == 0)) || die "the guest bench failed (status $status; console: $run/console.log)"
-mkdir -p "$VM_DIR/demo/results"
 saved="$VM_DIR/demo/results/results-$(date -u +%Y%m%d-%H%M%S).json"
 cp "$run/results.json" "$saved"
 cp "$run/dmesg.txt" "${saved%.json}.dmesg.txt" 2>/dev/null || true
+cp "$loadfile" "${saved%.json}.load.txt"
 log "results: $saved"
 if [[ "$report" != none ]]; then
-  node dist/experiments/readahead/report.js --results "$saved" --out "$report" --svg-dir "$(dirname "$report")/results" \
-    --command "npm run demo:vm" --host-load "$load_before -> $load_after" --host-cpus "$(nproc)" --started "$started" \
-    --kernel "$kver"
-  log "wrote $report"
+  # docs/results.md -> docs/results/{summary.json,*.svg}; docs/results-netdisk.md -> docs/results-netdisk/
+  node dist/experiments/readahead/report.js --results "$saved" --out "$report" \
+    --svg-dir "${report%.md}" --command "npm run demo:vm" \
+    --host-load-file "${saved%.json}.load.txt" --host-cpus "$(nproc)" --started "$started"
+  log "wrote $report and ${report%.md}/summary.json"
 fi

@@ -42,5 +42,5 @@ if ! make -C "$src" KSFT_DIR="$ksft" OUTPUT="$out" >"$out/build.log" 2>&1; then
   die "the selftests did not build"
 fi
 if grep -qE 'warning:|error:' "$out/build.log"; then grep -E -A3 'warning:|error:' "$out/build.log" >&2; fi
-cp "$src/mlproxy.sh" "$src/readahead.sh" "$out/"
+cp "$src/mlproxy.sh" "$out/"
 echo "$out"

@@ -34,8 +34,11 @@ if [[ ! -x "$cp_dir/scripts/checkpatch.pl" ]]; then
   tar -xJf "$tarball" -C "$cp_dir" --strip-components=1 --wildcards \
     '*/scripts/checkpatch.pl' '*/scripts/spelling.txt' '*/scripts/const_structs.checkpatch'
 fi
-mapfile -t files < <(cd "$REPO" && git ls-files 'kmod/*.c' 'kmod/*.h' | LC_ALL=C sort)
-if ! (cd "$REPO" && "$cp_dir/scripts/checkpatch.pl" --no-tree --strict --terse -q -f "${files[@]}") >"$tmp/checkpatch.log" 2>&1; then
+# Run from kmod/, so that the paths are the ones of a kernel tree (include/uapi/...,
+# tools/testing/...) and checkpatch applies its rules for them (e.g. BIT() is not
+# exported to uapi).
+mapfile -t files < <(cd "$REPO/kmod" && git ls-files '*.c' '*.h' | LC_ALL=C sort)
+if ! (cd "$REPO/kmod" && "$cp_dir/scripts/checkpatch.pl" --no-tree --strict --terse -q -f "${files[@]}") >"$tmp/checkpatch.log" 2>&1; then
   cat "$tmp/checkpatch.log" >&2
   log "FAILED: checkpatch --strict findings (above)"
   failed=1

@@ -17,6 +17,8 @@ export MLP_SELFTESTS
 if (($#)); then suites=("$@"); else mapfile -t suites < <(ls dist/test/vm/*.test.js); fi
 ((${#suites[@]})) || die "no in-guest suites in dist/test/vm"
 
+# The read workload tool the readahead suite drives (scripts/demo/reader.c).
+reader="$(bash "$VM_SCRIPTS/../demo/build-reader.sh")"
 start=$(date +%s)
 if [[ -n "${MLP_GUEST_IMAGE:-}" ]]; then
   log "guest kernel: $MLP_GUEST_KVER ($MLP_GUEST_IMAGE)"
@@ -28,7 +30,7 @@ run="$VM_DIR/runs/$MLP_VM_RUN_NAME"
 set +e
 # The suites load mlproxy.ko themselves, each with the parameters it needs.
 bash "$VM_SCRIPTS/run-in-guest.sh" --no-insmod --timeout "${MLP_VM_TIMEOUT:-900}" -- \
-  node --test --test-concurrency=1 --test-reporter=spec "${suites[@]}"
+  env MLP_READER="$reader" node --test --test-concurrency=1 --test-reporter=spec "${suites[@]}"
 status=$?
 set -e
 # MLP_VM_SPLAT: what counts as a kernel problem (test-vm-debug.sh adds its checkers').

@@ -56,6 +56,8 @@ export const REASON_BASELINE_WINDOW = 1 << 7;
 export const REASON_IDLE = 1 << 8;
 /** Feedback only: the subsystem was unregistered (the last record of its id). */
 export const REASON_GONE = 1 << 9;
+/** Feedback only: the window was measured only in part (eff is not to be trusted). */
+export const REASON_UNRELIABLE = 1 << 10;
 
 export const REC_F_STRICT = 1 << 0;
 export const CLAIM_F_RELEASE = 1 << 0;
@@ -79,6 +81,8 @@ export const TRANS_CLOSED = 4;
 export const TRANS_HEARTBEAT = 5;
 export const TRANS_RECOVER = 6;
 export const TRANS_ADMIN = 7;
+/** The administrator changed the setting the baseline stands for. */
+export const TRANS_BASELINE = 8;
 
 export const STATUS_F_PINNED = 1 << 0;
 export const STATUS_F_CONTROLLED = 1 << 1;

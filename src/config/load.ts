@@ -12,7 +12,7 @@ import type { ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { didYouMean, formatSchemaErrors } from '../validation/messages.js';
 import { checkPolicySpec } from '../validation/policy.js';
-import { CONFIG_SCHEMA, FLEET_NAME_RE, defaultConfig } from './schema.js';
+import { CONFIG_SCHEMA, FLEET_NAME_RE, SUBSYSTEM_DEFAULTS, defaultConfig } from './schema.js';
 import type { DaemonConfig, SubsystemEntry, SubsystemSettings } from './schema.js';
 
 export class ConfigError extends Error {
@@ -235,12 +235,16 @@ export function applyOverrides(cfg: DaemonConfig, o: ConfigOverrides): DaemonCon
   return out;
 }
 
-/** The settings of one subsystem: defaults, then its entry; undefined when disabled. */
+/**
+ * The settings of one subsystem: defaults, then the built-in settings of a shipped
+ * subsystem (SUBSYSTEM_DEFAULTS), then its entry; undefined when disabled.
+ */
 export function settingsFor(cfg: DaemonConfig, name: string): SubsystemSettings | undefined {
   const entry: SubsystemEntry | undefined = cfg.subsystems.find((s) => s.name === name);
   if (entry?.enabled === false) return undefined;
   const { name: _n, enabled: _e, optional: _o, ...over } = entry ?? { name };
-  return merge(structuredClone(cfg.defaults), over);
+  const builtin = Object.hasOwn(SUBSYSTEM_DEFAULTS, name) ? SUBSYSTEM_DEFAULTS[name] : undefined;
+  return merge(merge(structuredClone(cfg.defaults), structuredClone(builtin)), over);
 }
 
 /**

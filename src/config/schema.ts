@@ -144,6 +144,24 @@ export const DEFAULT_SUBSYSTEM_SETTINGS: SubsystemSettings = {
   heartbeatMs: 500,
 };
 
+/**
+ * Built-in settings of the subsystems mlproxy ships, applied over `defaults` and under the
+ * subsystem's own entry in `subsystems` (so a `defaults` section does not change them;
+ * set them in the subsystem's entry). readahead: a bare LinUCB with alpha 0.6 (the
+ * conservative budget would keep it at the baseline through the exploration a sequential
+ * reader needs, and the kernel's paired judgement is the safety net) and no user-space
+ * step limit (its arms are 8x apart; docs/readahead.md, experiments/readahead/simulate.ts).
+ */
+export const SUBSYSTEM_DEFAULTS: Readonly<Record<string, Partial<SubsystemSettings>>> = {
+  readahead: {
+    policy: 'linucb:alpha=0.6',
+    conservative: false,
+    // A short fallback: the kernel's paired judgement is the safety net, and a workload
+    // change (a large setting meeting mmap readers) trips the guard until the policy sees it.
+    safety: { maxStep: 0, collapseWindows: 2, collapseRatio: 0.3, fallbackDecisions: 3 },
+  },
+};
+
 /** The defaults; stateDir/logDir are filled in by defaultDirs() at load time. */
 export function defaultConfig(dirs: { stateDir: string; logDir: string }): DaemonConfig {
   return {

@@ -4,7 +4,8 @@
  * value lists. When the product exceeds maxArms, each knob's list is thinned to evenly
  * spaced values (always keeping min, max and the default), with the knob of the most
  * values thinned first, until the product fits. The baseline arm is the one whose knob
- * values are all the defaults.
+ * values are all the defaults. A profile may name the values of each knob instead
+ * (profiles.ts); they must be on the knob's grid and include its default.
  */
 import type { KnobDesc } from '../transport/device.js';
 
@@ -20,12 +21,13 @@ export class ArmGrid {
   constructor(
     readonly knobs: readonly KnobDesc[],
     maxArms: number = DEFAULT_MAX_ARMS,
+    values: readonly (readonly number[])[] | null = null,
   ) {
     if (knobs.length === 0) throw new RangeError('a subsystem needs at least one knob');
     if (!Number.isInteger(maxArms) || maxArms < 1) {
       throw new RangeError(`maxArms must be an integer >= 1, got ${String(maxArms)}`);
     }
-    this.values = knobs.map(knobValues);
+    this.values = values ? checkedValues(knobs, values) : knobs.map(knobValues);
     thinToFit(this.values, knobs, maxArms);
     this.arms = product(this.values);
     const base = this.armOf(knobs.map((k) => k.def));
@@ -97,6 +99,29 @@ export class ArmGrid {
       .concat(`arms=${this.k}`)
       .join(';');
   }
+}
+
+/** Named values per knob: on its grid, ascending, with its default. */
+function checkedValues(
+  knobs: readonly KnobDesc[],
+  values: readonly (readonly number[])[],
+): number[][] {
+  if (values.length !== knobs.length) {
+    throw new RangeError(`${values.length} value lists for ${knobs.length} knobs`);
+  }
+  return knobs.map((k, j) => {
+    const grid = new Set(knobValues(k));
+    const v = [...new Set(values[j])].sort((a, b) => a - b);
+    const bad = v.find((x) => !grid.has(x));
+    if (bad !== undefined) {
+      throw new RangeError(
+        `knob "${k.name}": ${bad} is not on its grid ${k.min}..${k.max}/${k.step}`,
+      );
+    }
+    if (!v.includes(k.def))
+      throw new RangeError(`knob "${k.name}": the values must include the default ${k.def}`);
+    return v;
+  });
 }
 
 function knobValues(k: KnobDesc): number[] {

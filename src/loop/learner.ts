@@ -5,7 +5,13 @@
  * It decides at most once per kernel epoch, and by default only when the kernel says
  * the next window is an advice window (state.nextAdvice): a recommendation for a
  * baseline window would only be SHADOWED, teaching nothing. While the kernel reports
- * EMERGENCY it submits nothing.
+ * EMERGENCY it submits nothing. Only windows in which the advice ran (feedback.applied)
+ * and that the kernel could measure (not idle, not unreliable) reward the policy, on the
+ * arm of the knobs that actually ran, against the baseline windows before and after them
+ * (pairing.ts): the reward waits for the next measured baseline window. Shadowed,
+ * rejected, expired and unmeasured decisions are logged without a policy update. What
+ * the policy sees, its arms and the reward's shape follow the subsystem's profile
+ * (profiles.ts); after an idle window it keeps the last context it saw.
  *
  * Exploration: the policy's decision goes through a uniform mix (policies/distribution.ts
  * UniformExploration, settings.exploration = epsilon): with probability epsilon a uniformly
@@ -17,13 +23,11 @@
  * the wrapper imposed the baseline (the policy did not choose: off-policy evaluation only
  * trains on such decisions, as on the safety fallback's).
  *
- * Learning: only windows in which the advice ran (feedback.applied) reward the policy, on
- * the arm of the knobs that actually ran; shadowed, rejected and expired decisions are
- * logged without a policy update. Each update carries UpdateInfo: the propensity of the
- * arm and whether its distribution gave every legal arm a chance (false for the safety
- * fallback, an overridden choice, or a kernel clamp that ran another arm). A policy that
- * learns only through importance weights (Policy.learnsFrom, EXP3) is not updated with
- * plays lacking full support; the conservative wrapper applies the same rule inside.
+ * Each update carries UpdateInfo: the propensity of the arm and whether its distribution
+ * gave every legal arm a chance (false for the safety fallback, a reference probe, an
+ * overridden choice, or a kernel clamp that ran another arm). A policy that learns only
+ * through importance weights (Policy.learnsFrom, EXP3) is not updated with plays lacking
+ * full support; the conservative wrapper applies the same rule inside.
  */
 import {
   UniformExploration,
@@ -45,10 +49,15 @@ import type {
   SubsystemInfo,
 } from '../transport/device.js';
 import { MODE_NAMES, Mode, VERDICT_NAMES, Verdict } from '../transport/device.js';
+import { REASON_IDLE } from '../abi/constants.js';
 import { adoptedPolicy } from './adopt.js';
 import { ArmGrid } from './arms.js';
-import { featureDimension, normaliseFeatures, rewardOf } from './features.js';
+import { contextDimension, contextOf, rewardFrom, rewardOf } from './features.js';
 import type { AdoptionOutcome } from './hooks.js';
+import { WindowPairing, measured } from './pairing.js';
+import type { PairingResult, SameWorkload } from './pairing.js';
+import { baselineArmIsExact, profileFor } from './profiles.js';
+import type { Profile } from './profiles.js';
 import { buildPolicy, budgetOf } from './policyspec.js';
 import type { ConservativeSettings } from './policyspec.js';
 import { SafetyLayer, nearestLegal } from './safety.js';
@@ -99,6 +108,10 @@ export interface LearnerStats {
   emergencySkips: number;
   /** Decisions whose feedback never came (ring overflow, module reload). */
   lostFeedback: number;
+  /** Advice windows the kernel could not measure (idle, unreliable): no update. */
+  unmeasured?: number;
+  /** Measured advice windows without baseline windows close enough to pair them: no update. */
+  unpaired?: number;
 }
 
 export interface LearnerCheckpoint {
@@ -122,6 +135,8 @@ interface Pending {
   context: Float64Array;
   targetEpoch: number;
   fallback: boolean;
+  /** A reference probe: the baseline arm played to measure the baseline of a new workload. */
+  probe?: boolean;
 }
 
 /** Rng stream of the exploration mix, derived from the learner's seed. */
@@ -149,6 +164,7 @@ export class SubsystemLearner {
   id: number;
   readonly grid: ArmGrid;
   readonly d: number;
+  readonly profile: Profile;
   policy: Policy;
   policyLabel: string;
   readonly safety: SafetyLayer;
@@ -161,6 +177,15 @@ export class SubsystemLearner {
   private lastRefreshNs = -Infinity;
   private lastAdvised: number[];
   private readonly pending = new Map<number, Pending>();
+  /** Applied, measured advice windows waiting for the baseline window after them, by epoch. */
+  private readonly awaiting = new Map<number, Pending>();
+  private readonly pairing = new WindowPairing();
+  private lastIdleEpoch = -1;
+  /** The context each recent window ran in (from the state of the window after it). */
+  private readonly ranIn = new Map<number, Float64Array>();
+  private lastEpochSeen = 0;
+  /** The window a reference probe targets (none pending when it is past). */
+  private probeTarget = -1;
   private context: Float64Array;
   /** The state of the window in progress from the newest feedback record (ABI 1.1). */
   private nextState: StateSnapshot | null = null;
@@ -173,8 +198,9 @@ export class SubsystemLearner {
   ) {
     this.name = info.name;
     this.id = info.id;
-    this.grid = new ArmGrid(info.knobs, settings.maxArms);
-    this.d = featureDimension(info);
+    this.profile = profileFor(info);
+    this.grid = new ArmGrid(info.knobs, settings.maxArms, this.profile.values);
+    this.d = contextDimension(info, this.profile);
     this.context = new Float64Array(this.d);
     this.lastAdvised = info.knobs.map((k) => k.def);
     this.safety = new SafetyLayer(settings.safety);
@@ -217,8 +243,12 @@ export class SubsystemLearner {
   /** Claims control of the subsystem and forgets decisions of an earlier device handle. */
   attach(device: MlpDevice, id: number): void {
     this.id = id;
-    this.stats.lostFeedback += this.pending.size;
+    this.stats.lostFeedback += this.pending.size + this.awaiting.size;
     this.pending.clear();
+    this.awaiting.clear();
+    this.pairing.reset();
+    this.lastIdleEpoch = -1;
+    this.ranIn.clear();
     this.lastDecidedEpoch = -1;
     this.lastRefreshNs = -Infinity;
     this.lastAdvised = this.info.knobs.map((k) => k.def);
@@ -241,7 +271,16 @@ export class SubsystemLearner {
     const state = this.nextState ?? device.getState(this.id);
     this.nextState = null;
     this.mode = state.mode;
-    normaliseFeatures(this.info, state, this.context);
+    // The state's features describe the window that just ended; an idle one says nothing.
+    if (this.lastIdleEpoch !== state.epoch - 1) {
+      contextOf(this.info, state, this.profile, this.context);
+      if (this.profile.features && state.epoch > 0 && !this.ranIn.has(state.epoch - 1)) {
+        this.ranIn.set(state.epoch - 1, Float64Array.from(this.context));
+        for (const e of this.ranIn.keys()) if (e < state.epoch - 256) this.ranIn.delete(e);
+      }
+    }
+    this.lastEpochSeen = Math.max(this.lastEpochSeen, state.epoch);
+    this.applyPairs(this.pairing.resolve(this.profile.features ? this.sameWorkload : undefined));
     const refreshDue = state.timeNs - this.lastRefreshNs >= this.settings.heartbeatMs * 1e6;
     if (state.epoch <= this.lastDecidedEpoch) {
       if (refreshDue) this.heartbeat(device, state.timeNs);
@@ -271,12 +310,19 @@ export class SubsystemLearner {
     let distribution: Float64Array | undefined;
     let policyLabel: string;
     let forced = false;
+    const probe = !fallback && legal[this.grid.baselineArm] === 1 && this.probeDue(state);
     if (fallback) {
       this.safety.consumeFallback();
       arm = nearestLegal(this.grid.baselineArm, legal);
       propensity = 1;
       distribution = pointMass(k, arm);
       policyLabel = 'safety:baseline';
+    } else if (probe) {
+      arm = this.grid.baselineArm;
+      propensity = 1;
+      distribution = pointMass(k, arm);
+      policyLabel = 'reference';
+      this.probeTarget = state.epoch + 1;
     } else {
       const d = this.exploration.decide(this.policy.select(this.context, legal), legal, k);
       const checked = this.safety.checkChoice(
@@ -325,6 +371,7 @@ export class SubsystemLearner {
       context,
       targetEpoch: res.targetEpoch,
       fallback,
+      probe,
     });
     this.sink.decision(this, {
       v: DECISION_LOG_VERSION,
@@ -368,22 +415,85 @@ export class SubsystemLearner {
         this.stats.lostFeedback++;
       }
     }
-    if (fb.recId === 0) return;
-    const p = this.pending.get(fb.recId);
-    if (!p) return;
-    this.pending.delete(fb.recId);
-    const reward = rewardOf(fb.eff, fb.baselineEff);
-    if (reward === undefined) return;
-    let updated = false;
-    if (fb.applied) {
-      const ranArm = this.grid.armOf(fb.knobs.slice(0, this.grid.knobs.length)) ?? p.arm;
+    if (!measured(fb) && (fb.reasons & REASON_IDLE) !== 0) this.lastIdleEpoch = fb.epoch;
+    const p = fb.recId === 0 ? undefined : this.pending.get(fb.recId);
+    if (p) this.pending.delete(fb.recId);
+    const reference =
+      !!p?.probe &&
+      fb.applied &&
+      this.grid.armOf(fb.knobs.slice(0, this.grid.knobs.length)) === this.grid.baselineArm;
+    if (p && fb.applied && measured(fb) && !reference) {
+      this.awaiting.set(fb.epoch, p);
+    } else if (p && !reference) {
+      // Shadowed, rejected, expired, or advice the kernel could not measure: logged, no update.
+      if (fb.applied) this.stats.unmeasured = (this.stats.unmeasured ?? 0) + 1;
+      const reward = rewardOf(fb.eff, fb.baselineEff);
+      if (reward !== undefined) this.logReward(p, fb, reward, false);
+    }
+    this.pairing.take(fb, reference);
+    if (!this.profile.features) this.applyPairs(this.pairing.resolve());
+    for (const epoch of this.awaiting.keys()) {
+      // Never paired (its records were lost): the baseline window after it is long past.
+      if (epoch < fb.epoch - 64) {
+        this.awaiting.delete(epoch);
+        this.stats.lostFeedback++;
+      }
+    }
+  }
+
+  /**
+   * Whether windows a and b ran the same workload, from the contexts they ran in (the
+   * profile's features, within 0.15 of each other); undefined while one is not known yet.
+   */
+  private readonly sameWorkload: SameWorkload | undefined = (a, b) => {
+    const ca = this.ranIn.get(a);
+    const cb = this.ranIn.get(b);
+    if (!ca || !cb) return Math.max(a, b) >= this.lastEpochSeen - 3 ? undefined : false;
+    for (let i = 0; i < ca.length - 1; i++) if (Math.abs(ca[i] - cb[i]) > 0.15) return false;
+    return true;
+  };
+
+  /**
+   * Whether to play the baseline arm once as a reference: the workload changed since the
+   * last measured baseline window (its context differs from the current one), the baseline
+   * arm runs the baseline exactly, and no probe is on its way. The advice windows of the
+   * new workload are then rewarded against it a window later, instead of at the kernel's
+   * next baseline window (in RECOMMENDATION up to check_period windows away).
+   */
+  private probeDue(state: StateSnapshot): boolean {
+    if (!this.profile.features || state.epoch < this.probeTarget) return false;
+    const base = this.ranIn.get(this.pairing.lastBase);
+    if (!base || !baselineArmIsExact(this.info, state)) return false;
+    for (let i = 0; i < base.length - 1; i++) {
+      if (Math.abs(base[i] - this.context[i]) > 0.15) return true;
+    }
+    return false;
+  }
+
+  /** Rewards the policy for the advice windows paired with their baseline. */
+  private applyPairs({ paired, unpaired }: PairingResult): void {
+    for (const u of unpaired) {
+      if (this.awaiting.delete(u.epoch)) this.stats.unpaired = (this.stats.unpaired ?? 0) + 1;
+    }
+    for (const x of paired) {
+      const q = this.awaiting.get(x.fb.epoch);
+      if (!q) continue;
+      this.awaiting.delete(x.fb.epoch);
+      const reward = rewardFrom(x.fb.eff, x.reference, this.profile.reward);
+      if (reward === undefined) continue;
+      const ranArm = this.grid.armOf(x.fb.knobs.slice(0, this.grid.knobs.length)) ?? q.arm;
+      // With a profile's context (features measured over the window that ended, like
+      // readahead's), the context the window ran in, when known: at a workload change the
+      // decision's context is a window or two old. Else the decision's context.
+      const ran = this.profile.features ? this.ranIn.get(x.fb.epoch) : undefined;
       // A clamp that ran another arm is a play the policy did not draw.
       const info: UpdateInfo =
-        ranArm === p.arm
-          ? { propensity: p.propensity, fullSupport: p.fullSupport }
+        ranArm === q.arm
+          ? { propensity: q.propensity, fullSupport: q.fullSupport }
           : { propensity: 1, fullSupport: false };
+      let updated = false;
       if (this.policy.learnsFrom === 'any' || info.fullSupport) {
-        this.policy.update(ranArm, reward, p.context, this.context, info);
+        this.policy.update(ranArm, reward, ran ?? q.context, this.context, info);
         this.modelVersion++;
         this.stats.updates++;
         this.stats.rewardSum += reward;
@@ -391,13 +501,23 @@ export class SubsystemLearner {
       } else {
         this.stats.skippedUpdates++;
       }
-      if (!p.fallback && this.safety.observe(fb.eff / fb.baselineEff)) {
+      if (!q.fallback && this.safety.observe(x.fb.eff / x.reference)) {
         this.sink.event(
           this,
           `rewards collapsed (mean efficiency below ${this.safety.options.collapseRatio} x baseline over ${this.safety.options.collapseWindows} windows): playing the baseline for ${this.safety.options.fallbackDecisions} decisions`,
         );
       }
+      this.logReward(q, x.fb, reward, updated, x.reference);
     }
+  }
+
+  private logReward(
+    p: Pending,
+    fb: Feedback,
+    reward: number,
+    updated: boolean,
+    reference?: number,
+  ): void {
     this.sink.reward(
       this,
       {
@@ -408,7 +528,7 @@ export class SubsystemLearner {
         reward,
         applied: fb.applied,
         eff: fb.eff,
-        baselineEff: fb.baselineEff,
+        baselineEff: reference ?? fb.baselineEff,
         verdict: VERDICT_NAMES[fb.verdict] ?? String(fb.verdict),
         knobs: fb.knobs.slice(0, this.grid.knobs.length),
       },

@@ -418,7 +418,17 @@ export class IoctlDevice implements MlpDevice {
     if (!(timeoutMs >= 0)) throw new RangeError(`timeoutMs must be >= 0, got ${timeoutMs}`);
     if (this.minor < 1) return this.pollFeedback(timeoutMs);
     if (this.fd === null || this.closeWhenRead) return Promise.resolve([]);
-    if (this.reading) return this.reading.then(() => this.waitFeedback(timeoutMs));
+    if (this.reading) {
+      // Another caller's read is in flight (it takes the queued records): wait for it,
+      // then for what is left of this caller's time. Without the deadline a second waiter
+      // could wait forever while the first one keeps reading (each of its reads begins
+      // before this continuation runs).
+      const deadline = Date.now() + timeoutMs;
+      return this.reading.then(() => {
+        const left = deadline - Date.now();
+        return left > 0 ? this.waitFeedback(left) : [];
+      });
+    }
     const ms = Math.min(READ_TIMEOUT_MAX_MS, Math.ceil(timeoutMs));
     if (this.readTimeoutMs !== ms) this.configure({ readTimeoutMs: ms });
     const fd = this.fd;

@@ -49,6 +49,10 @@ import {
 
 export interface ConformanceParams {
   learningPeriod: number;
+  /** RECOMMENDATION's check windows: w % checkPeriod == 0 runs the baseline (0: none). */
+  checkPeriod: number;
+  /** Windows per phase of the synthetic landscape (docs/subsystems.md). */
+  syntheticPeriod: number;
   heartbeatMs: number;
   emergencyHoldWindows: number;
   maxEpochLag: number;
@@ -82,6 +86,8 @@ export interface ConformanceTarget {
 
 const DEFAULTS: ConformanceParams = {
   learningPeriod: 10,
+  checkPeriod: 16,
+  syntheticPeriod: 100,
   heartbeatMs: 2000,
   emergencyHoldWindows: 10,
   maxEpochLag: 1,
@@ -192,6 +198,14 @@ class Harness {
     // Older records go: a ring filled while a slow guest got here would drop the
     // records the test is about to wait for (a full ring drops the newest).
     dev.readFeedback();
+  }
+
+  /**
+   * Returns with the window after the one in progress scheduled for advice (in
+   * RECOMMENDATION every check_period-th window is a check window that runs the baseline).
+   */
+  async untilNextAdvice(dev: MlpDevice, s: SubsystemInfo): Promise<void> {
+    for (let i = 0; i < 4 && !dev.getState(s.id).nextAdvice; i++) await this.windows(dev, s, 1);
   }
 
   rec(s: SubsystemInfo, epoch: number, level: number, extra: Partial<Recommendation> = {}) {
@@ -349,12 +363,19 @@ export function conformanceSuite(
       let first;
       let second;
       for (let attempt = 0; attempt < 20; attempt++) {
+        await h.untilNextAdvice(dev, s);
         const st = dev.getState(s.id);
-        assert.ok(st.nextAdvice);
         first = dev.recommend(h.rec(s, st.epoch, 5));
         second = dev.recommend(h.rec(s, st.epoch, 6));
-        // Else a window ended between the calls, or a stalled caller missed two.
-        if (second.targetEpoch === first.targetEpoch && first.reasons !== REASON_STALE) break;
+        // Else a window ended between the calls, the target was a check window, or a
+        // stalled caller missed two.
+        if (
+          second.targetEpoch === first.targetEpoch &&
+          first.verdict !== VERDICT_SHADOWED &&
+          first.reasons !== REASON_STALE
+        ) {
+          break;
+        }
         await h.windows(dev, s, 1);
       }
       if (!first || !second) throw new Error('unreachable');
@@ -396,14 +417,19 @@ export function conformanceSuite(
       await h.control(dev, s, MODE_RECOMMENDATION);
       for (let attempt = 0; attempt < 20; attempt++) {
         await h.establishLastAdvised(dev, s, 4);
+        await h.untilNextAdvice(dev, s);
         const st = dev.getState(s.id);
         const strictStep = dev.recommend(h.rec(s, st.epoch, 15, { strict: true }));
         const strictBounds = dev.recommend(h.rec(s, st.epoch, -1, { strict: true }));
         const clamped = dev.recommend(h.rec(s, st.epoch, 20));
         const stale = [strictStep, strictBounds, clamped].some((r) => r.reasons === REASON_STALE);
-        if (clamped.targetEpoch !== strictStep.targetEpoch || stale) {
-          // A window ended meanwhile (or a stalled caller missed several): let the
-          // targets pass and try again.
+        if (
+          clamped.targetEpoch !== strictStep.targetEpoch ||
+          clamped.verdict === VERDICT_SHADOWED ||
+          stale
+        ) {
+          // A window ended meanwhile (or the target was a check window, or a stalled
+          // caller missed several): let the targets pass and try again.
           await h.windows(dev, s, 2);
           continue;
         }
@@ -511,6 +537,95 @@ export function conformanceSuite(
       });
     });
   }
+
+  it('recommendation: every check_period-th window is a check window that runs the baseline', async () => {
+    const period = h.p.checkPeriod;
+    if (period === 0) return; // no check windows configured
+    await withDevices(1, h, async (dev) => {
+      const s = await h.synthetic(dev);
+      await h.control(dev, s, MODE_RECOMMENDATION);
+      const since = dev.getState(s.id).epoch;
+      dev.readFeedback();
+      const results = new Map<number, { recId: number; verdict: number; reasons: number }>();
+      for (let i = 0; i < period + 3; i++) {
+        const st = dev.getState(s.id);
+        assert.equal(st.nextAdvice, (st.epoch + 1) % period !== 0, `next_advice at ${st.epoch}`);
+        const r = dev.recommend(h.rec(s, st.epoch, 5));
+        if (r.verdict !== VERDICT_REJECTED) results.set(r.targetEpoch, r);
+        await h.windows(dev, s, 1);
+      }
+      const fb = await h.feedbackThrough(dev, s, Math.max(...results.keys()));
+      let checks = 0;
+      let advised = 0;
+      for (const f of fb) {
+        if (f.epoch <= since) continue;
+        const r = results.get(f.epoch);
+        if (f.epoch % period === 0) {
+          assert.equal(f.applied, false, `check window ${f.epoch} ran advice`);
+          assert.equal(f.knobs[0], 4, 'a check window runs the baseline');
+          if (r) {
+            assert.equal(r.verdict, VERDICT_SHADOWED);
+            assert.ok((r.reasons & REASON_BASELINE_WINDOW) !== 0);
+          }
+          checks++;
+        } else if (r) {
+          assert.equal(f.applied, true, `advice window ${f.epoch}`);
+          assert.equal(f.knobs[0], 5);
+          advised++;
+        }
+      }
+      assert.ok(checks >= 1 && advised >= 1, `saw ${checks} check windows, ${advised} advised`);
+    });
+  });
+
+  it('paired judgement: a workload change between the baseline windows is neither regression nor collapse', async () => {
+    // The synthetic phase 1 -> 2 boundary (opt 6 -> 13): the baseline (level 4) falls from
+    // about 0.95 to 0.03. Advice at level 6 in the first window of phase 2 (about 0.41) is
+    // below half of the baseline window before it, above the one after: against an
+    // earlier-only reference it would look like a collapse. COLLABORATION (advice in even
+    // windows), pinned: a collapse would still fall to EMERGENCY, nothing else moves.
+    const period = h.p.syntheticPeriod;
+    if (period % 2 !== 0) return; // the boundary must be an advice window of COLLABORATION
+    await withDevices(1, h, async (dev) => {
+      const s = await h.synthetic(dev);
+      await h.control(dev, s, MODE_COLLABORATION);
+      for (let attempt = 0; attempt < 4; attempt++) {
+        const now = dev.getState(s.id).epoch;
+        // The next window b with b % (4 * period) == 2 * period (phase 2 starts), at least 2 ahead.
+        let b = now + 2 + ((2 * period - ((now + 2) % (4 * period)) + 4 * period) % (4 * period));
+        if (b % 2 !== 0) b += 4 * period;
+        // Wait for window b - 1, heartbeating so that the controller stays live.
+        while (dev.getState(s.id).epoch < b - 1) {
+          dev.heartbeat(s.id);
+          await h.windows(dev, s, 1);
+        }
+        const st = dev.getState(s.id);
+        if (st.epoch !== b - 1) continue; // missed the window before the boundary: next cycle
+        const before = dev.getStatus(s.id);
+        const r = dev.recommend(h.rec(s, st.epoch, 6));
+        if (r.targetEpoch !== b || r.verdict !== VERDICT_APPLIED) continue;
+        const fb = await h.feedbackThrough(dev, s, b + 1);
+        const adv = fb.find((f) => f.epoch === b);
+        const prev = fb.find((f) => f.epoch === b - 1);
+        const next = fb.find((f) => f.epoch === b + 1);
+        assert.ok(adv?.applied && adv.knobs[0] === 6, 'the advice ran at the boundary');
+        if (prev) {
+          assert.ok(
+            adv.eff < prev.eff * 0.5,
+            `advice ${adv.eff} < half of the window before ${prev.eff}`,
+          );
+        }
+        if (next) assert.ok(adv.eff > next.eff, `advice ${adv.eff} > the window after ${next.eff}`);
+        await h.windows(dev, s, 1);
+        const after = dev.getStatus(s.id);
+        assert.equal(after.mode, MODE_COLLABORATION, 'no fall');
+        assert.equal(after.emergencies, before.emergencies, 'no collapse');
+        assert.equal(after.pinned, true);
+        return;
+      }
+      assert.fail('could not place advice at the phase boundary in 4 tries');
+    });
+  });
 
   it('recommend: a recommendation whose ttl passed before its window is expired', async () => {
     await withDevices(1, h, async (dev) => {

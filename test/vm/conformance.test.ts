@@ -26,8 +26,9 @@ import {
  */
 const PARAMS = {
   synth_window_ms: 20,
-  synth_period: 1000000,
+  synth_period: 100, // phase boundaries every 2 s: the paired-judgement test needs one
   learning_period: 4,
+  check_period: 4,
   heartbeat_ms: 1000,
   emergency_hold_windows: 3,
   // A recommendation may be based on a state 4 windows old: a STALE verdict then needs a
@@ -54,6 +55,8 @@ conformanceSuite(
     open: () => new IoctlDevice(DEVICE_PATH),
     params: {
       learningPeriod: PARAMS.learning_period,
+      checkPeriod: PARAMS.check_period,
+      syntheticPeriod: PARAMS.synth_period,
       heartbeatMs: PARAMS.heartbeat_ms,
       emergencyHoldWindows: PARAMS.emergency_hold_windows,
       maxEpochLag: PARAMS.max_epoch_lag,

@@ -47,7 +47,7 @@ import { effRaw, load, optLevel, phaseHint, type SynthParams } from './helpers/s
 /** MLP_REASON_IDLE of the UAPI header (not yet in src/abi/constants.ts). */
 const REASON_IDLE = 1 << 8;
 const SEED = 7;
-const PARAMS = { ...FAST_PARAMS, synth_seed: SEED, ring_records: 32 };
+const PARAMS = { ...FAST_PARAMS, synth_seed: SEED, ring_records: 32, check_period: 4 };
 const SYNTH: SynthParams = { seed: SEED, period: PARAMS.synth_period };
 const BEST = optLevel(0, SYNTH); // phase 0 throughout (synth_period is huge)
 const REGRESSING = BEST - 7; // eff well below the baseline, above the collapse line
@@ -134,6 +134,12 @@ function nextWindow(heartbeat = true): void {
     if (heartbeat) dev.heartbeat(id);
     if (recs.length) return;
   }
+}
+
+/** Like nextWindow, until the window after the one in progress is an advice window. */
+function nextAdviceWindow(): void {
+  nextWindow();
+  for (let i = 0; i < 3 && !dev.state(id).nextAdvice; i++) nextWindow();
 }
 
 test('VERSION: handshake, limits and struct sizes match the codec', () => {
@@ -243,6 +249,7 @@ test('good advice promotes LEARNING -> COLLABORATION -> RECOMMENDATION, on sched
     assert.equal(f.knobs[0], BEST);
     if (f.mode === MODE_LEARNING) assert.equal(f.epoch % PARAMS.learning_period, 0);
     if (f.mode === MODE_COLLABORATION) assert.equal(f.epoch % 2, 0);
+    if (f.mode === MODE_RECOMMENDATION) assert.notEqual(f.epoch % PARAMS.check_period, 0);
   }
   assert.ok(windows.some((f) => f.applied && f.mode === MODE_LEARNING));
   assert.ok(windows.some((f) => f.applied && f.mode === MODE_COLLABORATION));
@@ -272,7 +279,7 @@ test('RECOMMEND verdicts: applied, clamped, strict reject, rate limit, stale, fu
   // the two calls on a slow guest, so retry until a pair shares its target.
   for (let attempt = 0; ; attempt++) {
     assert.ok(attempt < 20, 'no two recommendations landed in the same window in 20 tries');
-    nextWindow();
+    nextAdviceWindow();
     const ok = rec([BEST]);
     assert.equal(ok.verdict, VERDICT_APPLIED);
     assert.deepEqual(ok.applied, [BEST]);
@@ -283,12 +290,12 @@ test('RECOMMEND verdicts: applied, clamped, strict reject, rate limit, stale, fu
     assert.notEqual(again.recId, ok.recId);
     break;
   }
-  nextWindow();
+  nextAdviceWindow();
   const high = rec([99]);
   assert.equal(high.verdict, VERDICT_CLAMPED);
   assert.ok(high.reasons & REASON_OUT_OF_BOUNDS);
   assert.deepEqual(high.applied, [15]);
-  nextWindow();
+  nextAdviceWindow();
   const far = rec([0], { strict: true }); // 15 -> 0 exceeds max_delta 8
   assert.equal(far.verdict, VERDICT_REJECTED);
   assert.ok(far.reasons & REASON_STEP_LIMIT);
@@ -296,7 +303,7 @@ test('RECOMMEND verdicts: applied, clamped, strict reject, rate limit, stale, fu
   assert.equal(stepped.verdict, VERDICT_CLAMPED);
   assert.ok(stepped.reasons & REASON_STEP_LIMIT);
   assert.deepEqual(stepped.applied, [15 - 8]);
-  nextWindow();
+  nextAdviceWindow();
   const s = dev.state(id);
   const stale = rec([BEST], { epoch: s.epoch - PARAMS.max_epoch_lag - 1 });
   assert.equal(stale.verdict, VERDICT_REJECTED);
@@ -353,9 +360,14 @@ test('RECOMMEND verdicts: applied, clamped, strict reject, rate limit, stale, fu
 test('a pinned mode ignores regressions; unpinned, a regression demotes one step', () => {
   let st = dev.status(id);
   const demotions = st.demotions;
-  // Pinned: 12 windows of regressing advice leave the mode alone.
+  // Pinned: regressing advice over three check windows leaves the mode alone.
   let n = 0;
-  drive({ level: REGRESSING, heartbeat: true, until: () => ++n > 12, what: 'pinned regressions' });
+  drive({
+    level: REGRESSING,
+    heartbeat: true,
+    until: () => ++n > 3 * PARAMS.check_period,
+    what: 'pinned regressions',
+  });
   assert.deepEqual(dev.getMode(id), { mode: MODE_RECOMMENDATION, pinned: true });
   assert.equal(dev.status(id).demotions, demotions);
   dev.setMode(id, MODE_RECOMMENDATION, false);

@@ -9,7 +9,10 @@
  *   collect_state  at the start of each window, for the state snapshot;
  *   apply          at the start of each window, with the knob vector to run
  *                  (the defaults, or clamped advice);
- *   measure        at the end of each window, for its efficiency.
+ *   measure        at the end of each window, for its efficiency;
+ *   baseline_changed  (optional) at the end of each window, before measure:
+ *                  whether someone else (an administrator) changed the setting
+ *                  the subsystem's baseline stands for, and its new defaults.
  *
  * The callbacks run in process context (a workqueue) under the subsystem's
  * mutex and may sleep briefly; they never run concurrently for one subsystem
@@ -21,8 +24,11 @@
 #include <linux/types.h>
 #include <uapi/linux/mlproxy.h>
 
-/* Efficiencies are clamped into [-MLP_EFF_LIMIT, MLP_EFF_LIMIT]. */
+/* Efficiencies are clamped into [0, MLP_EFF_LIMIT]. */
 #define MLP_EFF_LIMIT	1000000000000000LL
+
+/* measure(): *eff is set, but the window could be measured only in part. */
+#define MLP_MEASURE_UNRELIABLE	1
 
 struct mlp_feature_schema {
 	const char *name;
@@ -65,9 +71,18 @@ struct mlp_subsys_ops {
 	int (*apply)(void *priv, const struct mlp_window *w);
 	/*
 	 * Measure the window w that ended: 0 and *eff in MLP_EFF_SCALE units,
-	 * or -ENODATA when the window was idle (nothing to measure).
+	 * MLP_MEASURE_UNRELIABLE with *eff set when part of the window escaped
+	 * the measurement, or -ENODATA when the window was idle.
 	 */
 	int (*measure)(void *priv, const struct mlp_window *w, s64 *eff);
+	/*
+	 * Optional. Called at the end of every window, before measure: return
+	 * true when the setting the defaults stand for was changed by someone
+	 * else since the last call, with the new defaults (on the knobs' grids)
+	 * in def[nr_knobs]. mlproxy then adopts them as the baseline, restarts
+	 * its reference and falls to EMERGENCY (MLP_TRANS_BASELINE).
+	 */
+	bool (*baseline_changed)(void *priv, s64 *def);
 };
 
 struct mlp_subsys;

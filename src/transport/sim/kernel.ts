@@ -41,7 +41,9 @@ import {
   REASON_RATE_LIMIT,
   REASON_STALE,
   REASON_STEP_LIMIT,
+  REASON_UNRELIABLE,
   TRANS_ADMIN,
+  TRANS_BASELINE,
   TRANS_CLOSED,
   TRANS_COLLAPSE,
   TRANS_HEARTBEAT,
@@ -67,13 +69,14 @@ import type {
   VersionInfo,
 } from '../device.js';
 import { deviceError } from '../errors.js';
-import type { SubsystemModel } from './model.js';
+import type { SubsystemModel, WindowMeasure } from './model.js';
 import { ReadaheadModel, type ReadaheadOptions } from './readahead.js';
 import { SyntheticModel, checkInt, type SyntheticOptions } from './synthetic.js';
 
 /** The module parameters of kmod (same names, camelCase, same defaults). */
 export interface KernelParams {
   learningPeriod: number;
+  checkPeriod: number;
   promoteWindows: number;
   promoteMarginPct: number;
   demoteMarginPct: number;
@@ -87,6 +90,7 @@ export interface KernelParams {
 
 export const DEFAULT_PARAMS: Readonly<KernelParams> = {
   learningPeriod: 10,
+  checkPeriod: 16,
   promoteWindows: 8,
   promoteMarginPct: 2,
   demoteMarginPct: 5,
@@ -100,6 +104,7 @@ export const DEFAULT_PARAMS: Readonly<KernelParams> = {
 
 const PARAM_LIMITS: Record<keyof KernelParams, [number, number]> = {
   learningPeriod: [1, 1000000],
+  checkPeriod: [0, 100000],
   promoteWindows: [1, 1000000],
   promoteMarginPct: [0, 100],
   demoteMarginPct: [0, 100],
@@ -112,6 +117,11 @@ const PARAM_LIMITS: Record<keyof KernelParams, [number, number]> = {
 };
 
 export type ClockKind = 'real' | 'manual' | 'auto';
+
+/** Advice windows waiting for their judgement, at most this many (MLP_PAIR_MAX). */
+const PAIR_MAX = 4096;
+/** The baseline windows advice is judged against are at most this many windows away (MLP_PAIR_GAP). */
+const PAIR_GAP = 4;
 
 export interface SimKernelOptions {
   clock?: ClockKind;
@@ -170,7 +180,7 @@ interface Pending {
 
 /** One registered subsystem and its kernel state. */
 class SimSubsystem {
-  readonly defaults: number[];
+  defaults: number[];
   epoch = 0;
   winStartNs = 0;
   /** Planned end of the window in progress (the next one's planned start). */
@@ -190,8 +200,15 @@ class SimSubsystem {
   nextRecId = 1;
   mode: ModeValue = MODE_EMERGENCY;
   pinned = false;
-  /** Raw baseline reference; <= 0: none yet. */
+  /** The reference: the raw efficiency of the last measured baseline window; <= 0: none. */
   baselineEff = 0;
+  haveBaseline = false;
+  baseEpoch = 0;
+  /** Advice windows measured since that window, waiting for the next one. */
+  pairSum = 0;
+  pairN = 0;
+  pairFirst = 0;
+  pairLast = 0;
   lastEff = 0;
   heartbeatMissed = false;
   hold = 0;
@@ -243,7 +260,8 @@ class SimSubsystem {
       name: m.name,
       windowMs: m.windowMs,
       features: m.features.map((f) => ({ ...f })),
-      knobs: m.knobs.map((k) => ({ ...k })),
+      // def follows an adopted baseline (MLP_TRANS_BASELINE), as in the kernel.
+      knobs: m.knobs.map((k, i) => ({ ...k, def: this.defaults[i] })),
     };
   }
 }
@@ -277,6 +295,9 @@ export class SimKernel {
         );
       }
       params[key as keyof KernelParams] = checkInt(`parameter ${key}`, value, ...limits);
+    }
+    if (params.checkPeriod === 1) {
+      throw new RangeError('parameter checkPeriod 1 leaves no advice window: use 0 or 2..100000');
     }
     this.params = params;
     const models: SubsystemModel[] = [];
@@ -665,7 +686,7 @@ export class SimKernel {
       case MODE_COLLABORATION:
         return w % 2 === 0;
       case MODE_RECOMMENDATION:
-        return true;
+        return this.params.checkPeriod === 0 || w % this.params.checkPeriod !== 0;
     }
     return false;
   }
@@ -724,9 +745,13 @@ export class SimKernel {
   private startWindow(s: SimSubsystem, now: number, plannedStart = now): void {
     if (!s.started) {
       if (s.resync) {
-        s.model.endWindow(s.epoch, s.knobs); // the parked time is not measured
+        s.model.endWindow(s.epoch, s.knobs, false); // the parked time is not measured
         s.resync = false;
         s.epoch++;
+        // A reference from before the park judges nothing after it.
+        s.haveBaseline = false;
+        s.pairSum = 0;
+        s.pairN = 0;
       }
       s.started = true;
     }
@@ -765,7 +790,7 @@ export class SimKernel {
       }
     }
     if (!s.winAdvice) s.knobs = [...s.defaults];
-    s.features = s.model.featuresAt(s.epoch);
+    s.features = s.model.featuresAt(s.epoch, s.knobs);
     if (this.clock === 'real') this.schedule(s);
   }
 
@@ -773,17 +798,24 @@ export class SimKernel {
     const now = this.nowNs();
     const e = s.epoch;
     if (now > s.planNs) s.c.lateMaxNs = Math.max(s.c.lateMaxNs, now - s.planNs);
-    const measured = s.model.endWindow(e, s.knobs);
-    // An idle window reports the baseline and feeds neither the reference nor the ladder.
-    const idle = measured === null;
-    const eff = idle ? s.baselineEff : Math.min(EFF_LIMIT, Math.max(0, measured));
-    if (!idle) {
+    const changed = s.model.baselineChanged?.() ?? null;
+    const m = s.model.endWindow(e, s.knobs, s.winAdvice);
+    // An idle window reports the reference and feeds neither it nor the ladder; an
+    // unreliable one (or one in which the baseline changed) reports its eff, feeds neither.
+    const idle = m === null;
+    const measured: WindowMeasure | null =
+      m === null ? null : typeof m === 'number' ? { eff: m, unreliable: false } : m;
+    const unreliable = measured !== null && (measured.unreliable || changed !== null);
+    const eff = measured === null ? s.baselineEff : Math.min(EFF_LIMIT, Math.max(0, measured.eff));
+    const hadBefore = s.haveBaseline;
+    const before = s.baselineEff;
+    const beforeEpoch = s.baseEpoch;
+    if (!idle && !unreliable) {
       s.lastEff = eff;
       if (!s.winAdvice) {
-        // EWMA of baseline windows, weight 1/8, truncating like C's s64 division; a
-        // reference <= 0 is none, and the next baseline window sets it.
-        s.baselineEff =
-          s.baselineEff > 0 ? s.baselineEff + Math.trunc((eff - s.baselineEff) / 8) : eff;
+        s.baselineEff = eff;
+        s.baseEpoch = e;
+        s.haveBaseline = true;
       }
     }
     s.c.windows++;
@@ -800,13 +832,14 @@ export class SimKernel {
       mode: s.winMode,
       applied: s.winAdvice,
       verdict: s.winVerdict,
-      reasons: s.winReasons | (idle ? REASON_IDLE : 0),
+      reasons: s.winReasons | (idle ? REASON_IDLE : 0) | (unreliable ? REASON_UNRELIABLE : 0),
       baselineEff: s.baselineEff > 0 ? s.baselineEff / 1e6 : 0,
       eff: eff / 1e6,
       knobs: [...s.knobs],
     };
 
-    this.runLadder(s, eff, idle);
+    this.runLadder(s, eff, !idle && !unreliable, hadBefore, before, beforeEpoch);
+    if (changed !== null) this.adoptBaseline(s, changed);
 
     // Plan window e + 1, then queue the record of e with the state of e + 1.
     s.epoch = e + 1;
@@ -817,34 +850,47 @@ export class SimKernel {
     for (const f of this.files) if (f.ring.length > 0) f.wake();
   }
 
-  /** The mode ladder at the end of window e (s.epoch is still e). */
-  private runLadder(s: SimSubsystem, eff: number, idle: boolean): void {
+  /**
+   * The mode ladder at the end of window e (s.epoch is still e): heartbeat, the paired
+   * judgement when a measured baseline window closes advice windows (`before` is the
+   * reference it replaces, measured in window `beforeEpoch`; both at most PAIR_GAP windows
+   * from the advice), the climb out of EMERGENCY. `measured`: neither idle nor
+   * unreliable. kmod/mlproxy_core.c's mlp_run_ladder and mlp_evaluate, in TypeScript.
+   */
+  private runLadder(
+    s: SimSubsystem,
+    eff: number,
+    measured: boolean,
+    hadBefore: boolean,
+    before: number,
+    beforeEpoch: number,
+  ): void {
     const p = this.params;
     if (s.controller && !this.heartbeatLive(s) && !s.heartbeatMissed) {
       s.heartbeatMissed = true;
       s.c.heartbeatMisses++;
       this.fall(s, TRANS_HEARTBEAT);
     }
-    if (s.winAdvice && !idle && s.baselineEff > 0 && s.mode !== MODE_EMERGENCY) {
-      const base = s.baselineEff;
-      if (eff * 100 < base * p.collapsePct) {
-        this.fall(s, TRANS_COLLAPSE);
-      } else if (eff * 100 < base * (100 - p.demoteMarginPct)) {
-        s.goodStreak = 0;
-        if (!s.pinned && s.mode > MODE_LEARNING) {
-          s.c.demotions++;
-          this.transition(s, (s.mode - 1) as ModeValue, TRANS_REGRESSION);
-        }
-      } else if (eff * 100 >= base * (100 + p.promoteMarginPct)) {
-        s.goodStreak++;
-        if (!s.pinned && s.goodStreak >= p.promoteWindows && s.mode < MODE_RECOMMENDATION) {
-          s.goodStreak = 0;
-          s.c.promotions++;
-          this.transition(s, (s.mode + 1) as ModeValue, TRANS_PROMOTE);
-        }
-      } else {
-        s.goodStreak = 0;
+    if (measured && s.winAdvice && s.pairN < PAIR_MAX) {
+      if (s.pairN === 0) s.pairFirst = s.epoch;
+      s.pairLast = s.epoch;
+      s.pairSum += eff;
+      s.pairN++;
+    } else if (measured && !s.winAdvice) {
+      if (
+        s.pairN > 0 &&
+        hadBefore &&
+        // A reference <= 0 is none: it judges nothing.
+        before > 0 &&
+        eff > 0 &&
+        s.mode !== MODE_EMERGENCY &&
+        s.pairFirst - beforeEpoch <= PAIR_GAP &&
+        s.epoch - s.pairLast <= PAIR_GAP
+      ) {
+        this.evaluate(s, before, eff);
       }
+      s.pairSum = 0;
+      s.pairN = 0;
     }
     if (s.mode === MODE_EMERGENCY && s.winMode === MODE_EMERGENCY && !s.pinned) {
       if (s.controller && this.heartbeatLive(s)) {
@@ -859,11 +905,60 @@ export class SimKernel {
     }
   }
 
+  /** Paired judgement: the advice windows' mean against both neighbouring baseline windows. */
+  private evaluate(s: SimSubsystem, before: number, after: number): void {
+    const p = this.params;
+    const lo = Math.min(before, after);
+    const hi = Math.max(before, after);
+    // C's div_s64: truncating integer division of the raw efficiencies.
+    const a100 = Math.trunc(s.pairSum / s.pairN) * 100;
+    if (a100 < lo * p.collapsePct) {
+      this.fall(s, TRANS_COLLAPSE);
+    } else if (a100 < lo * (100 - p.demoteMarginPct)) {
+      s.goodStreak = 0;
+      if (!s.pinned && s.mode > MODE_LEARNING) {
+        s.c.demotions++;
+        this.transition(s, (s.mode - 1) as ModeValue, TRANS_REGRESSION);
+      }
+    } else if (a100 >= hi * (100 + p.promoteMarginPct)) {
+      s.goodStreak++;
+      if (!s.pinned && s.goodStreak >= p.promoteWindows && s.mode < MODE_RECOMMENDATION) {
+        s.goodStreak = 0;
+        s.c.promotions++;
+        this.transition(s, (s.mode + 1) as ModeValue, TRANS_PROMOTE);
+      }
+    } else {
+      s.goodStreak = 0;
+    }
+  }
+
+  /**
+   * Someone else changed the setting the baseline stands for: adopt the new defaults (on
+   * the grid), restart the reference, and go to EMERGENCY (even from EMERGENCY, so the
+   * status names the reason).
+   */
+  private adoptBaseline(s: SimSubsystem, defs: readonly number[]): void {
+    s.defaults = s.model.knobs.map((k, i) => {
+      const v = Math.min(k.max, Math.max(k.min, defs[i] ?? k.def));
+      return v - ((v - k.min) % k.step);
+    });
+    s.haveBaseline = false;
+    s.baselineEff = 0;
+    s.pinned = false;
+    s.pairSum = 0;
+    s.pairN = 0;
+    s.goodStreak = 0;
+    s.hold = 0;
+    this.transition(s, MODE_EMERGENCY, TRANS_BASELINE);
+  }
+
   /** A safety fall to EMERGENCY: clears the pin, resets the streaks. */
   private fall(s: SimSubsystem, why: number): void {
     s.pinned = false;
     s.goodStreak = 0;
     s.hold = 0;
+    s.pairSum = 0;
+    s.pairN = 0;
     if (s.mode === MODE_EMERGENCY) return;
     s.c.emergencies++;
     this.transition(s, MODE_EMERGENCY, why);

@@ -10,13 +10,29 @@ export interface SubsystemModel {
   readonly windowMs: number;
   readonly features: readonly FeatureDesc[];
   readonly knobs: readonly KnobDesc[];
-  /** Features collected at the start of window w (called once per window, w increasing). */
-  featuresAt(w: number): number[];
+  /**
+   * Features collected at the start of window w (called once per window, w increasing),
+   * with the knobs in force in it.
+   */
+  featuresAt(w: number, knobs?: readonly number[]): number[];
   /**
    * Efficiency of window w run with `knobs` (called once per window, at its end), or
-   * null when the window was idle (nothing to measure).
+   * null when the window was idle (nothing to measure), or a WindowMeasure that says
+   * the measurement was unreliable. `advice`: whether advice ran in the window.
    */
-  endWindow(w: number, knobs: readonly number[]): number | null;
+  endWindow(w: number, knobs: readonly number[], advice: boolean): number | null | WindowMeasure;
+  /**
+   * Optional, called at the end of every window before endWindow: the new defaults
+   * when someone else changed the setting the baseline stands for (the kernel's
+   * baseline_changed callback), else null.
+   */
+  baselineChanged?(): number[] | null;
+}
+
+/** A window measured only in part: eff is reported with MLP_REASON_UNRELIABLE. */
+export interface WindowMeasure {
+  eff: number;
+  unreliable: boolean;
 }
 
 /** lowbias32 (Chris Wellons): the integer hash of docs/subsystems.md. */

@@ -1,33 +1,28 @@
 /**
- * A model of block-device read-ahead, the simulated twin of kmod/mlproxy_readahead.c
- * (same knob, features and efficiency unit; the workload is modelled, not measured).
+ * A model of block-device read-ahead, the simulated twin of kmod/mlproxy_readahead.c: the
+ * same knob, features and efficiency unit, with the workload and the disk modelled, not
+ * measured. The disk is the demo's `cloud-small` profile (scripts/vm/storage.sh: 100
+ * requests/s and 40 MiB/s in total, requests of at most 1280 KiB), whose fixed-setting
+ * throughputs docs/results.md measures; the model reproduces them within about 15 %.
  *
- * Knob `ra_kb_log2` (min 4, max 12, step 1, default 7, max_delta 2): read-ahead
- * R = 2^k KiB. The workload runs in phases of 30..120 windows, each of one kind
- * drawn from the seed:
- *   sequential  runs of M = 256 application reads of 4 KiB (1 MiB streams), busy 90 %;
- *   random      M = 1 (isolated 4 KiB reads), busy 60 %;
- *   mixed       M = 16, busy 75 %.
- * A run of M reads (4M KiB) costs ios = 1 + (4M - 4) / R device reads of R KiB, each
- * served in t = LATENCY_MS + R / BANDWIDTH ms (an SSD: 0.1 ms, 2000 KiB/ms). Read-ahead
- * beyond what the run uses is wasted. The efficiency is the kernel's unit, bytes per
- * nanosecond of read service time, counting only the bytes the application used:
- *   eff = 4M KiB / (ios * t)   [bytes/ns * MLP_EFF_SCALE]
- * times a hashed multiplicative noise of +-5 %. The best k is 9 in sequential, 4 in
- * random and 7 (the default) in mixed phases, so a learner must track the phase.
- *
- * Features, measured over the previous window like the kernel's block-layer deltas
- * (0 in window 0); names, units and scales are the kernel's:
- *   read_kbps        device KiB/s: busy * R / t;
- *   mean_read_kb     KiB per device request, min(R, 512) (requests split at 512 KiB);
- *   read_latency_us  service time of one request;
- *   busy             share of the window with a read in flight (permille);
- *   merged_reads     reads merged into a neighbour, (M - 1) / M * min(1, 16 / R),
- *                    +-2 % noise: the model's sequentiality signal;
- *   ra_kb            read-ahead in force, KiB;
- *   delivered_kbps   KiB/s the application used: busy * 4M / (ios * t);
- *   delivered_per_read  used over read bytes, 4M / (ios * R) (scale 1000).
- * Everything is a function of (seed, window, knob), so runs are deterministic.
+ * Knob `ra_kb_log2` (min 4, max 12, step 1, default 7 = 128 KiB, no max_delta): read-ahead
+ * R = 2^k KiB. The workload runs in phases of 30..120 windows, each of one kind drawn from
+ * the seed:
+ *   sequential  one reader, read(2) of 32 KiB through the files: requests of max(R, 32 KiB)
+ *               (an oversized read reads what it asks for), back to back: MiB/s =
+ *               min(100 x request, 40 MiB/s) x 0.95;
+ *   random      one reader touching random pages of mapped 128 MiB files: every fault reads
+ *               R around it in ceil(R / 1280 KiB) requests, so a fault takes
+ *               t_f = max(requests / 100, R / 40 MiB) s and delivers 4 KiB;
+ *   mixed       both at once, sharing the disk: the sequential reader keeps two requests
+ *               in flight against the mapped reader's one, so it gets 2 c_s / (2 c_s + t_f)
+ *               of the disk's time (c_s: one of its requests' time).
+ * The best R is 512 KiB and more in sequential phases (the bandwidth), up to 128 KiB in
+ * random ones (the request rate: the default is as good as 16 KiB) and 1 MiB in mixed ones.
+ * The efficiency is the kernel's: MiB/s delivered to the readers (MLP_EFF_SCALE units),
+ * times a hashed multiplicative noise (+-5 % sequential, +-15 % random and mixed: a
+ * window sees few faults). Features follow the kernel's definitions (docs/readahead.md),
+ * measured over the previous window. Everything is a function of (seed, window, knob).
  */
 import type { FeatureDesc, KnobDesc } from '../device.js';
 import { hash32, u32Of, type SubsystemModel } from './model.js';
@@ -42,20 +37,58 @@ export interface ReadaheadOptions {
 
 export const WORKLOADS = ['sequential', 'random', 'mixed'] as const;
 export type Workload = (typeof WORKLOADS)[number];
-const RUN_LENGTH: Record<Workload, number> = { sequential: 256, random: 1, mixed: 16 };
-const BUSY: Record<Workload, number> = { sequential: 0.9, random: 0.6, mixed: 0.75 };
-const LATENCY_MS = 0.1;
-const BANDWIDTH_KIB_PER_MS = 2000;
-const MAX_REQUEST_KB = 512;
+
+const IOPS = 100;
+const BW_KIB = 40 * 1024;
+const MAX_REQ_KIB = 1280;
+const READ_KIB = 32;
+const PAGE_KIB = 4;
 const MIN_PHASE = 30;
 const MAX_PHASE = 120;
-/** KiB per ms to bytes per ns. */
-const KIB_PER_MS_TO_BYTES_PER_NS = 1024 / 1e6;
+const BASELINE_KB = 128;
 
-interface WindowOutcome {
-  /** bytes/ns (float). */
-  eff: number;
-  features: number[];
+/** What the model's disk does in one second of a workload at read-ahead 2^k KiB. */
+export interface Rates {
+  /** MiB/s delivered to the readers. */
+  deliveredMiBs: number;
+  /** read(2) calls and faults per second. */
+  reads: number;
+  faults: number;
+  /** Device requests per second and their mean size, KiB. */
+  requests: number;
+  requestKiB: number;
+  /** Share of the second the disk was busy. */
+  busy: number;
+}
+
+function seqRequestKiB(r: number): number {
+  return Math.min(Math.max(r, READ_KIB), MAX_REQ_KIB);
+}
+
+/** Seconds of disk time of one request (or one read-around) of `kib` KiB in `n` requests. */
+function cost(kib: number, n = 1): number {
+  return Math.max(n / IOPS, kib / BW_KIB);
+}
+
+export function rates(kind: Workload, k: number): Rates {
+  const r = 2 ** k;
+  const q = seqRequestKiB(r);
+  const cs = cost(q);
+  const nf = Math.ceil(r / MAX_REQ_KIB);
+  const tf = cost(r, nf);
+  const seqShare = kind === 'sequential' ? 1 : kind === 'mixed' ? (2 * cs) / (2 * cs + tf) : 0;
+  const faultShare = kind === 'random' ? 1 : kind === 'mixed' ? 1 - seqShare : 0;
+  const seqKiBs = (seqShare * q * 0.95) / cs;
+  const faults = faultShare / tf;
+  const requests = (seqShare * 0.95) / cs + faults * nf;
+  return {
+    deliveredMiBs: (seqKiBs + faults * PAGE_KIB) / 1024,
+    reads: seqKiBs / READ_KIB,
+    faults,
+    requests,
+    requestKiB: requests > 0 ? (seqKiBs + faults * r) / requests : 0,
+    busy: seqShare * 0.95 + faultShare,
+  };
 }
 
 export class ReadaheadModel implements SubsystemModel {
@@ -71,13 +104,19 @@ export class ReadaheadModel implements SubsystemModel {
     { name: 'ra_kb', unit: 'KiB', scale: 1 },
     { name: 'delivered_kbps', unit: 'KiB/s', scale: 1 },
     { name: 'delivered_per_read', unit: 'ratio', scale: 1000 },
+    { name: 'fault_share', unit: 'permille', scale: 1000 },
+    { name: 'seq_read_share', unit: 'permille', scale: 1000 },
+    { name: 'major_fault_share', unit: 'permille', scale: 1000 },
+    { name: 'baseline_ra_kb', unit: 'KiB', scale: 1 },
+    { name: 'own_ra_share', unit: 'permille', scale: 1000 },
+    { name: 'missed_calls', unit: '', scale: 1 },
   ];
   readonly knobs: readonly KnobDesc[] = [
-    { name: 'ra_kb_log2', unit: 'log2(KiB)', min: 4, max: 12, step: 1, def: 7, maxDelta: 2 },
+    { name: 'ra_kb_log2', unit: 'log2(KiB)', min: 4, max: 12, step: 1, def: 7, maxDelta: 0 },
   ];
   /** phaseStarts[j]: first window of phase j (extended lazily). */
   private readonly phaseStarts: number[] = [0];
-  private last: WindowOutcome | null = null;
+  private last: number[] | null = null;
 
   constructor(opts: ReadaheadOptions = {}) {
     this.seed = checkInt('readahead seed', opts.seed ?? 7, 0, 0xffffffff);
@@ -90,46 +129,45 @@ export class ReadaheadModel implements SubsystemModel {
     return WORKLOADS[hash32((Math.imul(j, 0x9e3779b1) ^ this.seed ^ 0x5bd1e995) >>> 0) % 3];
   }
 
-  /** Noise-free efficiency (bytes/ns) of workload `kind` under read-ahead 2^k KiB. */
+  /** Noise-free efficiency (MiB/s delivered, the feedback's unit) of a workload at 2^k KiB. */
   static idealEff(kind: Workload, k: number): number {
-    const m = RUN_LENGTH[kind];
-    const r = 2 ** k;
-    const ios = 1 + (4 * m - 4) / r;
-    const t = LATENCY_MS + r / BANDWIDTH_KIB_PER_MS;
-    return ((4 * m) / (ios * t)) * KIB_PER_MS_TO_BYTES_PER_NS;
+    return rates(kind, k).deliveredMiBs;
   }
 
-  private outcome(w: number, k: number): WindowOutcome {
-    const kind = this.workload(w);
-    const m = RUN_LENGTH[kind];
-    const r = 2 ** k;
-    const t = LATENCY_MS + r / BANDWIDTH_KIB_PER_MS;
-    const req = Math.min(r, MAX_REQUEST_KB);
-    const merged = ((m - 1) / m) * Math.min(1, 16 / r) * (1 + 0.02 * this.unit(w, 0x2545f491));
-    const ios = 1 + (4 * m - 4) / r;
-    return {
-      eff: ReadaheadModel.idealEff(kind, k) * (1 + 0.05 * this.unit(w, 0)),
-      features: [
-        Math.round(BUSY[kind] * (r / t) * 1000),
-        req * 1000,
-        Math.round((LATENCY_MS + req / BANDWIDTH_KIB_PER_MS) * 1000),
-        Math.round(BUSY[kind] * 1000),
-        Math.round(Math.min(1, merged) * 1000),
-        r,
-        Math.round(((BUSY[kind] * 4 * m) / (ios * t)) * 1000),
-        Math.round(Math.min(1, (4 * m) / (ios * r)) * 1000),
-      ],
-    };
-  }
-
-  featuresAt(w: number): number[] {
-    if (w === 0 || this.last === null) return [0, 0, 0, 0, 0, 2 ** this.knobs[0].def, 0, 0];
-    return [...this.last.features];
+  featuresAt(w: number, knobs?: readonly number[]): number[] {
+    const f = w === 0 || this.last === null ? new Array<number>(14).fill(0) : [...this.last];
+    f[5] = knobs ? 2 ** knobs[0] : BASELINE_KB;
+    f[11] = BASELINE_KB;
+    return f;
   }
 
   endWindow(w: number, knobs: readonly number[]): number {
-    this.last = this.outcome(w, knobs[0]);
-    return Math.max(0, Math.round(this.last.eff * 1e6));
+    const kind = this.workload(w);
+    const k = knobs[0];
+    const r = rates(kind, k);
+    const noise = kind === 'sequential' ? 0.05 : 0.15;
+    const delivered = r.deliveredMiBs * (1 + noise * this.unit(w, 0));
+    const ra = 2 ** k;
+    const calls = r.reads + r.faults;
+    const deviceKiBs = r.requests * r.requestKiB;
+    // Features 5 (ra_kb) and 11 (baseline_ra_kb) are set by featuresAt.
+    this.last = [
+      Math.round(deviceKiBs),
+      Math.round(r.requestKiB * 1000),
+      Math.round((1e6 * r.busy) / Math.max(1, r.requests)),
+      Math.round(1000 * Math.min(1, r.busy)),
+      Math.round(1000 * (r.reads / Math.max(1, calls)) * Math.min(1, 32 / ra)),
+      ra,
+      Math.round(delivered * 1024),
+      Math.round(Math.min(1e6, (1000 * delivered * 1024) / Math.max(1e-9, deviceKiBs))),
+      Math.round((1000 * r.faults) / Math.max(1e-9, calls)),
+      Math.round((1000 * r.reads) / Math.max(1e-9, calls)),
+      r.faults > 0 ? 950 : 0,
+      BASELINE_KB,
+      0,
+      0,
+    ];
+    return Math.max(0, Math.round(delivered * 1e6));
   }
 
   /** A hashed uniform number in [-1, 1) for window w and a salt. */

@@ -40,7 +40,9 @@
  *   EMERGENCY       never;
  *   LEARNING        w % learning_period == 0 (module parameter, default 10);
  *   COLLABORATION   w % 2 == 0;
- *   RECOMMENDATION  every window.
+ *   RECOMMENDATION  every window but the check windows, w % check_period == 0
+ *                   (module parameter, default 16; 0: no check windows).
+ * The baseline windows are the comparison the ladder judges advice against.
  *
  * Recommendations. One recommendation targets the window after the one in progress
  * (target_epoch = current epoch + 1). Its epoch must be the current epoch or at most
@@ -53,8 +55,8 @@
  * MLP_REC_F_STRICT is set. The first failing check alone decides a rejection:
  * STALE, then RATE_LIMIT, then the knobs' bits; applied[] holds the knobs after
  * clamping (as given when STALE or RATE_LIMIT). A recommendation
- * whose target window runs the baseline (emergency, or a baseline window in
- * learning or collaboration) is SHADOWED. A recommendation not yet applied when
+ * whose target window runs the baseline (emergency, or a baseline or check window)
+ * is SHADOWED. A recommendation not yet applied when
  * its ttl_ms has passed is dropped at the window boundary with reason EXPIRED.
  *
  * Feedback. For every window the kernel queues one struct mlp_feedback to every
@@ -68,25 +70,36 @@
  * at most the file's read timeout, then returns 0. When a subsystem is
  * unregistered, files that said MLP_ABI_MINOR >= 1 in MLP_IOC_VERSION get a last
  * record for it with reason MLP_REASON_GONE. Efficiencies are within
- * [0, 10^15]. baseline_eff is the kernel's running reference of the baseline
- * (EWMA, weight 1/8, over baseline windows: while it is 0 there is no reference
- * and the next baseline window sets it, then b += (eff - b) / 8 with C's
- * truncating division); eff is the window's own.
+ * [0, 10^15]. baseline_eff is the kernel's baseline reference: the efficiency of
+ * the last measured baseline window (0 before the first; while it is 0 there is
+ * no reference); eff is the window's own.
  * A subsystem may find a window idle (nothing to measure, e.g. no reads): its
  * record has reason MLP_REASON_IDLE and eff = baseline_eff, and it feeds neither
- * the reference nor the ladder. Mode changes take effect at the next window.
+ * the reference nor the ladder. A window the subsystem could measure only in part
+ * (e.g. a probe missed calls) has reason MLP_REASON_UNRELIABLE: its eff is reported
+ * but feeds neither the reference nor the ladder either. Mode changes take effect at
+ * the next window.
  *
- * Mode ladder, evaluated at the end of every advice window that has a baseline
- * reference (baseline_eff > 0):
- *   good        eff * 100 >= baseline_eff * (100 + promote_margin_pct)
- *   regression  eff * 100 <  baseline_eff * (100 - demote_margin_pct)
- *   collapse    eff * 100 <  baseline_eff * collapse_pct
- * promote_windows consecutive good windows promote one step (LEARNING ->
+ * Mode ladder: paired judgement. The measured advice windows between two measured
+ * baseline windows (before, after) are judged together when the after window ends,
+ * with a = their mean efficiency, lo = min(before, after), hi = max(before, after):
+ *   good        a * 100 >= hi * (100 + promote_margin_pct)
+ *   regression  a * 100 <  lo * (100 - demote_margin_pct)
+ *   collapse    a * 100 <  lo * collapse_pct
+ * So advice must beat the baseline on both sides of it to count as good, and fall
+ * below both to count as bad: a change of the workload between the two (the
+ * baseline itself moving) is neither. Idle and unreliable windows are skipped; the
+ * two baseline windows must be at most 4 windows from the advice (else nothing is
+ * judged); a fall to EMERGENCY or a change of the baseline setting drops the advice
+ * windows not yet judged. promote_windows consecutive good judgements promote one step (LEARNING ->
  * COLLABORATION -> RECOMMENDATION). A regression demotes one step at once
  * (RECOMMENDATION -> COLLABORATION -> LEARNING) and resets the streak. A collapse
  * falls to EMERGENCY. So does closing the controlling file, and a controller whose
- * last heartbeat is older than heartbeat_ms (checked first at a window's end; an
- * advice window is evaluated only when the mode is not EMERGENCY then). EMERGENCY
+ * last heartbeat is older than heartbeat_ms (checked first at a window's end;
+ * advice is judged only when the mode is not EMERGENCY then). So does a change of
+ * the baseline setting by someone else (a subsystem that reports one, e.g. an
+ * administrator's new read_ahead_kb: MLP_TRANS_BASELINE; the knob's def becomes the
+ * new baseline and the reference restarts). EMERGENCY
  * climbs back to LEARNING after emergency_hold_windows windows with a live
  * controller. MLP_IOC_SET_MODE sets the mode (CAP_SYS_ADMIN, any file; each call
  * counts as an ADMIN transition); with MLP_MODE_F_PIN the ladder no longer promotes
@@ -110,7 +123,6 @@
 #ifndef _UAPI_LINUX_MLPROXY_H
 #define _UAPI_LINUX_MLPROXY_H
 
-#include <linux/const.h>
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
@@ -148,7 +160,7 @@
 #define MLP_NR_MODES		4
 
 /* struct mlp_mode.flags */
-#define MLP_MODE_F_PIN		_BITUL(0)	/* set: ladder off until a safety fall */
+#define MLP_MODE_F_PIN		(1U << 0)	/* set: ladder off until a safety fall */
 
 /* Verdicts of a recommendation. */
 #define MLP_VERDICT_NONE	0	/* feedback only: no recommendation pending */
@@ -158,31 +170,32 @@
 #define MLP_VERDICT_SHADOWED	4
 
 /* Reason bits of a verdict. */
-#define MLP_REASON_OUT_OF_BOUNDS	_BITUL(0)	/* a knob outside [min, max] */
-#define MLP_REASON_OFF_GRID		_BITUL(1)	/* a knob not on the step grid */
-#define MLP_REASON_STEP_LIMIT		_BITUL(2)	/* a knob moved more than max_delta */
-#define MLP_REASON_STALE		_BITUL(3)	/* epoch too old */
-#define MLP_REASON_RATE_LIMIT		_BITUL(4)	/* target window already has advice */
-#define MLP_REASON_EXPIRED		_BITUL(5)	/* ttl passed before it could run */
-#define MLP_REASON_EMERGENCY		_BITUL(6)	/* mode is EMERGENCY */
-#define MLP_REASON_BASELINE_WINDOW	_BITUL(7)	/* target window runs the baseline */
-#define MLP_REASON_IDLE			_BITUL(8)	/* feedback only: idle window, see below */
-#define MLP_REASON_GONE			_BITUL(9)	/* feedback only: subsystem unregistered */
+#define MLP_REASON_OUT_OF_BOUNDS	(1U << 0)	/* a knob outside [min, max] */
+#define MLP_REASON_OFF_GRID		(1U << 1)	/* a knob not on the step grid */
+#define MLP_REASON_STEP_LIMIT		(1U << 2)	/* a knob moved more than max_delta */
+#define MLP_REASON_STALE		(1U << 3)	/* epoch too old */
+#define MLP_REASON_RATE_LIMIT		(1U << 4)	/* target window already has advice */
+#define MLP_REASON_EXPIRED		(1U << 5)	/* ttl passed before it could run */
+#define MLP_REASON_EMERGENCY		(1U << 6)	/* mode is EMERGENCY */
+#define MLP_REASON_BASELINE_WINDOW	(1U << 7)	/* target window runs the baseline */
+#define MLP_REASON_IDLE			(1U << 8)	/* feedback only: idle window, see below */
+#define MLP_REASON_GONE			(1U << 9)	/* feedback only: subsystem unregistered */
+#define MLP_REASON_UNRELIABLE		(1U << 10)	/* feedback only: measurement not trusted */
 
 /* struct mlp_recommendation.flags */
-#define MLP_REC_F_STRICT	_BITUL(0)	/* reject instead of clamping */
+#define MLP_REC_F_STRICT	(1U << 0)	/* reject instead of clamping */
 
 /* struct mlp_claim.flags */
-#define MLP_CLAIM_F_RELEASE	_BITUL(0)	/* give up control; the mode stays */
+#define MLP_CLAIM_F_RELEASE	(1U << 0)	/* give up control; the mode stays */
 
 /* struct mlp_subsys_info.flags */
-#define MLP_INFO_F_BY_ID	_BITUL(0)	/* look up id, not index */
+#define MLP_INFO_F_BY_ID	(1U << 0)	/* look up id, not index */
 
 /* struct mlp_file_config.flags: what to change (the others are kept). */
-#define MLP_FILE_SET_RECORD_SIZE	_BITUL(0)
-#define MLP_FILE_SET_READ_TIMEOUT	_BITUL(1)
-#define MLP_FILE_SET_SUBSCRIBE		_BITUL(2)
-#define MLP_FILE_WAKE			_BITUL(3)	/* blocked readers return now */
+#define MLP_FILE_SET_RECORD_SIZE	(1U << 0)
+#define MLP_FILE_SET_READ_TIMEOUT	(1U << 1)
+#define MLP_FILE_SET_SUBSCRIBE		(1U << 2)
+#define MLP_FILE_WAKE			(1U << 3)	/* blocked readers return now */
 #define MLP_READ_TIMEOUT_NONE		0xffffffffU	/* read() may wait forever */
 #define MLP_READ_TIMEOUT_MAX_MS		3600000U
 
@@ -195,12 +208,13 @@
 #define MLP_TRANS_HEARTBEAT	5	/* controller missed heartbeats */
 #define MLP_TRANS_RECOVER	6	/* EMERGENCY -> LEARNING after the hold */
 #define MLP_TRANS_ADMIN		7	/* MLP_IOC_SET_MODE */
+#define MLP_TRANS_BASELINE	8	/* the administrator changed the baseline setting */
 
 /* struct mlp_status.flags */
-#define MLP_STATUS_F_PINNED		_BITUL(0)
-#define MLP_STATUS_F_CONTROLLED		_BITUL(1)
-#define MLP_STATUS_F_HEARTBEAT_OK	_BITUL(2)
-#define MLP_STATUS_F_MINE		_BITUL(3)	/* caller's file is the controller */
+#define MLP_STATUS_F_PINNED		(1U << 0)
+#define MLP_STATUS_F_CONTROLLED		(1U << 1)
+#define MLP_STATUS_F_HEARTBEAT_OK	(1U << 2)
+#define MLP_STATUS_F_MINE		(1U << 3)	/* caller's file is the controller */
 
 /* Version handshake. */
 struct mlp_version {

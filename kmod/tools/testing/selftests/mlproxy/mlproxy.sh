@@ -7,7 +7,6 @@
 # in this repository, test/vm/selftests.test.ts runs it in the QEMU guest).
 #   MLPROXY_KO_DIR   the folder of mlproxy.ko, mlproxy_selftest.ko and
 #                    mlproxy_synthetic.ko (required)
-#   MLPROXY_RA_DEV   a block device with data for the readahead test (optional)
 #   MLPROXY_TESTS    space-separated run names to run only those (optional)
 ksft_skip=4
 dir=$(dirname "$0")
@@ -69,7 +68,7 @@ run() {
 	fi
 }
 
-ladder="learning_period=2 promote_windows=3 emergency_hold_windows=2"
+ladder="learning_period=2 promote_windows=3 emergency_hold_windows=2 check_period=4"
 run ladder mlproxy_ladder_test "$ladder" "idle_every=7" -
 run abi mlproxy_abi_test "" "window_ms=20" -
 run knob mlproxy_knob_test "" "wide=1 window_ms=20" -
@@ -81,9 +80,5 @@ run bare mlproxy_bare_test "max_open=2" - -
 run stress mlproxy_stress_test \
 	"heartbeat_ms=50 ring_records=4 emergency_hold_windows=1 promote_windows=1 learning_period=2" \
 	"window_ms=5 idle_every=3" "window_ms=5"
-if [ -n "${MLPROXY_RA_DEV:-}" ]; then
-	MLPROXY_RA_DEV=$MLPROXY_RA_DEV run readahead mlproxy_readahead_test \
-		"ra_dev=$MLPROXY_RA_DEV ra_window_ms=200" - -
-fi
 echo "# mlproxy selftests: $count runs, $([ $fail = 0 ] && echo passed || echo FAILED)"
 exit $fail

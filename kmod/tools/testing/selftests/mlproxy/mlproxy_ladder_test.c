@@ -2,8 +2,12 @@
 /*
  * The mode ladder on the noiseless "selftest" subsystem of mlproxy_selftest.ko:
  * recover, two promotions, a failed apply, two demotions, a collapse, the pin kept
- * on a regression and cleared by a collapse, idle windows. Needs
+ * on a regression and cleared by a collapse, idle windows. Advice is judged against
+ * the baseline windows on both sides of it (paired judgement), in RECOMMENDATION the
+ * check windows, so these need a short check_period to be judged within a few
+ * windows. Needs
  *   mlproxy.ko learning_period=2 promote_windows=3 emergency_hold_windows=2
+ *              check_period=4
  *   mlproxy_selftest.ko idle_every=7
  * (mlproxy.sh loads them). Every wait counts windows, never time.
  */
@@ -24,6 +28,7 @@ FIXTURE_SETUP(ladder)
 		SKIP(return, "mlproxy_selftest.ko is not loaded");
 	ASSERT_EQ(2, mlp_param("mlproxy", "learning_period"));
 	ASSERT_EQ(3, mlp_param("mlproxy", "promote_windows"));
+	ASSERT_EQ(4, mlp_param("mlproxy", "check_period"));
 	ASSERT_EQ(0, mlp_claim(self->fd, self->id, 0));
 }
 
