@@ -534,10 +534,14 @@ if (!skip) {
           (c) => {
             c.defaults.policy = POLICY;
             // The test needs the trainer to publish a second version, a chance event of
-            // the hosts' runs (a candidate beating v1 at 95%): with learner seeds from
-            // deriveSeed, host seeds from bases 1, 3, 5, 7, 11 and 13 do within the 8
-            // rounds, bases 9 and 17 (this test's old base) do not.
-            c.seed = 1 + i;
+            // the hosts' runs (a candidate beating v1 at 95%; on this easy landscape v1 is
+            // already near the best, so most candidates tie with it and are rejected).
+            // Measured after the read-ahead merge (2026-12-02): host seed bases 5 and 11
+            // publish v2 within the rounds (5: three runs of three), 1, 3 and 7 do not
+            // (before that merge 1, 3, 5, 7, 11 and 13 did). A test that made v1
+            // systematically beatable would not depend on the seed; until then, this one
+            // names its seed dependence when it fails (the rounds' verdicts).
+            c.seed = 5 + i;
           },
         ),
       );
@@ -557,7 +561,7 @@ if (!skip) {
         }
         t.true(
           tr.trainer.rounds.some((r) => r.version === 2),
-          'v2 was published',
+          `v2 was published (rounds: ${tr.trainer.rounds.map((r) => `${r.verdict}${r.version ?? ''}`).join(', ')})`,
         );
         // Roll back to v1 and pin it.
         const pin = await cli('fleet', 'pin', 'synthetic', 'v1', '--reason', 'test rollback');

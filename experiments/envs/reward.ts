@@ -1,21 +1,30 @@
 /**
- * What an environment on the simulated device pays: the daemon's reward (rewardOf,
- * src/loop/features.ts), the window's efficiency against the kernel's baseline reference
- * (0.5 = as good as the baseline, 1 = twice as good or better), so that an offline run
- * learns from the same figure as the daemon and its rewards, regrets and off-policy
- * estimates read on the daemon's scale.
+ * What an environment on the simulated device pays: the daemon's reward (rewardFrom,
+ * src/loop/features.ts, in the reward shape of the subsystem's profile,
+ * src/loop/profiles.ts), the window's efficiency against the kernel's baseline reference
+ * (0.5 = as good as the baseline; a reference of 0 or less, a baseline that delivered
+ * nothing, makes any better window worth 1), so that an offline run learns from the same
+ * figure as the daemon and its rewards, regrets and off-policy estimates read on the
+ * daemon's scale.
  */
-import { rewardOf } from '../../src/loop/features.js';
+import { rewardFrom } from '../../src/loop/features.js';
+import { profileFor } from '../../src/loop/profiles.js';
+import type { SubsystemInfo } from '../../src/transport/device.js';
 
 /**
- * rewardOf(eff, baselineEff); `what` names the window for the error when there is no
- * baseline reference to reward against (the kernel has one from the first window on).
+ * The daemon's reward of efficiency `eff` against `baselineEff` for subsystem `info`;
+ * `what` names the window for the error when either figure is not a finite number.
  */
-export function daemonReward(eff: number, baselineEff: number, what: string): number {
-  const r = rewardOf(eff, baselineEff);
+export function daemonReward(
+  info: SubsystemInfo,
+  eff: number,
+  baselineEff: number,
+  what: string,
+): number {
+  const r = rewardFrom(eff, baselineEff, profileFor(info).reward);
   if (r === undefined) {
     throw new Error(
-      `sim: ${what} has no baseline efficiency to reward against (baseline_eff ${baselineEff}, eff ${eff})`,
+      `sim: ${what} has no finite efficiency (baseline_eff ${baselineEff}, eff ${eff})`,
     );
   }
   return r;

@@ -145,7 +145,7 @@ export class SimEnv implements BanditEnv {
         : this.expected(w, this.grid.arms[this.baselineArm]);
     for (let a = 0; a < this.k; a++) {
       const eff = this.expected(w, this.grid.arms[a]);
-      this.means[a] = daemonReward(eff, reference, `window ${w} (expected)`);
+      this.means[a] = daemonReward(this.info!, eff, reference, `window ${w} (expected)`);
     }
     this.prepared = this.t;
   }
@@ -190,7 +190,12 @@ export class SimEnv implements BanditEnv {
     const ran = this.grid.armOf(feedback.knobs) ?? this.grid.nearestArm(feedback.knobs);
     const best = this.bestExpected(this.t);
     const r = this.result;
-    r.reward = daemonReward(feedback.eff, feedback.baselineEff, `window ${feedback.epoch}`);
+    r.reward = daemonReward(
+      this.info!,
+      feedback.eff,
+      feedback.baselineEff,
+      `window ${feedback.epoch}`,
+    );
     r.regret = best - this.means[ran];
     r.vsBaseline = this.means[ran] - this.means[this.baselineArm];
     r.optimal = this.means[ran] >= best;
