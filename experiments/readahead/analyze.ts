@@ -397,12 +397,16 @@ export function summarise(results: Results): WorkloadSummary[] {
 /** The idle daemon's CPU share of the guest's vCPU, per policy. */
 export function idleCost(
   results: Results,
-): { policy: string; cpuPercent: number; seconds: number }[] {
+): { policy: string; cpuPercent: number; seconds: number; windowMs: number | null }[] {
   return results.runs
     .filter((r) => r.kind === 'idle-daemon' && r.daemon)
-    .map((r) => ({
-      policy: r.policy!,
-      cpuPercent: (100 * r.daemon!.cpuRunMs) / r.daemon!.runMs,
-      seconds: r.daemon!.runMs / 1000,
-    }));
+    .map((r) => {
+      const w = r.moduleParams.find((p) => p.startsWith('ra_window_ms='));
+      return {
+        policy: r.policy!,
+        cpuPercent: (100 * r.daemon!.cpuRunMs) / r.daemon!.runMs,
+        seconds: r.daemon!.runMs / 1000,
+        windowMs: w ? Number(w.slice('ra_window_ms='.length)) : null,
+      };
+    });
 }

@@ -452,9 +452,9 @@ export function renderMarkdown(results: Results, sums: WorkloadSummary[], ctx: C
     sums.flatMap((w) => w.policies.flatMap((p) => p.runs.map((r) => r.cpuPercent))),
   );
   out.push(
-    `| the daemon's CPU <= 3% of the guest's vCPU (${m.windowMs} ms windows) | ${
+    `| the daemon's CPU <= 3% of the guest's vCPU | ${
       busy ? (busy.median <= 3 && idle.every((i) => i.cpuPercent <= 3) ? 'yes' : '**no**') : '–'
-    } | with workloads ${range(busy, f1)}%; idle ${idle.map((i) => `${i.policy} ${f1(i.cpuPercent)}% over ${f1(i.seconds)} s`).join(', ') || '–'} |`,
+    } | with workloads (${m.windowMs} ms windows) ${range(busy, f1)}%; idle ${idle.map((i) => `${i.policy} ${f1(i.cpuPercent)}% over ${f1(i.seconds)} s at ${i.windowMs ?? '?'} ms windows`).join(', ') || '–'} |`,
   );
   const holds = sums.flatMap((w) => [w.default, ...w.fixed].filter(Boolean) as ArmSummary[]);
   const holdMin = spread(holds.flatMap((a) => a.runs.map((r) => r.holdShare)));
