@@ -5,8 +5,12 @@ import { SimDevice } from '../src/transport/sim/sim-device.js';
 import { conformanceSuite } from './conformance/suite.js';
 
 // One simulated kernel on a virtual clock, shared by every file the suite opens,
-// like the one module in the guest.
-const kernel = new SimKernel({ clock: 'manual' });
+// like the one module in the guest; with selftest, for the ladder tests (the guest
+// loads mlproxy_selftest.ko).
+const kernel = new SimKernel({
+  clock: 'manual',
+  subsystems: ['synthetic', 'readahead', 'selftest'],
+});
 conformanceSuite(
   (name, fn) =>
     test.serial(name, async (t) => {

@@ -2,7 +2,8 @@
  * In the QEMU guest: the device conformance suite (test/conformance/suite.ts), the
  * same one `npm test` runs on SimDevice, against IoctlDevice on the real
  * /dev/mlproxy, with the synthetic subsystem and mlproxy_selftest.ko's `selftest`
- * (the second subsystem the suite may unregister and register again). Run by
+ * (the ladder tests' noiseless subsystem, and the second subsystem the suite may
+ * unregister and register again). Run by
  * scripts/vm/test-vm.sh (node:test, as root in the guest).
  */
 import assert from 'node:assert/strict';
@@ -36,6 +37,11 @@ const PARAMS = {
   max_epoch_lag: 4,
   // Two subsystems of 20 ms windows fill it in 1.3 s of not reading (a slow guest).
   ring_records: 128,
+  // The ladder's defaults, stated: the ladder tests (on selftest) read them.
+  promote_windows: 8,
+  promote_margin_pct: 2,
+  demote_margin_pct: 5,
+  collapse_pct: 50,
 } as const;
 const SELFTEST = { window_ms: 20 } as const;
 
@@ -61,6 +67,10 @@ conformanceSuite(
       emergencyHoldWindows: PARAMS.emergency_hold_windows,
       maxEpochLag: PARAMS.max_epoch_lag,
       ringRecords: PARAMS.ring_records,
+      promoteWindows: PARAMS.promote_windows,
+      promoteMarginPct: PARAMS.promote_margin_pct,
+      demoteMarginPct: PARAMS.demote_margin_pct,
+      collapsePct: PARAMS.collapse_pct,
     },
     slackMs: 10000,
     removable: {
