@@ -1058,69 +1058,78 @@ export function conformanceSuite(
     });
   });
 
-  it('ladder: a collapse falls to EMERGENCY even when pinned, and clears the pin, when the baseline window after it ends', async () => {
-    await withDevices(1, h, async (dev) => {
-      const s = h.selftest(dev);
-      assert.equal(h.kindOf(X_COLLAPSING), 'collapse', `x = ${X_COLLAPSING} collapses`);
-      const maxWindows = 3 * 4 + 50;
-      for (let attempt = 0; attempt < 3; attempt++) {
-        await h.control(dev, s, MODE_COLLABORATION, true);
-        const st0 = dev.getStatus(s.id);
-        const run = await h.drive(
-          dev,
-          s,
-          X_COLLAPSING,
-          maxWindows,
-          'collapse',
-          (st) => st.emergencies >= st0.emergencies + 1,
-        );
-        if (!run.complete) continue;
-        const replay = replayLadder(run.records, h.p, { mode: MODE_COLLABORATION, pinned: true });
-        h.checkLadder(run.records, replay, X_COLLAPSING);
-        const [fall, ...later] = replay.transitions;
-        assert.deepEqual(
-          [fall?.from, fall?.to, fall?.why],
-          [MODE_COLLABORATION, MODE_EMERGENCY, TRANS_COLLAPSE],
-        );
-        assert.deepEqual(
-          replay.judgements.map((j) => j.kind),
-          ['collapse'],
-        );
-        // Paired judgement: not at the advice's own end, at the end of the baseline window after it.
-        const advice = run.records.filter((f) => f.applied && f.epoch < fall.epoch).at(-1);
-        assert.ok(advice, 'the collapsing advice ran');
-        assert.equal(
-          fall.epoch,
-          advice.epoch + 1,
-          'judged when the baseline window after it ended',
-        );
-        assert.equal(advice.next?.mode, MODE_COLLABORATION, 'not judged at its own end');
-        for (const f of run.records.filter(
-          (x) => x.epoch > fall.epoch && x.mode === MODE_EMERGENCY,
-        )) {
-          assert.equal(f.applied, false, `no advice runs in EMERGENCY (window ${f.epoch})`);
+  for (const [mode, name] of [
+    [MODE_LEARNING, 'LEARNING'],
+    [MODE_COLLABORATION, 'COLLABORATION'],
+    [MODE_RECOMMENDATION, 'RECOMMENDATION'],
+  ] as const) {
+    it(`ladder: a collapse falls from pinned ${name} to EMERGENCY, clears the pin, when the baseline window after the advice ends`, async () => {
+      await withDevices(1, h, async (dev) => {
+        const s = h.selftest(dev);
+        assert.equal(h.kindOf(X_COLLAPSING), 'collapse', `x = ${X_COLLAPSING} collapses`);
+        if (mode === MODE_RECOMMENDATION) {
+          assert.ok(h.p.checkPeriod > 0, 'RECOMMENDATION judges advice only with check windows');
         }
-        const st = run.status;
-        assert.equal(st.emergencies, st0.emergencies + 1);
-        assert.equal(st.pinned, false, 'a safety fall clears the pin');
-        if (later.length === 0) {
-          assert.equal(st.mode, MODE_EMERGENCY);
-          assert.equal(st.lastTransition, TRANS_COLLAPSE);
-          assert.equal(st.lastTransitionEpoch, fall.epoch);
-          assert.equal(st.transitions, st0.transitions + 1);
-        } else {
-          // A slow caller saw the status only after the hold had passed: it recovered.
-          assert.deepEqual(
-            later.map((x) => [x.from, x.to, x.why]),
-            [[MODE_EMERGENCY, MODE_LEARNING, TRANS_RECOVER]],
+        const maxWindows = (Math.max(h.p.learningPeriod, h.p.checkPeriod) + 2) * 3 + 50;
+        for (let attempt = 0; attempt < 3; attempt++) {
+          await h.control(dev, s, mode, true);
+          const st0 = dev.getStatus(s.id);
+          const run = await h.drive(
+            dev,
+            s,
+            X_COLLAPSING,
+            maxWindows,
+            'collapse',
+            (st) => st.emergencies >= st0.emergencies + 1,
           );
-          assert.equal(st.lastTransition, TRANS_RECOVER);
+          if (!run.complete) continue;
+          const replay = replayLadder(run.records, h.p, { mode, pinned: true });
+          h.checkLadder(run.records, replay, X_COLLAPSING);
+          const [fall, ...later] = replay.transitions;
+          assert.deepEqual(
+            [fall?.from, fall?.to, fall?.why],
+            [mode, MODE_EMERGENCY, TRANS_COLLAPSE],
+          );
+          assert.deepEqual(
+            replay.judgements.map((j) => j.kind),
+            ['collapse'],
+          );
+          // Paired judgement: not at the advice's own end, at the end of the baseline window after it.
+          const advice = run.records.filter((f) => f.applied && f.epoch < fall.epoch).at(-1);
+          assert.ok(advice, 'the collapsing advice ran');
+          assert.equal(
+            fall.epoch,
+            advice.epoch + 1,
+            'judged when the baseline window after it ended',
+          );
+          assert.equal(advice.next?.mode, mode, 'not judged at its own end');
+          for (const f of run.records.filter(
+            (x) => x.epoch > fall.epoch && x.mode === MODE_EMERGENCY,
+          )) {
+            assert.equal(f.applied, false, `no advice runs in EMERGENCY (window ${f.epoch})`);
+          }
+          const st = run.status;
+          assert.equal(st.emergencies, st0.emergencies + 1);
+          assert.equal(st.pinned, false, 'a safety fall clears the pin');
+          if (later.length === 0) {
+            assert.equal(st.mode, MODE_EMERGENCY);
+            assert.equal(st.lastTransition, TRANS_COLLAPSE);
+            assert.equal(st.lastTransitionEpoch, fall.epoch);
+            assert.equal(st.transitions, st0.transitions + 1);
+          } else {
+            // A slow caller saw the status only after the hold had passed: it recovered.
+            assert.deepEqual(
+              later.map((x) => [x.from, x.to, x.why]),
+              [[MODE_EMERGENCY, MODE_LEARNING, TRANS_RECOVER]],
+            );
+            assert.equal(st.lastTransition, TRANS_RECOVER);
+          }
+          return;
         }
-        return;
-      }
-      assert.fail('every sample lost records');
+        assert.fail('every sample lost records');
+      });
     });
-  });
+  }
 
   it('ladder: advice exactly as good as the baseline is neither good nor bad: nothing moves', async () => {
     await withDevices(1, h, async (dev) => {
