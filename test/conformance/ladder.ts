@@ -18,16 +18,19 @@ import {
   TRANS_REGRESSION,
 } from '../../src/abi/constants.js';
 import type { Feedback, ModeValue } from '../../src/transport/device.js';
+import type { KernelParams } from '../../src/transport/sim/kernel.js';
 
-export interface LadderParams {
-  learningPeriod: number;
-  checkPeriod: number;
-  promoteWindows: number;
-  promoteMarginPct: number;
-  demoteMarginPct: number;
-  collapsePct: number;
-  emergencyHoldWindows: number;
-}
+/** The module parameters of the ladder (docs/kernel-module.md; the names SimKernel uses). */
+export type LadderParams = Pick<
+  KernelParams,
+  | 'learningPeriod'
+  | 'checkPeriod'
+  | 'promoteWindows'
+  | 'promoteMarginPct'
+  | 'demoteMarginPct'
+  | 'collapsePct'
+  | 'emergencyHoldWindows'
+>;
 
 /** The baseline windows advice is judged against are at most this many windows away. */
 export const PAIR_GAP = 4;

@@ -56,22 +56,22 @@ import {
   type Status,
   type SubsystemInfo,
 } from '../../src/transport/device.js';
-import { adviceScheduled, judge, rawEff, replayLadder, type Replay } from './ladder.js';
+import {
+  adviceScheduled,
+  judge,
+  rawEff,
+  replayLadder,
+  type LadderParams,
+  type Replay,
+} from './ladder.js';
 
-export interface ConformanceParams {
-  learningPeriod: number;
-  /** RECOMMENDATION's check windows: w % checkPeriod == 0 runs the baseline (0: none). */
-  checkPeriod: number;
+/** The module parameters the suite depends on (the ladder's in LadderParams). */
+export interface ConformanceParams extends LadderParams {
   /** Windows per phase of the synthetic landscape (docs/subsystems.md). */
   syntheticPeriod: number;
   heartbeatMs: number;
-  emergencyHoldWindows: number;
   maxEpochLag: number;
   ringRecords: number;
-  promoteWindows: number;
-  promoteMarginPct: number;
-  demoteMarginPct: number;
-  collapsePct: number;
 }
 
 export interface ConformanceTarget {
@@ -324,6 +324,42 @@ class Harness {
     throw new Error(
       `${what}: not reached within ${maxWindows} windows; status ${JSON.stringify(dev.getStatus(s.id))}`,
     );
+  }
+
+  /**
+   * One ladder test's sample on selftest, taken again (at most 3 times) when the file
+   * lost records: control() in `start`, drive() advising x until `until` holds (with the
+   * ladder replayed over the records so far), replay the ladder over all the records
+   * and check every one of them (checkLadder); `verify` asserts the rest, given the
+   * status before the drive.
+   */
+  async ladderSample(
+    dev: MlpDevice,
+    o: {
+      start: { mode: ModeValue; pinned: boolean };
+      x: number;
+      maxWindows: number;
+      what: string;
+      until: (st: Status, st0: Status, replay: Replay) => boolean;
+    },
+    verify: (run: { records: Feedback[]; status: Status }, replay: Replay, st0: Status) => void,
+  ): Promise<void> {
+    const s = this.selftest(dev);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await this.control(dev, s, o.start.mode, o.start.pinned);
+      const st0 = dev.getStatus(s.id);
+      const run = await this.drive(dev, s, o.x, o.maxWindows, o.what, (st, records) => {
+        // The replay needs the baseline window before the first advice (it always comes).
+        if (records.length === 0 || records[0].applied) return false;
+        return o.until(st, st0, replayLadder(records, this.p, o.start));
+      });
+      if (!run.complete) continue;
+      const replay = replayLadder(run.records, this.p, o.start);
+      this.checkLadder(run.records, replay, o.x);
+      verify(run, replay, st0);
+      return;
+    }
+    assert.fail(`${o.what}: every sample lost records`);
   }
 
   /**
@@ -907,154 +943,122 @@ export function conformanceSuite(
 
   it('ladder: good advice promotes LEARNING -> COLLABORATION -> RECOMMENDATION, on schedule', async () => {
     await withDevices(1, h, async (dev) => {
-      const s = h.selftest(dev);
       assert.equal(h.kindOf(X_GOOD), 'good', `x = ${X_GOOD} is good advice with these margins`);
-      const maxWindows = h.p.promoteWindows * (h.p.learningPeriod + 2) * 3 + 50;
-      for (let attempt = 0; attempt < 3; attempt++) {
-        await h.control(dev, s, MODE_LEARNING, false);
-        const st0 = dev.getStatus(s.id);
-        const run = await h.drive(
-          dev,
-          s,
-          X_GOOD,
-          maxWindows,
-          'two promotions',
-          (st) => st.promotions >= st0.promotions + 2,
-        );
-        if (!run.complete) continue;
-        const replay = replayLadder(run.records, h.p, { mode: MODE_LEARNING, pinned: false });
-        h.checkLadder(run.records, replay, X_GOOD);
-        assert.ok(
-          replay.judgements.every((j) => j.kind === 'good'),
-          'every judgement is good',
-        );
-        assert.deepEqual(
-          replay.transitions.map((x) => [x.from, x.to, x.why]),
-          [
-            [MODE_LEARNING, MODE_COLLABORATION, TRANS_PROMOTE],
-            [MODE_COLLABORATION, MODE_RECOMMENDATION, TRANS_PROMOTE],
-          ],
-        );
-        // On schedule: each promotion at the end of the baseline window that closed the
-        // promote_windows-th good judgement in its mode.
-        for (const [i, t] of replay.transitions.entries()) {
-          const inMode = replay.judgements.filter((j) => j.mode === t.from);
-          assert.equal(inMode[h.p.promoteWindows - 1]?.epoch, t.epoch, `promotion ${i + 1}`);
-        }
-        assert.ok(run.records.some((f) => f.applied && f.mode === MODE_LEARNING));
-        assert.ok(run.records.some((f) => f.applied && f.mode === MODE_COLLABORATION));
-        const st = run.status;
-        assert.equal(st.promotions, st0.promotions + 2);
-        assert.equal(st.mode, MODE_RECOMMENDATION);
-        assert.equal(st.lastTransition, TRANS_PROMOTE);
-        assert.equal(st.lastTransitionEpoch, replay.transitions[1].epoch);
-        assert.equal(st.demotions, st0.demotions);
-        assert.equal(st.emergencies, st0.emergencies);
-        assert.equal(
-          st.windows,
-          st.modeWindows.reduce((a, b) => a + b, 0),
-          'every window counted in its mode',
-        );
-        return;
-      }
-      assert.fail('every sample lost records');
+      await h.ladderSample(
+        dev,
+        {
+          start: { mode: MODE_LEARNING, pinned: false },
+          x: X_GOOD,
+          maxWindows: h.p.promoteWindows * (h.p.learningPeriod + 2) * 3 + 50,
+          what: 'two promotions',
+          until: (st, st0) => st.promotions >= st0.promotions + 2,
+        },
+        ({ records, status: st }, replay, st0) => {
+          assert.ok(
+            replay.judgements.every((j) => j.kind === 'good'),
+            'every judgement is good',
+          );
+          assert.deepEqual(
+            replay.transitions.map((x) => [x.from, x.to, x.why]),
+            [
+              [MODE_LEARNING, MODE_COLLABORATION, TRANS_PROMOTE],
+              [MODE_COLLABORATION, MODE_RECOMMENDATION, TRANS_PROMOTE],
+            ],
+          );
+          // On schedule: each promotion at the end of the baseline window that closed the
+          // promote_windows-th good judgement in its mode.
+          for (const [i, t] of replay.transitions.entries()) {
+            const inMode = replay.judgements.filter((j) => j.mode === t.from);
+            assert.equal(inMode[h.p.promoteWindows - 1]?.epoch, t.epoch, `promotion ${i + 1}`);
+          }
+          assert.ok(records.some((f) => f.applied && f.mode === MODE_LEARNING));
+          assert.ok(records.some((f) => f.applied && f.mode === MODE_COLLABORATION));
+          assert.equal(st.promotions, st0.promotions + 2);
+          assert.equal(st.mode, MODE_RECOMMENDATION);
+          assert.equal(st.lastTransition, TRANS_PROMOTE);
+          assert.equal(st.lastTransitionEpoch, replay.transitions[1].epoch);
+          assert.equal(st.demotions, st0.demotions);
+          assert.equal(st.emergencies, st0.emergencies);
+          assert.equal(
+            st.windows,
+            st.modeWindows.reduce((a, b) => a + b, 0),
+            'every window counted in its mode',
+          );
+        },
+      );
     });
   });
 
   it('ladder: unpinned, a regression demotes one step (RECOMMENDATION -> COLLABORATION -> LEARNING, no lower)', async () => {
     await withDevices(1, h, async (dev) => {
       assert.ok(h.p.checkPeriod > 0, 'RECOMMENDATION judges advice only with check windows');
-      const s = h.selftest(dev);
       assert.equal(h.kindOf(X_REGRESSING), 'regression', `x = ${X_REGRESSING} regresses`);
-      const maxWindows = (h.p.checkPeriod + h.p.learningPeriod + 8) * 3 + 50;
-      for (let attempt = 0; attempt < 3; attempt++) {
-        await h.control(dev, s, MODE_RECOMMENDATION, false);
-        const st0 = dev.getStatus(s.id);
-        const start = { mode: MODE_RECOMMENDATION, pinned: false } as const;
-        // Two demotions, then one more regression judged in LEARNING.
-        const run = await h.drive(
-          dev,
-          s,
-          X_REGRESSING,
-          maxWindows,
-          'two demotions and a regression in LEARNING',
-          (st, records) =>
+      await h.ladderSample(
+        dev,
+        {
+          start: { mode: MODE_RECOMMENDATION, pinned: false },
+          x: X_REGRESSING,
+          maxWindows: (h.p.checkPeriod + h.p.learningPeriod + 8) * 3 + 50,
+          // Two demotions, then one more regression judged in LEARNING.
+          what: 'two demotions and a regression in LEARNING',
+          until: (st, st0, replay) =>
             st.demotions >= st0.demotions + 2 &&
-            records[0] !== undefined &&
-            !records[0].applied &&
-            replayLadder(records, h.p, start).judgements.some((j) => j.mode === MODE_LEARNING),
-        );
-        if (!run.complete) continue;
-        const replay = replayLadder(run.records, h.p, start);
-        h.checkLadder(run.records, replay, X_REGRESSING);
-        assert.ok(replay.judgements.every((j) => j.kind === 'regression'));
-        assert.deepEqual(
-          replay.transitions.map((x) => [x.from, x.to, x.why]),
-          [
-            [MODE_RECOMMENDATION, MODE_COLLABORATION, TRANS_REGRESSION],
-            [MODE_COLLABORATION, MODE_LEARNING, TRANS_REGRESSION],
-          ],
-        );
-        // Judged at the first baseline window after the advice: in RECOMMENDATION the
-        // next check window, unless no recommendation reached an earlier window.
-        const first = replay.judgements[0];
-        assert.equal(first.epoch, replay.transitions[0].epoch, 'the first judgement demotes');
-        const judging = run.records.find((f) => f.epoch === first.epoch);
-        if (h.p.checkPeriod > 0 && first.epoch % h.p.checkPeriod !== 0) {
-          assert.equal(
-            judging?.recId,
-            0,
-            `window ${first.epoch} ran the baseline for want of advice`,
+            replay.judgements.some((j) => j.mode === MODE_LEARNING),
+        },
+        ({ records, status: st }, replay, st0) => {
+          assert.ok(replay.judgements.every((j) => j.kind === 'regression'));
+          assert.deepEqual(
+            replay.transitions.map((x) => [x.from, x.to, x.why]),
+            [
+              [MODE_RECOMMENDATION, MODE_COLLABORATION, TRANS_REGRESSION],
+              [MODE_COLLABORATION, MODE_LEARNING, TRANS_REGRESSION],
+            ],
           );
-        }
-        const st = run.status;
-        assert.equal(st.demotions, st0.demotions + 2);
-        assert.equal(st.mode, MODE_LEARNING);
-        assert.equal(st.pinned, false);
-        assert.equal(st.lastTransition, TRANS_REGRESSION);
-        assert.equal(st.lastTransitionEpoch, replay.transitions[1].epoch);
-        assert.equal(st.goodStreak, 0);
-        assert.equal(st.emergencies, st0.emergencies, 'a regression is no fall');
-        return;
-      }
-      assert.fail('every sample lost records');
+          // Judged at the first baseline window after the advice: in RECOMMENDATION the
+          // next check window, unless no recommendation reached an earlier window.
+          const first = replay.judgements[0];
+          assert.equal(first.epoch, replay.transitions[0].epoch, 'the first judgement demotes');
+          if (first.epoch % h.p.checkPeriod !== 0) {
+            assert.equal(
+              records.find((f) => f.epoch === first.epoch)?.recId,
+              0,
+              `window ${first.epoch} ran the baseline for want of advice`,
+            );
+          }
+          assert.equal(st.demotions, st0.demotions + 2);
+          assert.equal(st.mode, MODE_LEARNING);
+          assert.equal(st.pinned, false);
+          assert.equal(st.lastTransition, TRANS_REGRESSION);
+          assert.equal(st.lastTransitionEpoch, replay.transitions[1].epoch);
+          assert.equal(st.goodStreak, 0);
+          assert.equal(st.emergencies, st0.emergencies, 'a regression is no fall');
+        },
+      );
     });
   });
 
   it('ladder: a pinned mode ignores regressions', async () => {
     await withDevices(1, h, async (dev) => {
-      const s = h.selftest(dev);
-      const maxWindows = (h.p.checkPeriod + 2) * 3 * 3 + 50;
-      for (let attempt = 0; attempt < 3; attempt++) {
-        await h.control(dev, s, MODE_RECOMMENDATION, true);
-        const st0 = dev.getStatus(s.id);
-        const start = { mode: MODE_RECOMMENDATION, pinned: true } as const;
-        const run = await h.drive(
-          dev,
-          s,
-          X_REGRESSING,
-          maxWindows,
-          'three regressions',
-          (_st, records) =>
-            records[0] !== undefined &&
-            !records[0].applied &&
-            replayLadder(records, h.p, start).judgements.length >= 3,
-        );
-        if (!run.complete) continue;
-        const replay = replayLadder(run.records, h.p, start);
-        h.checkLadder(run.records, replay, X_REGRESSING);
-        assert.ok(replay.judgements.length >= 3);
-        assert.ok(replay.judgements.every((j) => j.kind === 'regression'));
-        assert.deepEqual(replay.transitions, [], 'the mode stays');
-        const st = run.status;
-        assert.deepEqual(dev.getMode(s.id), { mode: MODE_RECOMMENDATION, pinned: true });
-        assert.equal(st.demotions, st0.demotions);
-        assert.equal(st.transitions, st0.transitions);
-        assert.equal(st.lastTransition, TRANS_ADMIN);
-        assert.equal(st.goodStreak, 0);
-        return;
-      }
-      assert.fail('every sample lost records');
+      await h.ladderSample(
+        dev,
+        {
+          start: { mode: MODE_RECOMMENDATION, pinned: true },
+          x: X_REGRESSING,
+          maxWindows: (h.p.checkPeriod + 2) * 3 * 3 + 50,
+          what: 'three regressions',
+          until: (_st, _st0, replay) => replay.judgements.length >= 3,
+        },
+        ({ status: st }, replay, st0) => {
+          assert.ok(replay.judgements.length >= 3);
+          assert.ok(replay.judgements.every((j) => j.kind === 'regression'));
+          assert.deepEqual(replay.transitions, [], 'the mode stays');
+          assert.deepEqual([st.mode, st.pinned], [MODE_RECOMMENDATION, true]);
+          assert.equal(st.demotions, st0.demotions);
+          assert.equal(st.transitions, st0.transitions);
+          assert.equal(st.lastTransition, TRANS_ADMIN);
+          assert.equal(st.goodStreak, 0);
+        },
+      );
     });
   });
 
@@ -1065,103 +1069,85 @@ export function conformanceSuite(
   ] as const) {
     it(`ladder: a collapse falls from pinned ${name} to EMERGENCY, clears the pin, when the baseline window after the advice ends`, async () => {
       await withDevices(1, h, async (dev) => {
-        const s = h.selftest(dev);
         assert.equal(h.kindOf(X_COLLAPSING), 'collapse', `x = ${X_COLLAPSING} collapses`);
         if (mode === MODE_RECOMMENDATION) {
           assert.ok(h.p.checkPeriod > 0, 'RECOMMENDATION judges advice only with check windows');
         }
-        const maxWindows = (Math.max(h.p.learningPeriod, h.p.checkPeriod) + 2) * 3 + 50;
-        for (let attempt = 0; attempt < 3; attempt++) {
-          await h.control(dev, s, mode, true);
-          const st0 = dev.getStatus(s.id);
-          const run = await h.drive(
-            dev,
-            s,
-            X_COLLAPSING,
-            maxWindows,
-            'collapse',
-            (st) => st.emergencies >= st0.emergencies + 1,
-          );
-          if (!run.complete) continue;
-          const replay = replayLadder(run.records, h.p, { mode, pinned: true });
-          h.checkLadder(run.records, replay, X_COLLAPSING);
-          const [fall, ...later] = replay.transitions;
-          assert.deepEqual(
-            [fall?.from, fall?.to, fall?.why],
-            [mode, MODE_EMERGENCY, TRANS_COLLAPSE],
-          );
-          assert.deepEqual(
-            replay.judgements.map((j) => j.kind),
-            ['collapse'],
-          );
-          // Paired judgement: not at the advice's own end, at the end of the baseline window after it.
-          const advice = run.records.filter((f) => f.applied && f.epoch < fall.epoch).at(-1);
-          assert.ok(advice, 'the collapsing advice ran');
-          assert.equal(
-            fall.epoch,
-            advice.epoch + 1,
-            'judged when the baseline window after it ended',
-          );
-          assert.equal(advice.next?.mode, mode, 'not judged at its own end');
-          for (const f of run.records.filter(
-            (x) => x.epoch > fall.epoch && x.mode === MODE_EMERGENCY,
-          )) {
-            assert.equal(f.applied, false, `no advice runs in EMERGENCY (window ${f.epoch})`);
-          }
-          const st = run.status;
-          assert.equal(st.emergencies, st0.emergencies + 1);
-          assert.equal(st.pinned, false, 'a safety fall clears the pin');
-          if (later.length === 0) {
-            assert.equal(st.mode, MODE_EMERGENCY);
-            assert.equal(st.lastTransition, TRANS_COLLAPSE);
-            assert.equal(st.lastTransitionEpoch, fall.epoch);
-            assert.equal(st.transitions, st0.transitions + 1);
-          } else {
-            // A slow caller saw the status only after the hold had passed: it recovered.
+        await h.ladderSample(
+          dev,
+          {
+            start: { mode, pinned: true },
+            x: X_COLLAPSING,
+            maxWindows: (Math.max(h.p.learningPeriod, h.p.checkPeriod) + 2) * 3 + 50,
+            what: 'collapse',
+            until: (st, st0) => st.emergencies >= st0.emergencies + 1,
+          },
+          ({ records, status: st }, replay, st0) => {
+            const [fall, ...later] = replay.transitions;
             assert.deepEqual(
-              later.map((x) => [x.from, x.to, x.why]),
-              [[MODE_EMERGENCY, MODE_LEARNING, TRANS_RECOVER]],
+              [fall?.from, fall?.to, fall?.why],
+              [mode, MODE_EMERGENCY, TRANS_COLLAPSE],
             );
-            assert.equal(st.lastTransition, TRANS_RECOVER);
-          }
-          return;
-        }
-        assert.fail('every sample lost records');
+            assert.deepEqual(
+              replay.judgements.map((j) => j.kind),
+              ['collapse'],
+            );
+            // Paired judgement: not at the advice's own end, at the end of the baseline
+            // window after it.
+            const advice = records.filter((f) => f.applied && f.epoch < fall.epoch).at(-1);
+            assert.ok(advice, 'the collapsing advice ran');
+            assert.equal(
+              fall.epoch,
+              advice.epoch + 1,
+              'judged when the baseline window after it ended',
+            );
+            assert.equal(advice.next?.mode, mode, 'not judged at its own end');
+            for (const f of records.filter(
+              (x) => x.epoch > fall.epoch && x.mode === MODE_EMERGENCY,
+            )) {
+              assert.equal(f.applied, false, `no advice runs in EMERGENCY (window ${f.epoch})`);
+            }
+            assert.equal(st.emergencies, st0.emergencies + 1);
+            assert.equal(st.pinned, false, 'a safety fall clears the pin');
+            if (later.length === 0) {
+              assert.equal(st.mode, MODE_EMERGENCY);
+              assert.equal(st.lastTransition, TRANS_COLLAPSE);
+              assert.equal(st.lastTransitionEpoch, fall.epoch);
+              assert.equal(st.transitions, st0.transitions + 1);
+            } else {
+              // A slow caller saw the status only after the hold had passed: it recovered.
+              assert.deepEqual(
+                later.map((x) => [x.from, x.to, x.why]),
+                [[MODE_EMERGENCY, MODE_LEARNING, TRANS_RECOVER]],
+              );
+              assert.equal(st.lastTransition, TRANS_RECOVER);
+            }
+          },
+        );
       });
     });
   }
 
   it('ladder: advice exactly as good as the baseline is neither good nor bad: nothing moves', async () => {
     await withDevices(1, h, async (dev) => {
-      const s = h.selftest(dev);
       assert.equal(h.kindOf(0), 'neither');
-      const maxWindows = (h.p.learningPeriod + 2) * 3 * 3 + 50;
-      for (let attempt = 0; attempt < 3; attempt++) {
-        await h.control(dev, s, MODE_LEARNING, false);
-        const st0 = dev.getStatus(s.id);
-        const start = { mode: MODE_LEARNING, pinned: false } as const;
-        const run = await h.drive(
-          dev,
-          s,
-          0,
-          maxWindows,
-          'three judgements',
-          (_st, records) =>
-            records[0] !== undefined &&
-            !records[0].applied &&
-            replayLadder(records, h.p, start).judgements.length >= 3,
-        );
-        if (!run.complete) continue;
-        const replay = replayLadder(run.records, h.p, start);
-        h.checkLadder(run.records, replay, 0);
-        assert.ok(replay.judgements.every((j) => j.kind === 'neither'));
-        assert.deepEqual(replay.transitions, []);
-        assert.equal(run.status.mode, MODE_LEARNING);
-        assert.equal(run.status.transitions, st0.transitions);
-        assert.equal(run.status.goodStreak, 0);
-        return;
-      }
-      assert.fail('every sample lost records');
+      await h.ladderSample(
+        dev,
+        {
+          start: { mode: MODE_LEARNING, pinned: false },
+          x: 0,
+          maxWindows: (h.p.learningPeriod + 2) * 3 * 3 + 50,
+          what: 'three judgements',
+          until: (_st, _st0, replay) => replay.judgements.length >= 3,
+        },
+        ({ status: st }, replay, st0) => {
+          assert.ok(replay.judgements.every((j) => j.kind === 'neither'));
+          assert.deepEqual(replay.transitions, []);
+          assert.equal(st.mode, MODE_LEARNING);
+          assert.equal(st.transitions, st0.transitions);
+          assert.equal(st.goodStreak, 0);
+        },
+      );
     });
   });
 
