@@ -2,30 +2,55 @@ import test from 'ava';
 import { SimKernel } from '../src/transport/sim/kernel.js';
 import { ReadaheadModel } from '../src/transport/sim/readahead.js';
 import { SimDevice } from '../src/transport/sim/sim-device.js';
-import { conformanceSuite } from './conformance/suite.js';
+import { GUEST_CONFORMANCE, GUEST_PARAMS, GUEST_SELFTEST } from './conformance/guest-params.js';
+import { conformanceSuite, type ConformanceParams } from './conformance/suite.js';
 
-// One simulated kernel on a virtual clock, shared by every file the suite opens,
-// like the one module in the guest.
-const kernel = new SimKernel({ clock: 'manual' });
-conformanceSuite(
-  (name, fn) =>
-    test.serial(name, async (t) => {
-      await fn();
-      t.pass();
-    }),
-  {
-    open: () => new SimDevice({ kernel }),
-    openUnprivileged: () => new SimDevice({ kernel, privileged: false }),
-    clock: {
-      advanceWindows: (id, n) => kernel.advanceWindows(id, n),
-      advanceMs: (ms) => kernel.advanceMs(ms),
+/**
+ * The suite on one simulated kernel on a virtual clock, shared by every file the suite
+ * opens, like the one module in the guest; with selftest, for the ladder tests (the
+ * guest loads mlproxy_selftest.ko). Once with the kernel's defaults, once with the
+ * guest run's parameters (test/conformance/guest-params.ts).
+ */
+function onSim(title: string, kernel: SimKernel, params: Partial<ConformanceParams>): void {
+  conformanceSuite(
+    (name, fn) =>
+      test.serial(name, async (t) => {
+        await fn();
+        t.pass();
+      }),
+    {
+      open: () => new SimDevice({ kernel }),
+      openUnprivileged: () => new SimDevice({ kernel, privileged: false }),
+      clock: {
+        advanceWindows: (id, n) => kernel.advanceWindows(id, n),
+        advanceMs: (ms) => kernel.advanceMs(ms),
+      },
+      params,
+      removable: {
+        name: 'readahead',
+        remove: () => kernel.unregister('readahead'),
+        restore: () => void kernel.register(new ReadaheadModel()),
+      },
     },
-    params: kernel.params,
-    removable: {
-      name: 'readahead',
-      remove: () => kernel.unregister('readahead'),
-      restore: () => void kernel.register(new ReadaheadModel()),
-    },
-  },
-  'sim',
+    title,
+  );
+}
+
+const defaults = new SimKernel({
+  clock: 'manual',
+  subsystems: ['synthetic', 'readahead', 'selftest'],
+});
+onSim('sim', defaults, defaults.params);
+
+const { syntheticPeriod, ...guestKernelParams } = GUEST_CONFORMANCE;
+onSim(
+  "sim with the guest's parameters",
+  new SimKernel({
+    clock: 'manual',
+    subsystems: ['synthetic', 'readahead', 'selftest'],
+    params: guestKernelParams,
+    synthetic: { windowMs: GUEST_PARAMS.synth_window_ms, period: syntheticPeriod },
+    selftest: { windowMs: GUEST_SELFTEST.window_ms },
+  }),
+  GUEST_CONFORMANCE,
 );

@@ -11,8 +11,14 @@
  * reports. A test that takes control (Harness.control) keeps its controller alive:
  * every wait heartbeats the subsystems it controls, so a slow (emulated, loaded)
  * guest cannot miss a heartbeat by accident; only the heartbeat test goes silent on
- * purpose. Knob values that run are kept in 4..6, which can never collapse the
- * synthetic landscape (so pinned modes stay put).
+ * purpose. Knob values that run on the synthetic subsystem are kept in 4..6, which can
+ * never collapse its landscape (so pinned modes stay put).
+ *
+ * The ladder (promotion, regression, pin, collapse) is tested on `selftest`, the
+ * noiseless subsystem of mlproxy_selftest.ko (SimKernel's model of it on the
+ * simulator): eff = base_eff + 50000 * x, so good and bad advice need no statistics.
+ * Every record of a ladder test is checked against docs/abi.md's ladder replayed over
+ * the records (./ladder.ts): the mode of every next window, not only the end state.
  */
 import assert from 'node:assert/strict';
 import {
@@ -30,8 +36,11 @@ import {
   REASON_STEP_LIMIT,
   TRANS_ADMIN,
   TRANS_CLOSED,
+  TRANS_COLLAPSE,
   TRANS_HEARTBEAT,
+  TRANS_PROMOTE,
   TRANS_RECOVER,
+  TRANS_REGRESSION,
   VERDICT_APPLIED,
   VERDICT_CLAMPED,
   VERDICT_REJECTED,
@@ -44,17 +53,23 @@ import {
   type ModeValue,
   type RecommendResult,
   type Recommendation,
+  type Status,
   type SubsystemInfo,
 } from '../../src/transport/device.js';
+import {
+  adviceScheduled,
+  judge,
+  rawEff,
+  replayLadder,
+  type LadderParams,
+  type Replay,
+} from './ladder.js';
 
-export interface ConformanceParams {
-  learningPeriod: number;
-  /** RECOMMENDATION's check windows: w % checkPeriod == 0 runs the baseline (0: none). */
-  checkPeriod: number;
+/** The module parameters the suite depends on (the ladder's in LadderParams). */
+export interface ConformanceParams extends LadderParams {
   /** Windows per phase of the synthetic landscape (docs/subsystems.md). */
   syntheticPeriod: number;
   heartbeatMs: number;
-  emergencyHoldWindows: number;
   maxEpochLag: number;
   ringRecords: number;
 }
@@ -92,7 +107,20 @@ const DEFAULTS: ConformanceParams = {
   emergencyHoldWindows: 10,
   maxEpochLag: 1,
   ringRecords: 256,
+  promoteWindows: 8,
+  promoteMarginPct: 2,
+  demoteMarginPct: 5,
+  collapsePct: 50,
 };
+
+/** selftest's eff at x = 0 (its base_eff; both targets load the default). */
+const SELFTEST_BASE_EFF = 1000000;
+/** selftest's raw efficiency at x, as the kernel reports it (clamped into [0, 10^15]). */
+const selftestEff = (x: number) => Math.max(0, SELFTEST_BASE_EFF + 50000 * x);
+/** Knob values of selftest for the ladder tests (their kinds are checked against the params). */
+const X_GOOD = 2;
+const X_REGRESSING = -2;
+const X_COLLAPSING = -12;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -228,6 +256,139 @@ class Harness {
       if (fb.some((f) => f.epoch === r.targetEpoch && f.applied && f.knobs[0] === level)) return;
     }
     throw new Error(`could not run level ${level} in an advice window`);
+  }
+
+  /** The `selftest` subsystem, with the schema of docs/kernel-module.md. */
+  selftest(dev: MlpDevice): SubsystemInfo {
+    const s = dev.listSubsystems().find((x) => x.name === 'selftest');
+    if (!s) {
+      throw new Error(
+        'the device has no "selftest" subsystem: load mlproxy_selftest.ko, or give SimKernel ' +
+          'subsystems [..., "selftest"]',
+      );
+    }
+    assert.deepEqual(s.knobs, [
+      { name: 'x', unit: '', min: -12, max: 12, step: 2, def: 0, maxDelta: 24 },
+    ]);
+    return s;
+  }
+
+  /** How advice at selftest's x is judged against its baseline (x = 0), with these params. */
+  kindOf(x: number): ReturnType<typeof judge> {
+    return judge(selftestEff(x), selftestEff(0), selftestEff(0), this.p);
+  }
+
+  /** Keeps a controller alive in every wait from now on (control() does it too). */
+  adopt(dev: MlpDevice, subsysId: number): void {
+    const ids = this.alive.get(dev) ?? new Set<number>();
+    ids.add(subsysId);
+    this.alive.set(dev, ids);
+  }
+
+  /**
+   * Runs the windows of a subsystem under control(): before every advice window it
+   * recommends x (none: silent), after every window it collects the file's records,
+   * until done(status, records) holds (at most maxWindows rounds). Returns the records,
+   * through the window before the status' epoch, and whether they are complete
+   * (consecutive, none lost to a full ring: else the caller samples again).
+   */
+  async drive(
+    dev: MlpDevice,
+    s: SubsystemInfo,
+    x: number | undefined,
+    maxWindows: number,
+    what: string,
+    done: (st: Status, records: Feedback[]) => boolean,
+  ): Promise<{ records: Feedback[]; status: Status; complete: boolean }> {
+    const records: Feedback[] = [];
+    const collect = (fb: Feedback[]) => records.push(...fb.filter((f) => f.subsysId === s.id));
+    const dropped = dev.getStatus(s.id).feedbackDropped;
+    for (let i = 0; i < maxWindows; i++) {
+      if (x !== undefined) {
+        const st = dev.getState(s.id);
+        if (st.nextAdvice) dev.recommend(this.rec(s, st.epoch, x));
+      }
+      await this.windows(dev, s, 1);
+      collect(dev.readFeedback());
+      const status = dev.getStatus(s.id);
+      if (!done(status, records)) continue;
+      if (!records.some((f) => f.epoch >= status.epoch - 1)) {
+        collect(await this.feedbackThrough(dev, s, status.epoch - 1));
+      }
+      const epochs = records.map((f) => f.epoch);
+      const complete =
+        dev.getStatus(s.id).feedbackDropped === dropped &&
+        epochs.every((e, j) => j === 0 || e === epochs[j - 1] + 1);
+      return { records, status, complete };
+    }
+    throw new Error(
+      `${what}: not reached within ${maxWindows} windows; status ${JSON.stringify(dev.getStatus(s.id))}`,
+    );
+  }
+
+  /**
+   * One ladder test's sample on selftest, taken again (at most 3 times) when the file
+   * lost records: control() in `start`, drive() advising x until `until` holds (with the
+   * ladder replayed over the records so far), replay the ladder over all the records
+   * and check every one of them (checkLadder); `verify` asserts the rest, given the
+   * status before the drive.
+   */
+  async ladderSample(
+    dev: MlpDevice,
+    o: {
+      start: { mode: ModeValue; pinned: boolean };
+      x: number;
+      maxWindows: number;
+      what: string;
+      until: (st: Status, st0: Status, replay: Replay) => boolean;
+    },
+    verify: (run: { records: Feedback[]; status: Status }, replay: Replay, st0: Status) => void,
+  ): Promise<void> {
+    const s = this.selftest(dev);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await this.control(dev, s, o.start.mode, o.start.pinned);
+      const st0 = dev.getStatus(s.id);
+      const run = await this.drive(dev, s, o.x, o.maxWindows, o.what, (st, records) => {
+        // The replay needs the baseline window before the first advice (it always comes).
+        if (records.length === 0 || records[0].applied) return false;
+        return o.until(st, st0, replayLadder(records, this.p, o.start));
+      });
+      if (!run.complete) continue;
+      const replay = replayLadder(run.records, this.p, o.start);
+      this.checkLadder(run.records, replay, o.x);
+      verify(run, replay, st0);
+      return;
+    }
+    assert.fail(`${o.what}: every sample lost records`);
+  }
+
+  /**
+   * Checks a ladder test's records of selftest, advised with x: every window ran x (advice,
+   * only where its mode schedules advice) or the default 0 (the baseline), with exactly
+   * selftest's efficiency, and the mode of every next window is the replayed ladder's.
+   */
+  checkLadder(records: readonly Feedback[], replay: Replay, x: number): void {
+    for (const f of records) {
+      if (f.applied) {
+        assert.ok(
+          adviceScheduled(f.mode, f.epoch, this.p),
+          `advice ran in window ${f.epoch}, which mode ${f.mode} does not schedule`,
+        );
+        assert.equal(f.verdict, VERDICT_APPLIED, `verdict of advice window ${f.epoch}`);
+        assert.deepEqual(f.knobs, [x], `knobs of advice window ${f.epoch}`);
+        assert.equal(rawEff(f), selftestEff(x), `eff of advice window ${f.epoch}`);
+      } else {
+        assert.deepEqual(f.knobs, [0], `baseline window ${f.epoch} runs the default`);
+        assert.equal(rawEff(f), selftestEff(0), `eff of baseline window ${f.epoch}`);
+      }
+      if (f.next) {
+        assert.equal(
+          f.next.mode,
+          replay.next.get(f.epoch),
+          `the mode after window ${f.epoch} (judgements ${JSON.stringify(replay.judgements)})`,
+        );
+      }
+    }
   }
 }
 
@@ -739,30 +900,304 @@ export function conformanceSuite(
     });
   });
 
-  it('heartbeat: a silent controller falls to emergency; a live one recovers', async () => {
+  it('heartbeat: a silent controller falls to emergency; a live one recovers after emergency_hold_windows', async () => {
     await withDevices(1, h, async (dev) => {
       const s = await h.synthetic(dev);
       dev.claim(s.id);
-      dev.setMode(s.id, MODE_LEARNING, false);
-      const misses = dev.getStatus(s.id).heartbeatMisses;
-      await h.pass(h.p.heartbeatMs + s.windowMs);
-      await h.windows(dev, s, 2);
-      let st = dev.getStatus(s.id);
-      assert.equal(st.mode, MODE_EMERGENCY);
-      assert.equal(st.lastTransition, TRANS_HEARTBEAT);
-      assert.equal(st.heartbeatMisses, misses + 1);
-      assert.equal(st.heartbeatOk, false);
-      dev.heartbeat(s.id);
-      assert.ok(dev.getStatus(s.id).heartbeatOk);
-      // A live controller: EMERGENCY holds emergencyHoldWindows windows, then LEARNING.
-      // Counted in windows with a margin, never in time (a stalled guest only waits longer).
-      await h.until(dev, s, h.p.emergencyHoldWindows + 20, () => {
+      const hold = Math.max(1, h.p.emergencyHoldWindows);
+      for (let attempt = 0; attempt < 3; attempt++) {
+        h.forget(dev); // silent from here
+        dev.setMode(s.id, MODE_LEARNING, false);
+        const before = dev.getStatus(s.id);
+        await h.pass(h.p.heartbeatMs + s.windowMs);
+        await h.windows(dev, s, 2);
+        let st = dev.getStatus(s.id);
+        assert.equal(st.mode, MODE_EMERGENCY);
+        assert.equal(st.lastTransition, TRANS_HEARTBEAT);
+        assert.equal(st.heartbeatMisses, before.heartbeatMisses + 1);
+        assert.equal(st.emergencies, before.emergencies + 1);
+        assert.equal(st.heartbeatOk, false);
+        // A live controller: EMERGENCY holds emergency_hold_windows windows, counted from
+        // the one in progress at the heartbeat (every earlier one ended without one).
+        const e1 = dev.getState(s.id).epoch;
         dev.heartbeat(s.id);
-        return dev.getMode(s.id).mode === MODE_LEARNING;
+        const e2 = dev.getState(s.id).epoch;
+        assert.ok(dev.getStatus(s.id).heartbeatOk);
+        h.adopt(dev, s.id);
+        // Counted in windows with a margin, never in time (a stalled guest only waits longer).
+        await h.until(dev, s, hold + 20, () => dev.getMode(s.id).mode === MODE_LEARNING);
+        st = dev.getStatus(s.id);
+        // A caller stalled longer than heartbeat_ms missed another heartbeat: sample again.
+        if (st.heartbeatMisses !== before.heartbeatMisses + 1) continue;
+        assert.equal(st.mode, MODE_LEARNING);
+        assert.equal(st.lastTransition, TRANS_RECOVER);
+        assert.ok(
+          st.lastTransitionEpoch >= e1 + hold - 1 && st.lastTransitionEpoch <= e2 + hold - 1,
+          `recovered at the end of window ${st.lastTransitionEpoch}: ${hold} live windows from ${e1}..${e2}`,
+        );
+        return;
+      }
+      assert.fail('every sample missed a second heartbeat');
+    });
+  });
+
+  it('ladder: good advice promotes LEARNING -> COLLABORATION -> RECOMMENDATION, on schedule', async () => {
+    await withDevices(1, h, async (dev) => {
+      assert.equal(h.kindOf(X_GOOD), 'good', `x = ${X_GOOD} is good advice with these margins`);
+      await h.ladderSample(
+        dev,
+        {
+          start: { mode: MODE_LEARNING, pinned: false },
+          x: X_GOOD,
+          maxWindows: h.p.promoteWindows * (h.p.learningPeriod + 2) * 3 + 50,
+          what: 'two promotions',
+          until: (st, st0) => st.promotions >= st0.promotions + 2,
+        },
+        ({ records, status: st }, replay, st0) => {
+          assert.ok(
+            replay.judgements.every((j) => j.kind === 'good'),
+            'every judgement is good',
+          );
+          assert.deepEqual(
+            replay.transitions.map((x) => [x.from, x.to, x.why]),
+            [
+              [MODE_LEARNING, MODE_COLLABORATION, TRANS_PROMOTE],
+              [MODE_COLLABORATION, MODE_RECOMMENDATION, TRANS_PROMOTE],
+            ],
+          );
+          // On schedule: each promotion at the end of the baseline window that closed the
+          // promote_windows-th good judgement in its mode.
+          for (const [i, t] of replay.transitions.entries()) {
+            const inMode = replay.judgements.filter((j) => j.mode === t.from);
+            assert.equal(inMode[h.p.promoteWindows - 1]?.epoch, t.epoch, `promotion ${i + 1}`);
+          }
+          assert.ok(records.some((f) => f.applied && f.mode === MODE_LEARNING));
+          assert.ok(records.some((f) => f.applied && f.mode === MODE_COLLABORATION));
+          assert.equal(st.promotions, st0.promotions + 2);
+          assert.equal(st.mode, MODE_RECOMMENDATION);
+          assert.equal(st.lastTransition, TRANS_PROMOTE);
+          assert.equal(st.lastTransitionEpoch, replay.transitions[1].epoch);
+          assert.equal(st.demotions, st0.demotions);
+          assert.equal(st.emergencies, st0.emergencies);
+          assert.equal(
+            st.windows,
+            st.modeWindows.reduce((a, b) => a + b, 0),
+            'every window counted in its mode',
+          );
+        },
+      );
+    });
+  });
+
+  it('ladder: unpinned, a regression demotes one step (RECOMMENDATION -> COLLABORATION -> LEARNING, no lower)', async () => {
+    await withDevices(1, h, async (dev) => {
+      assert.ok(h.p.checkPeriod > 0, 'RECOMMENDATION judges advice only with check windows');
+      assert.equal(h.kindOf(X_REGRESSING), 'regression', `x = ${X_REGRESSING} regresses`);
+      await h.ladderSample(
+        dev,
+        {
+          start: { mode: MODE_RECOMMENDATION, pinned: false },
+          x: X_REGRESSING,
+          maxWindows: (h.p.checkPeriod + h.p.learningPeriod + 8) * 3 + 50,
+          // Two demotions, then one more regression judged in LEARNING.
+          what: 'two demotions and a regression in LEARNING',
+          until: (st, st0, replay) =>
+            st.demotions >= st0.demotions + 2 &&
+            replay.judgements.some((j) => j.mode === MODE_LEARNING),
+        },
+        ({ records, status: st }, replay, st0) => {
+          assert.ok(replay.judgements.every((j) => j.kind === 'regression'));
+          assert.deepEqual(
+            replay.transitions.map((x) => [x.from, x.to, x.why]),
+            [
+              [MODE_RECOMMENDATION, MODE_COLLABORATION, TRANS_REGRESSION],
+              [MODE_COLLABORATION, MODE_LEARNING, TRANS_REGRESSION],
+            ],
+          );
+          // Judged at the first baseline window after the advice: in RECOMMENDATION the
+          // next check window, unless an earlier window had no advice to run (none was
+          // recommended for it in time, or it expired).
+          const first = replay.judgements[0];
+          assert.equal(first.epoch, replay.transitions[0].epoch, 'the first judgement demotes');
+          if (first.epoch % h.p.checkPeriod !== 0) {
+            const f = records.find((x) => x.epoch === first.epoch);
+            assert.ok(
+              f && (f.recId === 0 || (f.reasons & REASON_EXPIRED) !== 0),
+              `window ${first.epoch} ran the baseline for want of advice`,
+            );
+          }
+          assert.equal(st.demotions, st0.demotions + 2);
+          assert.equal(st.mode, MODE_LEARNING);
+          assert.equal(st.pinned, false);
+          assert.equal(st.lastTransition, TRANS_REGRESSION);
+          assert.equal(st.lastTransitionEpoch, replay.transitions[1].epoch);
+          assert.equal(st.goodStreak, 0);
+          assert.equal(st.emergencies, st0.emergencies, 'a regression is no fall');
+        },
+      );
+    });
+  });
+
+  it('ladder: a pinned mode ignores regressions', async () => {
+    await withDevices(1, h, async (dev) => {
+      await h.ladderSample(
+        dev,
+        {
+          start: { mode: MODE_RECOMMENDATION, pinned: true },
+          x: X_REGRESSING,
+          maxWindows: (h.p.checkPeriod + 2) * 3 * 3 + 50,
+          what: 'three regressions',
+          until: (_st, _st0, replay) => replay.judgements.length >= 3,
+        },
+        ({ status: st }, replay, st0) => {
+          assert.ok(replay.judgements.length >= 3);
+          assert.ok(replay.judgements.every((j) => j.kind === 'regression'));
+          assert.deepEqual(replay.transitions, [], 'the mode stays');
+          assert.deepEqual([st.mode, st.pinned], [MODE_RECOMMENDATION, true]);
+          assert.equal(st.demotions, st0.demotions);
+          assert.equal(st.transitions, st0.transitions);
+          assert.equal(st.lastTransition, TRANS_ADMIN);
+          assert.equal(st.goodStreak, 0);
+        },
+      );
+    });
+  });
+
+  for (const [mode, name] of [
+    [MODE_LEARNING, 'LEARNING'],
+    [MODE_COLLABORATION, 'COLLABORATION'],
+    [MODE_RECOMMENDATION, 'RECOMMENDATION'],
+  ] as const) {
+    it(`ladder: a collapse falls from pinned ${name} to EMERGENCY, clears the pin, when the baseline window after the advice ends`, async () => {
+      await withDevices(1, h, async (dev) => {
+        assert.equal(h.kindOf(X_COLLAPSING), 'collapse', `x = ${X_COLLAPSING} collapses`);
+        if (mode === MODE_RECOMMENDATION) {
+          assert.ok(h.p.checkPeriod > 0, 'RECOMMENDATION judges advice only with check windows');
+        }
+        await h.ladderSample(
+          dev,
+          {
+            start: { mode, pinned: true },
+            x: X_COLLAPSING,
+            maxWindows: (Math.max(h.p.learningPeriod, h.p.checkPeriod) + 2) * 3 + 50,
+            what: 'collapse',
+            until: (st, st0) => st.emergencies >= st0.emergencies + 1,
+          },
+          ({ records, status: st }, replay, st0) => {
+            const [fall, ...later] = replay.transitions;
+            assert.deepEqual(
+              [fall?.from, fall?.to, fall?.why],
+              [mode, MODE_EMERGENCY, TRANS_COLLAPSE],
+            );
+            assert.deepEqual(
+              replay.judgements.map((j) => j.kind),
+              ['collapse'],
+            );
+            // Paired judgement: not at the advice's own end, at the end of the baseline
+            // window after it.
+            const advice = records.filter((f) => f.applied && f.epoch < fall.epoch).at(-1);
+            assert.ok(advice, 'the collapsing advice ran');
+            assert.equal(
+              fall.epoch,
+              advice.epoch + 1,
+              'judged when the baseline window after it ended',
+            );
+            assert.equal(advice.next?.mode, mode, 'not judged at its own end');
+            for (const f of records.filter(
+              (x) => x.epoch > fall.epoch && x.mode === MODE_EMERGENCY,
+            )) {
+              assert.equal(f.applied, false, `no advice runs in EMERGENCY (window ${f.epoch})`);
+            }
+            assert.equal(st.emergencies, st0.emergencies + 1);
+            assert.equal(st.pinned, false, 'a safety fall clears the pin');
+            if (later.length === 0) {
+              assert.equal(st.mode, MODE_EMERGENCY);
+              assert.equal(st.lastTransition, TRANS_COLLAPSE);
+              assert.equal(st.lastTransitionEpoch, fall.epoch);
+              assert.equal(st.transitions, st0.transitions + 1);
+            } else {
+              // A slow caller saw the status only after the hold had passed: it recovered.
+              assert.deepEqual(
+                later.map((x) => [x.from, x.to, x.why]),
+                [[MODE_EMERGENCY, MODE_LEARNING, TRANS_RECOVER]],
+              );
+              assert.equal(st.lastTransition, TRANS_RECOVER);
+            }
+          },
+        );
       });
-      st = dev.getStatus(s.id);
-      assert.equal(st.mode, MODE_LEARNING);
-      assert.equal(st.lastTransition, TRANS_RECOVER);
+    });
+  }
+
+  it('ladder: advice exactly as good as the baseline is neither good nor bad: nothing moves', async () => {
+    await withDevices(1, h, async (dev) => {
+      assert.equal(h.kindOf(0), 'neither');
+      await h.ladderSample(
+        dev,
+        {
+          start: { mode: MODE_LEARNING, pinned: false },
+          x: 0,
+          maxWindows: (h.p.learningPeriod + 2) * 3 * 3 + 50,
+          what: 'three judgements',
+          until: (_st, _st0, replay) => replay.judgements.length >= 3,
+        },
+        ({ status: st }, replay, st0) => {
+          assert.ok(replay.judgements.every((j) => j.kind === 'neither'));
+          assert.deepEqual(replay.transitions, []);
+          assert.equal(st.mode, MODE_LEARNING);
+          assert.equal(st.transitions, st0.transitions);
+          assert.equal(st.goodStreak, 0);
+        },
+      );
+    });
+  });
+
+  it('SET_MODE: an admin transition (counted when the mode stays) that restarts the streak; the ladder may leave it', async () => {
+    await withDevices(1, h, async (dev) => {
+      assert.ok(h.p.checkPeriod > 0, 'RECOMMENDATION judges advice only with check windows');
+      const s = h.selftest(dev);
+      await h.control(dev, s, MODE_LEARNING, false);
+      if (h.p.promoteWindows >= 3) {
+        // A streak of good advice, short of a promotion; then silence until it is judged.
+        await h.drive(
+          dev,
+          s,
+          X_GOOD,
+          (h.p.learningPeriod + 2) * 3 + 50,
+          'a good streak',
+          (st) => st.goodStreak >= 1,
+        );
+        await h.windows(dev, s, h.p.learningPeriod + 2);
+        const st1 = dev.getStatus(s.id);
+        assert.equal(st1.mode, MODE_LEARNING);
+        assert.ok(
+          st1.goodStreak >= 1 && st1.goodStreak < h.p.promoteWindows,
+          `streak ${st1.goodStreak}`,
+        );
+        const e1 = dev.getState(s.id).epoch;
+        dev.setMode(s.id, MODE_LEARNING, false);
+        const e2 = dev.getState(s.id).epoch;
+        const st2 = dev.getStatus(s.id);
+        assert.equal(st2.transitions, st1.transitions + 1, 'counted though the mode stays');
+        assert.equal(st2.lastTransition, TRANS_ADMIN);
+        assert.ok(st2.lastTransitionEpoch >= e1 && st2.lastTransitionEpoch <= e2);
+        assert.equal(st2.goodStreak, 0, 'the streak restarts');
+        assert.deepEqual(dev.getMode(s.id), { mode: MODE_LEARNING, pinned: false });
+      }
+      dev.setMode(s.id, MODE_RECOMMENDATION, false);
+      const st3 = dev.getStatus(s.id);
+      assert.equal(st3.mode, MODE_RECOMMENDATION);
+      assert.equal(st3.lastTransition, TRANS_ADMIN);
+      const run = await h.drive(
+        dev,
+        s,
+        X_REGRESSING,
+        (h.p.checkPeriod + 4) * 3 + 50,
+        'a regression',
+        (st) => st.demotions > st3.demotions,
+      );
+      assert.equal(run.status.mode, MODE_COLLABORATION, 'the ladder left the admin mode');
+      assert.equal(run.status.lastTransition, TRANS_REGRESSION);
     });
   });
 
@@ -865,6 +1300,10 @@ export function conformanceSuite(
       assert.ok(dev.version().generation >= before + 2, 'the registration moved it again');
       const back = dev.listSubsystems().find((x) => x.name === r.name);
       assert.ok(back && back.id !== info.id, 'registered again, under a new id');
+      const fresh = dev.getStatus(back.id);
+      assert.equal(fresh.mode, MODE_EMERGENCY, 'a subsystem starts in EMERGENCY');
+      assert.equal(fresh.controlled, false);
+      assert.equal(fresh.pinned, false);
     });
   });
 

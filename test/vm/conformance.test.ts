@@ -2,12 +2,15 @@
  * In the QEMU guest: the device conformance suite (test/conformance/suite.ts), the
  * same one `npm test` runs on SimDevice, against IoctlDevice on the real
  * /dev/mlproxy, with the synthetic subsystem and mlproxy_selftest.ko's `selftest`
- * (the second subsystem the suite may unregister and register again). Run by
- * scripts/vm/test-vm.sh (node:test, as root in the guest).
+ * (the ladder tests' noiseless subsystem, and the second subsystem the suite may
+ * unregister and register again), with the parameters of
+ * test/conformance/guest-params.ts. Run by scripts/vm/test-vm.sh (node:test, as root
+ * in the guest).
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { IoctlDevice } from '../../src/transport/ioctl-device.js';
+import { GUEST_CONFORMANCE, GUEST_PARAMS, GUEST_SELFTEST } from '../conformance/guest-params.js';
 import { conformanceSuite } from '../conformance/suite.js';
 import {
   DEVICE_PATH,
@@ -19,29 +22,9 @@ import {
   unloadModule,
 } from './helpers/guest.js';
 
-/**
- * Short windows keep the real-time waits short; the suite reads windowMs itself. The
- * heartbeat timeout leaves a slow guest 50 windows between two heartbeats (the suite
- * keeps its controllers alive in every wait; only the heartbeat test goes silent).
- */
-const PARAMS = {
-  synth_window_ms: 20,
-  synth_period: 100, // phase boundaries every 2 s: the paired-judgement test needs one
-  learning_period: 4,
-  check_period: 4,
-  heartbeat_ms: 1000,
-  emergency_hold_windows: 3,
-  // A recommendation may be based on a state 4 windows old: a STALE verdict then needs a
-  // caller stalled for 100 ms between GET_STATE and RECOMMEND (the stale test adapts).
-  max_epoch_lag: 4,
-  // Two subsystems of 20 ms windows fill it in 1.3 s of not reading (a slow guest).
-  ring_records: 128,
-} as const;
-const SELFTEST = { window_ms: 20 } as const;
-
 before(() => {
   kernelMark('conformance suite');
-  loadModule(PARAMS, { selftest: SELFTEST });
+  loadModule(GUEST_PARAMS, { selftest: GUEST_SELFTEST });
 });
 
 after(() => {
@@ -53,20 +36,12 @@ conformanceSuite(
   (name, fn) => test(name, fn),
   {
     open: () => new IoctlDevice(DEVICE_PATH),
-    params: {
-      learningPeriod: PARAMS.learning_period,
-      checkPeriod: PARAMS.check_period,
-      syntheticPeriod: PARAMS.synth_period,
-      heartbeatMs: PARAMS.heartbeat_ms,
-      emergencyHoldWindows: PARAMS.emergency_hold_windows,
-      maxEpochLag: PARAMS.max_epoch_lag,
-      ringRecords: PARAMS.ring_records,
-    },
+    params: GUEST_CONFORMANCE,
     slackMs: 10000,
     removable: {
       name: 'selftest',
       remove: () => rmmod('mlproxy_selftest'),
-      restore: () => insmod('mlproxy_selftest', SELFTEST),
+      restore: () => insmod('mlproxy_selftest', GUEST_SELFTEST),
     },
   },
   'ioctl',

@@ -1,32 +1,28 @@
 /**
- * In the QEMU guest, on the real mlproxy.ko: every ioctl, read(), and every mode
- * transition of the synthetic subsystem (recover, promote twice, regression,
- * collapse, heartbeat miss, SET_MODE with and without pin, close of the
- * controlling file), checking the kernel's efficiencies against
- * docs/subsystems.md exactly. Run by scripts/vm/test-vm.sh.
+ * In the QEMU guest, on the real mlproxy.ko, what only the real module has: the raw
+ * ioctls (struct sizes, bad sizes and values the codec would refuse to encode), the
+ * fresh module's state, the controller's pid, read() on short buffers and a full
+ * ring, and the synthetic subsystem's efficiencies checked against docs/subsystems.md
+ * exactly, at every level. The mode ladder (promotion, regression, pin, collapse,
+ * heartbeat, SET_MODE) is the conformance suite's (test/conformance/suite.ts), run on
+ * both devices. Run by scripts/vm/test-vm.sh.
  */
 import assert from 'node:assert/strict';
 import { readSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { LOCAL_SIZES, encodeStateQuery, encodeSubsysInfoQuery } from '../../src/abi/codec.js';
 import {
-  MODE_COLLABORATION,
   MODE_EMERGENCY,
   MODE_LEARNING,
   MODE_RECOMMENDATION,
-  REASON_BASELINE_WINDOW,
   REASON_EMERGENCY,
+  REASON_IDLE,
   REASON_OUT_OF_BOUNDS,
   REASON_RATE_LIMIT,
   REASON_STALE,
   REASON_STEP_LIMIT,
-  TRANS_ADMIN,
   TRANS_CLOSED,
-  TRANS_COLLAPSE,
-  TRANS_HEARTBEAT,
-  TRANS_PROMOTE,
   TRANS_RECOVER,
-  TRANS_REGRESSION,
   VERDICT_APPLIED,
   VERDICT_CLAMPED,
   VERDICT_REJECTED,
@@ -44,14 +40,10 @@ import {
 import { RawDevice, errnoOf, ioctl } from './helpers/rawdev.js';
 import { effRaw, load, optLevel, phaseHint, type SynthParams } from './helpers/synthetic.js';
 
-/** MLP_REASON_IDLE of the UAPI header (not yet in src/abi/constants.ts). */
-const REASON_IDLE = 1 << 8;
 const SEED = 7;
 const PARAMS = { ...FAST_PARAMS, synth_seed: SEED, ring_records: 32, check_period: 4 };
 const SYNTH: SynthParams = { seed: SEED, period: PARAMS.synth_period };
 const BEST = optLevel(0, SYNTH); // phase 0 throughout (synth_period is huge)
-const REGRESSING = BEST - 7; // eff well below the baseline, above the collapse line
-const COLLAPSING = BEST - 8; // below collapse_pct of the baseline
 /** Generous bound on windows for any one step of the ladder (a count, not a time). */
 const MAX_WINDOWS = 400;
 
@@ -227,36 +219,6 @@ test('EMERGENCY shadows advice; CLAIM + heartbeats recover to LEARNING', () => {
   assert.equal(st.heartbeatOk, true);
 });
 
-test('good advice promotes LEARNING -> COLLABORATION -> RECOMMENDATION, on schedule', () => {
-  const from = seen.length;
-  let st = drive({
-    level: BEST,
-    heartbeat: true,
-    until: (x) => x.mode === MODE_COLLABORATION,
-    what: 'promote 1',
-  });
-  assert.equal(st.lastTransition, TRANS_PROMOTE);
-  st = drive({
-    level: BEST,
-    heartbeat: true,
-    until: (x) => x.mode === MODE_RECOMMENDATION,
-    what: 'promote 2',
-  });
-  assert.equal(st.lastTransition, TRANS_PROMOTE);
-  assert.ok(st.promotions >= 2);
-  const windows = seen.slice(from);
-  for (const f of windows.filter((x) => x.applied)) {
-    assert.equal(f.knobs[0], BEST);
-    if (f.mode === MODE_LEARNING) assert.equal(f.epoch % PARAMS.learning_period, 0);
-    if (f.mode === MODE_COLLABORATION) assert.equal(f.epoch % 2, 0);
-    if (f.mode === MODE_RECOMMENDATION) assert.notEqual(f.epoch % PARAMS.check_period, 0);
-  }
-  assert.ok(windows.some((f) => f.applied && f.mode === MODE_LEARNING));
-  assert.ok(windows.some((f) => f.applied && f.mode === MODE_COLLABORATION));
-  const shadowed = windows.filter((f) => f.verdict === VERDICT_SHADOWED);
-  for (const f of shadowed) assert.ok(f.reasons & (REASON_BASELINE_WINDOW | REASON_EMERGENCY));
-});
-
 test('RECOMMEND verdicts: applied, clamped, strict reject, rate limit, stale, future epoch', () => {
   dev.setMode(id, MODE_RECOMMENDATION, true); // pinned: bad levels must not demote here
   const rec = (knobs: number[], over: { epoch?: number; strict?: boolean } = {}) => {
@@ -357,83 +319,30 @@ test('RECOMMEND verdicts: applied, clamped, strict reject, rate limit, stale, fu
   assert.ok(st.recsApplied >= 1 && st.recsClamped >= 2 && st.recsRejected >= 3);
 });
 
-test('a pinned mode ignores regressions; unpinned, a regression demotes one step', () => {
-  let st = dev.status(id);
-  const demotions = st.demotions;
-  // Pinned: regressing advice over three check windows leaves the mode alone.
-  let n = 0;
-  drive({
-    level: REGRESSING,
-    heartbeat: true,
-    until: () => ++n > 3 * PARAMS.check_period,
-    what: 'pinned regressions',
-  });
-  assert.deepEqual(dev.getMode(id), { mode: MODE_RECOMMENDATION, pinned: true });
-  assert.equal(dev.status(id).demotions, demotions);
-  dev.setMode(id, MODE_RECOMMENDATION, false);
-  assert.equal(dev.getMode(id).pinned, false);
-  st = drive({
-    level: REGRESSING,
-    heartbeat: true,
-    until: (x) => x.mode !== MODE_RECOMMENDATION,
-    what: 'regression',
-  });
-  assert.equal(st.mode, MODE_COLLABORATION);
-  assert.equal(st.lastTransition, TRANS_REGRESSION);
-  assert.equal(st.demotions, demotions + 1);
+test('the synthetic landscape: every window at every level follows docs/subsystems.md', () => {
+  dev.setMode(id, MODE_RECOMMENDATION, true);
+  const from = seen.length;
+  // Levels far from the best collapse (a fall, then recovery and LEARNING): the advice
+  // goes on wherever the ladder goes, and checkRecord checks every window.
+  for (let level = 0; level <= 15; level++) {
+    drive({
+      level,
+      heartbeat: true,
+      until: () => seen.slice(from).some((f) => f.applied && f.knobs[0] === level),
+      what: `advice at level ${level}`,
+    });
+  }
+  const levels = new Set(
+    seen
+      .slice(from)
+      .filter((f) => !(f.reasons & REASON_IDLE))
+      .map((f) => f.knobs[0]),
+  );
+  assert.equal(levels.size, 16, `windows checked at levels ${[...levels].join(' ')}`);
 });
 
-test('a collapse falls to EMERGENCY, even when pinned, and clears the pin', () => {
-  dev.setMode(id, MODE_COLLABORATION, true);
-  assert.deepEqual(dev.getMode(id), { mode: MODE_COLLABORATION, pinned: true });
-  const emergencies = dev.status(id).emergencies;
-  const st = drive({
-    level: COLLAPSING,
-    heartbeat: true,
-    until: (x) => x.mode === MODE_EMERGENCY,
-    what: 'collapse',
-  });
-  assert.equal(st.lastTransition, TRANS_COLLAPSE);
-  assert.equal(st.pinned, false);
-  assert.equal(st.emergencies, emergencies + 1);
-});
-
-test('a silent controller misses its heartbeat: EMERGENCY; heartbeats again: back to LEARNING', () => {
-  drive({
-    heartbeat: true,
-    until: (x) => x.mode === MODE_LEARNING,
-    what: 'recover after collapse',
-  });
-  const misses = dev.status(id).heartbeatMisses;
-  const st = drive({
-    heartbeat: false,
-    until: (x) => x.mode === MODE_EMERGENCY,
-    what: 'heartbeat miss',
-  });
-  assert.equal(st.lastTransition, TRANS_HEARTBEAT);
-  assert.equal(st.heartbeatMisses, misses + 1);
-  assert.equal(st.heartbeatOk, false);
-  const back = drive({
-    heartbeat: true,
-    until: (x) => x.mode === MODE_LEARNING,
-    what: 'recover after miss',
-  });
-  assert.equal(back.lastTransition, TRANS_RECOVER);
-});
-
-test('SET_MODE without pin is an admin transition the ladder may leave', () => {
-  dev.setMode(id, MODE_RECOMMENDATION, false);
-  let st = dev.status(id);
-  assert.equal(st.mode, MODE_RECOMMENDATION);
-  assert.equal(st.lastTransition, TRANS_ADMIN);
-  assert.equal(setModeRaw(MODE_RECOMMENDATION + 1), 'EINVAL', 'a mode past RECOMMENDATION');
-  st = drive({
-    level: REGRESSING,
-    heartbeat: true,
-    until: (x) => x.mode !== MODE_RECOMMENDATION,
-    what: 'admin then regression',
-  });
-  assert.equal(st.lastTransition, TRANS_REGRESSION);
+test('SET_MODE: a mode past RECOMMENDATION is EINVAL', () => {
+  assert.equal(setModeRaw(MODE_RECOMMENDATION + 1), 'EINVAL');
 });
 
 /** SET_MODE with an out-of-range mode, sent raw (the codec refuses to encode it). */

@@ -71,6 +71,7 @@ import type {
 import { deviceError } from '../errors.js';
 import type { SubsystemModel, WindowMeasure } from './model.js';
 import { ReadaheadModel, type ReadaheadOptions } from './readahead.js';
+import { SelftestModel, type SelftestOptions } from './selftest.js';
 import { SyntheticModel, checkInt, type SyntheticOptions } from './synthetic.js';
 
 /** The module parameters of kmod (same names, camelCase, same defaults). */
@@ -126,10 +127,14 @@ const PAIR_GAP = 4;
 export interface SimKernelOptions {
   clock?: ClockKind;
   params?: Partial<KernelParams>;
-  /** Which built-in subsystems to register, in order (default both). */
-  subsystems?: ('synthetic' | 'readahead')[];
+  /**
+   * Which built-in subsystems to register, in order (default synthetic and readahead;
+   * selftest, the test module's noiseless subsystem, only when asked for).
+   */
+  subsystems?: ('synthetic' | 'readahead' | 'selftest')[];
   synthetic?: SyntheticOptions;
   readahead?: ReadaheadOptions;
+  selftest?: SelftestOptions;
   /** Extra models registered after the built-ins. */
   models?: SubsystemModel[];
 }
@@ -304,6 +309,7 @@ export class SimKernel {
     for (const name of opts.subsystems ?? ['synthetic', 'readahead']) {
       if (name === 'synthetic') models.push(new SyntheticModel(opts.synthetic));
       else if (name === 'readahead') models.push(new ReadaheadModel(opts.readahead));
+      else if (name === 'selftest') models.push(new SelftestModel(opts.selftest));
       else throw new RangeError(`unknown simulated subsystem "${String(name)}"`);
     }
     models.push(...(opts.models ?? []));
