@@ -9,13 +9,13 @@
  * the knob default). A round is two kernel windows: the policy sees the normalised
  * features at the start of window w (src/loop/features.ts: tanh(raw/scale) plus a bias
  * 1), recommends for window w+1, and is paid what the daemon would be paid for that
- * window's feedback record: rewardOf(eff, baselineEff) (src/loop/features.ts, through
- * reward.ts), the efficiency against the kernel's baseline reference, 0.5 = as good as
- * the baseline. Window w+2 then runs the defaults while the next decision is made, as
+ * window's feedback record: rewardFrom(eff, baselineEff) in the subsystem profile's
+ * reward shape (src/loop/features.ts and profiles.ts, through reward.ts), the efficiency
+ * against the kernel's baseline reference, 0.5 = as good as the baseline. Window w+2 then runs the defaults while the next decision is made, as
  * in the kernel's one-window-ahead protocol. Legal arms are those within the knob's
  * max_delta of the last advised value.
  *
- * Regret is on the same scale: the expected reward of an arm is rewardOf of the model's
+ * Regret is on the same scale: the expected reward of an arm is that reward of the model's
  * noise-free efficiency of window w+1 under that arm against the kernel's baseline
  * reference as the decision is made (the model's noise-free baseline efficiency before
  * the first reference); regret = the best legal arm's minus that of the knobs that ran.
