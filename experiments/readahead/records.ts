@@ -81,6 +81,12 @@ export interface RunRecord {
   status: Record<string, number | boolean> | null;
   /** Bytes of the data files still resident after the eviction (mincore). */
   residentBytes: number | null;
+  /**
+   * The guest's reclaim, fault and stall counters over the run (guest.ts vmCounters:
+   * /proc/vmstat and /proc/pressure deltas from the eviction's end to the last window);
+   * absent in older results.
+   */
+  vm?: Record<string, number>;
 }
 
 export interface ResultsMeta {
