@@ -82,16 +82,15 @@ function stallSection(results: Results, load: LoadSample[]): string[] {
   const wms = results.meta.windowMs;
   const measured = results.runs.filter((r) => r.windows.length > 0);
   const stalled = measured.filter((r) => r.windows.some((w) => w.lenMs > STALL_FACTOR * wms));
-  const sec = (r: RunRecord, k: string) =>
-    r.vm && k in r.vm ? (r.vm[k] / 1e6).toFixed(1) : '–';
+  const sec = (r: RunRecord, k: string) => (r.vm && k in r.vm ? (r.vm[k] / 1e6).toFixed(1) : '–');
   const n = (r: RunRecord, k: string) => (r.vm && k in r.vm ? String(r.vm[k]) : '–');
   const out = [
     '## Guest stalls',
     '',
     `Runs with a window longer than ${STALL_FACTOR} x ${wms} ms: ${stalled.length} of ${measured.length}. ` +
-      'Per run, the guest\'s counters over it (/proc/pressure: seconds in which some task waited for memory, ' +
+      "Per run, the guest's counters over it (/proc/pressure: seconds in which some task waited for memory, " +
       'the disk or the CPU; /proc/vmstat: pages scanned by kswapd and by direct reclaim, direct reclaim stalls, ' +
-      'refaults of evicted file pages) and the host\'s load.',
+      "refaults of evicted file pages) and the host's load.",
     '',
   ];
   if (stalled.length === 0) return [...out, ''];
