@@ -11,6 +11,8 @@
 # Environment (defaults: about an hour of guest time on a 2-core host with TCG):
 #   DEMO_STORAGE (cloud-small; host, netdisk)   DEMO_REPEATS (3)
 #   DEMO_FIXED_SECONDS (6)   DEMO_DAEMON_SECONDS (60)   DEMO_COST_SECONDS (20)
+#   DEMO_PHASE_CYCLES (1: cycles of the phase job in a fixed run; from 2 on, the cycles
+#     after the first are measured, as in the daemon runs)
 #   DEMO_GRID (4,5,...,12: ra_kb_log2 of the fixed arms, 16 KiB .. 4 MiB)
 #   DEMO_POLICIES (linucb; also ucb1, lints, conservative)
 #   DEMO_WORKLOADS (seq,mmap,mixed,phase,pread; or a script's path)
@@ -26,6 +28,7 @@ repeats="${DEMO_REPEATS:-3}"
 fixed_s="${DEMO_FIXED_SECONDS:-6}"
 daemon_s="${DEMO_DAEMON_SECONDS:-60}"
 cost_s="${DEMO_COST_SECONDS:-20}"
+phase_cycles="${DEMO_PHASE_CYCLES:-1}"
 grid="${DEMO_GRID:-4,5,6,7,8,9,10,11,12}"
 policies="${DEMO_POLICIES:-linucb}"
 workloads="${DEMO_WORKLOADS:-seq,mmap,mixed,phase,pread}"
@@ -78,7 +81,7 @@ set +e
 bash "$VM_SCRIPTS/run-in-guest.sh" --no-insmod --memory "$memory" --timeout "${DEMO_TIMEOUT:-7200}" \
   --disk "$disk" --storage "$storage" -- \
   sh scripts/demo/guest-main.sh --reader "$reader" --module-params "$module_params" --repeats "$repeats" \
-  --fixed-seconds "$fixed_s" --daemon-seconds "$daemon_s" --cost-seconds "$cost_s" --grid "$grid" \
+  --fixed-seconds "$fixed_s" --daemon-seconds "$daemon_s" --cost-seconds "$cost_s" --phase-cycles "$phase_cycles" --grid "$grid" \
   --policies "$policies" --workloads "$workloads" --phases "$phases" --fixed-via "$fixed_via" \
   --guest-memory-mb "$memory" --seq-files "${SEQ_FILES:-80}" --big-files "${BIG_FILES:-8}"
 status=$?
