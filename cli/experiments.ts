@@ -18,7 +18,7 @@ import {
   parseShare,
 } from './commands/common.js';
 import type { EvaluateCliOptions } from './commands/evaluate.js';
-import { DEFAULT_REWARD_RANGE, GATE_DEFAULTS } from '../experiments/ope/defaults.js';
+import { DEFAULT_REWARD_RANGE, GATE_DEFAULTS } from '../src/ope/defaults.js';
 import type { ExperimentCliOptions } from './commands/experiment.js';
 import type { ReplayOptions } from './commands/replay.js';
 
