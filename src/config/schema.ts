@@ -152,8 +152,7 @@ export const DEFAULT_SUBSYSTEM_SETTINGS: SubsystemSettings = {
  * reader needs, and the kernel's paired judgement is the safety net), a small uniform
  * exploration (LinUCB's bonus explores; 1 % keeps every arm's propensity above zero for
  * off-policy evaluation, where 5 % played a wrong arm in about one window of 27)
- * and no user-space step limit (its arms are 4x apart; docs/readahead.md,
- * experiments/readahead/simulate.ts).
+ * and no user-space step limit (its arms are 4x apart; docs/readahead.md, demo/simulate.ts).
  */
 export const SUBSYSTEM_DEFAULTS: Readonly<Record<string, Partial<SubsystemSettings>>> = {
   readahead: {
