@@ -80,7 +80,7 @@ test('evaluate --subsystem readahead works on a daemon log, with support figures
     candidate: { support: { ess: number; supported: number }; dr: { lo: number; hi: number } };
   };
   t.is(res.subsystem, 'readahead');
-  t.is(res.k, 3); // the readahead profile's arms: 128 KiB, 512 KiB, 2 MiB
+  t.is(res.k, 3); // the readahead profile's arms: 128 KiB, 512 KiB, 1 MiB
   // The readahead decisions read: those scored, and those that only train (the safety
   // fallback's and the conservative wrapper's forced baseline plays: most of this short
   // log's readahead decisions, e.g. 129 and 47 of 196, with 20 scored).
