@@ -42,7 +42,7 @@ import {
   vmDelta,
 } from './guest.js';
 import type { ProcUsage } from './guest.js';
-import { RESULTS_VERSION } from './records.js';
+import { FIXED_HEARTBEAT_MS, RESULTS_VERSION } from './records.js';
 import type {
   DaemonCost,
   Results,
@@ -83,8 +83,6 @@ export const DAEMON_POLICIES: Record<
 
 /** The window length of the idle-daemon cost run (issue 10: <= 3% of a vCPU at 100 ms). */
 export const COST_WINDOW_MS = 100;
-/** heartbeat_ms of the fixed and default runs: the module's largest (mlproxy_main.c). */
-export const FIXED_HEARTBEAT_MS = 600000;
 
 function readaheadConservative(): number | false {
   const c = SUBSYSTEM_DEFAULTS.readahead.conservative;

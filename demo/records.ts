@@ -6,6 +6,9 @@ import type { CycleRecord, WorkloadName } from './workloads.js';
 
 export const RESULTS_VERSION = 2;
 
+/** heartbeat_ms of the fixed and default runs: the module's largest (kmod/mlproxy_main.c). */
+export const FIXED_HEARTBEAT_MS = 600000;
+
 /** One closed window of the readahead subsystem, from the feedback records. */
 export interface WindowRecord {
   epoch: number;

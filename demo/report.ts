@@ -15,7 +15,7 @@ import { MODE_NAMES } from '../src/transport/device.js';
 import { renderSvg } from '../experiments/report.js';
 import { idleCost, kib, spread, summarise } from './analyze.js';
 import type { ArmSummary, Spread, WorkloadSummary } from './analyze.js';
-import { RESULTS_VERSION } from './records.js';
+import { FIXED_HEARTBEAT_MS, RESULTS_VERSION } from './records.js';
 import type { Results, RunRecord } from './records.js';
 import {
   PHASE_MIN_SETTING,
@@ -403,7 +403,7 @@ export function renderMarkdown(results: Results, sums: WorkloadSummary[], ctx: C
         `other work. Host load average (1 min) during the runs: ${range(allLoad, f1)}; every table gives it per arm.`,
       `- Storage: profile \`${m.storage}\` (scripts/vm/storage.sh) on the data disk \`${m.dataDev}\`, a raw ext4 image, ` +
         `${m.dataFiles.count} files (${f1(m.dataFiles.bytes / 2 ** 30)} GiB): 8 MiB files read sequentially and 128 MiB files mapped, each group larger than the page cache.`,
-      `- Module: \`${m.moduleParams.join(' ')}\` for the daemon runs (fixed and default runs: \`check_period=0\`): ${m.windowMs} ms windows; ` +
+      `- Module: \`${m.moduleParams.join(' ')}\` for the daemon runs (fixed and default runs: \`check_period=0 heartbeat_ms=${FIXED_HEARTBEAT_MS}\`, a fixed arm measures a setting, not the bench's heartbeat): ${m.windowMs} ms windows; ` +
         `knob \`${m.knob.name}\` ${m.knob.min}..${m.knob.max} (${kib(m.knob.min)}..${kib(m.knob.max)}), baseline: the disk's read_ahead_kb, ` +
         `${m.baselineKb} KiB (knob def ${m.knob.def}), never written by the module.`,
       `- Workloads (mlp-reader, demo/reader.c; no fadvise or madvise hints):`,
