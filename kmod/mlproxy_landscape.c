@@ -46,13 +46,18 @@ s64 mlp_synth_hint(const struct mlp_synth *p, u64 w)
 	       (s64)(mlp_hash32((u32)(2 * w) ^ p->seed) % 101) - 50;
 }
 
+/* The noise of window w's efficiency, +-20000 (0.02). */
+s64 mlp_synth_noise(const struct mlp_synth *p, u64 w)
+{
+	return (s64)(mlp_hash32((u32)(2 * w + 1) ^ p->seed) % 40001) - 20000;
+}
+
 /* eff(w, level) in units of 1/MLP_EFF_SCALE, never negative. */
 s64 mlp_synth_eff(const struct mlp_synth *p, u64 w, s64 level)
 {
-	s64 noise = (s64)(mlp_hash32((u32)(2 * w + 1) ^ p->seed) % 40001)
-		    - 20000;
 	s64 d = level - mlp_synth_opt(p, w);
-	s64 eff = 1000000 - 12000 * d * d - 100 * mlp_synth_load(w) + noise;
+	s64 eff = 1000000 - 12000 * d * d - 100 * mlp_synth_load(w) +
+		  mlp_synth_noise(p, w);
 
 	return eff > 0 ? eff : 0;
 }

@@ -20,6 +20,7 @@ u32 mlp_hash32(u32 x);
 s64 mlp_synth_opt(const struct mlp_synth *p, u64 w);
 s64 mlp_synth_load(u64 w);
 s64 mlp_synth_hint(const struct mlp_synth *p, u64 w);
+s64 mlp_synth_noise(const struct mlp_synth *p, u64 w);
 s64 mlp_synth_eff(const struct mlp_synth *p, u64 w, s64 level);
 
 #endif /* _MLPROXY_LANDSCAPE_H */

@@ -332,6 +332,13 @@ MLPW_EXPORT s64 mlpw_synth_hint(u32 seed, u32 period, u64 w)
 	return mlp_synth_hint(&p, w);
 }
 
+MLPW_EXPORT s64 mlpw_synth_noise(u32 seed, u32 period, u64 w)
+{
+	struct mlp_synth p = { .seed = seed, .period = period };
+
+	return mlp_synth_noise(&p, w);
+}
+
 MLPW_EXPORT s64 mlpw_synth_eff(u32 seed, u32 period, u64 w, s64 level)
 {
 	struct mlp_synth p = { .seed = seed, .period = period };
