@@ -77,18 +77,29 @@ MODULE_PARM_DESC(max_open,
 static int mlp_check_params(void)
 {
 	const struct kernel_param *kp = THIS_MODULE->kp;
+	bool same_name, same_slot;
 	const struct mlp_param *p;
-	u32 i, id;
+	u32 i, id, n;
 
-	/* Each parameter above is declared under its table name, once. */
-	for (i = 0; i < THIS_MODULE->num_kp; i++) {
-		for (id = 0; id < MLP_NR_PARAMS; id++)
-			if (!strcmp(kp[i].name, mlp_params[id].name))
-				break;
-		if (THIS_MODULE->num_kp != MLP_NR_PARAMS ||
-		    id == MLP_NR_PARAMS || kp[i].arg != &mlp_param[id]) {
-			pr_err("parameter %s is not declared as in mlproxy_params.h\n",
-			       kp[i].name);
+	/*
+	 * Each table parameter is declared above once, under its table name and
+	 * for its own slot (the readahead subsystem's ra_* are not the table's).
+	 */
+	for (id = 0; id < MLP_NR_PARAMS; id++) {
+		n = 0;
+		for (i = 0; i < THIS_MODULE->num_kp; i++) {
+			same_name = !strcmp(kp[i].name, mlp_params[id].name);
+			same_slot = kp[i].arg == &mlp_param[id];
+			if (same_name != same_slot) {
+				pr_err("parameter %s is not declared as in mlproxy_params.h\n",
+				       kp[i].name);
+				return -EINVAL;
+			}
+			n += same_name;
+		}
+		if (n != 1) {
+			pr_err("parameter %s is declared %u times\n",
+			       mlp_params[id].name, n);
 			return -EINVAL;
 		}
 	}
