@@ -105,8 +105,8 @@ MLPW_EXPORT void mlpw_slot_init(u32 slot, u32 nr)
 	mlp_ladder_init(&s->lad);
 }
 
-MLPW_EXPORT void mlpw_slot_knob(u32 slot, u32 i, s64 min, s64 max, s64 step,
-		     s64 max_delta, s64 def)
+MLPW_EXPORT void mlpw_slot_knob(u32 slot, u32 i, s64 min, s64 max,
+				s64 step, s64 max_delta, s64 def)
 {
 	struct mlpw_slot *s = mlpw_slot(slot);
 
@@ -146,8 +146,8 @@ MLPW_EXPORT bool mlpw_advice_window(u32 mode, u64 epoch)
 }
 
 /* The knobs set with set_knob; the reasons with reasons(). */
-MLPW_EXPORT u32 mlpw_recommend(u32 slot, u64 epoch, u64 rec_epoch, bool pending,
-		    bool strict)
+MLPW_EXPORT u32 mlpw_recommend(u32 slot, u64 epoch, u64 rec_epoch,
+			       bool pending, bool strict)
 {
 	struct mlpw_slot *s = mlpw_slot(slot);
 	struct mlp_rec_check c = {
@@ -166,7 +166,7 @@ MLPW_EXPORT u32 mlpw_recommend(u32 slot, u64 epoch, u64 rec_epoch, bool pending,
 
 /* reasons: the pending advice's; reasons() has them with the added bits. */
 MLPW_EXPORT u32 mlpw_resolve(u32 slot, u64 epoch, u32 verdict, bool expired,
-		  u32 reasons)
+			     u32 reasons)
 {
 	struct mlpw_slot *s = mlpw_slot(slot);
 
@@ -182,8 +182,9 @@ MLPW_EXPORT u32 mlpw_reasons(u32 slot)
 
 /* ---- the ladder ---- */
 
-MLPW_EXPORT s64 mlpw_end_window(u32 slot, u64 epoch, u32 mode, bool advice, bool idle,
-		     bool unreliable, s64 eff, bool controlled, bool live)
+MLPW_EXPORT s64 mlpw_end_window(u32 slot, u64 epoch, u32 mode, bool advice,
+				bool idle, bool unreliable, s64 eff,
+				bool controlled, bool live)
 {
 	struct mlpw_slot *s = mlpw_slot(slot);
 	struct mlp_window_end w = {
