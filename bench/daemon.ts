@@ -56,7 +56,7 @@ async function child(decisions: number, checkpointEvery: number): Promise<ChildR
     const device = new SimDevice({
       kernelOptions: {
         clock: 'auto',
-        params: { collapsePct: 0, heartbeatMs: 3600000 },
+        params: { collapsePct: 0, heartbeatMs: 600000 },
         synthetic: { windowMs: 10 },
         readahead: { windowMs: 10 },
       },

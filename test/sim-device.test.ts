@@ -241,7 +241,8 @@ test('readahead model: the best read-ahead depends on the workload', (t) => {
 
 test('bad kernel options are refused clearly', (t) => {
   t.throws(() => new SimKernel({ params: { learningPeriod: 0 } }), {
-    message: /parameter learningPeriod must be an integer in \[1, 1000000\], got 0/,
+    message:
+      /parameter learningPeriod \(the module's learning_period\) must be an integer in 2\.\.1000, got 0/,
   });
   t.throws(() => new SimKernel({ params: { bogus: 1 } as never }), {
     message: /unknown kernel parameter "bogus"/,
