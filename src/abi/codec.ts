@@ -36,6 +36,7 @@ import {
   FILE_SET_SUBSCRIBE,
   FILE_WAKE,
   INFO_F_BY_ID,
+  MAX_FEATURES,
   MAX_KNOBS,
   MAX_SUBSYS,
   MAX_TTL_MS,
@@ -109,6 +110,21 @@ function wrS64(b: Buffer, o: number, v: number, what: string): void {
   const hi = Math.floor(v / TWO32);
   b.writeUInt32LE(v - hi * TWO32, o);
   b.writeInt32LE(hi, o + 4);
+}
+
+function wrU64(b: Buffer, o: number, v: number, what: string): void {
+  if (v < 0) throw new RangeError(`${what}: ${v} is negative`);
+  wrS64(b, o, v, what);
+}
+
+function wrS64s(b: Buffer, o: number, vs: readonly number[], what: string): void {
+  for (let i = 0; i < vs.length; i++) wrS64(b, o + 8 * i, vs[i], `${what}[${i}]`);
+}
+
+/** `into` zeroed when it has the layout's size, else a fresh zeroed buffer. */
+function reuse(layout: StructLayout, into: Buffer | undefined): Buffer {
+  if (into && into.length === layout.size) return into.fill(0);
+  return Buffer.alloc(layout.size);
 }
 
 function rdS64s(b: Buffer, o: number, n: number): number[] {
@@ -187,6 +203,46 @@ export function decodeVersion(buf: Buffer): VersionReply {
   };
 }
 
+/** The kernel side of VERSION's input: the caller's major, minor and reserved word. */
+export function decodeVersionRequest(buf: Buffer): {
+  abiMajor: number;
+  abiMinor: number;
+  reserved: number;
+} {
+  const v = mlpVersion.decode(full(mlpVersion, buf));
+  return {
+    abiMajor: num(v, 'abi_major'),
+    abiMinor: num(v, 'abi_minor'),
+    reserved: num(v, '__reserved'),
+  };
+}
+
+/** The kernel side of VERSION's answer. */
+export function encodeVersionReply(v: VersionReply): Buffer {
+  return mlpVersion.encode({
+    size: mlpVersion.size,
+    abi_major: v.abiMajor,
+    abi_minor: v.abiMinor,
+    compatible: v.compatible ? 1 : 0,
+    nr_subsys: v.nrSubsys,
+    max_subsys: v.maxSubsys,
+    max_features: v.maxFeatures,
+    max_knobs: v.maxKnobs,
+    ring_records: v.ringRecords,
+    sizeof_subsys_info: v.sizes.subsysInfo,
+    sizeof_state: v.sizes.state,
+    sizeof_recommendation: v.sizes.recommendation,
+    sizeof_mode: v.sizes.mode,
+    sizeof_status: v.sizes.status,
+    sizeof_feedback: v.sizes.feedback,
+    sizeof_claim: v.sizes.claim,
+    sizeof_version: v.sizes.version,
+    sizeof_file_config: v.sizes.fileConfig,
+    generation: v.generation,
+    file_minor: v.fileMinor,
+  });
+}
+
 /** Our sizeof of every struct, to compare with VersionReply.sizes. */
 export const LOCAL_SIZES: VersionReply['sizes'] = {
   version: mlpVersion.size,
@@ -234,11 +290,37 @@ export function decodeSubsysInfo(buf: Buffer): SubsystemInfo {
   return { id: num(v, 'id'), name: str(v, 'name'), windowMs: num(v, 'window_ms'), features, knobs };
 }
 
-/** The kernel side of SUBSYS_INFO (used by round-trip tests). */
-export function encodeSubsysInfo(info: SubsystemInfo, index: number): Buffer {
+/** The kernel side of SUBSYS_INFO's input: raw fields. */
+export function decodeSubsysInfoRequest(buf: Buffer): {
+  index: number;
+  id: number;
+  flags: number;
+  reserved: number;
+} {
+  const v = mlpSubsysInfo.decode(full(mlpSubsysInfo, buf));
+  return {
+    index: num(v, 'index'),
+    id: num(v, 'id'),
+    flags: num(v, 'flags'),
+    reserved: num(v, '__reserved'),
+  };
+}
+
+/**
+ * The kernel side of SUBSYS_INFO (the fake kernel; round-trip tests): the subsystem at
+ * `index`, with the registry generation and the caller's flags echoed (ABI 1.1).
+ */
+export function encodeSubsysInfo(
+  info: SubsystemInfo,
+  index: number,
+  generation = 0,
+  flags = 0,
+): Buffer {
   return mlpSubsysInfo.encode({
     size: mlpSubsysInfo.size,
     index,
+    generation,
+    flags,
     id: info.id,
     nr_features: info.features.length,
     nr_knobs: info.knobs.length,
@@ -319,22 +401,47 @@ function decodeStateGeneric(b: Buffer): StateSnapshot {
   };
 }
 
-export function encodeState(s: StateSnapshot): Buffer {
-  return mlpState.encode({
-    size: mlpState.size,
-    subsys_id: s.subsysId,
-    epoch: s.epoch,
-    time_ns: s.timeNs,
-    mode: s.mode,
-    next_advice: s.nextAdvice ? 1 : 0,
-    nr_features: s.features.length,
-    nr_knobs: s.knobs.length,
-    features: s.features,
-    knobs: s.knobs,
-    baseline_eff: Math.round(s.baselineEff * EFF_SCALE),
-    window_start_ns: s.windowStartNs ?? 0,
-    next_window_ns: s.nextWindowNs ?? 0,
-  });
+/**
+ * The kernel side of GET_STATE (the fake kernel's reply, round-trip tests): the full
+ * struct, into `into` (a reused buffer of the struct's size, zeroed first) or a fresh one.
+ */
+export function encodeState(s: StateSnapshot, into?: Buffer): Buffer {
+  if (!LE) {
+    const v = mlpState.encode({
+      size: mlpState.size,
+      subsys_id: s.subsysId,
+      epoch: s.epoch,
+      time_ns: s.timeNs,
+      mode: s.mode,
+      next_advice: s.nextAdvice ? 1 : 0,
+      nr_features: s.features.length,
+      nr_knobs: s.knobs.length,
+      features: s.features,
+      knobs: s.knobs,
+      baseline_eff: Math.round(s.baselineEff * EFF_SCALE),
+      window_start_ns: s.windowStartNs ?? 0,
+      next_window_ns: s.nextWindowNs ?? 0,
+    });
+    return into && into.length === v.length ? (v.copy(into), into) : v;
+  }
+  const b = reuse(mlpState, into);
+  if (s.features.length > MAX_FEATURES || s.knobs.length > MAX_KNOBS) {
+    throw new RangeError(`${s.features.length} features / ${s.knobs.length} knobs: too many`);
+  }
+  b.writeUInt32LE(mlpState.size, 0);
+  b.writeUInt32LE(s.subsysId, ST.subsysId);
+  wrU64(b, ST.epoch, s.epoch, 'epoch');
+  wrU64(b, ST.timeNs, s.timeNs, 'timeNs');
+  b.writeUInt32LE(s.mode, ST.mode);
+  b.writeUInt32LE(s.nextAdvice ? 1 : 0, ST.nextAdvice);
+  b.writeUInt32LE(s.features.length, ST.nrFeatures);
+  b.writeUInt32LE(s.knobs.length, ST.nrKnobs);
+  wrS64s(b, ST.features, s.features, 'features');
+  wrS64s(b, ST.knobs, s.knobs, 'knobs');
+  wrS64(b, ST.baselineEff, Math.round(s.baselineEff * EFF_SCALE), 'baselineEff');
+  wrU64(b, ST.windowStart, s.windowStartNs ?? 0, 'windowStartNs');
+  wrU64(b, ST.nextWindow, s.nextWindowNs ?? 0, 'nextWindowNs');
+  return b;
 }
 
 // ---- mlp_recommendation ----------------------------------------------------------------
@@ -394,13 +501,7 @@ export function encodeRecommendation(r: Recommendation, into?: Buffer): Buffer {
       knobs: r.knobs,
     });
   }
-  let b: Buffer;
-  if (into && into.length === mlpRecommendation.size) {
-    b = into;
-    b.fill(0);
-  } else {
-    b = Buffer.alloc(mlpRecommendation.size);
-  }
+  const b = reuse(mlpRecommendation, into);
   b.writeUInt32LE(mlpRecommendation.size, 0);
   b.writeUInt32LE(r.subsysId, RC.subsysId);
   wrS64(b, RC.epoch, r.epoch, 'epoch');
@@ -436,18 +537,106 @@ export function decodeRecommendResult(buf: Buffer): RecommendResult {
   };
 }
 
+/** The "in" half of a recommendation as the kernel reads it: raw fields, nothing checked. */
+export interface RecommendationRequest {
+  subsysId: number;
+  epoch: number;
+  modelVersion: number;
+  /** Fixed point, PROB_SCALE = 1. */
+  propensity: number;
+  nrKnobs: number;
+  ttlMs: number;
+  flags: number;
+  /** All MAX_KNOBS slots. */
+  knobs: number[];
+}
+
+/** The kernel side of RECOMMEND's input (the fake kernel; round-trip tests). */
+export function decodeRecommendationRequest(buf: Buffer): RecommendationRequest {
+  const b = full(mlpRecommendation, buf);
+  if (!LE) {
+    const v = mlpRecommendation.decode(b);
+    return {
+      subsysId: num(v, 'subsys_id'),
+      epoch: num(v, 'epoch'),
+      modelVersion: num(v, 'model_version'),
+      propensity: num(v, 'propensity'),
+      nrKnobs: num(v, 'nr_knobs'),
+      ttlMs: num(v, 'ttl_ms'),
+      flags: num(v, 'flags'),
+      knobs: nums(v, 'knobs'),
+    };
+  }
+  return {
+    subsysId: b.readUInt32LE(RC.subsysId),
+    epoch: rdU64(b, RC.epoch),
+    modelVersion: rdU64(b, RC.modelVersion),
+    propensity: b.readUInt32LE(RC.propensity),
+    nrKnobs: b.readUInt32LE(RC.nrKnobs),
+    ttlMs: b.readUInt32LE(RC.ttl),
+    flags: b.readUInt32LE(RC.flags),
+    knobs: rdS64s(b, RC.knobs, MAX_KNOBS),
+  };
+}
+
 /** Decodes the "in" half of a recommendation (the kernel's view; for round-trip tests). */
 export function decodeRecommendation(buf: Buffer): Recommendation {
-  const v = mlpRecommendation.decode(buf);
+  const r = decodeRecommendationRequest(buf);
   return {
-    subsysId: num(v, 'subsys_id'),
-    epoch: num(v, 'epoch'),
-    modelVersion: num(v, 'model_version'),
-    propensity: num(v, 'propensity') / PROB_SCALE,
-    knobs: nums(v, 'knobs').slice(0, num(v, 'nr_knobs')),
-    ttlMs: num(v, 'ttl_ms'),
-    strict: (num(v, 'flags') & REC_F_STRICT) !== 0,
+    subsysId: r.subsysId,
+    epoch: r.epoch,
+    modelVersion: r.modelVersion,
+    propensity: r.propensity / PROB_SCALE,
+    knobs: r.knobs.slice(0, Math.min(r.nrKnobs, MAX_KNOBS)),
+    ttlMs: r.ttlMs,
+    strict: (r.flags & REC_F_STRICT) !== 0,
   };
+}
+
+/**
+ * The kernel side of RECOMMEND's answer, into `into` (the struct's size): the caller's
+ * fields echoed (`req`, with ttl_ms as the kernel took it), the kernel's set, all else 0.
+ */
+export function encodeRecommendReply(
+  req: RecommendationRequest,
+  res: RecommendResult,
+  into?: Buffer,
+): Buffer {
+  if (!LE) {
+    const v = mlpRecommendation.encode({
+      size: mlpRecommendation.size,
+      subsys_id: req.subsysId,
+      epoch: req.epoch,
+      model_version: req.modelVersion,
+      propensity: req.propensity,
+      nr_knobs: req.nrKnobs,
+      ttl_ms: req.ttlMs,
+      flags: req.flags,
+      knobs: req.knobs,
+      rec_id: res.recId,
+      target_epoch: res.targetEpoch,
+      verdict: res.verdict,
+      reasons: res.reasons,
+      applied: res.applied,
+    });
+    return into && into.length === v.length ? (v.copy(into), into) : v;
+  }
+  const b = reuse(mlpRecommendation, into);
+  b.writeUInt32LE(mlpRecommendation.size, 0);
+  b.writeUInt32LE(req.subsysId, RC.subsysId);
+  wrU64(b, RC.epoch, req.epoch, 'epoch');
+  wrU64(b, RC.modelVersion, req.modelVersion, 'modelVersion');
+  b.writeUInt32LE(req.propensity, RC.propensity);
+  b.writeUInt32LE(req.nrKnobs, RC.nrKnobs);
+  b.writeUInt32LE(req.ttlMs, RC.ttl);
+  b.writeUInt32LE(req.flags, RC.flags);
+  wrS64s(b, RC.knobs, req.knobs, 'knobs');
+  wrU64(b, RC.recId, res.recId, 'recId');
+  wrU64(b, RC.target, res.targetEpoch, 'targetEpoch');
+  b.writeUInt32LE(res.verdict, RC.verdict);
+  b.writeUInt32LE(res.reasons, RC.reasons);
+  wrS64s(b, RC.applied, res.applied, 'applied');
+  return b;
 }
 
 // ---- mlp_mode / mlp_claim --------------------------------------------------------------
@@ -476,6 +665,46 @@ export function encodeClaim(subsysId: number, release = false): Buffer {
     subsys_id: subsysId,
     flags: release ? CLAIM_F_RELEASE : 0,
   });
+}
+
+/** The kernel side of SET_MODE/GET_MODE's input: raw fields. */
+export function decodeModeRequest(buf: Buffer): { subsysId: number; mode: number; flags: number } {
+  const v = mlpMode.decode(full(mlpMode, buf));
+  return { subsysId: num(v, 'subsys_id'), mode: num(v, 'mode'), flags: num(v, 'flags') };
+}
+
+/** The kernel side of GET_MODE's answer. */
+export function encodeModeReply(subsysId: number, m: ModeInfo): Buffer {
+  return mlpMode.encode({
+    size: mlpMode.size,
+    subsys_id: subsysId,
+    mode: m.mode,
+    flags: m.pinned ? MODE_F_PIN : 0,
+  });
+}
+
+const CL = {
+  subsysId: mlpClaim.offsetOf('subsys_id'),
+  flags: mlpClaim.offsetOf('flags'),
+  reserved: mlpClaim.offsetOf('__reserved'),
+};
+
+/** The kernel side of CLAIM/HEARTBEAT's input: raw fields (a heartbeat per window: no allocation). */
+export function decodeClaim(buf: Buffer): { subsysId: number; flags: number; reserved: number } {
+  const b = full(mlpClaim, buf);
+  if (!LE) {
+    const v = mlpClaim.decode(b);
+    return {
+      subsysId: num(v, 'subsys_id'),
+      flags: num(v, 'flags'),
+      reserved: num(v, '__reserved'),
+    };
+  }
+  return {
+    subsysId: b.readUInt32LE(CL.subsysId),
+    flags: b.readUInt32LE(CL.flags),
+    reserved: b.readUInt32LE(CL.reserved),
+  };
 }
 
 // ---- mlp_status ------------------------------------------------------------------------
@@ -524,6 +753,49 @@ export function decodeStatus(buf: Buffer): Status {
     lateMaxNs: num(v, 'late_max_ns'),
     replans: num(v, 'replans'),
   };
+}
+
+/** The kernel side of GET_STATUS's answer (the fake kernel; round-trip tests). */
+export function encodeStatus(s: Status): Buffer {
+  const flags =
+    (s.pinned ? STATUS_F_PINNED : 0) |
+    (s.controlled ? STATUS_F_CONTROLLED : 0) |
+    (s.heartbeatOk ? STATUS_F_HEARTBEAT_OK : 0) |
+    (s.mine ? STATUS_F_MINE : 0);
+  return mlpStatus.encode({
+    size: mlpStatus.size,
+    subsys_id: s.subsysId,
+    mode: s.mode,
+    flags,
+    epoch: s.epoch,
+    windows: s.windows,
+    advice_windows: s.adviceWindows,
+    baseline_windows: s.baselineWindows,
+    mode_windows: [...s.modeWindows],
+    recs: s.recs,
+    recs_applied: s.recsApplied,
+    recs_clamped: s.recsClamped,
+    recs_rejected: s.recsRejected,
+    recs_shadowed: s.recsShadowed,
+    recs_expired: s.recsExpired,
+    feedback_records: s.feedbackRecords,
+    feedback_dropped: s.feedbackDropped,
+    transitions: s.transitions,
+    promotions: s.promotions,
+    demotions: s.demotions,
+    emergencies: s.emergencies,
+    heartbeat_misses: s.heartbeatMisses,
+    last_transition_epoch: s.lastTransitionEpoch,
+    last_transition: s.lastTransition,
+    good_streak: s.goodStreak,
+    baseline_eff: Math.round(s.baselineEff * EFF_SCALE),
+    last_eff: Math.round(s.lastEff * EFF_SCALE),
+    controller_pid: s.controllerPid,
+    work_ns: s.workNs,
+    work_max_ns: s.workMaxNs,
+    late_max_ns: s.lateMaxNs,
+    replans: s.replans,
+  });
 }
 
 // ---- mlp_feedback ----------------------------------------------------------------------
@@ -697,6 +969,83 @@ export function decodeFeedbackRecords(buf: Buffer, recordSize?: number): Feedbac
   return out;
 }
 
+/** A full-size record for encodeFeedbackInto (the kernel copies record_size bytes of it). */
+const fbScratch = Buffer.alloc(mlpFeedback.size);
+
+/**
+ * The kernel side of one feedback record, as read() copies it: the first `size` bytes
+ * of the full (1.1) struct, with `size` in its size field, written into `buf` at `at`.
+ * The next-state fields come from `f.next` (zero when it has none, as for GONE).
+ * No allocation: the fake kernel writes one per record it hands to read().
+ */
+export function encodeFeedbackInto(f: Feedback, buf: Buffer, at: number, size: number): void {
+  if (!Number.isInteger(size) || size < SIZEOF_FEEDBACK_VER0 || size > FEEDBACK_SIZE) {
+    throw new RangeError(
+      `feedback record size ${size} is outside ${SIZEOF_FEEDBACK_VER0}..${FEEDBACK_SIZE}`,
+    );
+  }
+  const n = f.next;
+  if (!LE) {
+    mlpFeedback
+      .encode({
+        size,
+        subsys_id: f.subsysId,
+        rec_id: f.recId,
+        epoch: f.epoch,
+        window_start_ns: f.windowStartNs,
+        window_ns: f.windowNs,
+        mode: f.mode,
+        applied: f.applied ? 1 : 0,
+        verdict: f.verdict,
+        reasons: f.reasons,
+        baseline_eff: Math.round(f.baselineEff * EFF_SCALE),
+        eff: Math.round(f.eff * EFF_SCALE),
+        knobs: f.knobs,
+        ...(n
+          ? {
+              next_mode: n.mode,
+              next_advice: n.nextAdvice ? 1 : 0,
+              nr_features: n.features.length,
+              nr_knobs: n.knobs.length,
+              next_end_ns: n.nextWindowNs ?? 0,
+              next_features: n.features,
+              next_knobs: n.knobs,
+            }
+          : {}),
+      })
+      .copy(buf, at, 0, size);
+    return;
+  }
+  if (f.knobs.length > MAX_KNOBS) throw new RangeError(`${f.knobs.length} knobs: too many`);
+  const b = fbScratch.fill(0);
+  b.writeUInt32LE(size, 0);
+  b.writeUInt32LE(f.subsysId, FB.subsysId);
+  wrU64(b, FB.recId, f.recId, 'recId');
+  wrU64(b, FB.epoch, f.epoch, 'epoch');
+  wrU64(b, FB.start, f.windowStartNs, 'windowStartNs');
+  wrU64(b, FB.len, f.windowNs, 'windowNs');
+  b.writeUInt32LE(f.mode, FB.mode);
+  b.writeUInt32LE(f.applied ? 1 : 0, FB.applied);
+  b.writeUInt32LE(f.verdict, FB.verdict);
+  b.writeUInt32LE(f.reasons, FB.reasons);
+  wrS64(b, FB.baselineEff, Math.round(f.baselineEff * EFF_SCALE), 'baselineEff');
+  wrS64(b, FB.eff, Math.round(f.eff * EFF_SCALE), 'eff');
+  wrS64s(b, FB.knobs, f.knobs, 'knobs');
+  if (n) {
+    if (n.features.length > MAX_FEATURES || n.knobs.length > MAX_KNOBS) {
+      throw new RangeError(`${n.features.length} features / ${n.knobs.length} knobs: too many`);
+    }
+    b.writeUInt32LE(n.mode, FB.nextMode);
+    b.writeUInt32LE(n.nextAdvice ? 1 : 0, FB.nextAdvice);
+    b.writeUInt32LE(n.features.length, FB.nrFeatures);
+    b.writeUInt32LE(n.knobs.length, FB.nrKnobs);
+    wrU64(b, FB.nextEnd, n.nextWindowNs ?? 0, 'nextWindowNs');
+    wrS64s(b, FB.nextFeatures, n.features, 'next.features');
+    wrS64s(b, FB.nextKnobs, n.knobs, 'next.knobs');
+  }
+  b.copy(buf, at, 0, size);
+}
+
 /**
  * The kernel side of a feedback record (for round-trip tests and fixtures): a 1.1
  * record when it has a next state, else a 1.0 one, unless `size` says otherwise.
@@ -705,36 +1054,9 @@ export function encodeFeedback(
   f: Feedback,
   size = f.next ? FEEDBACK_SIZE : SIZEOF_FEEDBACK_VER0,
 ): Buffer {
-  const n = f.next;
-  return truncate(
-    mlpFeedback.encode({
-      size: mlpFeedback.size,
-      subsys_id: f.subsysId,
-      rec_id: f.recId,
-      epoch: f.epoch,
-      window_start_ns: f.windowStartNs,
-      window_ns: f.windowNs,
-      mode: f.mode,
-      applied: f.applied ? 1 : 0,
-      verdict: f.verdict,
-      reasons: f.reasons,
-      baseline_eff: Math.round(f.baselineEff * EFF_SCALE),
-      eff: Math.round(f.eff * EFF_SCALE),
-      knobs: f.knobs,
-      ...(n
-        ? {
-            next_mode: n.mode,
-            next_advice: n.nextAdvice ? 1 : 0,
-            nr_features: n.features.length,
-            nr_knobs: n.knobs.length,
-            next_end_ns: n.nextWindowNs ?? 0,
-            next_features: n.features,
-            next_knobs: n.knobs,
-          }
-        : {}),
-    }),
-    size,
-  );
+  const out = Buffer.alloc(size);
+  encodeFeedbackInto(f, out, 0, size);
+  return out;
 }
 
 // ---- mlp_file_config (ABI 1.1) ----------------------------------------------------------
@@ -788,4 +1110,39 @@ export function decodeFileConfig(buf: Buffer): FileConfig {
     subscribed: nums(v, 'subscribed').slice(0, num(v, 'nr_subscribed')),
     dropped: num(v, 'dropped'),
   };
+}
+
+/** The kernel side of MLP_IOC_FILE's input: raw fields, nothing checked. */
+export interface FileConfigInput {
+  flags: number;
+  recordSize: number;
+  readTimeoutMs: number;
+  nrSubscribed: number;
+  /** All MAX_SUBSYS slots. */
+  subscribed: number[];
+}
+
+export function decodeFileConfigRequest(buf: Buffer): FileConfigInput {
+  const v = mlpFileConfig.decode(full(mlpFileConfig, buf));
+  return {
+    flags: num(v, 'flags'),
+    recordSize: num(v, 'record_size'),
+    readTimeoutMs: num(v, 'read_timeout_ms'),
+    nrSubscribed: num(v, 'nr_subscribed'),
+    subscribed: nums(v, 'subscribed'),
+  };
+}
+
+/** The kernel side of MLP_IOC_FILE's answer: the flags echoed and the file's settings. */
+export function encodeFileConfigReply(flags: number, c: FileConfig): Buffer {
+  return mlpFileConfig.encode({
+    size: mlpFileConfig.size,
+    flags,
+    record_size: c.recordSize,
+    read_timeout_ms: c.readTimeoutMs,
+    queued: c.queued,
+    nr_subscribed: c.subscribed.length,
+    subscribed: c.subscribed,
+    dropped: c.dropped,
+  });
 }
