@@ -243,9 +243,14 @@ export class FakeKernel implements Syscalls {
     return 0;
   }
 
-  /** SimKernel's DeviceErrors are the errnos the module returns. */
+  /**
+   * SimKernel's DeviceErrors are the errnos the module returns; a RangeError is the
+   * codec's refusal of an integer beyond 2^53 (which the module would take): EINVAL.
+   */
   private translate(e: unknown, syscall: string): unknown {
-    return e instanceof DeviceError ? errno(e.code, syscall, e.message) : e;
+    if (e instanceof DeviceError) return errno(e.code, syscall, e.message);
+    if (e instanceof RangeError) return errno('EINVAL', syscall, e.message);
+    return e;
   }
 
   private version(f: OpenFile, k: Buffer): void {
