@@ -112,19 +112,60 @@ function wrS64(b: Buffer, o: number, v: number, what: string): void {
   b.writeInt32LE(hi, o + 4);
 }
 
-function wrU64(b: Buffer, o: number, v: number, what: string): void {
-  if (v < 0) throw new RangeError(`${what}: ${v} is negative`);
-  wrS64(b, o, v, what);
-}
-
-function wrS64s(b: Buffer, o: number, vs: readonly number[], what: string): void {
-  for (let i = 0; i < vs.length; i++) wrS64(b, o + 8 * i, vs[i], `${what}[${i}]`);
-}
-
 /** `into` zeroed when it has the layout's size, else a fresh zeroed buffer. */
 function reuse(layout: StructLayout, into: Buffer | undefined): Buffer {
-  if (into && into.length === layout.size) return into.fill(0);
+  if (into && into.length === layout.size) {
+    // Uint8Array's fill: Buffer's own parses its overloaded arguments on every call.
+    Uint8Array.prototype.fill.call(into, 0);
+    return into;
+  }
   return Buffer.alloc(layout.size);
+}
+
+/**
+ * An aligned scratch struct written through 32-bit word views: the kernel half's
+ * encoders of the records and states handed out every window (typed-array stores are
+ * several times faster than Buffer's write methods). Little-endian hosts only; offsets
+ * are the layouts' (64-bit fields are 8-aligned: the header has no implicit padding).
+ */
+class WordWriter {
+  readonly bytes: Buffer;
+  private readonly u: Uint32Array;
+  private readonly i: Int32Array;
+
+  constructor(size: number) {
+    const ab = new ArrayBuffer(size);
+    this.bytes = Buffer.from(ab);
+    this.u = new Uint32Array(ab);
+    this.i = new Int32Array(ab);
+  }
+
+  clear(): this {
+    this.u.fill(0);
+    return this;
+  }
+
+  u32(o: number, v: number): void {
+    this.u[o >> 2] = v;
+  }
+
+  s64(o: number, v: number, what: string): void {
+    if (!Number.isSafeInteger(v)) {
+      throw new RangeError(`${what}: ${String(v)} is not an integer within +-(2^53 - 1)`);
+    }
+    const hi = Math.floor(v / TWO32);
+    this.u[o >> 2] = v - hi * TWO32;
+    this.i[(o >> 2) + 1] = hi;
+  }
+
+  u64(o: number, v: number, what: string): void {
+    if (v < 0) throw new RangeError(`${what}: ${v} is negative`);
+    this.s64(o, v, what);
+  }
+
+  s64s(o: number, vs: readonly number[], what: string): void {
+    for (let k = 0; k < vs.length; k++) this.s64(o + 8 * k, vs[k], what);
+  }
 }
 
 function rdS64s(b: Buffer, o: number, n: number): number[] {
@@ -341,8 +382,26 @@ export function encodeSubsysInfo(
 
 // ---- mlp_state ---------------------------------------------------------------------
 
-export function encodeStateQuery(subsysId: number): Buffer {
-  return mlpState.encode({ size: mlpState.size, subsys_id: subsysId });
+const ST_ID = mlpState.offsetOf('subsys_id');
+
+/**
+ * A struct with only `size` and the u32 at offset `at` set (a query by subsystem id),
+ * into `into` (a reused buffer of the struct's size) or a fresh one: no allocation on
+ * the paths that run every window (GET_STATE, HEARTBEAT).
+ */
+function idQuery(layout: StructLayout, field: string, at: number, id: number, into?: Buffer) {
+  if (!LE) return layout.encode({ size: layout.size, [field]: id });
+  if (!Number.isInteger(id) || id < 0 || id > 0xffffffff) {
+    throw new RangeError(`${layout.cName}.${field}: ${String(id)} is not a u32`);
+  }
+  const b = reuse(layout, into);
+  b.writeUInt32LE(layout.size, 0);
+  b.writeUInt32LE(id, at);
+  return b;
+}
+
+export function encodeStateQuery(subsysId: number, into?: Buffer): Buffer {
+  return idQuery(mlpState, 'subsys_id', ST_ID, subsysId, into);
 }
 
 const ST = {
@@ -424,25 +483,29 @@ export function encodeState(s: StateSnapshot, into?: Buffer): Buffer {
     });
     return into && into.length === v.length ? (v.copy(into), into) : v;
   }
-  const b = reuse(mlpState, into);
   if (s.features.length > MAX_FEATURES || s.knobs.length > MAX_KNOBS) {
     throw new RangeError(`${s.features.length} features / ${s.knobs.length} knobs: too many`);
   }
-  b.writeUInt32LE(mlpState.size, 0);
-  b.writeUInt32LE(s.subsysId, ST.subsysId);
-  wrU64(b, ST.epoch, s.epoch, 'epoch');
-  wrU64(b, ST.timeNs, s.timeNs, 'timeNs');
-  b.writeUInt32LE(s.mode, ST.mode);
-  b.writeUInt32LE(s.nextAdvice ? 1 : 0, ST.nextAdvice);
-  b.writeUInt32LE(s.features.length, ST.nrFeatures);
-  b.writeUInt32LE(s.knobs.length, ST.nrKnobs);
-  wrS64s(b, ST.features, s.features, 'features');
-  wrS64s(b, ST.knobs, s.knobs, 'knobs');
-  wrS64(b, ST.baselineEff, Math.round(s.baselineEff * EFF_SCALE), 'baselineEff');
-  wrU64(b, ST.windowStart, s.windowStartNs ?? 0, 'windowStartNs');
-  wrU64(b, ST.nextWindow, s.nextWindowNs ?? 0, 'nextWindowNs');
+  const w = stateScratch.clear();
+  w.u32(0, mlpState.size);
+  w.u32(ST.subsysId, s.subsysId);
+  w.u64(ST.epoch, s.epoch, 'epoch');
+  w.u64(ST.timeNs, s.timeNs, 'timeNs');
+  w.u32(ST.mode, s.mode);
+  w.u32(ST.nextAdvice, s.nextAdvice ? 1 : 0);
+  w.u32(ST.nrFeatures, s.features.length);
+  w.u32(ST.nrKnobs, s.knobs.length);
+  w.s64s(ST.features, s.features, 'features');
+  w.s64s(ST.knobs, s.knobs, 'knobs');
+  w.s64(ST.baselineEff, Math.round(s.baselineEff * EFF_SCALE), 'baselineEff');
+  w.u64(ST.windowStart, s.windowStartNs ?? 0, 'windowStartNs');
+  w.u64(ST.nextWindow, s.nextWindowNs ?? 0, 'nextWindowNs');
+  const b = into && into.length === mlpState.size ? into : Buffer.alloc(mlpState.size);
+  w.bytes.copy(b);
   return b;
 }
+
+const stateScratch = new WordWriter(mlpState.size);
 
 // ---- mlp_recommendation ----------------------------------------------------------------
 
@@ -462,6 +525,10 @@ const RC = {
   applied: mlpRecommendation.offsetOf('applied'),
 };
 
+function badField(k: string, v: number): RangeError {
+  return new RangeError(`recommendation ${k} must be a non-negative integer, got ${String(v)}`);
+}
+
 function checkRecommendation(r: Recommendation): number {
   if (r.knobs.length === 0 || r.knobs.length > MAX_KNOBS) {
     throw new RangeError(`recommendation needs 1..${MAX_KNOBS} knobs, got ${r.knobs.length}`);
@@ -470,14 +537,13 @@ function checkRecommendation(r: Recommendation): number {
   if (!Number.isInteger(ttl) || ttl < 0 || ttl > MAX_TTL_MS) {
     throw new RangeError(`ttlMs must be an integer in 0..${MAX_TTL_MS}, got ${String(ttl)}`);
   }
-  for (const [k, v] of [
-    ['subsysId', r.subsysId],
-    ['epoch', r.epoch],
-    ['modelVersion', r.modelVersion],
-  ] as const) {
-    if (!Number.isSafeInteger(v) || v < 0 || (k === 'subsysId' && v > 0xffffffff)) {
-      throw new RangeError(`recommendation ${k} must be a non-negative integer, got ${String(v)}`);
-    }
+  // One call per decision: plain checks, no arrays built.
+  if (!Number.isSafeInteger(r.subsysId) || r.subsysId < 0 || r.subsysId > 0xffffffff) {
+    throw badField('subsysId', r.subsysId);
+  }
+  if (!Number.isSafeInteger(r.epoch) || r.epoch < 0) throw badField('epoch', r.epoch);
+  if (!Number.isSafeInteger(r.modelVersion) || r.modelVersion < 0) {
+    throw badField('modelVersion', r.modelVersion);
   }
   return ttl;
 }
@@ -621,23 +687,28 @@ export function encodeRecommendReply(
     });
     return into && into.length === v.length ? (v.copy(into), into) : v;
   }
-  const b = reuse(mlpRecommendation, into);
-  b.writeUInt32LE(mlpRecommendation.size, 0);
-  b.writeUInt32LE(req.subsysId, RC.subsysId);
-  wrU64(b, RC.epoch, req.epoch, 'epoch');
-  wrU64(b, RC.modelVersion, req.modelVersion, 'modelVersion');
-  b.writeUInt32LE(req.propensity, RC.propensity);
-  b.writeUInt32LE(req.nrKnobs, RC.nrKnobs);
-  b.writeUInt32LE(req.ttlMs, RC.ttl);
-  b.writeUInt32LE(req.flags, RC.flags);
-  wrS64s(b, RC.knobs, req.knobs, 'knobs');
-  wrU64(b, RC.recId, res.recId, 'recId');
-  wrU64(b, RC.target, res.targetEpoch, 'targetEpoch');
-  b.writeUInt32LE(res.verdict, RC.verdict);
-  b.writeUInt32LE(res.reasons, RC.reasons);
-  wrS64s(b, RC.applied, res.applied, 'applied');
+  const w = recScratch.clear();
+  w.u32(0, mlpRecommendation.size);
+  w.u32(RC.subsysId, req.subsysId);
+  w.u64(RC.epoch, req.epoch, 'epoch');
+  w.u64(RC.modelVersion, req.modelVersion, 'modelVersion');
+  w.u32(RC.propensity, req.propensity);
+  w.u32(RC.nrKnobs, req.nrKnobs);
+  w.u32(RC.ttl, req.ttlMs);
+  w.u32(RC.flags, req.flags);
+  w.s64s(RC.knobs, req.knobs, 'knobs');
+  w.u64(RC.recId, res.recId, 'recId');
+  w.u64(RC.target, res.targetEpoch, 'targetEpoch');
+  w.u32(RC.verdict, res.verdict);
+  w.u32(RC.reasons, res.reasons);
+  w.s64s(RC.applied, res.applied, 'applied');
+  const b =
+    into && into.length === mlpRecommendation.size ? into : Buffer.alloc(mlpRecommendation.size);
+  w.bytes.copy(b);
   return b;
 }
+
+const recScratch = new WordWriter(mlpRecommendation.size);
 
 // ---- mlp_mode / mlp_claim --------------------------------------------------------------
 
@@ -659,12 +730,21 @@ export function decodeMode(buf: Buffer): ModeInfo {
   return { mode: checkMode(num(v, 'mode')), pinned: (num(v, 'flags') & MODE_F_PIN) !== 0 };
 }
 
-export function encodeClaim(subsysId: number, release = false): Buffer {
-  return mlpClaim.encode({
-    size: mlpClaim.size,
-    subsys_id: subsysId,
-    flags: release ? CLAIM_F_RELEASE : 0,
-  });
+const CL = {
+  subsysId: mlpClaim.offsetOf('subsys_id'),
+  flags: mlpClaim.offsetOf('flags'),
+  reserved: mlpClaim.offsetOf('__reserved'),
+};
+
+export function encodeClaim(subsysId: number, release = false, into?: Buffer): Buffer {
+  if (!LE || release) {
+    return mlpClaim.encode({
+      size: mlpClaim.size,
+      subsys_id: subsysId,
+      flags: release ? CLAIM_F_RELEASE : 0,
+    });
+  }
+  return idQuery(mlpClaim, 'subsys_id', CL.subsysId, subsysId, into);
 }
 
 /** The kernel side of SET_MODE/GET_MODE's input: raw fields. */
@@ -682,12 +762,6 @@ export function encodeModeReply(subsysId: number, m: ModeInfo): Buffer {
     flags: m.pinned ? MODE_F_PIN : 0,
   });
 }
-
-const CL = {
-  subsysId: mlpClaim.offsetOf('subsys_id'),
-  flags: mlpClaim.offsetOf('flags'),
-  reserved: mlpClaim.offsetOf('__reserved'),
-};
 
 /** The kernel side of CLAIM/HEARTBEAT's input: raw fields (a heartbeat per window: no allocation). */
 export function decodeClaim(buf: Buffer): { subsysId: number; flags: number; reserved: number } {
@@ -842,7 +916,7 @@ export function decodeFeedback(buf: Buffer): Feedback {
 }
 
 /** The buffer as 32-bit words (a copy when it is not 4-byte aligned). */
-function words(buf: Buffer): { u: Uint32Array; i: Int32Array } {
+function words(buf: Buffer): Words {
   const b = buf.byteOffset % 4 === 0 ? buf : Buffer.from(buf);
   return {
     u: new Uint32Array(b.buffer, b.byteOffset, b.length >> 2),
@@ -854,30 +928,44 @@ function words(buf: Buffer): { u: Uint32Array; i: Int32Array } {
  * The hot path: one record at word `w` of the views, `n` bytes long. Reads 32-bit
  * words from typed arrays (several times faster than Buffer's read methods).
  */
-function decodeFeedbackWords(v: { u: Uint32Array; i: Int32Array }, w: number, n: number): Feedback {
-  const { u, i } = v;
-  const u64 = (o: number) => {
-    const hi = u[w + (o >> 2) + 1];
-    if (hi > 0x1fffff) throw new RangeError(`u64 at offset ${o} exceeds 2^53 - 1`);
-    return hi * TWO32 + u[w + (o >> 2)];
-  };
-  const s64 = (o: number) => {
-    const hi = i[w + (o >> 2) + 1];
-    if (hi > 0x1fffff || hi < -0x200000) throw new RangeError(`s64 at offset ${o} exceeds 2^53`);
-    return hi * TWO32 + u[w + (o >> 2)];
-  };
-  const s64s = (o: number, count: number) => {
-    const out = new Array<number>(count);
-    for (let k = 0; k < count; k++) out[k] = s64(o + 8 * k);
-    return out;
-  };
-  const start = u64(FB.start);
-  const len = u64(FB.len);
-  const baselineEff = effFromRaw(s64(FB.baselineEff));
+interface Words {
+  u: Uint32Array;
+  i: Int32Array;
+}
+
+/** The u64 at byte offset o of the record at word w. */
+function wU64(v: Words, w: number, o: number): number {
+  const hi = v.u[w + (o >> 2) + 1];
+  if (hi > 0x1fffff) throw new RangeError(`u64 at offset ${o} exceeds 2^53 - 1`);
+  return hi * TWO32 + v.u[w + (o >> 2)];
+}
+
+function wS64(v: Words, w: number, o: number): number {
+  const hi = v.i[w + (o >> 2) + 1];
+  if (hi > 0x1fffff || hi < -0x200000) throw new RangeError(`s64 at offset ${o} exceeds 2^53`);
+  return hi * TWO32 + v.u[w + (o >> 2)];
+}
+
+function wS64s(v: Words, w: number, o: number, count: number): number[] {
+  const out = new Array<number>(count);
+  for (let k = 0; k < count; k++) out[k] = wS64(v, w, o + 8 * k);
+  return out;
+}
+
+/**
+ * The hot path: one record at word `w` of the views, `n` bytes long, with `nk` of its
+ * knob slots (MAX_KNOBS unless the caller knows the subsystem's count). Reads 32-bit
+ * words from typed arrays (several times faster than Buffer's read methods).
+ */
+function decodeFeedbackWords(v: Words, w: number, n: number, nk = MAX_KNOBS): Feedback {
+  const u = v.u;
+  const start = wU64(v, w, FB.start);
+  const len = wU64(v, w, FB.len);
+  const baselineEff = effFromRaw(wS64(v, w, FB.baselineEff));
   const f: Feedback = {
     subsysId: u[w + (FB.subsysId >> 2)],
-    recId: u64(FB.recId),
-    epoch: u64(FB.epoch),
+    recId: wU64(v, w, FB.recId),
+    epoch: wU64(v, w, FB.epoch),
     windowStartNs: start,
     windowNs: len,
     mode: checkMode(u[w + (FB.mode >> 2)]),
@@ -885,25 +973,25 @@ function decodeFeedbackWords(v: { u: Uint32Array; i: Int32Array }, w: number, n:
     verdict: u[w + (FB.verdict >> 2)] as VerdictValue,
     reasons: u[w + (FB.reasons >> 2)],
     baselineEff,
-    eff: effFromRaw(s64(FB.eff)),
-    knobs: s64s(FB.knobs, MAX_KNOBS),
+    eff: effFromRaw(wS64(v, w, FB.eff)),
+    knobs: wS64s(v, w, FB.knobs, nk),
   };
   if (n >= FEEDBACK_SIZE && !(f.reasons & REASON_GONE)) {
     const nf = u[w + (FB.nrFeatures >> 2)];
-    const nk = u[w + (FB.nrKnobs >> 2)];
-    if (nf > 16 || nk > MAX_KNOBS)
-      throw new RangeError(`${nf} features / ${nk} knobs: ABI mismatch`);
+    const nnk = u[w + (FB.nrKnobs >> 2)];
+    if (nf > 16 || nnk > MAX_KNOBS)
+      throw new RangeError(`${nf} features / ${nnk} knobs: ABI mismatch`);
     f.next = {
       subsysId: f.subsysId,
       epoch: f.epoch + 1,
       timeNs: start + len,
       mode: checkMode(u[w + (FB.nextMode >> 2)]),
       nextAdvice: u[w + (FB.nextAdvice >> 2)] !== 0,
-      features: s64s(FB.nextFeatures, nf),
-      knobs: s64s(FB.nextKnobs, nk),
+      features: wS64s(v, w, FB.nextFeatures, nf),
+      knobs: wS64s(v, w, FB.nextKnobs, nnk),
       baselineEff,
       windowStartNs: start + len,
-      nextWindowNs: u64(FB.nextEnd),
+      nextWindowNs: wU64(v, w, FB.nextEnd),
     };
   }
   return f;
@@ -947,30 +1035,65 @@ function decodeFeedbackGeneric(b: Buffer, n: number): Feedback {
  * the size the first record says it has).
  */
 export function decodeFeedbackRecords(buf: Buffer, recordSize?: number): Feedback[] {
-  if (buf.length === 0) return [];
   if (recordSize === undefined) recordSize = buf.length >= 4 ? buf.readUInt32LE(0) : 0;
-  if (recordSize < SIZEOF_FEEDBACK_VER0 || buf.length % recordSize !== 0) {
-    throw new RangeError(
-      `read ${buf.length} bytes, not a whole number of ${recordSize}-byte feedback records`,
-    );
+  return new FeedbackReader(buf).decode(buf.length, recordSize);
+}
+
+/** The knob count of a subsystem id, when the reader knows it. */
+export type KnobCounts = (subsysId: number) => number | undefined;
+
+/**
+ * Decodes read() results out of one fixed buffer (IoctlDevice's read buffer): its word
+ * views are made once, and a record gets only its subsystem's knob slots when
+ * `knobsOf` knows them (else MAX_KNOBS).
+ */
+export class FeedbackReader {
+  private readonly v: Words;
+
+  constructor(readonly buf: Buffer) {
+    this.v = words(buf);
   }
-  const out: Feedback[] = [];
-  if (!LE || recordSize % 4 !== 0) {
-    for (let at = 0; at < buf.length; at += recordSize) {
-      out.push(decodeFeedback(buf.subarray(at, at + recordSize)));
+
+  /** The records in the first n bytes of the buffer. */
+  decode(n: number, recordSize: number, knobsOf?: KnobCounts): Feedback[] {
+    if (n === 0) return [];
+    if (recordSize < SIZEOF_FEEDBACK_VER0 || n % recordSize !== 0 || n > this.buf.length) {
+      throw new RangeError(
+        `read ${n} bytes, not a whole number of ${recordSize}-byte feedback records`,
+      );
+    }
+    const buf = this.buf;
+    const out: Feedback[] = [];
+    if (!LE || recordSize % 4 !== 0) {
+      for (let at = 0; at < n; at += recordSize) {
+        const f = decodeFeedback(buf.subarray(at, at + recordSize));
+        const nk = knobsOf?.(f.subsysId);
+        if (nk !== undefined) f.knobs = f.knobs.slice(0, nk);
+        out.push(f);
+      }
+      return out;
+    }
+    // A copy made by words() for an unaligned buffer would go stale: re-view it then.
+    const v = buf.byteOffset % 4 === 0 ? this.v : words(buf);
+    for (let at = 0; at < n; at += recordSize) {
+      checkRecordSize(buf, at, recordSize);
+      const w = at >> 2;
+      const nk = knobsOf?.(v.u[w + (FB.subsysId >> 2)]);
+      out.push(
+        decodeFeedbackWords(
+          v,
+          w,
+          recordSize,
+          nk === undefined ? MAX_KNOBS : Math.min(nk, MAX_KNOBS),
+        ),
+      );
     }
     return out;
   }
-  const v = words(buf);
-  for (let at = 0; at < buf.length; at += recordSize) {
-    checkRecordSize(buf, at, recordSize);
-    out.push(decodeFeedbackWords(v, at >> 2, recordSize));
-  }
-  return out;
 }
 
 /** A full-size record for encodeFeedbackInto (the kernel copies record_size bytes of it). */
-const fbScratch = Buffer.alloc(mlpFeedback.size);
+const fbScratch = new WordWriter(mlpFeedback.size);
 
 /**
  * The kernel side of one feedback record, as read() copies it: the first `size` bytes
@@ -1017,33 +1140,33 @@ export function encodeFeedbackInto(f: Feedback, buf: Buffer, at: number, size: n
     return;
   }
   if (f.knobs.length > MAX_KNOBS) throw new RangeError(`${f.knobs.length} knobs: too many`);
-  const b = fbScratch.fill(0);
-  b.writeUInt32LE(size, 0);
-  b.writeUInt32LE(f.subsysId, FB.subsysId);
-  wrU64(b, FB.recId, f.recId, 'recId');
-  wrU64(b, FB.epoch, f.epoch, 'epoch');
-  wrU64(b, FB.start, f.windowStartNs, 'windowStartNs');
-  wrU64(b, FB.len, f.windowNs, 'windowNs');
-  b.writeUInt32LE(f.mode, FB.mode);
-  b.writeUInt32LE(f.applied ? 1 : 0, FB.applied);
-  b.writeUInt32LE(f.verdict, FB.verdict);
-  b.writeUInt32LE(f.reasons, FB.reasons);
-  wrS64(b, FB.baselineEff, Math.round(f.baselineEff * EFF_SCALE), 'baselineEff');
-  wrS64(b, FB.eff, Math.round(f.eff * EFF_SCALE), 'eff');
-  wrS64s(b, FB.knobs, f.knobs, 'knobs');
+  const w = fbScratch.clear();
+  w.u32(0, size);
+  w.u32(FB.subsysId, f.subsysId);
+  w.u64(FB.recId, f.recId, 'recId');
+  w.u64(FB.epoch, f.epoch, 'epoch');
+  w.u64(FB.start, f.windowStartNs, 'windowStartNs');
+  w.u64(FB.len, f.windowNs, 'windowNs');
+  w.u32(FB.mode, f.mode);
+  w.u32(FB.applied, f.applied ? 1 : 0);
+  w.u32(FB.verdict, f.verdict);
+  w.u32(FB.reasons, f.reasons);
+  w.s64(FB.baselineEff, Math.round(f.baselineEff * EFF_SCALE), 'baselineEff');
+  w.s64(FB.eff, Math.round(f.eff * EFF_SCALE), 'eff');
+  w.s64s(FB.knobs, f.knobs, 'knobs');
   if (n) {
     if (n.features.length > MAX_FEATURES || n.knobs.length > MAX_KNOBS) {
       throw new RangeError(`${n.features.length} features / ${n.knobs.length} knobs: too many`);
     }
-    b.writeUInt32LE(n.mode, FB.nextMode);
-    b.writeUInt32LE(n.nextAdvice ? 1 : 0, FB.nextAdvice);
-    b.writeUInt32LE(n.features.length, FB.nrFeatures);
-    b.writeUInt32LE(n.knobs.length, FB.nrKnobs);
-    wrU64(b, FB.nextEnd, n.nextWindowNs ?? 0, 'nextWindowNs');
-    wrS64s(b, FB.nextFeatures, n.features, 'next.features');
-    wrS64s(b, FB.nextKnobs, n.knobs, 'next.knobs');
+    w.u32(FB.nextMode, n.mode);
+    w.u32(FB.nextAdvice, n.nextAdvice ? 1 : 0);
+    w.u32(FB.nrFeatures, n.features.length);
+    w.u32(FB.nrKnobs, n.knobs.length);
+    w.u64(FB.nextEnd, n.nextWindowNs ?? 0, 'nextWindowNs');
+    w.s64s(FB.nextFeatures, n.features, 'next.features');
+    w.s64s(FB.nextKnobs, n.knobs, 'next.knobs');
   }
-  b.copy(buf, at, 0, size);
+  w.bytes.copy(buf, at, 0, size);
 }
 
 /**

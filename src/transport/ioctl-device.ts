@@ -117,8 +117,13 @@ export class IoctlDevice implements MlpDevice {
   private readonly request = new Map<IoctlName, number>();
   private recordSize = SIZEOF_FEEDBACK_VER0;
   private readBuf = Buffer.alloc(SIZEOF_FEEDBACK_VER0 * READ_RECORDS);
+  private reader = new codec.FeedbackReader(this.readBuf);
+  private readonly knobsOf: codec.KnobCounts = (id) => this.knobCounts.get(id);
   private readonly maxRecords: number;
+  /** The structs of the calls made every window, reused (no allocation per call). */
   private readonly recBuf = Buffer.alloc(COMMANDS.MLP_IOC_RECOMMEND.layout.size);
+  private readonly stateBuf = Buffer.alloc(COMMANDS.MLP_IOC_GET_STATE.layout.size);
+  private readonly beatBuf = Buffer.alloc(COMMANDS.MLP_IOC_HEARTBEAT.layout.size);
   /** The file's kernel read timeout as last set, ms. */
   private readTimeoutMs: number | undefined;
   /** The asynchronous read in flight (ABI 1.1), if any. */
@@ -251,6 +256,7 @@ export class IoctlDevice implements MlpDevice {
       this.fd = this.sys.open(this.path, flags);
     }
     this.readBuf = Buffer.alloc(this.recordSize * Math.min(READ_RECORDS, this.maxRecords));
+    this.reader = new codec.FeedbackReader(this.readBuf);
     const subs = this.listSubsystems();
     const minWindow = Math.min(...subs.map((s) => s.windowMs), 200);
     this.pollMs = Math.min(50, Math.max(1, Math.floor(minWindow / 4)));
@@ -327,7 +333,7 @@ export class IoctlDevice implements MlpDevice {
 
   getState(subsysId: number): StateSnapshot {
     return codec.decodeState(
-      this.call('MLP_IOC_GET_STATE', codec.encodeStateQuery(subsysId), subsysId),
+      this.call('MLP_IOC_GET_STATE', codec.encodeStateQuery(subsysId, this.stateBuf), subsysId),
     );
   }
 
@@ -363,7 +369,7 @@ export class IoctlDevice implements MlpDevice {
   }
 
   heartbeat(subsysId: number): void {
-    this.call('MLP_IOC_HEARTBEAT', codec.encodeClaim(subsysId), subsysId);
+    this.call('MLP_IOC_HEARTBEAT', codec.encodeClaim(subsysId, false, this.beatBuf), subsysId);
   }
 
   subscribe(ids: readonly number[]): void {
@@ -374,10 +380,8 @@ export class IoctlDevice implements MlpDevice {
   /** Decodes n bytes of this.readBuf into records (knobs trimmed to the subsystem). */
   private decode(n: number): Feedback[] {
     const out: Feedback[] = [];
-    for (const f of codec.decodeFeedbackRecords(this.readBuf.subarray(0, n), this.recordSize)) {
+    for (const f of this.reader.decode(n, this.recordSize, this.knobsOf)) {
       if (this.subscribed && !this.subscribed.has(f.subsysId)) continue;
-      const nk = this.knobCounts.get(f.subsysId);
-      if (nk !== undefined) f.knobs = f.knobs.slice(0, nk);
       if (f.reasons & REASON_GONE) this.knobCounts.delete(f.subsysId);
       out.push(f);
     }

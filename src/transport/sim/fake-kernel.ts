@@ -221,13 +221,18 @@ export class FakeKernel implements Syscalls {
     // The caller's struct is usize bytes at `data`: a shorter buffer is a bad pointer.
     if (!Buffer.isBuffer(data) || data.length < usize) throw errno('EFAULT', 'ioctl');
     // copy_struct_from_user(): a missing tail reads as zero, an unknown one must be zero.
-    const k = c.kbuf;
-    if (usize <= c.ksize) {
-      data.copy(k, 0, 0, usize);
-      k.fill(0, usize);
-    } else {
-      for (let i = c.ksize; i < usize; i++) if (data[i] !== 0) throw errno('E2BIG', 'ioctl');
-      data.copy(k, 0, 0, c.ksize);
+    // A caller of exactly the kernel's size (the daemon, always) is answered in place:
+    // the handlers decode all input before they write, and write only on success.
+    const exact = usize === c.ksize && data.length === usize;
+    const k = exact ? data : c.kbuf;
+    if (!exact) {
+      if (usize <= c.ksize) {
+        data.copy(k, 0, 0, usize);
+        k.fill(0, usize);
+      } else {
+        for (let i = c.ksize; i < usize; i++) if (data[i] !== 0) throw errno('E2BIG', 'ioctl');
+        data.copy(k, 0, 0, c.ksize);
+      }
     }
     if (k.readUInt32LE(0) !== usize) throw errno('EINVAL', 'ioctl', 'size field');
     try {
@@ -238,7 +243,7 @@ export class FakeKernel implements Syscalls {
     if (c.dir & IOC_READ) {
       const out = Math.min(usize, c.ksize);
       k.writeUInt32LE(out, 0);
-      k.copy(data, 0, 0, out);
+      if (!exact) k.copy(data, 0, 0, out);
     }
     return 0;
   }
