@@ -10,7 +10,7 @@ const root = dirname(fileURLToPath(import.meta.url));
  * The layering table of docs/architecture.md ("folder | concern | may import") is the one
  * statement of who may import whom; this reads it and turns it into per-folder
  * no-restricted-imports rules (and the same patterns for import() and import types, which
- * that rule does not see). A row is a folder (`src/loop/`) or a file (`src/cli/main.ts`,
+ * that rule does not see). A row is a folder (`src/loop/`) or a file (`cli/main.ts`,
  * whose list adds to its folder's); the third column's backticked paths are what it may
  * import besides itself, "anything" lifts every restriction. An import of a path that no
  * row names (a package, package.json) is not restricted.

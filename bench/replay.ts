@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { writeLinearProblem } from '../experiments/bench-problem.js';
 import type { BenchModule, BenchOptions, Row } from './types.js';
 
-const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/cli/main.js');
+const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../cli/main.js');
 
 const CASES: Record<string, string> = {
   'linucb-d10-k10-t20000': 'linucb:alpha=1,lambda=1',

@@ -2,10 +2,10 @@ import test from 'ava';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Io } from '../experiments/cli.js';
-import { evaluateCommand } from '../experiments/commands/evaluate.js';
-import { experimentCommand } from '../experiments/commands/experiment.js';
-import { replayCommand } from '../experiments/commands/replay.js';
+import type { Io } from '../cli/experiments.js';
+import { evaluateCommand } from '../cli/commands/evaluate.js';
+import { experimentCommand } from '../cli/commands/experiment.js';
+import { replayCommand } from '../cli/commands/replay.js';
 import { runCell } from '../experiments/cell.js';
 import { benchDir, repoRoot } from './experiments-helpers.js';
 

@@ -25,7 +25,8 @@ const forbidden: [string, string, string][] = [
   ['src/transport/x.ts', "import { Daemon } from '../loop/daemon.js';\n", 'src/loop/'],
   ['src/transport/sim/x.ts', "export * from '../../loop/learner.js';\n", 'src/loop/'],
   ['src/loop/x.ts', "import { startFleetHost } from '../fleet/host.js';\n", 'src/fleet/'],
-  ['src/loop/x.ts', "const m = await import('../../experiments/cli.js');\n", 'experiments/'],
+  ['src/loop/x.ts', "const m = await import('../../experiments/replay.js');\n", 'experiments/'],
+  ['src/loop/x.ts', "const m = await import('../../cli/experiments.js');\n", 'cli/'],
   ['src/storage/x.ts', "import { logger } from '../logging.js';\n", 'src/logging.ts'],
   ['policies/x.ts', "import { rewardOf } from '../src/loop/features.js';\n", 'src/loop/'],
   [
@@ -34,14 +35,24 @@ const forbidden: [string, string, string][] = [
     'src/abi/',
   ],
   ['experiments/envs/x.ts', "import { Daemon } from '../../src/loop/daemon.js';\n", 'src/loop/'],
-  ['experiments/x.ts', "import { main } from '../src/cli/main.js';\n", 'src/cli/'],
+  ['experiments/x.ts', "import { main } from '../cli/main.js';\n", 'cli/'],
+  ['experiments/x.ts', "await import('../cli/commands/replay.js');\n", 'cli/'],
+  ['src/fleet/x.ts', "import type { Io } from '../../cli/commands/common.js';\n", 'cli/'],
+  ['demo/x.ts', "import { main } from '../cli/main.js';\n", 'cli/'],
+  ['src/fleet/host.ts', "import { evaluate } from '../ope/evaluate.js';\n", 'src/ope/'],
   [
-    'src/fleet/host.ts',
-    "import { evaluate } from '../../experiments/ope/evaluate.js';\n",
+    'src/fleet/trainer.ts',
+    "import { evaluate } from '../../experiments/replay.js';\n",
     'experiments/',
   ],
-  ['src/cli/run.ts', "await import('../../experiments/cli.js');\n", 'experiments/'],
-  ['src/cli/main.ts', "await import('../../experiments/commands/replay.js');\n", 'experiments/'],
+  ['src/ope/x.ts', "import { FleetTrainer } from '../fleet/trainer.js';\n", 'src/fleet/'],
+  [
+    'src/ope/x.ts',
+    "import { summaryTable } from '../../experiments/results.js';\n",
+    'experiments/',
+  ],
+  ['cli/run.ts', "import { simulate } from '../demo/simulate.js';\n", 'demo/'],
+  ['cli/commands/x.ts', "import { MAIN } from '../../test/helpers/spawn-cli.js';\n", 'test/'],
   ['src/config/x.ts', "let t: import('../loop/daemon.js').Daemon;\n", 'src/loop/'],
 ];
 
@@ -59,11 +70,15 @@ const allowed: [string, string][] = [
   ['src/loop/x.ts', "import { makePolicy } from '../../policies/registry.js';\n"],
   ['experiments/envs/x.ts', "import { rewardOf } from '../../src/loop/features.js';\n"],
   ['experiments/envs/x.ts', "import { buildArms } from '../../src/loop/arms.js';\n"],
-  ['src/fleet/trainer.ts', "import { evaluate } from '../../experiments/ope/evaluate.js';\n"],
-  ['src/cli/main.ts', "await import('../../experiments/cli.js');\n"],
-  ['src/cli/run.ts', "import { Daemon } from '../loop/daemon.js';\n"],
-  ['bench/x.ts', "import { main } from '../src/cli/main.js';\n"],
-  ['test/x.ts', "import { main } from '../src/cli/main.js';\n"],
+  ['src/fleet/trainer.ts', "import { evaluate } from '../ope/evaluate.js';\n"],
+  ['cli/main.ts', "await import('./experiments.js');\n"],
+  ['cli/experiments.ts', "import { GATE_DEFAULTS } from '../src/ope/defaults.js';\n"],
+  ['cli/commands/x.ts', "import { replayProblem } from '../../experiments/replay.js';\n"],
+  ['cli/run.ts', "import { Daemon } from '../src/loop/daemon.js';\n"],
+  ['demo/x.ts', "import { renderSvg } from '../experiments/report.js';\n"],
+  ['demo/x.ts', "import { Daemon } from '../src/loop/daemon.js';\n"],
+  ['bench/x.ts', "import { main } from '../cli/main.js';\n"],
+  ['test/x.ts', "import { main } from '../cli/main.js';\n"],
   ['src/abi/x.ts', "import { endianness } from 'node:os';\nimport { a } from './codec.js';\n"],
 ];
 
@@ -86,7 +101,7 @@ test('every folder of src/ and every top-level TypeScript folder has a row', asy
     layeringTable: () => { path: string }[];
   };
   const rows = new Set(layeringTable().map((r) => r.path));
-  const top = ['policies', 'experiments', 'bench', 'scripts', 'test', 'kmod'];
+  const top = ['cli', 'policies', 'experiments', 'demo', 'bench', 'scripts', 'test', 'kmod'];
   const src = readdirSync(join(ROOT, 'src'), { withFileTypes: true }).map((e) =>
     e.isDirectory() ? `src/${e.name}/` : `src/${e.name}`,
   );

@@ -6,12 +6,12 @@
 import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Io } from '../experiments/cli.js';
-import { evaluateCommand } from '../experiments/commands/evaluate.js';
-import type { EvaluateCliOptions } from '../experiments/commands/evaluate.js';
-import { replayCommand } from '../experiments/commands/replay.js';
-import { loadOpeData } from '../experiments/ope/data.js';
-import { evaluateCandidate, supportProblems } from '../experiments/ope/evaluate.js';
+import type { Io } from '../cli/experiments.js';
+import { evaluateCommand } from '../cli/commands/evaluate.js';
+import type { EvaluateCliOptions } from '../cli/commands/evaluate.js';
+import { replayCommand } from '../cli/commands/replay.js';
+import { loadOpeData } from '../src/ope/data.js';
+import { evaluateCandidate, supportProblems } from '../src/ope/evaluate.js';
 import { checkLogRecord } from '../src/decisionlog/schema.js';
 import { makeDaemon, simDevice, tempDir, testConfig } from './helpers/daemon-harness.js';
 import { runCli } from './helpers/spawn-cli.js';

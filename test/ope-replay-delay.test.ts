@@ -4,9 +4,9 @@
  * choice, though its rewards arrived one decision late, as in the daemon.
  */
 import test from 'ava';
-import { checkOpeData } from '../experiments/ope/data.js';
-import type { LoggedDecision } from '../experiments/ope/data.js';
-import { evaluateCandidate, learnedBefore, updateSchedule } from '../experiments/ope/evaluate.js';
+import { checkOpeData } from '../src/ope/data.js';
+import type { LoggedDecision } from '../src/ope/data.js';
+import { evaluateCandidate, learnedBefore, updateSchedule } from '../src/ope/evaluate.js';
 import { createPolicy, restorePolicy } from '../policies/registry.js';
 import type { PolicySnapshot } from '../policies/types.js';
 import { Rng } from '../policies/rng.js';

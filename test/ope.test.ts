@@ -3,16 +3,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../policies/rng.js';
-import { checkOpeData, loadOpeData } from '../experiments/ope/data.js';
-import type { LoggedDecision, OpeData } from '../experiments/ope/data.js';
-import type { Estimate } from '../experiments/ope/estimators.js';
-import { meanInterval } from '../experiments/ope/estimators.js';
+import { checkOpeData, loadOpeData } from '../src/ope/data.js';
+import type { LoggedDecision, OpeData } from '../src/ope/data.js';
+import type { Estimate } from '../src/ope/estimators.js';
+import { meanInterval } from '../src/ope/estimators.js';
 import {
   evaluateCandidate,
   knownValueGate,
   learnFromLogged,
   promotionGate,
-} from '../experiments/ope/evaluate.js';
+} from '../src/ope/evaluate.js';
 import { createPolicy } from '../policies/registry.js';
 import { FixedArmPolicy, TablePolicy } from './experiments-helpers.js';
 

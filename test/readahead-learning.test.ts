@@ -8,7 +8,7 @@ import type { SameWorkload } from '../src/loop/pairing.js';
 import { profileFor } from '../src/loop/profiles.js';
 import type { Feedback, SubsystemInfo } from '../src/transport/device.js';
 import { simDevice } from '../src/transport/sim/fake-kernel.js';
-import { simulate } from '../experiments/readahead/simulate.js';
+import { simulate } from '../demo/simulate.js';
 
 const rec = (epoch: number, applied: boolean, eff: number, reasons = 0): Feedback => ({
   subsysId: 1,

@@ -2,7 +2,7 @@
 import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
-import { systemdNotifier } from '../src/cli/systemd.js';
+import { systemdNotifier } from '../cli/systemd.js';
 import { tempDir } from './helpers/daemon-harness.js';
 
 /** A fake systemd-notify that appends its arguments to a file. */

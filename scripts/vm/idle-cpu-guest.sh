@@ -21,7 +21,7 @@ while [ $# -ge 2 ]; do
 		insmod "$ko/mlproxy.ko" synth_window_ms="$window"
 	fi || exit 1
 	state=$(mktemp -d /tmp/idle-cpu.XXXXXX)
-	node "$repo/dist/src/cli/main.js" run --device /dev/mlproxy --state-dir "$state" \
+	node "$repo/dist/cli/main.js" run --device /dev/mlproxy --state-dir "$state" \
 		--log-dir "$state" --no-pretty --progress 0 >"$state/daemon.log" 2>&1 &
 	pid=$!
 	sleep 10

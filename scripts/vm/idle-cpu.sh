@@ -23,7 +23,7 @@ kver="$(guest_kver)"
 args=()
 for r in "$@"; do
   r="$(cd "$r" && pwd)"
-  [[ -e "$r/dist/src/cli/main.js" ]] || die "$r has no dist/: run npm run build there"
+  [[ -e "$r/dist/cli/main.js" ]] || die "$r has no dist/: run npm run build there"
   ko="$(MLP_KMOD_SRC="$r/kmod" bash "$VM_SCRIPTS/build-module.sh" "$kver")"
   # Each build replaces the cached one: keep a copy per checkout.
   keep="$VM_DIR/idle-cpu/$(cache_key "$r" "$ko")"

@@ -17,8 +17,8 @@ export MLP_SELFTESTS
 if (($#)); then suites=("$@"); else mapfile -t suites < <(ls dist/test/vm/*.test.js); fi
 ((${#suites[@]})) || die "no in-guest suites in dist/test/vm"
 
-# The read workload tool the readahead suite drives (scripts/demo/reader.c).
-reader="$(bash "$VM_SCRIPTS/../demo/build-reader.sh")"
+# The read workload tool the readahead suite drives (demo/reader.c).
+reader="$(bash "$REPO/demo/build-reader.sh")"
 start=$(date +%s)
 if [[ -n "${MLP_GUEST_IMAGE:-}" ]]; then
   log "guest kernel: $MLP_GUEST_KVER ($MLP_GUEST_IMAGE)"

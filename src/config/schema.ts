@@ -150,7 +150,7 @@ export const DEFAULT_SUBSYSTEM_SETTINGS: SubsystemSettings = {
  * set them in the subsystem's entry). readahead: a bare LinUCB with alpha 0.6 (the
  * conservative budget would keep it at the baseline through the exploration a sequential
  * reader needs, and the kernel's paired judgement is the safety net) and no user-space
- * step limit (its arms are 8x apart; docs/readahead.md, experiments/readahead/simulate.ts).
+ * step limit (its arms are 8x apart; docs/readahead.md, demo/simulate.ts).
  */
 export const SUBSYSTEM_DEFAULTS: Readonly<Record<string, Partial<SubsystemSettings>>> = {
   readahead: {

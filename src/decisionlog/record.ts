@@ -3,7 +3,7 @@
  *
  * A decision is written when it is made; its reward is written later, as a second
  * record with the same id, when the kernel's feedback arrives. Readers join the two
- * by id. The log is the input of off-policy evaluation (experiments/ope).
+ * by id. The log is the input of off-policy evaluation (src/ope).
  */
 
 export const DECISION_LOG_VERSION = 1;

@@ -35,7 +35,7 @@ export interface FleetEvaluation {
   /**
    * The held-out log's support for the candidate: the effective sample size of its
    * importance weights and the share of its choices with a positive logging probability
-   * (experiments/ope Support); absent in pointers of older trainers.
+   * (src/ope Support); absent in pointers of older trainers.
    */
   support?: { ess: number; supported: number };
   /** Against the fleet policy in force, when there was one (paired per decision). */

@@ -5,9 +5,9 @@
  * applied decision: context, logged arm, reward, as the daemon updates its own). The
  * newest `evalSamples` samples the policy chose are held out (decisions a guard chose, the
  * safety fallback's and the conservative wrapper's forced baseline plays, train at once:
- * experiments/ope trainOnlyReason, the rule `mlproxy evaluate` applies). Each round, the
+ * src/ope trainOnlyReason, the rule `mlproxy evaluate` applies). Each round, the
  * policy trained on everything else (the candidate) is evaluated on them, as a fixed
- * snapshot, with the project's off-policy estimators and gates (experiments/ope), which
+ * snapshot, with the project's off-policy estimators and gates (src/ope), which
  * refuse when the held-out log cannot support the comparison. It must beat the kernel's
  * baseline, whose value is 0.5 by the reward's definition (src/loop/features.ts), with 95%
  * confidence (the lower end of its doubly-robust interval above 0.5: knownValueGate), and
@@ -31,10 +31,10 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Registry } from 'prom-client';
 import { createPolicy, restorePolicy } from '../../policies/registry.js';
 import type { Policy, PolicySnapshot } from '../../policies/types.js';
-import { checkOpeData, trainOnlyReason } from '../../experiments/ope/data.js';
-import type { LoggedDecision } from '../../experiments/ope/data.js';
-import { knownValueGate, learnFromLogged, promotionGate } from '../../experiments/ope/evaluate.js';
-import type { Estimate } from '../../experiments/ope/estimators.js';
+import { checkOpeData, trainOnlyReason } from '../ope/data.js';
+import type { LoggedDecision } from '../ope/data.js';
+import { knownValueGate, learnFromLogged, promotionGate } from '../ope/evaluate.js';
+import type { Estimate } from '../ope/estimators.js';
 import { CheckpointStore } from '../checkpoint/store.js';
 import type { FleetSettings } from '../config/schema.js';
 import type { DecisionRecord, RewardRecord } from '../decisionlog/record.js';

@@ -6,10 +6,10 @@ import {
   NatsServer,
   natsRequired,
   natsServerBinary,
-} from '../../scripts/demo/nats-server.js';
+} from '../../scripts/fleet/nats-server.js';
 
-export * from '../../scripts/demo/fleet-sim.js';
-export { NatsServer, freePort } from '../../scripts/demo/nats-server.js';
+export * from '../../scripts/fleet/fleet-sim.js';
+export { NatsServer, freePort } from '../../scripts/fleet/nats-server.js';
 
 /** The server for a test file, or null (and the reason) when the tests must skip. */
 export async function startServerOrSkip(): Promise<NatsServer | null> {

@@ -1,14 +1,11 @@
-/** Runs the built `mlproxy` binary (dist/src/cli/main.js) as a child process. */
+/** Runs the built `mlproxy` binary (dist/cli/main.js) as a child process. */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const MAIN = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../src/cli/main.js',
-);
-export const REPO = path.resolve(path.dirname(MAIN), '../../..');
+export const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../cli/main.js');
+export const REPO = path.resolve(path.dirname(MAIN), '../..');
 
 export interface CliRun {
   child: ChildProcess;

@@ -45,7 +45,7 @@ test('the daemon climbs the ladder on the real synthetic subsystem and stops cle
   const daemon = spawn(
     process.execPath,
     [
-      path.join(REPO, 'dist/src/cli/main.js'),
+      path.join(REPO, 'dist/cli/main.js'),
       'run',
       '--device',
       DEVICE_PATH,

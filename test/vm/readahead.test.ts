@@ -1,7 +1,7 @@
 /**
  * In the QEMU guest, on the real mlproxy.ko: the readahead subsystem on a RAM disk
  * (brd, /dev/ram0), read through its block device file by mlp-reader
- * (scripts/demo/reader.c, MLP_READER). What docs/readahead.md promises:
+ * (demo/reader.c, MLP_READER). What docs/readahead.md promises:
  *  - the baseline is the administrator's exact read_ahead_kb, and the module never
  *    writes it; a change of it is adopted (EMERGENCY, MLP_TRANS_BASELINE, new def);
  *  - advice reaches the reads of a file opened before the advice began, through read(2)

@@ -12,16 +12,16 @@
 import fs from 'node:fs';
 import nodePath from 'node:path';
 import type { Command } from 'commander';
-import { ConfigError, applyOverrides, defaultDirs, loadConfig } from '../config/load.js';
-import type { DaemonConfig } from '../config/schema.js';
-import { FLEET_STATUS_FILE, formatFleetStatus } from '../fleet/status-file.js';
-import type { FleetStatus } from '../fleet/status-file.js';
-import { STATUS_FILE_NAME } from '../loop/daemon.js';
-import { processAlive } from '../storage/io.js';
-import { lockHolder } from '../storage/lock.js';
-import { DeviceError, MODE_NAMES } from '../transport/device.js';
-import type { MlpDevice, Status, SubsystemInfo, VersionInfo } from '../transport/device.js';
-import { openDevice } from '../transport/open-device.js';
+import { ConfigError, applyOverrides, defaultDirs, loadConfig } from '../src/config/load.js';
+import type { DaemonConfig } from '../src/config/schema.js';
+import { FLEET_STATUS_FILE, formatFleetStatus } from '../src/fleet/status-file.js';
+import type { FleetStatus } from '../src/fleet/status-file.js';
+import { STATUS_FILE_NAME } from '../src/loop/daemon.js';
+import { processAlive } from '../src/storage/io.js';
+import { lockHolder } from '../src/storage/lock.js';
+import { DeviceError, MODE_NAMES } from '../src/transport/device.js';
+import type { MlpDevice, Status, SubsystemInfo, VersionInfo } from '../src/transport/device.js';
+import { openDevice } from '../src/transport/open-device.js';
 import { EXIT } from './exit-codes.js';
 
 /** StateDirectory=mlproxy of packaging/mlproxy.service. */

@@ -1,7 +1,7 @@
 /**
  * The workloads of the read-ahead demo: commands run in the QEMU guest, each one or
- * more mlp-reader processes (scripts/demo/reader.c) over the data disk of
- * scripts/demo/make-disk.sh (seq/: 8 MiB files read with read(2); big/: 128 MiB files
+ * more mlp-reader processes (demo/reader.c) over the data disk of
+ * demo/make-disk.sh (seq/: 8 MiB files read with read(2); big/: 128 MiB files
  * mapped and touched at random pages). A workload may also be a script of the user's
  * (`DEMO_WORKLOADS=./my-workload.sh`): it runs with MLP_READER, MLP_DATA, MLP_SECONDS
  * and MLP_SEED in its environment and prints one reader JSON line per reader it ran.

@@ -1,8 +1,8 @@
 /** Argument parsers for the CLI: each rejects bad input with a message naming the fix. */
 import { InvalidArgumentError } from 'commander';
-import { LOG_LEVELS } from '../config/schema.js';
-import type { LogLevel } from '../config/schema.js';
-import { checkPolicySpec } from '../config/load.js';
+import { LOG_LEVELS } from '../src/config/schema.js';
+import type { LogLevel } from '../src/config/schema.js';
+import { checkPolicySpec } from '../src/config/load.js';
 
 export function parseIntArg(min: number, max: number) {
   return (value: string): number => {

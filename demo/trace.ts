@@ -4,11 +4,11 @@
  * for the baseline), flags (i idle, u unreliable) and the kernel's efficiency; then the
  * transitions and the readers' MiB/s per second.
  *
- *   node dist/experiments/readahead/trace.js <results.json> [--kind daemon] [--workload phase]
+ *   node dist/demo/trace.js <results.json> [--kind daemon] [--workload phase]
  */
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { TRANSITION_NAMES } from '../../src/abi/names.js';
+import { TRANSITION_NAMES } from '../src/abi/names.js';
 import type { Results, RunRecord } from './records.js';
 
 const MODES = 'ELCR';

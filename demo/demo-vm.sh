@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # `npm run demo:vm`: the read-ahead demo on a real kernel. Installs what it needs, builds
-# the project and mlp-reader, makes (once) the data disk (scripts/demo/make-disk.sh),
+# the project and mlp-reader, makes (once) the data disk (demo/make-disk.sh),
 # boots Debian's kernel in QEMU with the disk under a storage profile
 # (scripts/vm/storage.sh), runs every workload at the kernel default, at every fixed
 # read-ahead setting of the grid and under the daemon with each policy
-# (experiments/readahead/bench.ts), then writes docs/results.md, docs/results/summary.json
+# (demo/bench.ts), then writes docs/results.md, docs/results/summary.json
 # and docs/results/*.svg from the measurements. The host's load average is sampled every
 # 10 s meanwhile, so that every run's figures carry the load they were measured under.
 #
@@ -17,9 +17,9 @@
 #   DEMO_PHASES (cost,fixed,daemon)   DEMO_FIXED_VIA (mlproxy; or sysfs)
 #   DEMO_MEMORY_MB (512)   DEMO_MODULE_PARAMS (see below)
 #   DEMO_REPORT (docs/results.md; "none" skips the report)   DEMO_TIMEOUT (7200 s)
-#   SEQ_FILES, SEQ_MB, BIG_FILES, BIG_MB: the data disk (scripts/demo/make-disk.sh)
-source "$(dirname "${BASH_SOURCE[0]}")/../vm/lib.sh"
-DEMO="$VM_SCRIPTS/../demo"
+#   SEQ_FILES, SEQ_MB, BIG_FILES, BIG_MB: the data disk (demo/make-disk.sh)
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/vm/lib.sh"
+DEMO="$REPO/demo"
 
 storage="${DEMO_STORAGE:-cloud-small}"
 repeats="${DEMO_REPEATS:-3}"
@@ -54,8 +54,8 @@ fi
 cd "$REPO"
 # Build; type errors elsewhere in a shared tree must not stop the demo when tsc emitted.
 npx tsc -p tsconfig.json >/dev/null 2>&1 || log "warning: tsc reported errors (see npm run build); using what it emitted"
-needed=(dist/experiments/readahead/bench.js dist/src/cli/main.js)
-[[ "$report" == none ]] || needed+=(dist/experiments/readahead/report.js)
+needed=(dist/demo/bench.js dist/cli/main.js)
+[[ "$report" == none ]] || needed+=(dist/demo/report.js)
 for f in "${needed[@]}"; do
   [[ -s "$f" ]] || die "$f was not built: run npm run build and fix its errors"
 done
@@ -75,7 +75,7 @@ trap 'kill "$sampler" 2>/dev/null || true' EXIT
 set +e
 bash "$VM_SCRIPTS/run-in-guest.sh" --no-insmod --memory "$memory" --timeout "${DEMO_TIMEOUT:-7200}" \
   --disk "$disk" --storage "$storage" -- \
-  sh scripts/demo/guest-main.sh --reader "$reader" --module-params "$module_params" --repeats "$repeats" \
+  sh demo/guest-main.sh --reader "$reader" --module-params "$module_params" --repeats "$repeats" \
   --fixed-seconds "$fixed_s" --daemon-seconds "$daemon_s" --cost-seconds "$cost_s" --grid "$grid" \
   --policies "$policies" --workloads "$workloads" --phases "$phases" --fixed-via "$fixed_via" \
   --guest-memory-mb "$memory" --seq-files "${SEQ_FILES:-80}" --big-files "${BIG_FILES:-8}"
@@ -91,7 +91,7 @@ cp "$loadfile" "${saved%.json}.load.txt"
 log "results: $saved"
 if [[ "$report" != none ]]; then
   # docs/results.md -> docs/results/{summary.json,*.svg}; docs/results-netdisk.md -> docs/results-netdisk/
-  node dist/experiments/readahead/report.js --results "$saved" --out "$report" \
+  node dist/demo/report.js --results "$saved" --out "$report" \
     --svg-dir "${report%.md}" --command "npm run demo:vm" \
     --host-load-file "${saved%.json}.load.txt" --host-cpus "$(nproc)" --started "$started"
   log "wrote $report and ${report%.md}/summary.json"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mlp-reader: the read workloads of the read-ahead demo (scripts/demo/), run in the
- * QEMU guest by experiments/readahead/bench.ts. C rather than a script so that the
+ * mlp-reader: the read workloads of the read-ahead demo (demo/), run in the
+ * QEMU guest by demo/bench.ts. C rather than a script so that the
  * reader costs little CPU under TCG and timestamps are CLOCK_MONOTONIC, the clock of
  * the module's window records (ktime_get_ns).
  *

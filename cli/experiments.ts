@@ -1,7 +1,7 @@
 /**
- * The `experiment`, `replay` and `evaluate` subcommands of mlproxy. src/cli/main.ts calls
+ * The `experiment`, `replay` and `evaluate` subcommands of mlproxy. cli/main.ts calls
  * registerExperimentCommands(program). Registering loads nothing heavy: each command's
- * implementation (experiments/commands/*.ts) is imported when it runs, so `replay` never
+ * implementation (cli/commands/*.ts) is imported when it runs, so `replay` never
  * loads vega, the worker pool or the decision-log schema. Each command's work is a
  * function that takes its arguments and an output sink and returns the exit code, so tests
  * call them directly. Every command lists its own exit codes in its --help.
@@ -18,7 +18,7 @@ import {
   parseShare,
 } from './commands/common.js';
 import type { EvaluateCliOptions } from './commands/evaluate.js';
-import { DEFAULT_REWARD_RANGE, GATE_DEFAULTS } from './ope/defaults.js';
+import { DEFAULT_REWARD_RANGE, GATE_DEFAULTS } from '../src/ope/defaults.js';
 import type { ExperimentCliOptions } from './commands/experiment.js';
 import type { ReplayOptions } from './commands/replay.js';
 

@@ -2,7 +2,7 @@
  * Guest-side helpers of the read-ahead demo: child processes, loading mlproxy.ko, and a
  * process's CPU time and memory. Every child process is asynchronous, so the bench's
  * event loop (which keeps the fixed arms' recommendations coming, window after window)
- * never blocks; they need root in the QEMU guest (scripts/demo/).
+ * never blocks; they need root in the QEMU guest (demo/).
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';

@@ -153,7 +153,7 @@ async function main(): Promise<void> {
       fleet: { server: server.url, name: FLEET, train: fleet.train },
     }),
   );
-  const cli = (args: string[]): string[] => [path.join(ROOT, 'dist/src/cli/main.js'), ...args];
+  const cli = (args: string[]): string[] => [path.join(ROOT, 'dist/cli/main.js'), ...args];
   const trainerLog = path.join(work, 'trainer.log');
   const out = fs.openSync(trainerLog, 'w');
   const trainer = spawn(

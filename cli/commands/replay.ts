@@ -1,7 +1,7 @@
 /** `mlproxy replay`: one policy over one replayable problem folder. */
 import fs from 'node:fs';
 import nodePath from 'node:path';
-import { replayProblem } from '../replay.js';
+import { replayProblem } from '../../experiments/replay.js';
 import { REPLAY_EXIT, stdio } from './common.js';
 import type { Io } from './common.js';
 

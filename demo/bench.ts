@@ -1,5 +1,5 @@
 /**
- * The read-ahead demo, in the QEMU guest (as root, started by scripts/demo/guest-main.sh).
+ * The read-ahead demo, in the QEMU guest (as root, started by demo/guest-main.sh).
  * Runs every workload at the kernel default, at every fixed read-ahead setting of the
  * grid and under the daemon with each policy, `repeats` times, and writes results.json.
  *
@@ -11,7 +11,7 @@
  *    advice; (via sysfs): read_ahead_kb written before the readers start, the module in
  *    EMERGENCY measuring. The share of the run's windows that ran k is recorded;
  *  - daemon: a freshly loaded module (epoch 0, EMERGENCY, no reference yet), then
- *    `node dist/src/cli/main.js run` with the policy's config; this process only reads
+ *    `node dist/cli/main.js run` with the policy's config; this process only reads
  *    (feedback and status) while the workload runs, then stops the daemon;
  *  - idle-daemon: the daemon with no workload, for its idle CPU cost.
  *
@@ -25,11 +25,11 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import nodePath from 'node:path';
 import { parseArgs } from 'node:util';
-import { REASON_IDLE, REASON_UNRELIABLE } from '../../src/abi/constants.js';
-import { SUBSYSTEM_DEFAULTS } from '../../src/config/schema.js';
-import { IoctlDevice } from '../../src/transport/ioctl-device.js';
-import { Mode } from '../../src/transport/device.js';
-import type { Feedback, KnobDesc, Status, SubsystemInfo } from '../../src/transport/device.js';
+import { REASON_IDLE, REASON_UNRELIABLE } from '../src/abi/constants.js';
+import { SUBSYSTEM_DEFAULTS } from '../src/config/schema.js';
+import { IoctlDevice } from '../src/transport/ioctl-device.js';
+import { Mode } from '../src/transport/device.js';
+import type { Feedback, KnobDesc, Status, SubsystemInfo } from '../src/transport/device.js';
 import {
   clockTicks,
   loadModule,
@@ -546,7 +546,7 @@ class Bench {
     fs.writeFileSync(cfgFile, JSON.stringify(config, null, 2));
     const child = spawn(
       process.execPath,
-      ['dist/src/cli/main.js', 'run', '--config', cfgFile, '--no-pretty'],
+      ['dist/cli/main.js', 'run', '--config', cfgFile, '--no-pretty'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let output = '';

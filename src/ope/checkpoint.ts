@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import nodePath from 'node:path';
 import { restorePolicy } from '../../policies/registry.js';
 import type { Policy, PolicySnapshot } from '../../policies/types.js';
-import { readCheckpoint } from '../../src/checkpoint/store.js';
+import { readCheckpoint } from '../checkpoint/store.js';
 import type { OpeData } from './data.js';
 import { OpeDataError } from './data.js';
 

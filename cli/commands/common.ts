@@ -1,6 +1,6 @@
 /**
  * What the experiment commands share: output sinks, exit codes and argument parsers. It
- * imports nothing heavy, so that registering the commands (experiments/cli.ts) costs
+ * imports nothing heavy, so that registering the commands (cli/experiments.ts) costs
  * nothing; each command's implementation is loaded only when it runs.
  */
 import { InvalidArgumentError } from 'commander';

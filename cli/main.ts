@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The `mlproxy` command (package.json "bin"): run, status, and the experiment commands
- * when experiments/cli.js is present. Usage errors exit 2 (see exit-codes.ts).
+ * when cli/experiments.js is present. Usage errors exit 2 (see exit-codes.ts).
  */
 import { Command, CommanderError } from 'commander';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes.js';
@@ -14,7 +14,7 @@ const GROUPS = [DAEMON_COMMANDS, EXPERIMENT_COMMANDS, FLEET_COMMANDS];
 
 /**
  * The daemon commands (run, status: the daemon, pino, prom-client, the config schema), the
- * experiment commands (experiment, replay, evaluate; experiments/cli.ts) and the fleet's
+ * experiment commands (experiment, replay, evaluate; cli/experiments.ts) and the fleet's
  * (train, fleet) are each loaded only when the command line may need them, so that `run`
  * and `status` start without the experiment code and `replay` without the daemon's.
  */
@@ -32,7 +32,7 @@ async function registerCommandsLazily(program: Command, argv: string[]): Promise
     for (const cmd of program.commands) cmd.addHelpText('after', EXIT_CODES_HELP);
   }
   if (!other(EXPERIMENT_COMMANDS)) {
-    const { registerExperimentCommands } = await import('../../experiments/cli.js');
+    const { registerExperimentCommands } = await import('./experiments.js');
     registerExperimentCommands(program);
   }
   if (!other(FLEET_COMMANDS)) {

@@ -4,21 +4,21 @@
  */
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { ConfigError, applyOverrides, loadConfig } from '../config/load.js';
-import type { ConfigOverrides } from '../config/load.js';
-import type { DaemonConfig } from '../config/schema.js';
-import { Daemon } from '../loop/daemon.js';
-import type { RunSummary } from '../loop/daemon.js';
-import { createLogger } from '../logging.js';
-import type { Logger } from '../logging.js';
-import { ABI_MAJOR, ABI_MINOR } from '../abi/constants.js';
-import { DaemonMetrics } from '../metrics/metrics.js';
-import { StorageError } from '../storage/io.js';
-import { DirLockedError } from '../storage/lock.js';
-import { DeviceError } from '../transport/device.js';
-import type { MlpDevice } from '../transport/device.js';
-import { openDevice } from '../transport/open-device.js';
-import type { SimKernelOptions } from '../transport/sim/kernel.js';
+import { ConfigError, applyOverrides, loadConfig } from '../src/config/load.js';
+import type { ConfigOverrides } from '../src/config/load.js';
+import type { DaemonConfig } from '../src/config/schema.js';
+import { Daemon } from '../src/loop/daemon.js';
+import type { RunSummary } from '../src/loop/daemon.js';
+import { createLogger } from '../src/logging.js';
+import type { Logger } from '../src/logging.js';
+import { ABI_MAJOR, ABI_MINOR } from '../src/abi/constants.js';
+import { DaemonMetrics } from '../src/metrics/metrics.js';
+import { StorageError } from '../src/storage/io.js';
+import { DirLockedError } from '../src/storage/lock.js';
+import { DeviceError } from '../src/transport/device.js';
+import type { MlpDevice } from '../src/transport/device.js';
+import { openDevice } from '../src/transport/open-device.js';
+import type { SimKernelOptions } from '../src/transport/sim/kernel.js';
 import { EXIT } from './exit-codes.js';
 import { systemdNotifier } from './systemd.js';
 import { packageVersion } from './version.js';
@@ -227,7 +227,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     cfg.fleet.server === null
       ? undefined
       : await (
-          await import('../fleet/host.js')
+          await import('../src/fleet/host.js')
         ).startFleetHost(cfg.fleet, cfg.stateDir, log, metrics.registry);
   const daemon = new Daemon({
     config: cfg,

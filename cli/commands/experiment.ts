@@ -1,9 +1,9 @@
 /** `mlproxy experiment`: policies x environments x seeds from a spec file. */
 import { join } from 'node:path';
-import { runExperiment } from '../experiment.js';
-import { comparisonTable } from '../compare.js';
-import { summaryTable } from '../results.js';
-import { loadSpec } from '../spec.js';
+import { runExperiment } from '../../experiments/experiment.js';
+import { comparisonTable } from '../../experiments/compare.js';
+import { summaryTable } from '../../experiments/results.js';
+import { loadSpec } from '../../experiments/spec.js';
 import { EXPERIMENT_EXIT, stdio } from './common.js';
 import type { Io } from './common.js';
 

@@ -1,10 +1,10 @@
 /** `mlproxy evaluate`: off-policy evaluation on a decision log, and the promotion gate. */
 import { DecisionLogError } from '../../src/decisionlog/reader.js';
-import { loadDeployedPolicy, windowStart } from '../ope/checkpoint.js';
-import type { DeployedPolicy } from '../ope/checkpoint.js';
-import { loadOpeData } from '../ope/data.js';
-import type { OpeData } from '../ope/data.js';
-import type { Estimate } from '../ope/estimators.js';
+import { loadDeployedPolicy, windowStart } from '../../src/ope/checkpoint.js';
+import type { DeployedPolicy } from '../../src/ope/checkpoint.js';
+import { loadOpeData } from '../../src/ope/data.js';
+import type { OpeData } from '../../src/ope/data.js';
+import type { Estimate } from '../../src/ope/estimators.js';
 import {
   GATE_DEFAULTS,
   evaluateCandidate,
@@ -12,8 +12,8 @@ import {
   promotionGate,
   scoredIndices,
   supportProblems,
-} from '../ope/evaluate.js';
-import type { Candidate, Evaluation, EvaluateOptions } from '../ope/evaluate.js';
+} from '../../src/ope/evaluate.js';
+import type { Candidate, Evaluation, EvaluateOptions } from '../../src/ope/evaluate.js';
 import { EVALUATE_EXIT, stdio } from './common.js';
 import type { Io } from './common.js';
 

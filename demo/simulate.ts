@@ -6,7 +6,7 @@
  * fixed setting and against the default, and the windows until the daemon ran the best
  * setting in most of its advice windows. Deterministic for a seed.
  *
- *   node dist/experiments/readahead/simulate.js [--policy linucb:alpha=1] [--windows 3000]
+ *   node dist/demo/simulate.js [--policy linucb:alpha=1] [--windows 3000]
  *     [--seeds 1,2,3] [--window-ms 100] [--params learningPeriod=4,promoteWindows=3,...]
  */
 import fs from 'node:fs';
@@ -15,14 +15,14 @@ import nodePath from 'node:path';
 import { parseArgs } from 'node:util';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { applyOverrides, loadConfig } from '../../src/config/load.js';
-import { Daemon } from '../../src/loop/daemon.js';
-import type { Feedback } from '../../src/transport/device.js';
-import type { KernelParams } from '../../src/transport/sim/kernel.js';
-import { ReadaheadModel, WORKLOADS } from '../../src/transport/sim/readahead.js';
-import type { Workload } from '../../src/transport/sim/readahead.js';
-import { simDevice } from '../../src/transport/sim/fake-kernel.js';
-import { SimKernel } from '../../src/transport/sim/kernel.js';
+import { applyOverrides, loadConfig } from '../src/config/load.js';
+import { Daemon } from '../src/loop/daemon.js';
+import type { Feedback } from '../src/transport/device.js';
+import type { KernelParams } from '../src/transport/sim/kernel.js';
+import { ReadaheadModel, WORKLOADS } from '../src/transport/sim/readahead.js';
+import type { Workload } from '../src/transport/sim/readahead.js';
+import { simDevice } from '../src/transport/sim/fake-kernel.js';
+import { SimKernel } from '../src/transport/sim/kernel.js';
 
 export interface PhaseResult {
   kind: Workload;

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Usage: build-reader.sh   prints the path of mlp-reader (scripts/demo/reader.c), built
+# Usage: build-reader.sh   prints the path of mlp-reader (demo/reader.c), built
 # with the host's gcc into .vm/build/ (the guest runs the host's root, so the binary
 # runs there as is); rebuilt only when the source changes.
-source "$(dirname "${BASH_SOURCE[0]}")/../vm/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/vm/lib.sh"
 
-src="$VM_SCRIPTS/../demo/reader.c"
+src="$REPO/demo/reader.c"
 command -v gcc >/dev/null || die "gcc not found (scripts/vm/install-deps.sh installs it)"
 out="$VM_DIR/build/mlp-reader-$(cache_key "$src")"
 if [[ ! -x "$out" ]]; then

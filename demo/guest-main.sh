@@ -12,5 +12,5 @@ mount -o ro,noload "$MLP_DATA_DEV" /tmp/data
 echo "guest-main: $MLP_STORAGE storage, $MLP_DATA_DEV ($MLP_DATA_KNAME): $(ls /tmp/data/seq | wc -l) + $(ls /tmp/data/big | wc -l) files, read_ahead_kb $(cat "/sys/block/$MLP_DATA_KNAME/queue/read_ahead_kb"), max_sectors_kb $(cat "/sys/block/$MLP_DATA_KNAME/queue/max_sectors_kb"), $(grep MemTotal /proc/meminfo)"
 # A private copy of the module: the harness deletes a build when kmod/ changes on the host.
 cp "$MLP_KO" /tmp/mlproxy.ko
-exec node dist/experiments/readahead/bench.js --data /tmp/data --out "$MLP_VM_OUT" --ko /tmp/mlproxy.ko \
+exec node dist/demo/bench.js --data /tmp/data --out "$MLP_VM_OUT" --ko /tmp/mlproxy.ko \
   --data-dev "$MLP_DATA_KNAME" --storage "$MLP_STORAGE" "$@"

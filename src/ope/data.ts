@@ -22,8 +22,8 @@
  */
 import fs from 'node:fs';
 import nodePath from 'node:path';
-import { readDecisionLog } from '../../src/decisionlog/reader.js';
-import type { JoinedDecision } from '../../src/decisionlog/record.js';
+import { readDecisionLog } from '../decisionlog/reader.js';
+import type { JoinedDecision } from '../decisionlog/record.js';
 import { DEFAULT_REWARD_RANGE } from './defaults.js';
 
 export interface LoggedDecision {

@@ -10,7 +10,7 @@
 # reader looping over it keeps reading from the disk. Created once and cached under
 # .vm/demo/ (gitignored; one image per size, delete old ones by hand), keyed by this
 # script's content and the sizes.
-source "$(dirname "${BASH_SOURCE[0]}")/../vm/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/vm/lib.sh"
 
 seq_files="${SEQ_FILES:-80}"
 seq_mb="${SEQ_MB:-8}"
