@@ -102,14 +102,12 @@ function rdS64(b: Buffer, o: number): number {
   return hi * TWO32 + b.readUInt32LE(o);
 }
 
-function wrS64(b: Buffer, o: number, v: number, what: string): void {
+/** Why v cannot be written as an s64 (`where` names the field). */
+function s64Error(v: unknown, where: string): Error {
   if (typeof v !== 'number' || !Number.isInteger(v)) {
-    throw new TypeError(`${what}: expected an integer, got ${String(v)}`);
+    return new TypeError(`${where}: expected an integer, got ${String(v)}`);
   }
-  if (!Number.isSafeInteger(v)) throw new RangeError(`${what}: ${v} is outside +-(2^53 - 1)`);
-  const hi = Math.floor(v / TWO32);
-  b.writeUInt32LE(v - hi * TWO32, o);
-  b.writeInt32LE(hi, o + 4);
+  return new RangeError(`${where}: ${v} is outside +-(2^53 - 1)`);
 }
 
 /** `into` zeroed when it has the layout's size, else a fresh zeroed buffer. */
@@ -120,6 +118,50 @@ function reuse(layout: StructLayout, into: Buffer | undefined): Buffer {
     return into;
   }
   return Buffer.alloc(layout.size);
+}
+
+/** 32-bit word views of a buffer's memory (the hot paths read and write through them). */
+interface Words {
+  u: Uint32Array;
+  i: Int32Array;
+}
+
+/** The u64 at byte offset o of the struct at word w. */
+function wU64(v: Words, w: number, o: number): number {
+  const hi = v.u[w + (o >> 2) + 1];
+  if (hi > 0x1fffff) throw new RangeError(`u64 at offset ${o} exceeds 2^53 - 1`);
+  return hi * TWO32 + v.u[w + (o >> 2)];
+}
+
+function wS64(v: Words, w: number, o: number): number {
+  const hi = v.i[w + (o >> 2) + 1];
+  if (hi > 0x1fffff || hi < -0x200000) throw new RangeError(`s64 at offset ${o} exceeds 2^53`);
+  return hi * TWO32 + v.u[w + (o >> 2)];
+}
+
+function wS64s(v: Words, w: number, o: number, count: number): number[] {
+  const out = new Array<number>(count);
+  for (let k = 0; k < count; k++) out[k] = wS64(v, w, o + 8 * k);
+  return out;
+}
+
+/** Word views of each ArrayBuffer the decoders have seen (IoctlDevice reuses its buffers). */
+const views = new WeakMap<ArrayBufferLike, Words>();
+
+/**
+ * Word views over the memory of `b` and the word index of its first byte, on a
+ * little-endian host for a 4-byte aligned buffer (else null: use Buffer's methods).
+ * Typed-array loads are several times faster than Buffer's read methods.
+ */
+function viewsOf(b: Buffer): Words | null {
+  if (!LE || b.byteOffset % 4 !== 0) return null;
+  let v = views.get(b.buffer);
+  if (!v) {
+    const n = b.buffer.byteLength >> 2;
+    v = { u: new Uint32Array(b.buffer, 0, n), i: new Int32Array(b.buffer, 0, n) };
+    views.set(b.buffer, v);
+  }
+  return v;
 }
 
 /**
@@ -149,10 +191,9 @@ class WordWriter {
     this.u[o >> 2] = v;
   }
 
-  s64(o: number, v: number, what: string): void {
-    if (!Number.isSafeInteger(v)) {
-      throw new RangeError(`${what}: ${String(v)} is not an integer within +-(2^53 - 1)`);
-    }
+  /** An s64 at byte offset o; `what` (with index k, if any) names it in an error. */
+  s64(o: number, v: number, what: string, k = -1): void {
+    if (!Number.isSafeInteger(v)) throw s64Error(v, k < 0 ? what : `${what}[${k}]`);
     const hi = Math.floor(v / TWO32);
     this.u[o >> 2] = v - hi * TWO32;
     this.i[(o >> 2) + 1] = hi;
@@ -164,7 +205,7 @@ class WordWriter {
   }
 
   s64s(o: number, vs: readonly number[], what: string): void {
-    for (let k = 0; k < vs.length; k++) this.s64(o + 8 * k, vs[k], what);
+    for (let k = 0; k < vs.length; k++) this.s64(o + 8 * k, vs[k], what, k);
   }
 }
 
@@ -430,6 +471,22 @@ export function decodeState(buf: Buffer): StateSnapshot {
   const b = full(mlpState, buf);
   if (!LE) return decodeStateGeneric(b);
   const [nf, nk] = counts(b, ST.nrFeatures, ST.nrKnobs);
+  const v = viewsOf(b);
+  if (v) {
+    const w = b.byteOffset >> 2;
+    return {
+      subsysId: v.u[w + (ST.subsysId >> 2)],
+      epoch: wU64(v, w, ST.epoch),
+      timeNs: wU64(v, w, ST.timeNs),
+      mode: checkMode(v.u[w + (ST.mode >> 2)]),
+      nextAdvice: v.u[w + (ST.nextAdvice >> 2)] !== 0,
+      features: wS64s(v, w, ST.features, nf),
+      knobs: wS64s(v, w, ST.knobs, nk),
+      baselineEff: effFromRaw(wS64(v, w, ST.baselineEff)),
+      windowStartNs: wU64(v, w, ST.windowStart),
+      nextWindowNs: wU64(v, w, ST.nextWindow),
+    };
+  }
   return {
     subsysId: b.readUInt32LE(ST.subsysId),
     epoch: rdU64(b, ST.epoch),
@@ -567,16 +624,19 @@ export function encodeRecommendation(r: Recommendation, into?: Buffer): Buffer {
       knobs: r.knobs,
     });
   }
-  const b = reuse(mlpRecommendation, into);
-  b.writeUInt32LE(mlpRecommendation.size, 0);
-  b.writeUInt32LE(r.subsysId, RC.subsysId);
-  wrS64(b, RC.epoch, r.epoch, 'epoch');
-  wrS64(b, RC.modelVersion, r.modelVersion, 'modelVersion');
-  b.writeUInt32LE(propensityToRaw(r.propensity), RC.propensity);
-  b.writeUInt32LE(r.knobs.length, RC.nrKnobs);
-  b.writeUInt32LE(ttl, RC.ttl);
-  b.writeUInt32LE(r.strict ? REC_F_STRICT : 0, RC.flags);
-  for (let i = 0; i < r.knobs.length; i++) wrS64(b, RC.knobs + 8 * i, r.knobs[i], `knobs[${i}]`);
+  const w = recScratch.clear();
+  w.u32(0, mlpRecommendation.size);
+  w.u32(RC.subsysId, r.subsysId);
+  w.u64(RC.epoch, r.epoch, 'epoch');
+  w.u64(RC.modelVersion, r.modelVersion, 'modelVersion');
+  w.u32(RC.propensity, propensityToRaw(r.propensity));
+  w.u32(RC.nrKnobs, r.knobs.length);
+  w.u32(RC.ttl, ttl);
+  w.u32(RC.flags, r.strict ? REC_F_STRICT : 0);
+  w.s64s(RC.knobs, r.knobs, 'knobs');
+  const b =
+    into && into.length === mlpRecommendation.size ? into : Buffer.alloc(mlpRecommendation.size);
+  w.bytes.copy(b);
   return b;
 }
 
@@ -592,6 +652,17 @@ export function decodeRecommendResult(buf: Buffer): RecommendResult {
       verdict: num(v, 'verdict') as VerdictValue,
       reasons: num(v, 'reasons'),
       applied: nums(v, 'applied').slice(0, nk),
+    };
+  }
+  const v = viewsOf(b);
+  if (v) {
+    const w = b.byteOffset >> 2;
+    return {
+      recId: wU64(v, w, RC.recId),
+      targetEpoch: wU64(v, w, RC.target),
+      verdict: v.u[w + (RC.verdict >> 2)] as VerdictValue,
+      reasons: v.u[w + (RC.reasons >> 2)],
+      applied: wS64s(v, w, RC.applied, nk),
     };
   }
   return {
@@ -631,6 +702,20 @@ export function decodeRecommendationRequest(buf: Buffer): RecommendationRequest 
       ttlMs: num(v, 'ttl_ms'),
       flags: num(v, 'flags'),
       knobs: nums(v, 'knobs'),
+    };
+  }
+  const v = viewsOf(b);
+  if (v) {
+    const w = b.byteOffset >> 2;
+    return {
+      subsysId: v.u[w + (RC.subsysId >> 2)],
+      epoch: wU64(v, w, RC.epoch),
+      modelVersion: wU64(v, w, RC.modelVersion),
+      propensity: v.u[w + (RC.propensity >> 2)],
+      nrKnobs: v.u[w + (RC.nrKnobs >> 2)],
+      ttlMs: v.u[w + (RC.ttl >> 2)],
+      flags: v.u[w + (RC.flags >> 2)],
+      knobs: wS64s(v, w, RC.knobs, MAX_KNOBS),
     };
   }
   return {
@@ -687,7 +772,7 @@ export function encodeRecommendReply(
     });
     return into && into.length === v.length ? (v.copy(into), into) : v;
   }
-  const w = recScratch.clear();
+  const w = replyScratch.clear();
   w.u32(0, mlpRecommendation.size);
   w.u32(RC.subsysId, req.subsysId);
   w.u64(RC.epoch, req.epoch, 'epoch');
@@ -709,6 +794,7 @@ export function encodeRecommendReply(
 }
 
 const recScratch = new WordWriter(mlpRecommendation.size);
+const replyScratch = new WordWriter(mlpRecommendation.size);
 
 // ---- mlp_mode / mlp_claim --------------------------------------------------------------
 
@@ -922,34 +1008,6 @@ function words(buf: Buffer): Words {
     u: new Uint32Array(b.buffer, b.byteOffset, b.length >> 2),
     i: new Int32Array(b.buffer, b.byteOffset, b.length >> 2),
   };
-}
-
-/**
- * The hot path: one record at word `w` of the views, `n` bytes long. Reads 32-bit
- * words from typed arrays (several times faster than Buffer's read methods).
- */
-interface Words {
-  u: Uint32Array;
-  i: Int32Array;
-}
-
-/** The u64 at byte offset o of the record at word w. */
-function wU64(v: Words, w: number, o: number): number {
-  const hi = v.u[w + (o >> 2) + 1];
-  if (hi > 0x1fffff) throw new RangeError(`u64 at offset ${o} exceeds 2^53 - 1`);
-  return hi * TWO32 + v.u[w + (o >> 2)];
-}
-
-function wS64(v: Words, w: number, o: number): number {
-  const hi = v.i[w + (o >> 2) + 1];
-  if (hi > 0x1fffff || hi < -0x200000) throw new RangeError(`s64 at offset ${o} exceeds 2^53`);
-  return hi * TWO32 + v.u[w + (o >> 2)];
-}
-
-function wS64s(v: Words, w: number, o: number, count: number): number[] {
-  const out = new Array<number>(count);
-  for (let k = 0; k < count; k++) out[k] = wS64(v, w, o + 8 * k);
-  return out;
 }
 
 /**
