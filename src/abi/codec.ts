@@ -285,18 +285,29 @@ export function decodeVersion(buf: Buffer): VersionReply {
   };
 }
 
+/**
+ * The kernel half's view of a request: the scalar fields `names` maps to (key: the
+ * header's field name), raw, nothing checked (the cold ioctls; the hot ones have their
+ * own readers).
+ */
+function rawFields<K extends string>(
+  layout: StructLayout,
+  buf: Buffer,
+  names: Record<K, string>,
+): Record<K, number> {
+  const v = layout.decode(full(layout, buf));
+  const out = {} as Record<K, number>;
+  for (const k in names) out[k] = num(v, names[k]);
+  return out;
+}
+
 /** The kernel side of VERSION's input: the caller's major, minor and reserved word. */
-export function decodeVersionRequest(buf: Buffer): {
-  abiMajor: number;
-  abiMinor: number;
-  reserved: number;
-} {
-  const v = mlpVersion.decode(full(mlpVersion, buf));
-  return {
-    abiMajor: num(v, 'abi_major'),
-    abiMinor: num(v, 'abi_minor'),
-    reserved: num(v, '__reserved'),
-  };
+export function decodeVersionRequest(buf: Buffer) {
+  return rawFields(mlpVersion, buf, {
+    abiMajor: 'abi_major',
+    abiMinor: 'abi_minor',
+    reserved: '__reserved',
+  });
 }
 
 /** The kernel side of VERSION's answer. */
@@ -373,19 +384,13 @@ export function decodeSubsysInfo(buf: Buffer): SubsystemInfo {
 }
 
 /** The kernel side of SUBSYS_INFO's input: raw fields. */
-export function decodeSubsysInfoRequest(buf: Buffer): {
-  index: number;
-  id: number;
-  flags: number;
-  reserved: number;
-} {
-  const v = mlpSubsysInfo.decode(full(mlpSubsysInfo, buf));
-  return {
-    index: num(v, 'index'),
-    id: num(v, 'id'),
-    flags: num(v, 'flags'),
-    reserved: num(v, '__reserved'),
-  };
+export function decodeSubsysInfoRequest(buf: Buffer) {
+  return rawFields(mlpSubsysInfo, buf, {
+    index: 'index',
+    id: 'id',
+    flags: 'flags',
+    reserved: '__reserved',
+  });
 }
 
 /**
@@ -834,9 +839,8 @@ export function encodeClaim(subsysId: number, release = false, into?: Buffer): B
 }
 
 /** The kernel side of SET_MODE/GET_MODE's input: raw fields. */
-export function decodeModeRequest(buf: Buffer): { subsysId: number; mode: number; flags: number } {
-  const v = mlpMode.decode(full(mlpMode, buf));
-  return { subsysId: num(v, 'subsys_id'), mode: num(v, 'mode'), flags: num(v, 'flags') };
+export function decodeModeRequest(buf: Buffer) {
+  return rawFields(mlpMode, buf, { subsysId: 'subsys_id', mode: 'mode', flags: 'flags' });
 }
 
 /** The kernel side of GET_MODE's answer. */
@@ -1304,13 +1308,15 @@ export interface FileConfigInput {
 }
 
 export function decodeFileConfigRequest(buf: Buffer): FileConfigInput {
-  const v = mlpFileConfig.decode(full(mlpFileConfig, buf));
+  const b = full(mlpFileConfig, buf);
   return {
-    flags: num(v, 'flags'),
-    recordSize: num(v, 'record_size'),
-    readTimeoutMs: num(v, 'read_timeout_ms'),
-    nrSubscribed: num(v, 'nr_subscribed'),
-    subscribed: nums(v, 'subscribed'),
+    ...rawFields(mlpFileConfig, b, {
+      flags: 'flags',
+      recordSize: 'record_size',
+      readTimeoutMs: 'read_timeout_ms',
+      nrSubscribed: 'nr_subscribed',
+    }),
+    subscribed: nums(mlpFileConfig.decode(b), 'subscribed'),
   };
 }
 

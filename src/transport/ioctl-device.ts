@@ -35,13 +35,7 @@ import {
   MAX_SUBSYS,
   READ_TIMEOUT_MAX_MS,
   REASON_GONE,
-  SIZEOF_CLAIM_VER0,
   SIZEOF_FEEDBACK_VER0,
-  SIZEOF_MODE_VER0,
-  SIZEOF_RECOMMENDATION_VER0,
-  SIZEOF_STATE_VER0,
-  SIZEOF_STATUS_VER0,
-  SIZEOF_SUBSYS_INFO_VER0,
   SIZEOF_VERSION_VER0,
 } from '../abi/constants.js';
 import { COMMANDS, requestFor, type IoctlName } from '../abi/structs.js';
@@ -86,19 +80,13 @@ const EINVAL_DETAIL: Partial<Record<IoctlName, string>> = {
   MLP_IOC_VERSION: 'struct size mismatch: the daemon and the module disagree on the ABI',
 };
 
-/** The ABI 1.0 size of each struct: what a 1.0 module knows. */
-const VER0: Record<IoctlName, number> = {
-  MLP_IOC_VERSION: SIZEOF_VERSION_VER0,
-  MLP_IOC_SUBSYS_INFO: SIZEOF_SUBSYS_INFO_VER0,
-  MLP_IOC_GET_STATE: SIZEOF_STATE_VER0,
-  MLP_IOC_RECOMMEND: SIZEOF_RECOMMENDATION_VER0,
-  MLP_IOC_GET_MODE: SIZEOF_MODE_VER0,
-  MLP_IOC_SET_MODE: SIZEOF_MODE_VER0,
-  MLP_IOC_GET_STATUS: SIZEOF_STATUS_VER0,
-  MLP_IOC_CLAIM: SIZEOF_CLAIM_VER0,
-  MLP_IOC_HEARTBEAT: SIZEOF_CLAIM_VER0,
-  MLP_IOC_FILE: 0,
-};
+/** The ABI 1.0 size of each struct: what a 1.0 module knows (it has no MLP_IOC_FILE). */
+const VER0 = Object.fromEntries(
+  (Object.keys(COMMANDS) as IoctlName[]).map((k) => [
+    k,
+    k === 'MLP_IOC_FILE' ? 0 : COMMANDS[k].ver0,
+  ]),
+) as Record<IoctlName, number>;
 
 /** The largest read(): this many records at once. */
 const READ_RECORDS = 64;

@@ -50,15 +50,7 @@ import {
   READ_TIMEOUT_MAX_MS,
   READ_TIMEOUT_NONE,
   REC_F_STRICT,
-  SIZEOF_CLAIM_VER0,
   SIZEOF_FEEDBACK_VER0,
-  SIZEOF_FILE_CONFIG_VER0,
-  SIZEOF_MODE_VER0,
-  SIZEOF_RECOMMENDATION_VER0,
-  SIZEOF_STATE_VER0,
-  SIZEOF_STATUS_VER0,
-  SIZEOF_SUBSYS_INFO_VER0,
-  SIZEOF_VERSION_VER0,
 } from '../../abi/constants.js';
 import { COMMANDS, mlpState, mlpStatus, type IoctlName } from '../../abi/structs.js';
 import type { ModeValue } from '../../abi/names.js';
@@ -142,21 +134,28 @@ export class FakeKernel implements Syscalls {
     this.pid = opts.pid ?? process.pid;
     this.maxOpen = opts.maxOpen ?? DEFAULT_MAX_OPEN;
     this.ownsKernel = opts.ownsKernel ?? false;
-    const def = (name: IoctlName, fn: Handler, minsize: number, control: boolean) => {
+    const def = (name: IoctlName, fn: Handler) => {
       const c = COMMANDS[name];
       const ksize = c.layout.size;
-      this.commands[c.nr] = { fn, dir: c.dir, ksize, minsize, control, kbuf: Buffer.alloc(ksize) };
+      this.commands[c.nr] = {
+        fn,
+        dir: c.dir,
+        ksize,
+        minsize: c.ver0,
+        control: c.control,
+        kbuf: Buffer.alloc(ksize),
+      };
     };
-    def('MLP_IOC_VERSION', (f, k) => this.version(f, k), SIZEOF_VERSION_VER0, false);
-    def('MLP_IOC_SUBSYS_INFO', (_f, k) => this.subsysInfo(k), SIZEOF_SUBSYS_INFO_VER0, false);
-    def('MLP_IOC_GET_STATE', (_f, k) => this.getState(k), SIZEOF_STATE_VER0, false);
-    def('MLP_IOC_RECOMMEND', (f, k) => this.recommend(f, k), SIZEOF_RECOMMENDATION_VER0, true);
-    def('MLP_IOC_GET_MODE', (_f, k) => this.getMode(k), SIZEOF_MODE_VER0, false);
-    def('MLP_IOC_SET_MODE', (f, k) => this.setMode(f, k), SIZEOF_MODE_VER0, true);
-    def('MLP_IOC_GET_STATUS', (f, k) => this.getStatus(f, k), SIZEOF_STATUS_VER0, false);
-    def('MLP_IOC_CLAIM', (f, k) => this.claim(f, k, false), SIZEOF_CLAIM_VER0, true);
-    def('MLP_IOC_HEARTBEAT', (f, k) => this.claim(f, k, true), SIZEOF_CLAIM_VER0, true);
-    def('MLP_IOC_FILE', (f, k) => this.fileConfig(f, k), SIZEOF_FILE_CONFIG_VER0, false);
+    def('MLP_IOC_VERSION', (f, k) => this.version(f, k));
+    def('MLP_IOC_SUBSYS_INFO', (_f, k) => this.subsysInfo(k));
+    def('MLP_IOC_GET_STATE', (_f, k) => this.getState(k));
+    def('MLP_IOC_RECOMMEND', (f, k) => this.recommend(f, k));
+    def('MLP_IOC_GET_MODE', (_f, k) => this.getMode(k));
+    def('MLP_IOC_SET_MODE', (f, k) => this.setMode(f, k));
+    def('MLP_IOC_GET_STATUS', (f, k) => this.getStatus(f, k));
+    def('MLP_IOC_CLAIM', (f, k) => this.claim(f, k, false));
+    def('MLP_IOC_HEARTBEAT', (f, k) => this.claim(f, k, true));
+    def('MLP_IOC_FILE', (f, k) => this.fileConfig(f, k));
   }
 
   // ---- open / close ----------------------------------------------------------------------
