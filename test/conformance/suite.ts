@@ -1,7 +1,8 @@
 /**
  * The device conformance suite: properties of the mlproxy ABI that must hold on
- * every MlpDevice, SimDevice (test/conformance-sim.test.ts) and the real module in
- * the QEMU guest (test/vm/conformance.test.ts).
+ * every MlpDevice: IoctlDevice over the simulator's fake kernel (SimKernel behind the
+ * byte-level system calls, test/conformance-sim.test.ts) and IoctlDevice on the real
+ * module in the QEMU guest (test/vm/conformance.test.ts), the same codec in both.
  *
  * Timing: on a virtual clock the target supplies `clock` and the suite closes
  * windows itself; on the real device windows pass in real time, and the suite only

@@ -2,14 +2,15 @@
  * SimKernel: an in-process model of the mlproxy kernel module, following the
  * semantics written in kmod/include/uapi/linux/mlproxy.h (windows and epochs, the
  * advice schedule by mode, verdicts and reasons, feedback rings, the mode ladder,
- * control and permissions). Several SimDevice "open files" attach to one kernel,
- * which is how EBUSY (two controllers) and per-file feedback rings are modelled.
+ * control and permissions). Several open files (the fake kernel's, fake-kernel.ts)
+ * attach to one kernel, which is how EBUSY (two controllers) and per-file feedback
+ * rings are modelled.
  *
  * Clocks:
  *   real    windows end on setTimeout every window_ms (npm start);
  *   manual  virtual time; windows end only in advance()/advanceMs() (tests);
- *   auto    virtual time, and SimDevice.waitFeedback() advances to the next window
- *           end at once when nothing is queued (benchmarks: no real waiting).
+ *   auto    virtual time, and a read() of the fake kernel that finds nothing queued
+ *           advances to the next window end at once (benchmarks: no real waiting).
  * Virtual windows are exactly window_ms long; with several subsystems, advance(n)
  * moves n times to the earliest next window end, closing every window ending then.
  * Everything is deterministic for given seeds in the virtual clocks.
