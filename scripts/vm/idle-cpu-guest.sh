@@ -84,8 +84,8 @@ daemon() {
 		printf '{}\n' >"$state/config.json"
 	fi
 	prof=""
-	# The profile covers the measured seconds (scripts/vm/cpu-prof.mjs).
-	[ -z "$profname" ] || prof="--import $MLP_REPO/scripts/vm/cpu-prof.mjs"
+	# The profile covers the measured seconds (scripts/vm/cpu-prof.ts).
+	[ -z "$profname" ] || prof="--import $MLP_REPO/dist/scripts/vm/cpu-prof.js"
 	# shellcheck disable=SC2086
 	MLP_PROF_OUT="${profname:+$MLP_VM_OUT/$profname}" MLP_PROF_AFTER_S=10 MLP_PROF_FOR_S="$seconds" \
 		MLP_PROF_INTERVAL_US="${MLP_IDLE_PROF_INTERVAL:-1000}" \

@@ -22,7 +22,7 @@
 #                        check_period=16)
 #   --bare               also measure `node -e 'setInterval(() => {}, W)'`: the floor
 #   --cpu-prof           one more run of the first RUN with a CPU profile of its measured
-#                        seconds (scripts/vm/cpu-prof.mjs, sampling every
+#                        seconds (scripts/vm/cpu-prof.ts, sampling every
 #                        MLP_IDLE_PROF_INTERVAL us, default 1000: a finer one slows the
 #                        emulated guest many times over), daemon-idle.cpuprofile in the
 #                        run folder

@@ -1,5 +1,5 @@
 // A CPU profile of a running node process from a time on, for the guest benchmarks
-// (node --import .../cpu-prof.mjs main.js ...). `node --cpu-prof` profiles from the
+// (node --import dist/scripts/vm/cpu-prof.js main.js ...). `node --cpu-prof` profiles from the
 // start and writes only at a clean exit: under TCG it slowed the daemon's start-up
 // past the benchmark's settling time. This one starts sampling MLP_PROF_AFTER_S seconds
 // (default 10) after start, every MLP_PROF_INTERVAL_US (default 1000), for
@@ -14,16 +14,18 @@ if (out) {
   const interval = Number(process.env.MLP_PROF_INTERVAL_US ?? 1000);
   const session = new Session();
   session.connect();
-  const post = (method, params) =>
-    new Promise((resolve, reject) =>
-      session.post(method, params, (err, res) => (err ? reject(err) : resolve(res))),
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((resolve, reject) =>
+      session.post(method, params, (err: Error | null, res?: unknown) =>
+        err ? reject(err) : resolve(res),
+      ),
     );
   setTimeout(async () => {
     await post('Profiler.enable');
     await post('Profiler.setSamplingInterval', { interval });
     await post('Profiler.start');
     setTimeout(async () => {
-      const { profile } = await post('Profiler.stop');
+      const { profile } = (await post('Profiler.stop')) as { profile: unknown };
       fs.writeFileSync(out, JSON.stringify(profile));
       session.disconnect();
     }, span).unref();
