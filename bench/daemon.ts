@@ -1,8 +1,8 @@
 /**
  * Daemon overhead: the whole per-decision path of the tuner daemon (read state, features,
  * legal mask, conservative LinUCB select, safety check, recommend, decision-log line,
- * feedback, reward, update, reward-log line, metrics, periodic checkpoints) on SimDevice
- * with the auto clock, where waitFeedback() closes the next window at once, so no time is
+ * feedback, reward, update, reward-log line, metrics, periodic checkpoints) on the
+ * simulated device (IoctlDevice over the fake kernel: the byte codec included) with the auto clock, where waitFeedback() closes the next window at once, so no time is
  * spent waiting for kernel windows. Both subsystems are pinned to RECOMMENDATION (every
  * window is an advice window, and collapse falls are disabled) so that every window is a
  * decision. The figure includes the simulated kernel's own work, so it is an upper bound
@@ -25,7 +25,7 @@ import { applyOverrides, loadConfig } from '../src/config/load.js';
 import { Daemon } from '../src/loop/daemon.js';
 import { DaemonMetrics } from '../src/metrics/metrics.js';
 import { Mode } from '../src/transport/device.js';
-import { SimDevice } from '../src/transport/sim/sim-device.js';
+import { simDevice } from '../src/transport/sim/fake-kernel.js';
 import { gcFunction } from './gc.js';
 import type { BenchModule, BenchOptions, Row } from './types.js';
 
@@ -53,10 +53,10 @@ async function child(decisions: number, checkpointEvery: number): Promise<ChildR
     cfg.checkpoint.everySeconds = 3600;
     // Bounded disk use: the log rotates at 16 MiB and keeps one old part.
     cfg.decisionLog = { maxBytes: 16 * 1024 * 1024, keep: 1 };
-    const device = new SimDevice({
+    const device = simDevice({
       kernelOptions: {
         clock: 'auto',
-        params: { collapsePct: 0, heartbeatMs: 3600000 },
+        params: { collapsePct: 0, heartbeatMs: 600000 },
         synthetic: { windowMs: 10 },
         readahead: { windowMs: 10 },
       },
@@ -90,7 +90,7 @@ async function child(decisions: number, checkpointEvery: number): Promise<ChildR
 export const daemonBench: BenchModule = {
   name: 'daemon',
   description:
-    'daemon overhead per decision on SimDevice (auto clock, no window waits; targets < 50 us/decision, RSS < 100 MB after 1M decisions)',
+    'daemon overhead per decision on the simulated device (auto clock, no window waits; targets < 50 us/decision, RSS < 100 MB after 1M decisions)',
   cases: () => Object.keys(CASES),
   run(cases: string[], _opts: BenchOptions): Row[] {
     const rows: Row[] = [];

@@ -1,6 +1,6 @@
 /**
  * The daemon's read-ahead learning in simulation, before a guest run: the real Daemon
- * (src/loop/daemon.ts) on SimDevice's readahead model (the cloud-small disk,
+ * (src/loop/daemon.ts) on the simulated device's readahead model (the cloud-small disk,
  * src/transport/sim/readahead.ts) with the module parameters of the demo, in virtual
  * time. Per phase of the model's workload: the delivered MiB/s against the phase's best
  * fixed setting and against the default, and the windows until the daemon ran the best
@@ -21,7 +21,8 @@ import type { Feedback } from '../src/transport/device.js';
 import type { KernelParams } from '../src/transport/sim/kernel.js';
 import { ReadaheadModel, WORKLOADS } from '../src/transport/sim/readahead.js';
 import type { Workload } from '../src/transport/sim/readahead.js';
-import { SimDevice } from '../src/transport/sim/sim-device.js';
+import { simDevice } from '../src/transport/sim/fake-kernel.js';
+import { SimKernel } from '../src/transport/sim/kernel.js';
 
 export interface PhaseResult {
   kind: Workload;
@@ -66,10 +67,14 @@ export async function simulate(opts: {
         : { name: 'readahead' },
     ];
     const model = new ReadaheadModel({ seed: opts.seed, windowMs: opts.windowMs });
-    const device = new SimDevice({
-      kernelOptions: { clock: 'auto', subsystems: [], models: [model], params: opts.params },
+    const kernel = new SimKernel({
+      clock: 'auto',
+      subsystems: [],
+      models: [model],
+      params: opts.params,
     });
-    const watcher = new SimDevice({ kernel: device.kernel });
+    const device = simDevice({ kernel, ownsKernel: true });
+    const watcher = simDevice({ kernel });
     const sink = new Writable({ write: (_c, _e, done) => done() });
     const daemon = new Daemon({
       config: cfg,
@@ -79,7 +84,7 @@ export async function simulate(opts: {
     });
     const records: Feedback[] = [];
     const done = daemon.run();
-    while (device.kernel.getState(1).epoch < opts.windows) {
+    while (kernel.getState(1).epoch < opts.windows) {
       await new Promise((r) => setImmediate(r));
       records.push(...watcher.readFeedback());
     }

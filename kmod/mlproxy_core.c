@@ -45,8 +45,6 @@ static u32 mlp_subsys_count;
 static u32 mlp_next_id = 1;
 static atomic64_t mlp_gen = ATOMIC64_INIT(0);
 
-/* Knob bounds are kept within +-2^62: every range fits a u64. */
-#define MLP_KNOB_LIMIT		((s64)BIT_ULL(62))
 #define MLP_WINDOW_MIN_MS	5
 #define MLP_WINDOW_MAX_MS	3600000
 
@@ -103,27 +101,6 @@ u32 mlp_index_of(const struct mlp_subsys *s)
 	return i;
 }
 
-/* Whether the mode schedules advice in window epoch. */
-bool mlp_advice_window(u32 mode, u64 epoch)
-{
-	u32 rem;
-
-	switch (mode) {
-	case MLP_MODE_LEARNING:
-		div_u64_rem(epoch, mlp_learning_period, &rem);
-		return rem == 0;
-	case MLP_MODE_COLLABORATION:
-		return !(epoch & 1);
-	case MLP_MODE_RECOMMENDATION:
-		if (!mlp_check_period)
-			return true;
-		div_u64_rem(epoch, mlp_check_period, &rem);
-		return rem != 0;
-	default:
-		return false;
-	}
-}
-
 static u64 mlp_window_ns(const struct mlp_subsys *s)
 {
 	return (u64)s->info.window_ms * NSEC_PER_MSEC;
@@ -140,11 +117,21 @@ static void mlp_publish(struct mlp_subsys *s)
 	n->win_end_ns = s->plan_ns;
 	n->last_heartbeat_ns = s->last_heartbeat_ns;
 	n->controller = s->controller;
-	n->mode = s->mode;
-	n->pinned = s->pinned;
+	n->mode = s->lad.mode;
+	n->pinned = s->lad.pinned;
 	memcpy(n->features, s->features, sizeof(n->features));
 	memcpy(n->knobs, s->knobs, sizeof(n->knobs));
 	n->st = s->st;
+	n->st.transitions = s->lad.transitions;
+	n->st.promotions = s->lad.promotions;
+	n->st.demotions = s->lad.demotions;
+	n->st.emergencies = s->lad.emergencies;
+	n->st.heartbeat_misses = s->lad.heartbeat_misses;
+	n->st.last_transition_epoch = s->lad.last_transition_epoch;
+	n->st.last_transition = s->lad.last_transition;
+	n->st.good_streak = s->lad.good_streak;
+	n->st.baseline_eff = s->lad.baseline_eff;
+	n->st.last_eff = s->lad.last_eff;
 	write_seqcount_end(&s->seq);
 }
 
@@ -158,53 +145,25 @@ void mlp_read_snap(struct mlp_subsys *s, struct mlp_snap *out)
 	} while (read_seqcount_retry(&s->seq, seq));
 }
 
-/*
- * Change the mode. Called at the end of window s->epoch (before the epoch
- * moves on), or during it: either way the new mode governs from window
- * s->epoch + 1, and last_transition_epoch records s->epoch.
- */
-static void mlp_transition(struct mlp_subsys *s, u32 mode, u32 why)
+/* Logs the mode changes the ladder made (mlproxy_rules.c). */
+static void mlp_log_trans(struct mlp_subsys *s, const struct mlp_ladder_out *out)
 {
-	u32 old = s->mode;
+	const struct mlp_trans *t;
+	u32 i;
 
-	s->mode = mode;
-	s->st.transitions++;
-	s->st.last_transition = why;
-	s->st.last_transition_epoch = s->epoch;
-	s->st.good_streak = 0;
-	s->hold = 0;
-	if (why == MLP_TRANS_PROMOTE)
-		s->st.promotions++;
-	else if (why == MLP_TRANS_REGRESSION)
-		s->st.demotions++;
-	else if (why == MLP_TRANS_COLLAPSE || why == MLP_TRANS_CLOSED ||
-		 why == MLP_TRANS_HEARTBEAT)
-		s->st.emergencies++;
-	pr_info_ratelimited("%s: mode %s -> %s (%s) from epoch %llu\n",
-			    s->info.name, mlp_mode_names[old],
-			    mlp_mode_names[mode], mlp_trans_names[why],
-			    s->epoch + 1);
-}
-
-/*
- * A safety fall: to EMERGENCY, pinned or not; clears the pin and streaks, and
- * drops the advice windows not judged yet.
- */
-static void mlp_fall(struct mlp_subsys *s, u32 why)
-{
-	s->pinned = false;
-	s->st.good_streak = 0;
-	s->hold = 0;
-	s->pair_sum = 0;
-	s->pair_n = 0;
-	if (s->mode != MLP_MODE_EMERGENCY)
-		mlp_transition(s, MLP_MODE_EMERGENCY, why);
+	for (i = 0; i < out->nr; i++) {
+		t = &out->t[i];
+		pr_info_ratelimited("%s: mode %s -> %s (%s) from epoch %llu\n",
+				    s->info.name, mlp_mode_names[t->from],
+				    mlp_mode_names[t->to], mlp_trans_names[t->why],
+				    s->epoch + 1);
+	}
 }
 
 static bool mlp_live(const struct mlp_file *controller, u64 last_beat, u64 now)
 {
 	return controller &&
-	       now - last_beat <= (u64)mlp_heartbeat_ms * NSEC_PER_MSEC;
+	       now - last_beat <= (u64)mlp_param[MLP_P_HEARTBEAT_MS] * NSEC_PER_MSEC;
 }
 
 static bool mlp_controller_live(struct mlp_subsys *s, u64 now)
@@ -222,7 +181,7 @@ static void mlp_drop_controller(struct mlp_subsys *s)
 	s->controller_pid = NULL;
 	spin_unlock(&s->pid_lock);
 	put_pid(pid);
-	s->heartbeat_missed = false;
+	mlp_ladder_beat(&s->lad);
 }
 
 static bool mlp_file_wants(const struct mlp_file *f, u32 subsys_id)
@@ -282,117 +241,20 @@ static void mlp_queue_feedback(struct mlp_subsys *s,
 }
 
 /*
- * Paired judgement of advice: the mean efficiency of the advice windows measured
- * since the baseline window `before`, against that window and the baseline window
- * `after` that just ended. Good only above both, bad only below both, so that a
- * workload change between them (the baseline itself moving) is neither. Both
- * references are > 0 and every efficiency is within [0, MLP_EFF_LIMIT], so no
- * product overflows.
- */
-static void mlp_evaluate(struct mlp_subsys *s, s64 before, s64 after)
-{
-	s64 lo = min(before, after), hi = max(before, after);
-	s64 a100 = div_s64(s->pair_sum, s->pair_n) * 100;
-
-	if (a100 < lo * mlp_collapse_pct) {
-		s->st.good_streak = 0;
-		mlp_fall(s, MLP_TRANS_COLLAPSE);
-		return;
-	}
-	if (a100 < lo * (100 - (s64)mlp_demote_margin_pct)) {
-		s->st.good_streak = 0;
-		if (!s->pinned && s->mode > MLP_MODE_LEARNING)
-			mlp_transition(s, s->mode - 1, MLP_TRANS_REGRESSION);
-		return;
-	}
-	if (a100 >= hi * (100 + (s64)mlp_promote_margin_pct)) {
-		s->st.good_streak++;
-		if (!s->pinned && s->st.good_streak >= mlp_promote_windows &&
-		    s->mode >= MLP_MODE_LEARNING &&
-		    s->mode < MLP_MODE_RECOMMENDATION)
-			mlp_transition(s, s->mode + 1, MLP_TRANS_PROMOTE);
-		return;
-	}
-	s->st.good_streak = 0;
-}
-
-/* Advice windows waiting for their judgement, at most this many (a bound only). */
-#define MLP_PAIR_MAX	4096
-/*
- * The baseline windows advice is judged against are at most this many windows
- * from it (idle or unreliable windows may lie between); a reference from further
- * away (before a pause, or another workload) judges nothing.
- */
-#define MLP_PAIR_GAP	4
-
-/*
- * The mode ladder at the end of window s->epoch: the heartbeat check, the
- * paired judgement when a measured baseline window closes advice (before is
- * the reference it replaces, measured in window before_epoch), the climb out of
- * EMERGENCY. `measured`: neither idle nor unreliable.
- */
-static void mlp_run_ladder(struct mlp_subsys *s, u64 now, s64 eff,
-			   bool measured, bool had_before, s64 before,
-			   u64 before_epoch)
-{
-	bool live = mlp_controller_live(s, now);
-
-	if (s->controller && !live && !s->heartbeat_missed) {
-		s->heartbeat_missed = true;
-		s->st.heartbeat_misses++;
-		mlp_fall(s, MLP_TRANS_HEARTBEAT);
-	}
-	if (measured && s->win_advice && s->pair_n < MLP_PAIR_MAX) {
-		if (!s->pair_n)
-			s->pair_first = s->epoch;
-		s->pair_last = s->epoch;
-		s->pair_sum += eff;
-		s->pair_n++;
-	} else if (measured && !s->win_advice) {
-		/* A reference <= 0 is none: it judges nothing. */
-		if (s->pair_n && had_before && before > 0 && eff > 0 &&
-		    s->mode != MLP_MODE_EMERGENCY &&
-		    s->pair_first - before_epoch <= MLP_PAIR_GAP &&
-		    s->epoch - s->pair_last <= MLP_PAIR_GAP)
-			mlp_evaluate(s, before, eff);
-		s->pair_sum = 0;
-		s->pair_n = 0;
-	}
-	if (s->mode != MLP_MODE_EMERGENCY || s->win_mode != MLP_MODE_EMERGENCY ||
-	    s->pinned)
-		return;
-	if (!live) {
-		s->hold = 0;
-		return;
-	}
-	if (++s->hold >= mlp_emergency_hold_windows)
-		mlp_transition(s, MLP_MODE_LEARNING, MLP_TRANS_RECOVER);
-}
-
-/*
  * The subsystem reports that someone else changed the setting its baseline
  * stands for: adopt the new defaults, restart the reference, fall to
  * EMERGENCY. Logged once per change.
  */
 static void mlp_adopt_baseline(struct mlp_subsys *s, const s64 *def)
 {
-	struct mlp_knob_desc *k;
-	u64 rem;
+	struct mlp_ladder_out out;
 	u32 i;
 
-	for (i = 0; i < s->info.nr_knobs; i++) {
-		k = &s->info.knobs[i];
-		k->def = clamp_t(s64, def[i], k->min, k->max);
-		div64_u64_rem((u64)(k->def - k->min), (u64)k->step, &rem);
-		k->def -= rem;
-	}
-	s->have_baseline = false;
-	s->st.baseline_eff = 0;
-	s->pinned = false;
-	s->pair_sum = 0;
-	s->pair_n = 0;
-	/* Even from EMERGENCY: the status then names the reason. */
-	mlp_transition(s, MLP_MODE_EMERGENCY, MLP_TRANS_BASELINE);
+	for (i = 0; i < s->info.nr_knobs; i++)
+		s->info.knobs[i].def = mlp_knob_on_grid(&s->limits[i], def[i]);
+	out.nr = 0;
+	mlp_ladder_new_baseline(&s->lad, s->epoch, &out);
+	mlp_log_trans(s, &out);
 }
 
 /*
@@ -410,20 +272,27 @@ static void mlp_end_window(struct mlp_subsys *s, u64 now,
 		.advice = s->win_advice,
 		.knobs = s->knobs,
 	};
+	struct mlp_window_end end = {
+		.epoch = s->epoch,
+		.mode = s->win_mode,
+		.advice = s->win_advice,
+		.controlled = !!s->controller,
+		.live = mlp_controller_live(s, now),
+	};
+	struct mlp_ladder_out out;
 	s64 def[MLP_MAX_KNOBS];
-	bool idle, unreliable, changed = false, had_before = s->have_baseline;
-	s64 before = s->st.baseline_eff, eff = 0;
-	u64 before_epoch = s->base_epoch;
+	bool changed = false;
+	s64 eff = 0;
 	int rc;
 
 	if (s->ops->baseline_changed)
 		changed = s->ops->baseline_changed(s->ops->priv, def);
 	rc = s->ops->measure(s->ops->priv, &w, &eff);
-	idle = rc < 0;
+	end.idle = rc < 0;
 	/* A window in which the baseline changed measured a mix of both. */
-	unreliable = !idle && (rc > 0 || changed);
-	/* No efficiency is negative; a reference <= 0 is no reference. */
-	eff = idle ? s->st.baseline_eff : clamp_t(s64, eff, 0, MLP_EFF_LIMIT);
+	end.unreliable = !end.idle && (rc > 0 || changed);
+	end.eff = eff;
+	eff = mlp_ladder_end_window(&s->lad, mlp_param, &end, &out);
 
 	s->st.windows++;
 	s->st.mode_windows[s->win_mode]++;
@@ -431,14 +300,6 @@ static void mlp_end_window(struct mlp_subsys *s, u64 now,
 		s->st.advice_windows++;
 	else
 		s->st.baseline_windows++;
-	if (!idle && !unreliable) {
-		s->st.last_eff = eff;
-		if (!s->win_advice) {
-			s->st.baseline_eff = eff;
-			s->base_epoch = s->epoch;
-			s->have_baseline = true;
-		}
-	}
 
 	memset(fb, 0, sizeof(*fb));
 	fb->size = sizeof(*fb);
@@ -450,14 +311,13 @@ static void mlp_end_window(struct mlp_subsys *s, u64 now,
 	fb->mode = s->win_mode;
 	fb->applied = s->win_advice;
 	fb->verdict = s->win_verdict;
-	fb->reasons = s->win_reasons | (idle ? MLP_REASON_IDLE : 0) |
-		      (unreliable ? MLP_REASON_UNRELIABLE : 0);
-	fb->baseline_eff = s->st.baseline_eff;
+	fb->reasons = s->win_reasons | (end.idle ? MLP_REASON_IDLE : 0) |
+		      (end.unreliable ? MLP_REASON_UNRELIABLE : 0);
+	fb->baseline_eff = s->lad.baseline_eff;
 	fb->eff = eff;
 	memcpy(fb->knobs, s->knobs, sizeof(fb->knobs));
 
-	mlp_run_ladder(s, now, eff, !idle && !unreliable, had_before, before,
-		       before_epoch);
+	mlp_log_trans(s, &out);
 	if (changed)
 		mlp_adopt_baseline(s, def);
 }
@@ -466,35 +326,12 @@ static void mlp_end_window(struct mlp_subsys *s, u64 now,
 static void mlp_fill_next(struct mlp_subsys *s, struct mlp_feedback *fb)
 {
 	fb->next_mode = s->win_mode;
-	fb->next_advice = mlp_advice_window(s->mode, s->epoch + 1);
+	fb->next_advice = mlp_advice_window(mlp_param, s->lad.mode, s->epoch + 1);
 	fb->nr_features = s->info.nr_features;
 	fb->nr_knobs = s->info.nr_knobs;
 	fb->next_end_ns = s->plan_ns;
 	memcpy(fb->next_features, s->features, sizeof(fb->next_features));
 	memcpy(fb->next_knobs, s->knobs, sizeof(fb->next_knobs));
-}
-
-/*
- * The fate of an accepted, not shadowed recommendation as its window starts:
- * shadowed if the mode changed meanwhile, expired if its ttl passed, else run.
- */
-static void mlp_resolve_pending(struct mlp_subsys *s, struct mlp_pending *p,
-				bool advice, u64 now)
-{
-	if (!advice) {
-		s->win_verdict = MLP_VERDICT_SHADOWED;
-		s->win_reasons |= s->mode == MLP_MODE_EMERGENCY ?
-				  MLP_REASON_EMERGENCY :
-				  MLP_REASON_BASELINE_WINDOW;
-		s->st.recs_shadowed++;
-	} else if (now > p->deadline_ns) {
-		s->win_verdict = MLP_VERDICT_REJECTED;
-		s->win_reasons |= MLP_REASON_EXPIRED;
-		s->st.recs_expired++;
-	} else {
-		s->win_advice = true;
-		memcpy(s->last_advised, p->knobs, sizeof(s->last_advised));
-	}
 }
 
 /* Puts every knob's default in force (parking, unregistration). */
@@ -518,21 +355,31 @@ static void mlp_start_window(struct mlp_subsys *s, u64 now)
 {
 	struct mlp_pending *p = &s->pending;
 	struct mlp_window w;
-	bool advice = mlp_advice_window(s->mode, s->epoch);
-	u32 i;
+	u32 i, v;
 
 	s->win_start_ns = now;
-	s->win_mode = s->mode;
+	s->win_mode = s->lad.mode;
 	s->win_advice = false;
 	s->win_rec_id = 0;
 	s->win_verdict = MLP_VERDICT_NONE;
 	s->win_reasons = 0;
 	if (p->valid) {
 		s->win_rec_id = p->rec_id;
-		s->win_verdict = p->verdict;
 		s->win_reasons = p->reasons;
-		if (p->verdict != MLP_VERDICT_SHADOWED)
-			mlp_resolve_pending(s, p, advice, now);
+		v = mlp_resolve_pending(mlp_param, s->lad.mode, s->epoch,
+					p->verdict, now > p->deadline_ns,
+					&s->win_reasons);
+		s->win_verdict = v;
+		if (v == MLP_VERDICT_REJECTED) {
+			s->st.recs_expired++;
+		} else if (v == MLP_VERDICT_SHADOWED) {
+			if (p->verdict != MLP_VERDICT_SHADOWED)
+				s->st.recs_shadowed++;
+		} else {
+			s->win_advice = true;
+			memcpy(s->last_advised, p->knobs,
+			       sizeof(s->last_advised));
+		}
 		p->valid = false;
 	}
 	for (i = 0; i < s->info.nr_knobs; i++)
@@ -576,9 +423,7 @@ static void mlp_resync(struct mlp_subsys *s, u64 now)
 	s->resync = false;
 	s->epoch++;
 	/* A reference from before the park judges nothing after it. */
-	s->have_baseline = false;
-	s->pair_sum = 0;
-	s->pair_n = 0;
+	mlp_ladder_resync(&s->lad);
 }
 
 /*
@@ -645,7 +490,7 @@ void mlp_fill_state(struct mlp_subsys *s, struct mlp_state *out)
 	out->epoch = sn.epoch;
 	out->time_ns = ktime_get_ns();
 	out->mode = sn.mode;
-	out->next_advice = mlp_advice_window(sn.mode, sn.epoch + 1);
+	out->next_advice = mlp_advice_window(mlp_param, sn.mode, sn.epoch + 1);
 	out->nr_features = s->info.nr_features;
 	out->nr_knobs = s->info.nr_knobs;
 	memcpy(out->features, sn.features, sizeof(out->features));
@@ -697,7 +542,7 @@ static void mlp_take_control(struct mlp_subsys *s, struct mlp_file *f)
 		spin_unlock(&s->pid_lock);
 	}
 	s->last_heartbeat_ns = ktime_get_ns();
-	s->heartbeat_missed = false;
+	mlp_ladder_beat(&s->lad);
 }
 
 int mlp_claim(struct mlp_subsys *s, struct mlp_file *f, u32 flags)
@@ -728,63 +573,12 @@ int mlp_heartbeat(struct mlp_subsys *s, struct mlp_file *f)
 
 void mlp_set_mode(struct mlp_subsys *s, u32 mode, u32 flags)
 {
-	s->pinned = flags & MLP_MODE_F_PIN;
-	mlp_transition(s, mode, MLP_TRANS_ADMIN);
+	struct mlp_ladder_out out = { .nr = 0 };
+
+	mlp_ladder_set_mode(&s->lad, s->epoch, mode, flags & MLP_MODE_F_PIN,
+			    &out);
+	mlp_log_trans(s, &out);
 	mlp_publish(s);
-}
-
-/* a + b and a - b, saturated to the s64 range. */
-static s64 mlp_add_sat(s64 a, s64 b)
-{
-	s64 r;
-
-	if (check_add_overflow(a, b, &r))
-		return b > 0 ? S64_MAX : S64_MIN;
-	return r;
-}
-
-static s64 mlp_sub_sat(s64 a, s64 b)
-{
-	s64 r;
-
-	if (check_sub_overflow(a, b, &r))
-		return b > 0 ? S64_MIN : S64_MAX;
-	return r;
-}
-
-/*
- * One knob through bounds, grid and step limit; returns its reason bits. The
- * step limit saturates (max_delta may be as large as max - min, 2^63 - 1), and
- * the result is clamped into [min, max] once more whatever happened before.
- */
-static u32 mlp_limit_knob(const struct mlp_knob_desc *k, s64 last, s64 *v)
-{
-	u32 reasons = 0;
-	s64 x = *v, hi, lo;
-	u64 rem;
-
-	if (x < k->min || x > k->max) {
-		x = clamp_t(s64, x, k->min, k->max);
-		reasons |= MLP_REASON_OUT_OF_BOUNDS;
-	}
-	div64_u64_rem((u64)x - (u64)k->min, (u64)k->step, &rem);
-	if (rem) {
-		x -= rem;
-		reasons |= MLP_REASON_OFF_GRID;
-	}
-	if (k->max_delta) {
-		hi = mlp_add_sat(last, k->max_delta);
-		lo = mlp_sub_sat(last, k->max_delta);
-		if (x > hi) {
-			x = hi;
-			reasons |= MLP_REASON_STEP_LIMIT;
-		} else if (x < lo) {
-			x = lo;
-			reasons |= MLP_REASON_STEP_LIMIT;
-		}
-	}
-	*v = clamp_t(s64, x, k->min, k->max);
-	return reasons;
 }
 
 /*
@@ -794,9 +588,18 @@ static u32 mlp_limit_knob(const struct mlp_knob_desc *k, s64 last, s64 *v)
 int mlp_recommend(struct mlp_subsys *s, struct mlp_file *f,
 		  struct mlp_recommendation *r)
 {
+	struct mlp_rec_check c = {
+		.mode = s->lad.mode,
+		.epoch = s->epoch,
+		.rec_epoch = r->epoch,
+		.pending = s->pending.valid,
+		.strict = r->flags & MLP_REC_F_STRICT,
+		.nr_knobs = r->nr_knobs,
+		.limits = s->limits,
+		.last = s->last_advised,
+	};
 	u64 target = s->epoch + 1;
-	u32 reasons = 0, verdict, i;
-	s64 v;
+	u32 reasons, verdict;
 
 	if (r->nr_knobs != s->info.nr_knobs || r->epoch > s->epoch)
 		return -EINVAL;
@@ -809,36 +612,15 @@ int mlp_recommend(struct mlp_subsys *s, struct mlp_file *f,
 	s->st.recs++;
 	memset(r->applied, 0, sizeof(r->applied));
 	memcpy(r->applied, r->knobs, r->nr_knobs * sizeof(r->knobs[0]));
-	/* The first failing check decides: staleness, rate, then the knobs. */
-	if (s->epoch - r->epoch > mlp_max_epoch_lag) {
-		reasons = MLP_REASON_STALE;
-	} else if (s->pending.valid) {
-		reasons = MLP_REASON_RATE_LIMIT;
-	} else {
-		for (i = 0; i < r->nr_knobs; i++) {
-			v = r->knobs[i];
-			reasons |= mlp_limit_knob(&s->info.knobs[i],
-						  s->last_advised[i], &v);
-			r->applied[i] = v;
-		}
-	}
-
-	if ((reasons & (MLP_REASON_STALE | MLP_REASON_RATE_LIMIT)) ||
-	    (reasons && (r->flags & MLP_REC_F_STRICT))) {
-		verdict = MLP_VERDICT_REJECTED;
+	verdict = mlp_recommend_verdict(mlp_param, &c, r->applied, &reasons);
+	if (verdict == MLP_VERDICT_REJECTED)
 		s->st.recs_rejected++;
-	} else if (!mlp_advice_window(s->mode, target)) {
-		verdict = MLP_VERDICT_SHADOWED;
-		reasons |= s->mode == MLP_MODE_EMERGENCY ?
-			   MLP_REASON_EMERGENCY : MLP_REASON_BASELINE_WINDOW;
+	else if (verdict == MLP_VERDICT_SHADOWED)
 		s->st.recs_shadowed++;
-	} else if (reasons) {
-		verdict = MLP_VERDICT_CLAMPED;
+	else if (verdict == MLP_VERDICT_CLAMPED)
 		s->st.recs_clamped++;
-	} else {
-		verdict = MLP_VERDICT_APPLIED;
+	else
 		s->st.recs_applied++;
-	}
 	r->verdict = verdict;
 	r->reasons = reasons;
 	pr_debug("%s: rec %llu model %llu epoch %llu -> %llu verdict %u reasons %#x\n",
@@ -924,8 +706,12 @@ void mlp_file_release(struct mlp_file *f)
 			continue;
 		mutex_lock(&s->lock);
 		if (s->controller == f) {
+			struct mlp_ladder_out out = { .nr = 0 };
+
 			mlp_drop_controller(s);
-			mlp_fall(s, MLP_TRANS_CLOSED);
+			mlp_ladder_fall(&s->lad, s->epoch, MLP_TRANS_CLOSED,
+					&out);
+			mlp_log_trans(s, &out);
 			mlp_publish(s);
 		}
 		mutex_unlock(&s->lock);
@@ -942,31 +728,23 @@ static bool mlp_name_ok(const char *name, size_t len, bool empty_ok)
 	return name && (empty_ok || name[0]) && strnlen(name, len) < len;
 }
 
-/* (u64)x % step == 0, for x >= 0 */
-static bool mlp_on_grid(u64 x, s64 step)
+static struct mlp_knob_limits mlp_limits_of(const struct mlp_knob_schema *k)
 {
-	u64 rem;
-
-	div64_u64_rem(x, (u64)step, &rem);
-	return !rem;
+	return (struct mlp_knob_limits) {
+		.min = k->min,
+		.max = k->max,
+		.step = k->step,
+		.max_delta = k->max_delta,
+	};
 }
 
 static int mlp_check_knob(const struct mlp_knob_schema *k)
 {
-	u64 range;
+	struct mlp_knob_limits l = mlp_limits_of(k);
 
 	if (!mlp_name_ok(k->name, MLP_NAME_LEN, false) ||
 	    !mlp_name_ok(k->unit, MLP_UNIT_LEN, true) ||
-	    k->min < -MLP_KNOB_LIMIT || k->max > MLP_KNOB_LIMIT ||
-	    k->min > k->max || k->step <= 0)
-		return -EINVAL;
-	/* Within +-2^62 every difference below fits a u64 exactly. */
-	range = (u64)k->max - (u64)k->min;
-	if (!mlp_on_grid(range, k->step) ||
-	    k->def < k->min || k->def > k->max ||
-	    !mlp_on_grid((u64)k->def - (u64)k->min, k->step) ||
-	    k->max_delta < 0 || (u64)k->max_delta > range ||
-	    !mlp_on_grid(k->max_delta, k->step))
+	    !mlp_knob_ok(&l, k->def))
 		return -EINVAL;
 	return 0;
 }
@@ -1044,6 +822,7 @@ struct mlp_subsys *mlp_register_subsystem(const struct mlp_subsys_ops *ops)
 		d->step = k->step;
 		d->def = k->def;
 		d->max_delta = k->max_delta;
+		s->limits[i] = mlp_limits_of(k);
 		s->last_advised[i] = k->def;
 		s->knobs[i] = k->def;
 	}
@@ -1051,7 +830,7 @@ struct mlp_subsys *mlp_register_subsystem(const struct mlp_subsys_ops *ops)
 	seqcount_mutex_init(&s->seq, &s->lock);
 	spin_lock_init(&s->pid_lock);
 	INIT_DELAYED_WORK(&s->work, mlp_window_work);
-	s->mode = MLP_MODE_EMERGENCY;
+	mlp_ladder_init(&s->lad);
 	s->next_rec_id = 1;
 
 	mutex_lock(&mlp_park_mutex);
@@ -1121,9 +900,9 @@ void mlp_unregister_subsystem(struct mlp_subsys *s)
 	fb.size = sizeof(fb);
 	fb.subsys_id = s->id;
 	fb.epoch = s->epoch;
-	fb.mode = s->mode;
+	fb.mode = s->lad.mode;
 	fb.reasons = MLP_REASON_GONE;
-	fb.baseline_eff = s->st.baseline_eff;
+	fb.baseline_eff = s->lad.baseline_eff;
 	fb.nr_knobs = s->info.nr_knobs;
 	memcpy(fb.knobs, s->knobs, sizeof(fb.knobs));
 	mlp_queue_feedback(s, &fb, true);

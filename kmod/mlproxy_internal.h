@@ -13,21 +13,13 @@
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <linux/mlproxy.h>
+#include "mlproxy_rules.h"
 
-#define MLP_TTL_MAX_MS		60000
-
-/* Module parameters (mlproxy_main.c), validated at load, read-only after. */
-extern unsigned int mlp_learning_period;
-extern unsigned int mlp_check_period;
-extern unsigned int mlp_promote_windows;
-extern unsigned int mlp_promote_margin_pct;
-extern unsigned int mlp_demote_margin_pct;
-extern unsigned int mlp_collapse_pct;
-extern unsigned int mlp_heartbeat_ms;
-extern unsigned int mlp_emergency_hold_windows;
-extern unsigned int mlp_max_epoch_lag;
-extern unsigned int mlp_default_ttl_ms;
-extern unsigned int mlp_ring_records;
+/*
+ * Module parameters (mlproxy_main.c), indexed by enum mlp_param_id: declared,
+ * defaulted and checked from the table in mlproxy_rules.h, read-only after load.
+ */
+extern u32 mlp_param[MLP_NR_PARAMS];
 
 /* Open files of one unprivileged user (mlproxy_main.c). */
 struct mlp_user;
@@ -111,20 +103,13 @@ struct mlp_subsys {
 	s64 knobs[MLP_MAX_KNOBS];	/* in force */
 	s64 features[MLP_MAX_FEATURES];	/* collected at its start */
 
+	struct mlp_knob_limits limits[MLP_MAX_KNOBS];
 	s64 last_advised[MLP_MAX_KNOBS];
 	struct mlp_pending pending;
 	u64 next_rec_id;
 
-	/* Mode ladder. */
-	u32 mode;
-	bool pinned;
-	bool have_baseline;		/* st.baseline_eff holds a measured window */
-	u64 base_epoch;			/* of that window */
-	s64 pair_sum;			/* advice windows measured since it */
-	u32 pair_n;
-	u64 pair_first, pair_last;	/* their first and last epochs */
-	bool heartbeat_missed;
-	u32 hold;			/* emergency windows with a live controller */
+	/* Mode ladder, reference and their counters (mlproxy_rules.c). */
+	struct mlp_ladder lad;
 
 	/* Control. */
 	struct mlp_file *controller;	/* written under lock, read racily on close */
@@ -132,7 +117,10 @@ struct mlp_subsys {
 	struct pid *controller_pid;
 	u64 last_heartbeat_ns;
 
-	/* Counters; mode, flags, epoch, pid are filled in on request. */
+	/*
+	 * Counters; the ladder's are copied from lad when published; mode, flags,
+	 * epoch, pid are filled in on request.
+	 */
 	struct mlp_status st;
 };
 
@@ -147,7 +135,6 @@ u64 mlp_generation(void);
 struct mlp_subsys *mlp_find_by_id(u32 id);	/* registry sem held */
 struct mlp_subsys *mlp_find_by_index(u32 index);	/* registry sem held */
 u32 mlp_index_of(const struct mlp_subsys *s);	/* registry sem held */
-bool mlp_advice_window(u32 mode, u64 epoch);
 void mlp_read_snap(struct mlp_subsys *s, struct mlp_snap *out);
 void mlp_fill_state(struct mlp_subsys *s, struct mlp_state *out);
 void mlp_fill_status(struct mlp_subsys *s, const struct mlp_file *f,

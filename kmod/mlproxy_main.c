@@ -22,96 +22,96 @@
 #include <linux/uaccess.h>
 #include "mlproxy_internal.h"
 
-unsigned int mlp_learning_period = 10;
-module_param_named(learning_period, mlp_learning_period, uint, 0444);
-MODULE_PARM_DESC(learning_period,
-		 "LEARNING: advice in windows w % learning_period == 0 (2..1000, default 10)");
+/*
+ * The parameters: names, defaults and ranges come from the one table,
+ * mlproxy_params.h (the simulator reads the same table), and are read as
+ * mlp_param[MLP_P_<NAME>]. Ranges and defaults: docs/kernel-module.md.
+ */
+#define MLP_PARAM(id, name, def, lo, hi, zero_ok) \
+	[MLP_P_##id] = def,
+u32 mlp_param[MLP_NR_PARAMS] = {
+#include "mlproxy_params.h"
+};
 
-unsigned int mlp_check_period = 16;
-module_param_named(check_period, mlp_check_period, uint, 0444);
+#undef MLP_PARAM
+
+module_param_named(learning_period, mlp_param[MLP_P_LEARNING_PERIOD], uint, 0444);
+MODULE_PARM_DESC(learning_period, "LEARNING: advice in windows w % learning_period == 0");
+
+module_param_named(check_period, mlp_param[MLP_P_CHECK_PERIOD], uint, 0444);
 MODULE_PARM_DESC(check_period,
-		 "RECOMMENDATION: windows w % check_period == 0 run the baseline, the check the ladder judges advice against (0: none, else 2..100000, default 16)");
+		 "RECOMMENDATION: windows w % check_period == 0 run the baseline, the check the ladder judges advice against (0: none)");
 
-unsigned int mlp_promote_windows = 8;
-module_param_named(promote_windows, mlp_promote_windows, uint, 0444);
-MODULE_PARM_DESC(promote_windows,
-		 "consecutive good advice windows to promote one step (1..100000, default 8)");
+module_param_named(promote_windows, mlp_param[MLP_P_PROMOTE_WINDOWS], uint, 0444);
+MODULE_PARM_DESC(promote_windows, "consecutive good advice windows to promote one step");
 
-unsigned int mlp_promote_margin_pct = 2;
-module_param_named(promote_margin_pct, mlp_promote_margin_pct, uint, 0444);
-MODULE_PARM_DESC(promote_margin_pct,
-		 "good: eff >= baseline * (100 + this) / 100 (0..100, default 2)");
+module_param_named(promote_margin_pct, mlp_param[MLP_P_PROMOTE_MARGIN_PCT], uint, 0444);
+MODULE_PARM_DESC(promote_margin_pct, "good: eff >= baseline * (100 + this) / 100");
 
-unsigned int mlp_demote_margin_pct = 5;
-module_param_named(demote_margin_pct, mlp_demote_margin_pct, uint, 0444);
-MODULE_PARM_DESC(demote_margin_pct,
-		 "regression: eff < baseline * (100 - this) / 100 (0..99, default 5)");
+module_param_named(demote_margin_pct, mlp_param[MLP_P_DEMOTE_MARGIN_PCT], uint, 0444);
+MODULE_PARM_DESC(demote_margin_pct, "regression: eff < baseline * (100 - this) / 100");
 
-unsigned int mlp_collapse_pct = 50;
-module_param_named(collapse_pct, mlp_collapse_pct, uint, 0444);
-MODULE_PARM_DESC(collapse_pct,
-		 "collapse to EMERGENCY: eff < baseline * this / 100 (0..100, default 50)");
+module_param_named(collapse_pct, mlp_param[MLP_P_COLLAPSE_PCT], uint, 0444);
+MODULE_PARM_DESC(collapse_pct, "collapse to EMERGENCY: eff < baseline * this / 100");
 
-unsigned int mlp_heartbeat_ms = 2000;
-module_param_named(heartbeat_ms, mlp_heartbeat_ms, uint, 0444);
-MODULE_PARM_DESC(heartbeat_ms,
-		 "controller heartbeat timeout (10..600000, default 2000)");
+module_param_named(heartbeat_ms, mlp_param[MLP_P_HEARTBEAT_MS], uint, 0444);
+MODULE_PARM_DESC(heartbeat_ms, "controller heartbeat timeout");
 
-unsigned int mlp_emergency_hold_windows = 10;
-module_param_named(emergency_hold_windows, mlp_emergency_hold_windows, uint,
-		   0444);
+module_param_named(emergency_hold_windows, mlp_param[MLP_P_EMERGENCY_HOLD_WINDOWS], uint, 0444);
 MODULE_PARM_DESC(emergency_hold_windows,
-		 "windows with a live controller before EMERGENCY -> LEARNING (0..100000, default 10)");
+		 "windows with a live controller before EMERGENCY -> LEARNING");
 
-unsigned int mlp_max_epoch_lag = 1;
-module_param_named(max_epoch_lag, mlp_max_epoch_lag, uint, 0444);
-MODULE_PARM_DESC(max_epoch_lag,
-		 "recommendations may be based on a state this many windows old (0..1000, default 1)");
+module_param_named(max_epoch_lag, mlp_param[MLP_P_MAX_EPOCH_LAG], uint, 0444);
+MODULE_PARM_DESC(max_epoch_lag, "recommendations may be based on a state this many windows old");
 
-unsigned int mlp_default_ttl_ms = 1000;
-module_param_named(default_ttl_ms, mlp_default_ttl_ms, uint, 0444);
-MODULE_PARM_DESC(default_ttl_ms,
-		 "time to live of a recommendation with ttl_ms 0 (1..60000, default 1000)");
+module_param_named(default_ttl_ms, mlp_param[MLP_P_DEFAULT_TTL_MS], uint, 0444);
+MODULE_PARM_DESC(default_ttl_ms, "time to live of a recommendation with ttl_ms 0");
 
-unsigned int mlp_ring_records = 256;
-module_param_named(ring_records, mlp_ring_records, uint, 0444);
-MODULE_PARM_DESC(ring_records,
-		 "feedback ring capacity per open file, in records (1..65536, default 256)");
+module_param_named(ring_records, mlp_param[MLP_P_RING_RECORDS], uint, 0444);
+MODULE_PARM_DESC(ring_records, "feedback ring capacity per open file, in records");
 
-static unsigned int mlp_max_open = 64;
-module_param_named(max_open, mlp_max_open, uint, 0444);
+module_param_named(max_open, mlp_param[MLP_P_MAX_OPEN], uint, 0444);
 MODULE_PARM_DESC(max_open,
-		 "open files per user without CAP_SYS_ADMIN; beyond, open() fails with EAGAIN (1..65536, default 64)");
-
-static int mlp_check_param(const char *name, unsigned int val,
-			   unsigned int lo, unsigned int hi)
-{
-	if (val >= lo && val <= hi)
-		return 0;
-	pr_err("parameter %s=%u is out of range [%u, %u]\n", name, val, lo, hi);
-	return -EINVAL;
-}
+		 "open files per user without CAP_SYS_ADMIN; beyond, open() fails with EAGAIN");
 
 static int mlp_check_params(void)
 {
-	if (mlp_check_period == 1) {
-		pr_err("parameter check_period=1 leaves no advice window: use 0 (no check windows) or 2..100000\n");
+	const struct kernel_param *kp = THIS_MODULE->kp;
+	bool same_name, same_slot;
+	const struct mlp_param *p;
+	u32 i, id, n;
+
+	/*
+	 * Each table parameter is declared above once, under its table name and
+	 * for its own slot (the readahead subsystem's ra_* are not the table's).
+	 */
+	for (id = 0; id < MLP_NR_PARAMS; id++) {
+		n = 0;
+		for (i = 0; i < THIS_MODULE->num_kp; i++) {
+			same_name = !strcmp(kp[i].name, mlp_params[id].name);
+			same_slot = kp[i].arg == &mlp_param[id];
+			if (same_name != same_slot) {
+				pr_err("parameter %s is not declared as in mlproxy_params.h\n",
+				       kp[i].name);
+				return -EINVAL;
+			}
+			n += same_name;
+		}
+		if (n != 1) {
+			pr_err("parameter %s is declared %u times\n",
+			       mlp_params[id].name, n);
+			return -EINVAL;
+		}
+	}
+	for (i = 0; i < MLP_NR_PARAMS; i++) {
+		if (mlp_param_ok(i, mlp_param[i]))
+			continue;
+		p = &mlp_params[i];
+		pr_err("parameter %s=%u is out of range [%u, %u]%s\n", p->name,
+		       mlp_param[i], p->lo, p->hi, p->zero_ok ? " (or 0)" : "");
 		return -EINVAL;
 	}
-	return mlp_check_param("learning_period", mlp_learning_period, 2, 1000) ?:
-	       mlp_check_param("check_period", mlp_check_period, 0, 100000) ?:
-	       mlp_check_param("promote_windows", mlp_promote_windows, 1, 100000) ?:
-	       mlp_check_param("promote_margin_pct", mlp_promote_margin_pct, 0, 100) ?:
-	       mlp_check_param("demote_margin_pct", mlp_demote_margin_pct, 0, 99) ?:
-	       mlp_check_param("collapse_pct", mlp_collapse_pct, 0, 100) ?:
-	       mlp_check_param("heartbeat_ms", mlp_heartbeat_ms, 10, 600000) ?:
-	       mlp_check_param("emergency_hold_windows",
-			       mlp_emergency_hold_windows, 0, 100000) ?:
-	       mlp_check_param("max_epoch_lag", mlp_max_epoch_lag, 0, 1000) ?:
-	       mlp_check_param("default_ttl_ms", mlp_default_ttl_ms, 1,
-			       MLP_TTL_MAX_MS) ?:
-	       mlp_check_param("ring_records", mlp_ring_records, 1, 65536) ?:
-	       mlp_check_param("max_open", mlp_max_open, 1, 65536);
+	return 0;
 }
 
 /*
@@ -146,7 +146,7 @@ static int mlp_user_get(struct mlp_file *f)
 		u->uid = uid;
 		hash_add(mlp_users, &u->node, __kuid_val(uid));
 	}
-	if (u->count >= mlp_max_open)
+	if (u->count >= mlp_param[MLP_P_MAX_OPEN])
 		err = -EAGAIN;
 	else
 		u->count++;
@@ -203,7 +203,7 @@ static long mlp_ioc_version(struct mlp_file *f, void *k)
 	v->max_subsys = MLP_MAX_SUBSYS;
 	v->max_features = MLP_MAX_FEATURES;
 	v->max_knobs = MLP_MAX_KNOBS;
-	v->ring_records = mlp_ring_records;
+	v->ring_records = mlp_param[MLP_P_RING_RECORDS];
 	v->sizeof_subsys_info = sizeof(struct mlp_subsys_info);
 	v->sizeof_state = sizeof(struct mlp_state);
 	v->sizeof_recommendation = sizeof(struct mlp_recommendation);
@@ -265,7 +265,7 @@ static long mlp_ioc_recommend(struct mlp_file *f, void *k)
 	    r.nr_knobs > MLP_MAX_KNOBS)
 		return -EINVAL;
 	if (!r.ttl_ms)
-		r.ttl_ms = mlp_default_ttl_ms;
+		r.ttl_ms = mlp_param[MLP_P_DEFAULT_TTL_MS];
 	/* The answer: the caller's own fields echoed, the kernel's set, nothing else. */
 	memset(out, 0, sizeof(*out));
 	out->subsys_id = r.subsys_id;
@@ -635,7 +635,7 @@ static int mlp_open(struct inode *inode, struct file *file)
 			return err;
 		}
 	}
-	f->ring = kvcalloc(mlp_ring_records, sizeof(*f->ring),
+	f->ring = kvcalloc(mlp_param[MLP_P_RING_RECORDS], sizeof(*f->ring),
 			   GFP_KERNEL_ACCOUNT);
 	if (!f->ring) {
 		mlp_user_put(f);
@@ -645,7 +645,7 @@ static int mlp_open(struct inode *inode, struct file *file)
 	spin_lock_init(&f->lock);
 	init_waitqueue_head(&f->wait);
 	mutex_init(&f->read_mutex);
-	f->cap = mlp_ring_records;
+	f->cap = mlp_param[MLP_P_RING_RECORDS];
 	f->record_size = MLP_SIZEOF_FEEDBACK_VER0;
 	f->read_timeout_ms = MLP_READ_TIMEOUT_NONE;
 	file->private_data = f;

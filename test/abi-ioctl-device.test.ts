@@ -1,10 +1,10 @@
 /**
  * IoctlDevice without the kernel: a FIFO stands in for /dev/mlproxy's read() side
  * (non-blocking, EAGAIN when empty) and a small model of an ABI 1.0 module answers
- * the ioctls through the injectable ioctl function, checking each request number and
- * buffer size: the daemon must fall back to the 1.0 struct sizes and polled reads.
- * (The 1.1 read path, a kernel read timeout, is exercised on the real module by the
- * in-guest conformance suite.)
+ * the ioctls through the injectable system calls (nodeSyscalls({ ioctl })), checking each
+ * request number and buffer size: the daemon must fall back to the 1.0 struct sizes and
+ * polled reads. (The 1.1 path, the kernel read timeout included, runs under every
+ * simulated test through the fake kernel, and on the real module in the guest suite.)
  */
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
@@ -21,7 +21,8 @@ import {
 } from '../src/abi/constants.js';
 import { mlpVersion, requestFor } from '../src/abi/structs.js';
 import { DeviceError, type Feedback, type SubsystemInfo } from '../src/transport/device.js';
-import { IoctlDevice, type IoctlFn } from '../src/transport/ioctl-device.js';
+import { IoctlDevice } from '../src/transport/ioctl-device.js';
+import { nodeSyscalls, type IoctlFn } from '../src/transport/syscalls.js';
 
 const info: SubsystemInfo = {
   id: 1,
@@ -97,7 +98,7 @@ function withFifo(fn: (dev: IoctlDevice, write: (...r: Feedback[]) => void) => P
     const dir = mkdtempSync(join(tmpdir(), 'mlp-dev-'));
     const path = join(dir, 'mlproxy');
     execFileSync('mkfifo', [path]);
-    const dev = new IoctlDevice(path, { ioctl: fakeKernel });
+    const dev = new IoctlDevice(path, { syscalls: nodeSyscalls({ ioctl: fakeKernel }) });
     const wfd = openSync(path, fsc.O_WRONLY | fsc.O_NONBLOCK);
     try {
       await fn(dev, (...rs) =>
@@ -157,7 +158,11 @@ test('errno becomes a DeviceError naming the ioctl, the errno and the fix', asyn
 });
 
 test('a missing device names modprobe and --sim', (t) => {
-  t.throws(() => new IoctlDevice('/nonexistent/mlproxy', { ioctl: fakeKernel }), {
-    message: /modprobe mlproxy.*--sim/,
-  });
+  t.throws(
+    () =>
+      new IoctlDevice('/nonexistent/mlproxy', { syscalls: nodeSyscalls({ ioctl: fakeKernel }) }),
+    {
+      message: /modprobe mlproxy.*--sim/,
+    },
+  );
 });

@@ -1,13 +1,14 @@
 import test from 'ava';
+import { simDevice } from '../src/transport/sim/fake-kernel.js';
 import { SimKernel } from '../src/transport/sim/kernel.js';
 import { ReadaheadModel } from '../src/transport/sim/readahead.js';
-import { SimDevice } from '../src/transport/sim/sim-device.js';
 import { GUEST_CONFORMANCE, GUEST_PARAMS, GUEST_SELFTEST } from './conformance/guest-params.js';
 import { conformanceSuite, type ConformanceParams } from './conformance/suite.js';
 
 /**
  * The suite on one simulated kernel on a virtual clock, shared by every file the suite
- * opens, like the one module in the guest; with selftest, for the ladder tests (the
+ * opens, like the one module in the guest, through the same IoctlDevice and byte codec
+ * as the guest run (the fake kernel answers the system calls); with selftest, for the ladder tests (the
  * guest loads mlproxy_selftest.ko). Once with the kernel's defaults, once with the
  * guest run's parameters (test/conformance/guest-params.ts).
  */
@@ -19,8 +20,8 @@ function onSim(title: string, kernel: SimKernel, params: Partial<ConformancePara
         t.pass();
       }),
     {
-      open: () => new SimDevice({ kernel }),
-      openUnprivileged: () => new SimDevice({ kernel, privileged: false }),
+      open: () => simDevice({ kernel }),
+      openUnprivileged: () => simDevice({ kernel, privileged: false }),
       clock: {
         advanceWindows: (id, n) => kernel.advanceWindows(id, n),
         advanceMs: (ms) => kernel.advanceMs(ms),

@@ -11,7 +11,8 @@ import { DaemonMetrics } from '../src/metrics/metrics.js';
 import { Mode } from '../src/transport/device.js';
 import type { KnobDesc } from '../src/transport/device.js';
 import type { SubsystemModel } from '../src/transport/sim/model.js';
-import { SimDevice } from '../src/transport/sim/sim-device.js';
+import { simDevice as openSim } from '../src/transport/sim/fake-kernel.js';
+import { SimKernel } from '../src/transport/sim/kernel.js';
 import { makeDaemon, simDevice, tempDir, testConfig } from './helpers/daemon-harness.js';
 
 function logOf(dir: string): JoinedDecision[] {
@@ -177,9 +178,10 @@ test('collapsing rewards send the learner back to the baseline at once', async (
 test('no recommendation while the kernel is in emergency', async (t) => {
   const dir = tempDir();
   const cfg = testConfig(dir);
-  const device = simDevice();
+  const kernel = new SimKernel({ clock: 'auto' });
+  const device = openSim({ kernel });
   // An operator pins EMERGENCY through another open file of the same kernel.
-  const admin = new SimDevice({ kernel: device.kernel });
+  const admin = openSim({ kernel });
   for (const s of admin.listSubsystems()) admin.setMode(s.id, Mode.Emergency, true);
   const { daemon } = makeDaemon(cfg, device, { durationMs: 300 });
   const summary = await daemon.run();

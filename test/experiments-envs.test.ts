@@ -7,8 +7,7 @@ import { BernoulliEnv, DriftEnv, GaussianEnv, LinearEnv } from '../experiments/e
 import type { BanditEnv } from '../experiments/envs/types.js';
 import { rewardFrom } from '../src/loop/features.js';
 import { profileFor } from '../src/loop/profiles.js';
-import type { Feedback } from '../src/transport/device.js';
-import type { SimDevice } from '../src/transport/sim/sim-device.js';
+import type { Feedback, MlpDevice } from '../src/transport/device.js';
 import { benchDir } from './experiments-helpers.js';
 
 function play(env: BanditEnv, seed: number, T: number, arm: (t: number) => number) {
@@ -166,7 +165,7 @@ test('registry errors name the field and the fix', (t) => {
   t.regex(e6.message, /\/tmp is not a problem folder: .*meta\.json not found; a problem folder is/);
 });
 
-test('sim env: the SimDevice subsystems as bandits, deterministic, legal arms within max_delta', (t) => {
+test('sim env: the simulated kernel subsystems as bandits, deterministic, legal arms within max_delta', (t) => {
   const ra = createEnv({ kind: 'sim', params: { subsystem: 'readahead' } });
   t.is(ra.k, 9); // ra_kb_log2 4..12
   t.is(ra.d, 15); // 14 features + bias
@@ -191,7 +190,7 @@ test("sim env pays the daemon's reward: rewardFrom(eff, baselineEff) of the feed
     const env = createEnv({ kind: 'sim', params: { subsystem } });
     env.reset(5);
     // The records the environment reads, seen through its device (a private field).
-    const dev = (env as unknown as { device: SimDevice }).device;
+    const dev = (env as unknown as { device: MlpDevice }).device;
     const seen: Feedback[] = [];
     const read = dev.readFeedback.bind(dev);
     dev.readFeedback = () => {

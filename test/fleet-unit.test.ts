@@ -16,9 +16,9 @@ import { Publisher } from '../src/fleet/publisher.js';
 import { adoptedPolicy } from '../src/loop/adopt.js';
 import { SubsystemLearner } from '../src/loop/learner.js';
 import type { LearnerSink } from '../src/loop/learner.js';
-import { Mode } from '../src/transport/device.js';
+import { Mode, type MlpDevice } from '../src/transport/device.js';
 import { evaluationStub } from './helpers/fleet.js';
-import { SimDevice } from '../src/transport/sim/sim-device.js';
+import { simDevice } from '../src/transport/sim/fake-kernel.js';
 
 function deferred(): { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void } {
   let resolve!: () => void;
@@ -179,7 +179,7 @@ test('pointer: the object is checked against the pointer, the ABI and the knob s
 });
 
 function learnerOn(
-  device: SimDevice,
+  device: MlpDevice,
   policy: string,
   conservative: { alpha: number } | null,
 ): SubsystemLearner {
@@ -206,7 +206,7 @@ function learnerOn(
 }
 
 test('adoption: the learned state is replaced; the host keeps its random stream and conservative budget', (t) => {
-  const device = new SimDevice({ kernelOptions: { clock: 'manual', subsystems: ['synthetic'] } });
+  const device = simDevice({ kernelOptions: { clock: 'manual', subsystems: ['synthetic'] } });
   const l = learnerOn(device, 'linegreedy:epsilon=0.1', { alpha: 0.1 });
   for (let i = 0; i < 30; i++) l.policy.update(4, 0.5, [0, 0, 0, 1]);
   const before = l.policy.snapshot();
@@ -246,7 +246,7 @@ test('adoption: the learned state is replaced; the host keeps its random stream 
 });
 
 test('adoption asks the kernel for LEARNING mode, but leaves a mode the administrator pinned', (t) => {
-  const device = new SimDevice({ kernelOptions: { clock: 'manual', subsystems: ['synthetic'] } });
+  const device = simDevice({ kernelOptions: { clock: 'manual', subsystems: ['synthetic'] } });
   const l = learnerOn(device, 'linucb:alpha=1', null);
   const snap = createPolicy('linucb:alpha=1', { k: 16, d: 4, seed: 3 }).snapshot();
   device.setMode(l.id, Mode.Recommendation, false);

@@ -6,8 +6,8 @@ import { contextDimension, contextOf, rewardFrom } from '../src/loop/features.js
 import { PAIR_GAP, WindowPairing } from '../src/loop/pairing.js';
 import type { SameWorkload } from '../src/loop/pairing.js';
 import { profileFor } from '../src/loop/profiles.js';
-import type { Feedback } from '../src/transport/device.js';
-import { SimDevice } from '../src/transport/sim/sim-device.js';
+import type { Feedback, SubsystemInfo } from '../src/transport/device.js';
+import { simDevice } from '../src/transport/sim/fake-kernel.js';
 import { simulate } from '../demo/simulate.js';
 
 const rec = (epoch: number, applied: boolean, eff: number, reasons = 0): Feedback => ({
@@ -121,7 +121,7 @@ test('rewards: 0.5 is the baseline; the log ratio tells 2x from 3x and 1/4 from 
 });
 
 test('readahead profile: two context features, arms 128 KiB, 512 KiB, 1 MiB, the default among them', (t) => {
-  const info = new SimDevice({ kernelOptions: { subsystems: ['readahead'] } }).listSubsystems()[0];
+  const info = simDevice({ kernelOptions: { subsystems: ['readahead'] } }).listSubsystems()[0];
   const p = profileFor(info);
   t.deepEqual(
     p.features!.map((i) => info.features[i].name),
@@ -147,7 +147,7 @@ test('readahead profile: two context features, arms 128 KiB, 512 KiB, 1 MiB, the
   t.throws(() => new ArmGrid(info.knobs, 256, [[4, 12]]), { message: /include the default 7/ });
 });
 
-function stateOf(info: ReturnType<SimDevice['listSubsystems']>[number]) {
+function stateOf(info: SubsystemInfo) {
   return {
     subsysId: info.id,
     epoch: 0,

@@ -13,14 +13,20 @@ import {
   VERDICT_REJECTED,
 } from '../src/abi/constants.js';
 import type { Feedback } from '../src/transport/device.js';
+import { simDevice } from '../src/transport/sim/fake-kernel.js';
 import { SimKernel, type SimKernelOptions } from '../src/transport/sim/kernel.js';
 import type { SubsystemModel } from '../src/transport/sim/model.js';
 import { ReadaheadModel, WORKLOADS } from '../src/transport/sim/readahead.js';
-import { SimDevice } from '../src/transport/sim/sim-device.js';
 import { SyntheticModel } from '../src/transport/sim/synthetic.js';
 
+/** The simulated device (IoctlDevice over the fake kernel) and its kernel, to advance. */
+function open(kernelOptions: SimKernelOptions = {}) {
+  const kernel = new SimKernel(kernelOptions);
+  return Object.assign(simDevice({ kernel, ownsKernel: true }), { kernel });
+}
+
 const syntheticOnly = (extra: SimKernelOptions = {}) =>
-  new SimDevice({ kernelOptions: { clock: 'manual', subsystems: ['synthetic'], ...extra } });
+  open({ clock: 'manual', subsystems: ['synthetic'], ...extra });
 
 test('synthetic landscape matches values computed by hand from docs/subsystems.md', (t) => {
   // Independent Python evaluation of the documented formulas, seed 42, period 100.
@@ -65,9 +71,7 @@ test('off-grid knobs round down to the grid; strict rejects', (t) => {
     featuresAt: () => [],
     endWindow: () => 1000000,
   };
-  const dev = new SimDevice({
-    kernelOptions: { clock: 'manual', subsystems: [], models: [stepped] },
-  });
+  const dev = open({ clock: 'manual', subsystems: [], models: [stepped] });
   dev.setMode(1, MODE_RECOMMENDATION, true);
   const rec = (k: number, strict = false) =>
     dev.recommend({
@@ -97,12 +101,10 @@ test('off-grid knobs round down to the grid; strict rejects', (t) => {
 });
 
 test('selftest model: eff = base_eff + 50000 x, clamped at 0; idle_every windows are idle', (t) => {
-  const dev = new SimDevice({
-    kernelOptions: {
-      clock: 'manual',
-      subsystems: ['selftest'],
-      selftest: { idleEvery: 3, baseEff: 100000 },
-    },
+  const dev = open({
+    clock: 'manual',
+    subsystems: ['selftest'],
+    selftest: { idleEvery: 3, baseEff: 100000 },
   });
   dev.claim(1);
   dev.setMode(1, MODE_RECOMMENDATION, true);
@@ -131,9 +133,7 @@ test('selftest model: eff = base_eff + 50000 x, clamped at 0; idle_every windows
 
 test('same seeds and actions give identical feedback; another seed differs', (t) => {
   const run = (seed: number) => {
-    const dev = new SimDevice({
-      kernelOptions: { clock: 'manual', synthetic: { seed }, readahead: { seed, windowMs: 100 } },
-    });
+    const dev = open({ clock: 'manual', synthetic: { seed }, readahead: { seed, windowMs: 100 } });
     dev.claim(1);
     dev.setMode(1, MODE_LEARNING, false);
     const out: Feedback[] = [];
@@ -162,7 +162,7 @@ test('same seeds and actions give identical feedback; another seed differs', (t)
 });
 
 test('auto clock: waitFeedback advances one window at once; manual clock times out', async (t) => {
-  const auto = new SimDevice({ kernelOptions: { clock: 'auto', subsystems: ['synthetic'] } });
+  const auto = open({ clock: 'auto', subsystems: ['synthetic'] });
   for (let i = 0; i < 1000; i++) {
     const got = await auto.waitFeedback(60000);
     t.is(got.length, 1);
@@ -181,9 +181,7 @@ test('auto clock: waitFeedback advances one window at once; manual clock times o
 });
 
 test('real clock: windows end on timers and waitFeedback wakes up', async (t) => {
-  const dev = new SimDevice({
-    kernelOptions: { clock: 'real', subsystems: ['synthetic'], synthetic: { windowMs: 5 } },
-  });
+  const dev = open({ clock: 'real', subsystems: ['synthetic'], synthetic: { windowMs: 5 } });
   const got = await dev.waitFeedback(10000);
   t.true(got.length >= 1);
   t.is(got[0].epoch, 0);
@@ -207,7 +205,7 @@ test('readahead model: the best read-ahead depends on the workload', (t) => {
   const m = new ReadaheadModel();
   const kinds = new Set(Array.from({ length: 2000 }, (_, w) => m.workload(w)));
   t.is(kinds.size, 3, 'all three workloads occur');
-  const info = new SimDevice({ kernelOptions: { subsystems: ['readahead'] } }).listSubsystems()[0];
+  const info = open({ subsystems: ['readahead'] }).listSubsystems()[0];
   t.deepEqual(info.knobs[0], {
     name: 'ra_kb_log2',
     unit: 'log2(KiB)',
@@ -241,7 +239,8 @@ test('readahead model: the best read-ahead depends on the workload', (t) => {
 
 test('bad kernel options are refused clearly', (t) => {
   t.throws(() => new SimKernel({ params: { learningPeriod: 0 } }), {
-    message: /parameter learningPeriod must be an integer in \[1, 1000000\], got 0/,
+    message:
+      /parameter learningPeriod \(the module's learning_period\) must be an integer in 2\.\.1000, got 0/,
   });
   t.throws(() => new SimKernel({ params: { bogus: 1 } as never }), {
     message: /unknown kernel parameter "bogus"/,
@@ -270,13 +269,11 @@ function scripted(
       return c;
     },
   };
-  const dev = new SimDevice({
-    kernelOptions: {
-      clock: 'manual',
-      subsystems: [],
-      models: [model],
-      params: { learningPeriod: 2, promoteWindows: 100, emergencyHoldWindows: 1 },
-    },
+  const dev = open({
+    clock: 'manual',
+    subsystems: [],
+    models: [model],
+    params: { learningPeriod: 2, promoteWindows: 100, emergencyHoldWindows: 1 },
   });
   dev.claim(1);
   dev.setMode(1, MODE_LEARNING, true);

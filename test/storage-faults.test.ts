@@ -15,7 +15,7 @@ import { StorageError, nodeIo, tempFileFor, writeAll, writeFileAtomic } from '..
 import type { FileIo } from '../src/storage/io.js';
 import { DirLockedError, lockHolder } from '../src/storage/lock.js';
 import { SimKernel } from '../src/transport/sim/kernel.js';
-import { SimDevice } from '../src/transport/sim/sim-device.js';
+import { simDevice as openSim } from '../src/transport/sim/fake-kernel.js';
 import { decision } from './helpers/records.js';
 import { makeDaemon, simDevice, tempDir, testConfig } from './helpers/daemon-harness.js';
 import { runCli } from './helpers/spawn-cli.js';
@@ -198,12 +198,12 @@ test('a full disk under the decision log stops the daemon: the file and fix name
   const kernel = new SimKernel({ clock: 'auto' });
   const io = fullDiskIo(30000, (f) => f.endsWith('decisions.jsonl'));
   const metrics = new DaemonMetrics();
-  const { daemon, lines } = makeDaemon(cfg, new SimDevice({ kernel }), { io, metrics });
+  const { daemon, lines } = makeDaemon(cfg, openSim({ kernel }), { io, metrics });
   const e = await t.throwsAsync(daemon.run(), { instanceOf: StorageError });
   t.regex(e.message, /cannot write the decision log .*decisions\.jsonl: ENOSPC.*free space there/);
   t.true(lines.some((l) => l.level === 50 && /decisions\.jsonl.*stopping/.test(String(l.msg))));
   // The kernel runs its baseline: nobody controls the subsystems any more.
-  const probe = new SimDevice({ kernel });
+  const probe = openSim({ kernel });
   for (const s of probe.listSubsystems()) t.false(probe.getStatus(s.id).controlled, s.name);
   probe.close();
   const status = JSON.parse(fs.readFileSync(path.join(cfg.stateDir, 'status.json'), 'utf8')) as {

@@ -121,7 +121,7 @@ const FACTORIES: EnvFactory[] = [
   {
     kind: 'sim',
     description:
-      'the simulated kernel subsystems (SimDevice, virtual time): synthetic or readahead',
+      'the simulated kernel subsystems (the simulated device, virtual time): synthetic or readahead',
     schema: {
       type: 'object',
       additionalProperties: false,

@@ -9,7 +9,20 @@
  */
 import { rewardFrom } from '../../src/loop/features.js';
 import { profileFor } from '../../src/loop/profiles.js';
+import type { RewardShape } from '../../src/loop/profiles.js';
 import type { SubsystemInfo } from '../../src/transport/device.js';
+
+/** The reward shape of each subsystem schema seen (profileFor builds a whole profile). */
+const shapes = new WeakMap<SubsystemInfo, RewardShape>();
+
+function shapeOf(info: SubsystemInfo): RewardShape {
+  let shape = shapes.get(info);
+  if (shape === undefined) {
+    shape = profileFor(info).reward;
+    shapes.set(info, shape);
+  }
+  return shape;
+}
 
 /**
  * The daemon's reward of efficiency `eff` against `baselineEff` for subsystem `info`;
@@ -21,7 +34,8 @@ export function daemonReward(
   baselineEff: number,
   what: string,
 ): number {
-  const r = rewardFrom(eff, baselineEff, profileFor(info).reward);
+  // Called for every arm of every round: the shape is looked up once per schema object.
+  const r = rewardFrom(eff, baselineEff, shapeOf(info));
   if (r === undefined) {
     throw new Error(
       `sim: ${what} has no finite efficiency (baseline_eff ${baselineEff}, eff ${eff})`,

@@ -1,5 +1,6 @@
 /**
- * The simulated kernel subsystems as a bandit: a SimDevice (src/transport/sim) on a
+ * The simulated kernel subsystems as a bandit: the simulated device (IoctlDevice over
+ * the fake kernel, src/transport/sim/fake-kernel.ts, so through the byte codec) on a
  * manual virtual clock with one subsystem, "synthetic" or "readahead", claimed and
  * pinned in recommendation mode, with the kernel's collapse guard off (collapsePct 0),
  * so that every advice runs: the environment measures the policy, not the mode ladder
@@ -24,9 +25,10 @@ import type { LegalMask } from '../../policies/types.js';
 import { ArmGrid } from '../../src/loop/arms.js';
 import { featureDimension, normaliseFeatures } from '../../src/loop/features.js';
 import { Mode } from '../../src/transport/device.js';
-import type { SubsystemInfo } from '../../src/transport/device.js';
+import type { MlpDevice, SubsystemInfo } from '../../src/transport/device.js';
 import { ReadaheadModel } from '../../src/transport/sim/readahead.js';
-import { SimDevice } from '../../src/transport/sim/sim-device.js';
+import { simDevice } from '../../src/transport/sim/fake-kernel.js';
+import { SimKernel } from '../../src/transport/sim/kernel.js';
 import { SyntheticModel } from '../../src/transport/sim/synthetic.js';
 import { daemonReward } from './reward.js';
 import type { BanditEnv, StepResult } from './types.js';
@@ -50,7 +52,8 @@ export class SimEnv implements BanditEnv {
   readonly baselineArm: number;
   private readonly grid: ArmGrid;
   private readonly params: SimParams;
-  private device: SimDevice | undefined;
+  private device: MlpDevice | undefined;
+  private kernel: SimKernel | undefined;
   private model: Model | undefined;
   private info: SubsystemInfo | undefined;
   private readonly x: Float64Array;
@@ -99,14 +102,13 @@ export class SimEnv implements BanditEnv {
   reset(seed: number): void {
     this.device?.close();
     this.model = this.makeModel(seed);
-    this.device = new SimDevice({
-      kernelOptions: {
-        clock: 'manual',
-        subsystems: [],
-        models: [this.model],
-        params: { collapsePct: 0 },
-      },
+    this.kernel = new SimKernel({
+      clock: 'manual',
+      subsystems: [],
+      models: [this.model],
+      params: { collapsePct: 0 },
     });
+    this.device = simDevice({ kernel: this.kernel, ownsKernel: true });
     this.info = this.device.listSubsystems()[0];
     this.device.claim(this.info.id);
     this.device.setMode(this.info.id, Mode.Recommendation, true);
@@ -115,7 +117,7 @@ export class SimEnv implements BanditEnv {
     this.prepared = -1;
   }
 
-  private dev(): SimDevice {
+  private dev(): MlpDevice {
     if (!this.device)
       throw new EnvArgumentError('call reset(seed) before using the sim environment');
     return this.device;
@@ -184,7 +186,7 @@ export class SimEnv implements BanditEnv {
       knobs: this.grid.arms[arm],
     });
     this.lastAdvised = rec.applied;
-    dev.kernel.advance(2);
+    this.kernel!.advance(2);
     const feedback = dev.readFeedback().find((f) => f.epoch === this.epoch + 1);
     if (!feedback) throw new Error(`sim: no feedback for window ${this.epoch + 1}`);
     const ran = this.grid.armOf(feedback.knobs) ?? this.grid.nearestArm(feedback.knobs);

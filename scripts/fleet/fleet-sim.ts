@@ -11,7 +11,8 @@ import { FleetHost } from '../../src/fleet/host.js';
 import { FleetTrainer } from '../../src/fleet/trainer.js';
 import { Daemon } from '../../src/loop/daemon.js';
 import type { AdoptionOutcome, DaemonHooks, HookContext } from '../../src/loop/hooks.js';
-import { SimDevice } from '../../src/transport/sim/sim-device.js';
+import type { MlpDevice } from '../../src/transport/device.js';
+import { simDevice } from '../../src/transport/sim/fake-kernel.js';
 import { SimKernel } from '../../src/transport/sim/kernel.js';
 import { memoryLogger, tempDir } from '../../test/helpers/daemon-harness.js';
 
@@ -44,7 +45,7 @@ export interface SimHost {
   outcomes: AdoptionOutcome[];
   decisions: number;
   lines: Record<string, unknown>[];
-  device?: SimDevice;
+  device?: MlpDevice;
   /** Called with each decision (e.g. to kill the server mid-run). */
   onDecision?: (n: number) => void;
 }
@@ -120,8 +121,15 @@ export async function runHost(
 ): Promise<void> {
   // One open file for the host's whole life: closing it would drop the kernel to
   // EMERGENCY between chunks (a daemon restart), which is not what these runs model.
-  h.device ??= new SimDevice({ kernel: h.kernel });
-  const device = Object.create(h.device, { close: { value: () => {} } }) as SimDevice;
+  h.device ??= simDevice({ kernel: h.kernel });
+  const open = h.device;
+  const device = new Proxy(open, {
+    get: (target, key) => {
+      if (key === 'close') return () => {};
+      const v: unknown = Reflect.get(target, key);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
   const logger = memoryLogger('warn').logger;
   const daemon = new Daemon({
     config: h.cfg,

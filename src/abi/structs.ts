@@ -11,6 +11,14 @@ import {
   MAX_SUBSYS,
   NAME_LEN,
   NR_MODES,
+  SIZEOF_CLAIM_VER0,
+  SIZEOF_FILE_CONFIG_VER0,
+  SIZEOF_MODE_VER0,
+  SIZEOF_RECOMMENDATION_VER0,
+  SIZEOF_STATE_VER0,
+  SIZEOF_STATUS_VER0,
+  SIZEOF_SUBSYS_INFO_VER0,
+  SIZEOF_VERSION_VER0,
   UNIT_LEN,
   ioc,
 } from './constants.js';
@@ -211,18 +219,77 @@ export const ALL_STRUCTS: readonly StructLayout[] = [
 
 const RW = IOC_READ | IOC_WRITE;
 
-/** Each command: its number, direction and struct (the 1.1 layout). */
+/**
+ * Each command (docs/abi.md's table, mlproxy_main.c's mlp_iocs[]): its number,
+ * direction, struct (the 1.1 layout), the struct's 1.0 size (smaller is -EINVAL; FILE
+ * came in 1.1 at its full size) and whether it controls (CAP_SYS_ADMIN and a file open
+ * for writing).
+ */
 export const COMMANDS = {
-  MLP_IOC_VERSION: { nr: 0x00, dir: RW, layout: mlpVersion },
-  MLP_IOC_SUBSYS_INFO: { nr: 0x01, dir: RW, layout: mlpSubsysInfo },
-  MLP_IOC_GET_STATE: { nr: 0x02, dir: RW, layout: mlpState },
-  MLP_IOC_RECOMMEND: { nr: 0x03, dir: RW, layout: mlpRecommendation },
-  MLP_IOC_GET_MODE: { nr: 0x04, dir: RW, layout: mlpMode },
-  MLP_IOC_SET_MODE: { nr: 0x05, dir: IOC_WRITE, layout: mlpMode },
-  MLP_IOC_GET_STATUS: { nr: 0x06, dir: RW, layout: mlpStatus },
-  MLP_IOC_CLAIM: { nr: 0x07, dir: IOC_WRITE, layout: mlpClaim },
-  MLP_IOC_HEARTBEAT: { nr: 0x08, dir: IOC_WRITE, layout: mlpClaim },
-  MLP_IOC_FILE: { nr: 0x09, dir: RW, layout: mlpFileConfig },
+  MLP_IOC_VERSION: {
+    nr: 0x00,
+    dir: RW,
+    layout: mlpVersion,
+    ver0: SIZEOF_VERSION_VER0,
+    control: false,
+  },
+  MLP_IOC_SUBSYS_INFO: {
+    nr: 0x01,
+    dir: RW,
+    layout: mlpSubsysInfo,
+    ver0: SIZEOF_SUBSYS_INFO_VER0,
+    control: false,
+  },
+  MLP_IOC_GET_STATE: {
+    nr: 0x02,
+    dir: RW,
+    layout: mlpState,
+    ver0: SIZEOF_STATE_VER0,
+    control: false,
+  },
+  MLP_IOC_RECOMMEND: {
+    nr: 0x03,
+    dir: RW,
+    layout: mlpRecommendation,
+    ver0: SIZEOF_RECOMMENDATION_VER0,
+    control: true,
+  },
+  MLP_IOC_GET_MODE: { nr: 0x04, dir: RW, layout: mlpMode, ver0: SIZEOF_MODE_VER0, control: false },
+  MLP_IOC_SET_MODE: {
+    nr: 0x05,
+    dir: IOC_WRITE,
+    layout: mlpMode,
+    ver0: SIZEOF_MODE_VER0,
+    control: true,
+  },
+  MLP_IOC_GET_STATUS: {
+    nr: 0x06,
+    dir: RW,
+    layout: mlpStatus,
+    ver0: SIZEOF_STATUS_VER0,
+    control: false,
+  },
+  MLP_IOC_CLAIM: {
+    nr: 0x07,
+    dir: IOC_WRITE,
+    layout: mlpClaim,
+    ver0: SIZEOF_CLAIM_VER0,
+    control: true,
+  },
+  MLP_IOC_HEARTBEAT: {
+    nr: 0x08,
+    dir: IOC_WRITE,
+    layout: mlpClaim,
+    ver0: SIZEOF_CLAIM_VER0,
+    control: true,
+  },
+  MLP_IOC_FILE: {
+    nr: 0x09,
+    dir: RW,
+    layout: mlpFileConfig,
+    ver0: SIZEOF_FILE_CONFIG_VER0,
+    control: false,
+  },
 } as const;
 
 export type IoctlName = keyof typeof COMMANDS;

@@ -106,6 +106,12 @@ export interface DaemonOptions {
   onStarted?: () => void;
   /** Sees every decision and reward record and may hand in policies to adopt (src/fleet/). */
   hooks?: DaemonHooks;
+  /**
+   * While every subsystem's windows are idle, read feedback at most this often (ms), the
+   * records of several windows at once. Default: IDLE_WAIT_MS on a device whose windows
+   * run in real time, 0 (every window) on the simulated device's virtual clock.
+   */
+  idleWaitMs?: number;
 }
 
 /** Checkpoint failures in a row after which the daemon stops (its learning can no longer be saved). */
@@ -129,6 +135,13 @@ function toLearnerSettings(s: SubsystemSettings, seed: number): LearnerSettings 
 }
 
 const EVENT_LOG_INTERVAL_MS = 5000;
+/**
+ * The idle daemon's wake-up period (see DaemonOptions.idleWaitMs): well under the module's
+ * default heartbeat_ms (2000), and not above a subsystem's heartbeatMs setting.
+ */
+export const IDLE_WAIT_MS = 500;
+/** Idle windows in a row, in every subsystem, after which the daemon waits idly. */
+export const IDLE_RUN_WINDOWS = 3;
 /** How often the daemon looks for subsystems that (re)appeared. */
 const GENERATION_CHECK_MS = 5000;
 
@@ -164,6 +177,13 @@ export class Daemon implements LearnerSink {
   private checkpointsThisRun = 0;
   /** Counters of the learners when this run started (metrics count this process only). */
   private countedStats = new Map<string, { fallbacks: number; lost: number; collapses: number }>();
+  /** The gauges as last set, per subsystem (set again only when they change). */
+  private shownGauges = new Map<string, { mode: number; budget: number | undefined }>();
+  /** The feedback wait of every turn and the idle wait, from the attached subsystems. */
+  private waitMs = 500;
+  private idleWaitMs = 0;
+  /** Policy updates of all learners at the last checkpoint. */
+  private updatesAtCheckpoint = 0;
 
   constructor(private readonly options: DaemonOptions) {
     this.config = options.config;
@@ -210,6 +230,7 @@ export class Daemon implements LearnerSink {
       const s = settingsFor(next, l.name);
       if (s) l.reconfigure(toLearnerSettings(s, deriveSeed(next.seed, i)));
     });
+    this.setWaits();
     if (old.metrics.port !== next.metrics.port) {
       await this.metricsServer?.close();
       this.metricsServer = undefined;
@@ -426,6 +447,7 @@ export class Daemon implements LearnerSink {
     }
     // Only our subsystems' records are queued for this file.
     this.device.subscribe([...this.byId.keys()]);
+    this.setWaits();
     if (this.options.hooks) {
       const v = this.device.version();
       this.abi = { major: v.abiMajor, minor: v.abiMinor };
@@ -495,10 +517,27 @@ export class Daemon implements LearnerSink {
     this.attachAll(true);
   }
 
-  private feedbackTimeoutMs(): number {
+  /** The feedback wait (twice the shortest window, at most 500 ms) and the idle wait. */
+  private setWaits(): void {
     let w = Infinity;
-    for (const l of this.byId.values()) w = Math.min(w, l.info.windowMs);
-    return Math.max(1, Math.min(500, 2 * (Number.isFinite(w) ? w : 250)));
+    let heartbeat = Infinity;
+    for (const l of this.byId.values()) {
+      w = Math.min(w, l.info.windowMs);
+      heartbeat = Math.min(heartbeat, l.settings.heartbeatMs);
+    }
+    if (!Number.isFinite(w)) w = 250;
+    this.waitMs = Math.max(1, Math.min(500, 2 * w));
+    const virtual = this.config.sim.enabled && this.config.sim.clock === 'auto';
+    const idle = Math.min(this.options.idleWaitMs ?? (virtual ? 0 : IDLE_WAIT_MS), heartbeat);
+    // Waiting pays only when it spans windows: else it adds a wake-up to each read.
+    this.idleWaitMs = idle >= 2 * w ? idle : 0;
+  }
+
+  /** Every attached subsystem's last IDLE_RUN_WINDOWS windows were idle. */
+  private allIdle(): boolean {
+    if (this.byId.size === 0) return false;
+    for (const l of this.byId.values()) if (l.idleRun < IDLE_RUN_WINDOWS) return false;
+    return true;
   }
 
   private stopDue(): string | null {
@@ -539,7 +578,7 @@ export class Daemon implements LearnerSink {
         (this.checkpointsThisRun === 0 &&
           sinceLast >= Math.min(c.firstDecisions, c.everyDecisions)) ||
         sinceLast >= c.everyDecisions ||
-        now - this.lastCheckpointMs >= c.everySeconds * 1000
+        (now - this.lastCheckpointMs >= c.everySeconds * 1000 && this.learnedSinceCheckpoint())
       ) {
         this.writeCheckpoint();
       }
@@ -562,37 +601,47 @@ export class Daemon implements LearnerSink {
     for (const l of this.byId.values()) {
       this.stepStart = performance.now();
       l.step(this.device);
-      this.metrics?.mode.set({ subsystem: l.name }, l.mode);
     }
-    const records = await this.device.waitFeedback(this.feedbackTimeoutMs());
+    // Idle: the records of several windows in one wake-up (the step above sent the
+    // heartbeat when it was due). requestStop() cuts the wait short.
+    if (this.idleWaitMs > 0 && this.allIdle()) {
+      await this.sleep(this.idleWaitMs);
+      if (this.stopReason !== null) return;
+    }
+    const records = await this.device.waitFeedback(this.waitMs);
     for (const fb of records) {
       if (!(fb.reasons & REASON_GONE)) this.byId.get(fb.subsysId)?.onFeedback(fb);
     }
     this.reattachIfChanged(records);
-    if (this.metrics) {
-      for (const l of this.byId.values()) {
-        const b = l.budgetLeft();
-        if (b !== undefined) this.metrics.budget.set({ subsystem: l.name }, b);
-        this.countLearner(l);
-      }
-    }
+    if (this.metrics) for (const l of this.byId.values()) this.showLearner(l, this.metrics);
   }
 
-  /** Brings the per-process counters of safety fallbacks, lost feedback and collapses up to date. */
-  private countLearner(l: SubsystemLearner): void {
-    const m = this.metrics!;
-    const now = {
-      fallbacks: l.stats.fallbackDecisions,
-      lost: l.stats.lostFeedback,
-      collapses: l.safety.collapses,
-    };
-    const was = this.countedStats.get(l.name);
-    this.countedStats.set(l.name, now);
-    if (!was) return;
+  /**
+   * The gauges (mode, exploration budget) and the per-process counters of safety
+   * fallbacks, lost feedback and collapses, touched only when they changed: a metrics
+   * update costs label hashing, and most windows change nothing.
+   */
+  private showLearner(l: SubsystemLearner, m: DaemonMetrics): void {
     const labels = { subsystem: l.name };
-    if (now.fallbacks > was.fallbacks) m.fallbacks.inc(labels, now.fallbacks - was.fallbacks);
-    if (now.lost > was.lost) m.lostFeedback.inc(labels, now.lost - was.lost);
-    if (now.collapses > was.collapses) m.collapses.inc(labels, now.collapses - was.collapses);
+    const budget = l.budgetLeft();
+    const shown = this.shownGauges.get(l.name);
+    if (!shown || shown.mode !== l.mode || shown.budget !== budget) {
+      if (!shown || shown.mode !== l.mode) m.mode.set(labels, l.mode);
+      if (budget !== undefined && (!shown || shown.budget !== budget)) m.budget.set(labels, budget);
+      this.shownGauges.set(l.name, { mode: l.mode, budget });
+    }
+    const was = this.countedStats.get(l.name);
+    const fallbacks = l.stats.fallbackDecisions;
+    const lost = l.stats.lostFeedback;
+    const collapses = l.safety.collapses;
+    if (was && was.fallbacks === fallbacks && was.lost === lost && was.collapses === collapses) {
+      return;
+    }
+    this.countedStats.set(l.name, { fallbacks, lost, collapses });
+    if (!was) return;
+    if (fallbacks > was.fallbacks) m.fallbacks.inc(labels, fallbacks - was.fallbacks);
+    if (lost > was.lost) m.lostFeedback.inc(labels, lost - was.lost);
+    if (collapses > was.collapses) m.collapses.inc(labels, collapses - was.collapses);
   }
 
   private sleep(ms: number): Promise<void> {
@@ -632,6 +681,24 @@ export class Daemon implements LearnerSink {
   }
 
   private lastCheckpointError: StorageError | null = null;
+
+  private policyUpdates(): number {
+    let n = 0;
+    for (const l of this.learners) n += l.stats.updates + l.stats.skippedUpdates;
+    return n;
+  }
+
+  /**
+   * Whether a timed checkpoint has anything to save: a decision or a reward since the
+   * last one. An idle daemon changes only counters (windows seen), which the next
+   * checkpoint or the one at exit saves; it rewrites no files.
+   */
+  private learnedSinceCheckpoint(): boolean {
+    return (
+      this.runDecisions !== this.decisionsAtCheckpoint ||
+      this.policyUpdates() !== this.updatesAtCheckpoint
+    );
+  }
   private lastKernel: Record<string, Status> | null = null;
 
   /** The checkpoint at the end of a run; its failure makes the run fail (learning lost). */
@@ -665,6 +732,7 @@ export class Daemon implements LearnerSink {
     };
     // Retry on the cadence, not on every turn.
     this.decisionsAtCheckpoint = this.runDecisions;
+    this.updatesAtCheckpoint = this.policyUpdates();
     this.lastCheckpointMs = performance.now();
     this.checkpointsThisRun++;
     try {

@@ -106,6 +106,8 @@ export interface LearnerStats {
   skippedUpdates: number;
   /** Epochs skipped because the kernel was in EMERGENCY. */
   emergencySkips: number;
+  /** Advice windows not advised because the window before them was idle (nothing to learn). */
+  idleSkips?: number;
   /** Decisions whose feedback never came (ring overflow, module reload). */
   lostFeedback: number;
   /** Advice windows the kernel could not measure (idle, unreliable): no update. */
@@ -181,6 +183,8 @@ export class SubsystemLearner {
   private readonly awaiting = new Map<number, Pending>();
   private readonly pairing = new WindowPairing();
   private lastIdleEpoch = -1;
+  /** Idle feedback records in a row (0 after a measured or unreliable window). */
+  idleRun = 0;
   /** The context each recent window ran in (from the state of the window after it). */
   private readonly ranIn = new Map<number, Float64Array>();
   private lastEpochSeen = 0;
@@ -248,6 +252,7 @@ export class SubsystemLearner {
     this.awaiting.clear();
     this.pairing.reset();
     this.lastIdleEpoch = -1;
+    this.idleRun = 0;
     this.ranIn.clear();
     this.lastDecidedEpoch = -1;
     this.lastRefreshNs = -Infinity;
@@ -276,7 +281,11 @@ export class SubsystemLearner {
       contextOf(this.info, state, this.profile, this.context);
       if (this.profile.features && state.epoch > 0 && !this.ranIn.has(state.epoch - 1)) {
         this.ranIn.set(state.epoch - 1, Float64Array.from(this.context));
-        for (const e of this.ranIn.keys()) if (e < state.epoch - 256) this.ranIn.delete(e);
+        // Oldest first (epochs are added in increasing order): stop at the first kept one.
+        for (const e of this.ranIn.keys()) {
+          if (e >= state.epoch - 256) break;
+          this.ranIn.delete(e);
+        }
       }
     }
     this.lastEpochSeen = Math.max(this.lastEpochSeen, state.epoch);
@@ -293,6 +302,15 @@ export class SubsystemLearner {
       return false;
     }
     if (this.settings.adviceWindowsOnly && !state.nextAdvice) {
+      if (refreshDue) this.heartbeat(device, state.timeNs);
+      return false;
+    }
+    // After an idle window the next one most likely is idle too: advice there would be
+    // logged, unmeasured and teach nothing, and deciding is most of an idle daemon's
+    // work. The kernel runs its baseline there; the first window of a new workload is
+    // then a measured baseline window, and the advice follows in the window after it.
+    if (this.lastIdleEpoch === state.epoch - 1) {
+      this.stats.idleSkips = (this.stats.idleSkips ?? 0) + 1;
       if (refreshDue) this.heartbeat(device, state.timeNs);
       return false;
     }
@@ -415,7 +433,12 @@ export class SubsystemLearner {
         this.stats.lostFeedback++;
       }
     }
-    if (!measured(fb) && (fb.reasons & REASON_IDLE) !== 0) this.lastIdleEpoch = fb.epoch;
+    if (!measured(fb) && (fb.reasons & REASON_IDLE) !== 0) {
+      this.lastIdleEpoch = fb.epoch;
+      this.idleRun++;
+    } else {
+      this.idleRun = 0;
+    }
     const p = fb.recId === 0 ? undefined : this.pending.get(fb.recId);
     if (p) this.pending.delete(fb.recId);
     const reference =

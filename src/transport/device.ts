@@ -1,7 +1,7 @@
 /**
- * The device interface of the daemon: one view of /dev/mlproxy, implemented by
- * IoctlDevice (the real module) and SimDevice (an in-process model with the same
- * semantics). The shapes it answers with are the ABI's (src/abi/types.ts), and the mode
+ * The device interface of the daemon: one view of /dev/mlproxy, implemented by one
+ * class, IoctlDevice, on the real module or on the simulator's fake kernel
+ * (src/transport/sim/fake-kernel.ts: SimKernel behind the same system calls). The shapes it answers with are the ABI's (src/abi/types.ts), and the mode
  * and verdict names are derived from the header's constants (src/abi/names.ts); both are
  * re-exported here for the device's users.
  */
@@ -25,7 +25,7 @@ export class DeviceError extends Error {
 }
 
 export interface MlpDevice {
-  /** "ioctl:/dev/mlproxy" or "sim". */
+  /** "ioctl:/dev/mlproxy", or on the simulator "sim (<clock> clock)". */
   readonly description: string;
   readonly simulated: boolean;
   version(): abi.VersionInfo;

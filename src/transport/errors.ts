@@ -1,6 +1,7 @@
 /**
- * DeviceError messages shared by IoctlDevice and SimDevice, so both report the same
- * failure the same way: "<ioctl>: <ERRNO> (<what it means here and the fix>)".
+ * DeviceError messages: "<ioctl>: <ERRNO> (<what it means here and the fix>)", built by
+ * IoctlDevice from the errno of the real module or of the simulator's fake kernel (whose
+ * SimKernel raises its errnos with deviceError() too), so both report a failure alike.
  */
 import { constants as osConstants } from 'node:os';
 import { DeviceError } from './device.js';

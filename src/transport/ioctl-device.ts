@@ -1,5 +1,10 @@
 /**
- * IoctlDevice: the real /dev/mlproxy through the `ioctl` native addon.
+ * IoctlDevice: the one device class. It speaks to /dev/mlproxy in system calls (open,
+ * ioctl with the byte codec's structs, read of packed feedback records, close) through
+ * a Syscalls object (src/transport/syscalls.ts): the real ones (fs and the `ioctl` native
+ * addon) by default, or the simulator's byte-level fake kernel
+ * (src/transport/sim/fake-kernel.ts, `simDevice()`), which answers them as the module
+ * does. Everything here, codec included, runs the same for both.
  *
  * One file descriptor (the kernel queues feedback per open file, so a second
  * descriptor would fill an unread ring and count drops; everything goes through this
@@ -22,8 +27,7 @@
  * With an ABI 1.0 module (no read timeout) the file is non-blocking and
  * waitFeedback() polls with non-blocking reads every quarter window, as before.
  */
-import { closeSync, constants as fsc, openSync, read as readAsync, readSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { constants as fsc } from 'node:fs';
 import * as codec from '../abi/codec.js';
 import {
   ABI_MAJOR,
@@ -31,13 +35,7 @@ import {
   MAX_SUBSYS,
   READ_TIMEOUT_MAX_MS,
   REASON_GONE,
-  SIZEOF_CLAIM_VER0,
   SIZEOF_FEEDBACK_VER0,
-  SIZEOF_MODE_VER0,
-  SIZEOF_RECOMMENDATION_VER0,
-  SIZEOF_STATE_VER0,
-  SIZEOF_STATUS_VER0,
-  SIZEOF_SUBSYS_INFO_VER0,
   SIZEOF_VERSION_VER0,
 } from '../abi/constants.js';
 import { COMMANDS, requestFor, type IoctlName } from '../abi/structs.js';
@@ -55,32 +53,19 @@ import type {
   VersionInfo,
 } from './device.js';
 import { deviceError, errnoName } from './errors.js';
-
-export type IoctlFn = (fd: number, request: number, data?: number | Buffer) => number;
-
-let ioctlFn: IoctlFn | null = null;
-function loadIoctl(): IoctlFn {
-  if (!ioctlFn) {
-    try {
-      ioctlFn = createRequire(import.meta.url)('ioctl') as IoctlFn;
-    } catch (e) {
-      throw new DeviceError(
-        `the "ioctl" native addon failed to load (${(e as Error).message}): ` +
-          'reinstall dependencies with `npm ci` (needs a C++ toolchain), or use --sim',
-        'ENOSYS',
-      );
-    }
-  }
-  return ioctlFn;
-}
+import { nodeSyscalls, type Syscalls } from './syscalls.js';
 
 export const DEFAULT_DEVICE_PATH = '/dev/mlproxy';
 
 export interface IoctlDeviceOptions {
   /** Open O_RDONLY when O_RDWR is refused with EACCES (read-only commands). */
   allowReadOnly?: boolean;
-  /** The ioctl(2) call; tests pass a model of the kernel here (default: the addon). */
-  ioctl?: IoctlFn;
+  /**
+   * The system calls (default: the real ones, nodeSyscalls()); the simulator passes its
+   * byte-level fake kernel (src/transport/sim/fake-kernel.ts), a test may pass
+   * nodeSyscalls({ ioctl }) to model the ioctls over a real file.
+   */
+  syscalls?: Syscalls;
   /**
    * At most this many records per readFeedback()/waitFeedback() (default: all that are
    * queued, 64 per read()); a benchmark of the steady state (one record a window): 1.
@@ -95,29 +80,23 @@ const EINVAL_DETAIL: Partial<Record<IoctlName, string>> = {
   MLP_IOC_VERSION: 'struct size mismatch: the daemon and the module disagree on the ABI',
 };
 
-/** The ABI 1.0 size of each struct: what a 1.0 module knows. */
-const VER0: Record<IoctlName, number> = {
-  MLP_IOC_VERSION: SIZEOF_VERSION_VER0,
-  MLP_IOC_SUBSYS_INFO: SIZEOF_SUBSYS_INFO_VER0,
-  MLP_IOC_GET_STATE: SIZEOF_STATE_VER0,
-  MLP_IOC_RECOMMEND: SIZEOF_RECOMMENDATION_VER0,
-  MLP_IOC_GET_MODE: SIZEOF_MODE_VER0,
-  MLP_IOC_SET_MODE: SIZEOF_MODE_VER0,
-  MLP_IOC_GET_STATUS: SIZEOF_STATUS_VER0,
-  MLP_IOC_CLAIM: SIZEOF_CLAIM_VER0,
-  MLP_IOC_HEARTBEAT: SIZEOF_CLAIM_VER0,
-  MLP_IOC_FILE: 0,
-};
+/** The ABI 1.0 size of each struct: what a 1.0 module knows (it has no MLP_IOC_FILE). */
+const VER0 = Object.fromEntries(
+  (Object.keys(COMMANDS) as IoctlName[]).map((k) => [
+    k,
+    k === 'MLP_IOC_FILE' ? 0 : COMMANDS[k].ver0,
+  ]),
+) as Record<IoctlName, number>;
 
 /** The largest read(): this many records at once. */
 const READ_RECORDS = 64;
 
 export class IoctlDevice implements MlpDevice {
   readonly description: string;
-  readonly simulated = false;
+  readonly simulated: boolean;
   readonly readOnly: boolean;
   private fd: number | null;
-  private readonly ioctl: IoctlFn;
+  private readonly sys: Syscalls;
   private readonly knobCounts = new Map<number, number>();
   /** The ABI minor this file speaks with the module (0: a 1.0 module). */
   private minor = 0;
@@ -126,8 +105,13 @@ export class IoctlDevice implements MlpDevice {
   private readonly request = new Map<IoctlName, number>();
   private recordSize = SIZEOF_FEEDBACK_VER0;
   private readBuf = Buffer.alloc(SIZEOF_FEEDBACK_VER0 * READ_RECORDS);
+  private reader = new codec.FeedbackReader(this.readBuf);
+  private readonly knobsOf: codec.KnobCounts = (id) => this.knobCounts.get(id);
   private readonly maxRecords: number;
+  /** The structs of the calls made every window, reused (no allocation per call). */
   private readonly recBuf = Buffer.alloc(COMMANDS.MLP_IOC_RECOMMEND.layout.size);
+  private readonly stateBuf = Buffer.alloc(COMMANDS.MLP_IOC_GET_STATE.layout.size);
+  private readonly beatBuf = Buffer.alloc(COMMANDS.MLP_IOC_HEARTBEAT.layout.size);
   /** The file's kernel read timeout as last set, ms. */
   private readTimeoutMs: number | undefined;
   /** The asynchronous read in flight (ABI 1.1), if any. */
@@ -142,7 +126,8 @@ export class IoctlDevice implements MlpDevice {
     readonly path = DEFAULT_DEVICE_PATH,
     opts: IoctlDeviceOptions = {},
   ) {
-    this.ioctl = opts.ioctl ?? loadIoctl();
+    this.sys = opts.syscalls ?? nodeSyscalls();
+    this.simulated = this.sys.simulation !== undefined;
     this.maxRecords = opts.maxRecords ?? Infinity;
     if (
       !(this.maxRecords >= 1) ||
@@ -154,7 +139,7 @@ export class IoctlDevice implements MlpDevice {
     let readOnly = false;
     let fd: number;
     try {
-      fd = openSync(path, fsc.O_RDWR);
+      fd = this.sys.open(path, fsc.O_RDWR);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
       const denied = () =>
@@ -165,7 +150,7 @@ export class IoctlDevice implements MlpDevice {
         );
       if (code === 'EACCES' && opts.allowReadOnly) {
         try {
-          fd = openSync(path, fsc.O_RDONLY);
+          fd = this.sys.open(path, fsc.O_RDONLY);
         } catch (e2) {
           if ((e2 as NodeJS.ErrnoException).code === 'EACCES') throw denied();
           throw deviceError(`open ${path}`, (e2 as NodeJS.ErrnoException).code ?? 'EIO');
@@ -186,7 +171,7 @@ export class IoctlDevice implements MlpDevice {
     }
     this.fd = fd;
     this.readOnly = readOnly;
-    this.description = `ioctl:${path}${readOnly ? ' (read-only)' : ''}`;
+    this.description = `${this.sys.simulation ?? `ioctl:${path}`}${readOnly ? ' (read-only)' : ''}`;
     try {
       this.handshake(readOnly);
     } catch (e) {
@@ -253,12 +238,13 @@ export class IoctlDevice implements MlpDevice {
       this.configure({ recordSize: this.recordSize, readTimeoutMs: 0 });
     } else {
       // A 1.0 module has no read timeout: read non-blocking and poll.
-      if (this.fd !== null) closeSync(this.fd);
+      if (this.fd !== null) this.sys.close(this.fd);
       this.fd = null;
       const flags = (readOnly ? fsc.O_RDONLY : fsc.O_RDWR) | fsc.O_NONBLOCK;
-      this.fd = openSync(this.path, flags);
+      this.fd = this.sys.open(this.path, flags);
     }
     this.readBuf = Buffer.alloc(this.recordSize * Math.min(READ_RECORDS, this.maxRecords));
+    this.reader = new codec.FeedbackReader(this.readBuf);
     const subs = this.listSubsystems();
     const minWindow = Math.min(...subs.map((s) => s.windowMs), 200);
     this.pollMs = Math.min(50, Math.max(1, Math.floor(minWindow / 4)));
@@ -277,7 +263,7 @@ export class IoctlDevice implements MlpDevice {
     if (size === 0) throw deviceError(name, 'ENOTTY', 'the module speaks ABI 1.0, without it');
     const b = codec.truncate(buf, size);
     try {
-      this.ioctl(this.fd, this.request.get(name) ?? 0, b);
+      this.sys.ioctl(this.fd, this.request.get(name) ?? 0, b);
     } catch (e) {
       const code = errnoName(e as NodeJS.ErrnoException);
       let detail: string | undefined;
@@ -335,7 +321,7 @@ export class IoctlDevice implements MlpDevice {
 
   getState(subsysId: number): StateSnapshot {
     return codec.decodeState(
-      this.call('MLP_IOC_GET_STATE', codec.encodeStateQuery(subsysId), subsysId),
+      this.call('MLP_IOC_GET_STATE', codec.encodeStateQuery(subsysId, this.stateBuf), subsysId),
     );
   }
 
@@ -371,7 +357,7 @@ export class IoctlDevice implements MlpDevice {
   }
 
   heartbeat(subsysId: number): void {
-    this.call('MLP_IOC_HEARTBEAT', codec.encodeClaim(subsysId), subsysId);
+    this.call('MLP_IOC_HEARTBEAT', codec.encodeClaim(subsysId, false, this.beatBuf), subsysId);
   }
 
   subscribe(ids: readonly number[]): void {
@@ -382,10 +368,8 @@ export class IoctlDevice implements MlpDevice {
   /** Decodes n bytes of this.readBuf into records (knobs trimmed to the subsystem). */
   private decode(n: number): Feedback[] {
     const out: Feedback[] = [];
-    for (const f of codec.decodeFeedbackRecords(this.readBuf.subarray(0, n), this.recordSize)) {
+    for (const f of this.reader.decode(n, this.recordSize, this.knobsOf)) {
       if (this.subscribed && !this.subscribed.has(f.subsysId)) continue;
-      const nk = this.knobCounts.get(f.subsysId);
-      if (nk !== undefined) f.knobs = f.knobs.slice(0, nk);
       if (f.reasons & REASON_GONE) this.knobCounts.delete(f.subsysId);
       out.push(f);
     }
@@ -401,7 +385,7 @@ export class IoctlDevice implements MlpDevice {
     for (;;) {
       let n: number;
       try {
-        n = readSync(this.fd, this.readBuf, 0, this.readBuf.length, null);
+        n = this.sys.readSync(this.fd, this.readBuf, 0, this.readBuf.length);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'EAGAIN' || code === 'EWOULDBLOCK') break;
@@ -433,12 +417,12 @@ export class IoctlDevice implements MlpDevice {
     if (this.readTimeoutMs !== ms) this.configure({ readTimeoutMs: ms });
     const fd = this.fd;
     this.reading = new Promise<Feedback[]>((resolve, reject) => {
-      readAsync(fd, this.readBuf, 0, this.readBuf.length, null, (err, n) => {
+      this.sys.read(fd, this.readBuf, 0, this.readBuf.length, (err, n) => {
         this.reading = null;
         if (this.closeWhenRead) {
           this.closeWhenRead = false;
           this.fd = null;
-          closeSync(fd);
+          this.sys.close(fd);
           resolve([]);
           return;
         }
@@ -490,7 +474,7 @@ export class IoctlDevice implements MlpDevice {
   private wake(): void {
     if (this.fd === null) return;
     try {
-      this.ioctl(
+      this.sys.ioctl(
         this.fd,
         this.request.get('MLP_IOC_FILE') ?? 0,
         codec.encodeFileConfig({ readTimeoutMs: 0, wake: true }),
@@ -516,7 +500,7 @@ export class IoctlDevice implements MlpDevice {
     }
     const fd = this.fd;
     this.fd = null;
-    closeSync(fd);
+    this.sys.close(fd);
     for (const cancel of [...this.pendingWaits]) cancel();
   }
 }

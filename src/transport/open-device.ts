@@ -1,14 +1,14 @@
 /**
- * Opens the device the daemon runs on: /dev/mlproxy through IoctlDevice, or the
- * in-process SimDevice when asked (--sim). A missing device is a clear error naming
- * both fixes.
+ * Opens the device the daemon runs on: IoctlDevice on /dev/mlproxy, or (--sim) the same
+ * IoctlDevice over the simulator's fake kernel (src/transport/sim/fake-kernel.ts). A
+ * missing device is a clear error naming both fixes.
  */
 import { existsSync } from 'node:fs';
 import type { MlpDevice } from './device.js';
 import { DeviceError } from './device.js';
 import { DEFAULT_DEVICE_PATH, IoctlDevice } from './ioctl-device.js';
+import { simDevice } from './sim/fake-kernel.js';
 import type { SimKernelOptions } from './sim/kernel.js';
-import { SimDevice } from './sim/sim-device.js';
 
 export interface OpenDeviceOptions {
   /** Use the simulated device instead of /dev/mlproxy. */
@@ -22,7 +22,7 @@ export interface OpenDeviceOptions {
 }
 
 export function openDevice(opts: OpenDeviceOptions = {}): MlpDevice {
-  if (opts.sim) return new SimDevice({ kernelOptions: { clock: 'real', ...opts.simOptions } });
+  if (opts.sim) return simDevice({ kernelOptions: { clock: 'real', ...opts.simOptions } });
   const path = opts.path ?? DEFAULT_DEVICE_PATH;
   if (!existsSync(path)) {
     throw new DeviceError(

@@ -9,7 +9,8 @@ import { applyOverrides, loadConfig } from '../../src/config/load.js';
 import type { DaemonConfig } from '../../src/config/schema.js';
 import { Daemon } from '../../src/loop/daemon.js';
 import type { DaemonOptions } from '../../src/loop/daemon.js';
-import { SimDevice } from '../../src/transport/sim/sim-device.js';
+import type { MlpDevice } from '../../src/transport/device.js';
+import { simDevice as openSim } from '../../src/transport/sim/fake-kernel.js';
 import type { SimKernelOptions } from '../../src/transport/sim/kernel.js';
 
 export function tempDir(prefix = 'mlp-daemon-'): string {
@@ -37,13 +38,14 @@ export function testConfig(dir: string, edit?: (c: DaemonConfig) => void): Daemo
   return cfg;
 }
 
-export function simDevice(opts: SimKernelOptions = {}): SimDevice {
-  return new SimDevice({ kernelOptions: { clock: 'auto', ...opts } });
+/** The simulated device (IoctlDevice over the fake kernel) on a new auto-clock kernel. */
+export function simDevice(opts: SimKernelOptions = {}): MlpDevice {
+  return openSim({ kernelOptions: { clock: 'auto', ...opts } });
 }
 
 export function makeDaemon(
   cfg: DaemonConfig,
-  device: SimDevice,
+  device: MlpDevice,
   extra: Partial<DaemonOptions> = {},
 ): { daemon: Daemon; lines: Record<string, unknown>[] } {
   const { logger, lines } = memoryLogger();

@@ -1,6 +1,7 @@
 /**
  * In the QEMU guest: the device conformance suite (test/conformance/suite.ts), the
- * same one `npm test` runs on SimDevice, against IoctlDevice on the real
+ * same one `npm test` runs on the simulator (IoctlDevice over the fake kernel), against
+ * IoctlDevice on the real
  * /dev/mlproxy, with the synthetic subsystem and mlproxy_selftest.ko's `selftest`
  * (the ladder tests' noiseless subsystem, and the second subsystem the suite may
  * unregister and register again), with the parameters of

@@ -38,12 +38,13 @@ import {
   unloadModule,
 } from './helpers/guest.js';
 import { RawDevice, errnoOf, ioctl } from './helpers/rawdev.js';
-import { effRaw, load, optLevel, phaseHint, type SynthParams } from './helpers/synthetic.js';
+// The landscape mlproxy_synthetic.ko is built from, run as WebAssembly.
+import { landscape, type SynthParams } from '../../src/transport/sim/rules.js';
 
 const SEED = 7;
 const PARAMS = { ...FAST_PARAMS, synth_seed: SEED, ring_records: 32, check_period: 4 };
 const SYNTH: SynthParams = { seed: SEED, period: PARAMS.synth_period };
-const BEST = optLevel(0, SYNTH); // phase 0 throughout (synth_period is huge)
+const BEST = landscape.opt(0, SYNTH); // phase 0 throughout (synth_period is huge)
 /** Generous bound on windows for any one step of the ladder (a count, not a time). */
 const MAX_WINDOWS = 400;
 
@@ -72,7 +73,7 @@ function checkRecord(f: Feedback): void {
   if (f.reasons & REASON_IDLE) return;
   assert.equal(
     raw(f.eff),
-    effRaw(f.epoch, f.knobs[0], SYNTH),
+    landscape.eff(f.epoch, f.knobs[0], SYNTH),
     `eff of window ${f.epoch} at level ${f.knobs[0]} differs from docs/subsystems.md`,
   );
   if (!f.applied) assert.equal(f.knobs[0], 4, `baseline window ${f.epoch} must run the default`);
@@ -168,8 +169,12 @@ test('GET_STATE and GET_STATUS: fresh module is in EMERGENCY with the baseline; 
   assert.equal(s.mode, MODE_EMERGENCY);
   assert.deepEqual(s.knobs, [4]);
   assert.equal(s.nextAdvice, false);
-  assert.equal(s.features[0], load(s.epoch), `feature load of window ${s.epoch}`);
-  assert.equal(s.features[1], phaseHint(s.epoch, SYNTH), `feature phase_hint of window ${s.epoch}`);
+  assert.equal(s.features[0], landscape.load(s.epoch), `feature load of window ${s.epoch}`);
+  assert.equal(
+    s.features[1],
+    landscape.hint(s.epoch, SYNTH),
+    `feature phase_hint of window ${s.epoch}`,
+  );
   const st = dev.status(id);
   assert.equal(st.mode, MODE_EMERGENCY);
   assert.equal(st.controlled, false);

@@ -2,22 +2,28 @@
  * SimKernel: an in-process model of the mlproxy kernel module, following the
  * semantics written in kmod/include/uapi/linux/mlproxy.h (windows and epochs, the
  * advice schedule by mode, verdicts and reasons, feedback rings, the mode ladder,
- * control and permissions). Several SimDevice "open files" attach to one kernel,
- * which is how EBUSY (two controllers) and per-file feedback rings are modelled.
+ * control and permissions). Several open files (the fake kernel's, fake-kernel.ts)
+ * attach to one kernel, which is how EBUSY (two controllers) and per-file feedback
+ * rings are modelled.
  *
  * Clocks:
  *   real    windows end on setTimeout every window_ms (npm start);
  *   manual  virtual time; windows end only in advance()/advanceMs() (tests);
- *   auto    virtual time, and SimDevice.waitFeedback() advances to the next window
- *           end at once when nothing is queued (benchmarks: no real waiting).
+ *   auto    virtual time, and a read() of the fake kernel that finds nothing queued
+ *           advances to the next window end at once (benchmarks: no real waiting).
  * Virtual windows are exactly window_ms long; with several subsystems, advance(n)
  * moves n times to the earliest next window end, closing every window ending then.
  * Everything is deterministic for given seeds in the virtual clocks.
  *
  * Like the module, windows are parked while no file is open (the defaults in force,
  * no window runs; the first open starts the next window, epoch + 1 after a park),
- * a feedback record carries the state of the window that began as it was queued,
- * efficiencies are within [0, 10^15] raw and a baseline reference <= 0 is none.
+ * and a feedback record carries the state of the window that began as it was queued.
+ *
+ * The rules are not written here: the module parameters' table, the advice schedule,
+ * knob limiting and the knob schema checks, the verdicts, the reference, the paired
+ * judgement and the ladder are kmod/mlproxy_rules.c, the file mlproxy.ko is built
+ * from, run as WebAssembly (rules.ts). This class holds what the module's core holds:
+ * time, windows, files and rings, control, the counters, and calls the rules.
  */
 import { performance } from 'node:perf_hooks';
 import {
@@ -25,33 +31,12 @@ import {
   MAX_FEATURES,
   MAX_KNOBS,
   MAX_SUBSYS,
-  MAX_TTL_MS,
-  MODE_COLLABORATION,
   MODE_EMERGENCY,
-  MODE_LEARNING,
-  MODE_RECOMMENDATION,
   NR_MODES,
-  REASON_BASELINE_WINDOW,
-  REASON_EMERGENCY,
-  REASON_EXPIRED,
   REASON_GONE,
   REASON_IDLE,
-  REASON_OFF_GRID,
-  REASON_OUT_OF_BOUNDS,
-  REASON_RATE_LIMIT,
-  REASON_STALE,
-  REASON_STEP_LIMIT,
   REASON_UNRELIABLE,
-  TRANS_ADMIN,
-  TRANS_BASELINE,
   TRANS_CLOSED,
-  TRANS_COLLAPSE,
-  TRANS_HEARTBEAT,
-  TRANS_NONE,
-  TRANS_PROMOTE,
-  TRANS_RECOVER,
-  TRANS_REGRESSION,
-  VERDICT_APPLIED,
   VERDICT_CLAMPED,
   VERDICT_NONE,
   VERDICT_REJECTED,
@@ -72,9 +57,14 @@ import { deviceError } from '../errors.js';
 import type { SubsystemModel, WindowMeasure } from './model.js';
 import { ReadaheadModel, type ReadaheadOptions } from './readahead.js';
 import { SelftestModel, type SelftestOptions } from './selftest.js';
-import { SyntheticModel, checkInt, type SyntheticOptions } from './synthetic.js';
+import { KernelRules, PARAM_TABLE, TTL_MAX_MS, knobOk, paramOk, paramRange } from './rules.js';
+import { SyntheticModel, type SyntheticOptions } from './synthetic.js';
 
-/** The module parameters of kmod (same names, camelCase, same defaults). */
+/**
+ * The module parameters of mlproxy.ko the simulator models, camelCase (learningPeriod is
+ * learning_period). Their defaults and ranges are kmod/mlproxy_params.h's, read from
+ * the WebAssembly build (max_open, the per-user open limit, is not modelled).
+ */
 export interface KernelParams {
   learningPeriod: number;
   checkPeriod: number;
@@ -89,40 +79,39 @@ export interface KernelParams {
   ringRecords: number;
 }
 
-export const DEFAULT_PARAMS: Readonly<KernelParams> = {
-  learningPeriod: 10,
-  checkPeriod: 16,
-  promoteWindows: 8,
-  promoteMarginPct: 2,
-  demoteMarginPct: 5,
-  collapsePct: 50,
-  heartbeatMs: 2000,
-  emergencyHoldWindows: 10,
-  maxEpochLag: 1,
-  defaultTtlMs: 1000,
-  ringRecords: 256,
-};
+const MODELLED: readonly (keyof KernelParams)[] = [
+  'learningPeriod',
+  'checkPeriod',
+  'promoteWindows',
+  'promoteMarginPct',
+  'demoteMarginPct',
+  'collapsePct',
+  'heartbeatMs',
+  'emergencyHoldWindows',
+  'maxEpochLag',
+  'defaultTtlMs',
+  'ringRecords',
+];
 
-const PARAM_LIMITS: Record<keyof KernelParams, [number, number]> = {
-  learningPeriod: [1, 1000000],
-  checkPeriod: [0, 100000],
-  promoteWindows: [1, 1000000],
-  promoteMarginPct: [0, 100],
-  demoteMarginPct: [0, 100],
-  collapsePct: [0, 100],
-  heartbeatMs: [1, 3600000],
-  emergencyHoldWindows: [0, 1000000],
-  maxEpochLag: [0, 1000000],
-  defaultTtlMs: [1, MAX_TTL_MS],
-  ringRecords: [1, 1 << 20],
-};
+const snake = (name: string): string => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/** The table's row of each modelled parameter. */
+const PARAM_ROWS = new Map(
+  MODELLED.map((key) => {
+    const row = PARAM_TABLE.find((r) => r.name === snake(key));
+    if (!row) throw new Error(`kmod/mlproxy_params.h has no parameter ${snake(key)} (${key})`);
+    return [key, row] as const;
+  }),
+);
+
+/** The module's defaults (kmod/mlproxy_params.h). */
+export const DEFAULT_PARAMS: Readonly<KernelParams> = Object.freeze(
+  Object.fromEntries(
+    MODELLED.map((key) => [key, PARAM_ROWS.get(key)!.def]),
+  ) as unknown as KernelParams,
+);
 
 export type ClockKind = 'real' | 'manual' | 'auto';
-
-/** Advice windows waiting for their judgement, at most this many (MLP_PAIR_MAX). */
-const PAIR_MAX = 4096;
-/** The baseline windows advice is judged against are at most this many windows away (MLP_PAIR_GAP). */
-const PAIR_GAP = 4;
 
 export interface SimKernelOptions {
   clock?: ClockKind;
@@ -183,7 +172,7 @@ interface Pending {
   knobs: number[];
 }
 
-/** One registered subsystem and its kernel state. */
+/** One registered subsystem and its kernel state (its rule state is in the rules' slot). */
 class SimSubsystem {
   defaults: number[];
   epoch = 0;
@@ -200,24 +189,8 @@ class SimSubsystem {
   winReasons = 0;
   knobs: number[];
   features: number[] = [];
-  lastAdvised: number[];
   pending: Pending | null = null;
   nextRecId = 1;
-  mode: ModeValue = MODE_EMERGENCY;
-  pinned = false;
-  /** The reference: the raw efficiency of the last measured baseline window; <= 0: none. */
-  baselineEff = 0;
-  haveBaseline = false;
-  baseEpoch = 0;
-  /** Advice windows measured since that window, waiting for the next one. */
-  pairSum = 0;
-  pairN = 0;
-  pairFirst = 0;
-  pairLast = 0;
-  lastEff = 0;
-  heartbeatMissed = false;
-  hold = 0;
-  goodStreak = 0;
   controller: SimFile | null = null;
   lastHeartbeatNs = 0;
   timer: NodeJS.Timeout | null = null;
@@ -234,24 +207,18 @@ class SimSubsystem {
     recsExpired: 0,
     feedbackRecords: 0,
     feedbackDropped: 0,
-    transitions: 0,
-    promotions: 0,
-    demotions: 0,
-    emergencies: 0,
-    heartbeatMisses: 0,
-    lastTransitionEpoch: 0,
-    lastTransition: TRANS_NONE,
     lateMaxNs: 0,
     replans: 0,
   };
 
   constructor(
     readonly id: number,
+    /** Its slot in the rules' state (struct mlp_ladder and the knob limits). */
+    readonly slot: number,
     readonly model: SubsystemModel,
   ) {
     this.defaults = model.knobs.map((k) => k.def);
     this.knobs = [...this.defaults];
-    this.lastAdvised = [...this.defaults];
   }
 
   get windowNs(): number {
@@ -271,12 +238,10 @@ class SimSubsystem {
   }
 }
 
-/** Raw efficiencies are clamped into [0, MLP_EFF_LIMIT]. */
-const EFF_LIMIT = 1e15;
-
 export class SimKernel {
   readonly clock: ClockKind;
   readonly params: Readonly<KernelParams>;
+  private readonly rules: KernelRules;
   /** Registered subsystems in registration order (the listing's index order). */
   private subs: SimSubsystem[] = [];
   private nextId = 1;
@@ -293,18 +258,22 @@ export class SimKernel {
     }
     const params = { ...DEFAULT_PARAMS };
     for (const [key, value] of Object.entries(opts.params ?? {})) {
-      const limits = PARAM_LIMITS[key as keyof KernelParams];
-      if (!limits) {
+      const row = PARAM_ROWS.get(key as keyof KernelParams);
+      if (!row) {
+        throw new RangeError(`unknown kernel parameter "${key}"; known: ${MODELLED.join(', ')}`);
+      }
+      // The module's own check (mlp_param_ok), from its table.
+      if (!paramOk(row, value)) {
         throw new RangeError(
-          `unknown kernel parameter "${key}"; known: ${Object.keys(DEFAULT_PARAMS).join(', ')}`,
+          `parameter ${key} (the module's ${row.name}) must be an integer in ${paramRange(row)}, got ${String(value)}`,
         );
       }
-      params[key as keyof KernelParams] = checkInt(`parameter ${key}`, value, ...limits);
+      params[key as keyof KernelParams] = value;
     }
-    if (params.checkPeriod === 1) {
-      throw new RangeError('parameter checkPeriod 1 leaves no advice window: use 0 or 2..100000');
-    }
-    this.params = params;
+    this.params = Object.freeze(params);
+    this.rules = new KernelRules(
+      Object.fromEntries(MODELLED.map((key) => [PARAM_ROWS.get(key)!.name, params[key]])),
+    );
     const models: SubsystemModel[] = [];
     for (const name of opts.subsystems ?? ['synthetic', 'readahead']) {
       if (name === 'synthetic') models.push(new SyntheticModel(opts.synthetic));
@@ -326,11 +295,24 @@ export class SimKernel {
         `subsystem ${m.name}: 0..${MAX_FEATURES} features, 1..${MAX_KNOBS} knobs`,
       );
     }
+    for (const k of m.knobs) {
+      if (!knobOk(k)) {
+        throw new RangeError(
+          `subsystem ${m.name}: knob ${k.name} (min ${k.min}, max ${k.max}, step ${k.step}, ` +
+            `def ${k.def}, maxDelta ${k.maxDelta}) is refused by the module's check: within ` +
+            '+-2^62, step > 0, max - min, def - min and maxDelta multiples of step, maxDelta <= max - min',
+        );
+      }
+    }
     if (this.subs.length >= MAX_SUBSYS) throw new RangeError(`at most ${MAX_SUBSYS} subsystems`);
     if (this.subs.some((x) => x.model.name === m.name)) {
       throw new RangeError(`a subsystem named ${m.name} is registered already`);
     }
-    const s = new SimSubsystem(this.nextId++, m);
+    const used = new Set(this.subs.map((x) => x.slot));
+    let slot = 0;
+    while (used.has(slot)) slot++;
+    const s = new SimSubsystem(this.nextId++, slot, m);
+    this.rules.initSlot(slot, m.knobs);
     this.subs.push(s);
     this.generation++;
     if (this.files.size > 0) this.unpark(s);
@@ -355,11 +337,11 @@ export class SimKernel {
       epoch: s.epoch,
       windowStartNs: 0,
       windowNs: 0,
-      mode: s.mode,
+      mode: this.rules.mode(s.slot) as ModeValue,
       applied: false,
       verdict: VERDICT_NONE,
       reasons: REASON_GONE,
-      baselineEff: s.baselineEff > 0 ? s.baselineEff / 1e6 : 0,
+      baselineEff: this.baselineOf(s),
       eff: 0,
       knobs: [...s.knobs],
     };
@@ -471,7 +453,8 @@ export class SimKernel {
     for (const s of this.subs) {
       if (s.controller !== f) continue;
       s.controller = null;
-      this.fall(s, TRANS_CLOSED);
+      this.rules.beat(s.slot); // mlp_drop_controller()
+      this.rules.fall(s.slot, s.epoch, TRANS_CLOSED);
     }
     if (this.files.size === 0) for (const s of this.subs) this.park(s);
     f.wake();
@@ -517,11 +500,11 @@ export class SimKernel {
       subsysId: s.id,
       epoch: s.epoch,
       timeNs: this.nowNs(),
-      mode: s.mode,
-      nextAdvice: this.adviceWindow(s.mode, s.epoch + 1),
+      mode: this.rules.mode(s.slot) as ModeValue,
+      nextAdvice: this.adviceWindow(this.rules.mode(s.slot), s.epoch + 1),
       features: [...s.features],
       knobs: [...s.knobs],
-      baselineEff: s.baselineEff > 0 ? s.baselineEff / 1e6 : 0,
+      baselineEff: this.baselineOf(s),
       windowStartNs: s.winStartNs,
       nextWindowNs: s.planNs,
     };
@@ -537,7 +520,7 @@ export class SimKernel {
 
   getMode(subsysId: number): { mode: ModeValue; pinned: boolean } {
     const s = this.find('MLP_IOC_GET_MODE', subsysId);
-    return { mode: s.mode, pinned: s.pinned };
+    return { mode: this.rules.mode(s.slot) as ModeValue, pinned: this.rules.pinned(s.slot) };
   }
 
   setMode(f: SimFile, subsysId: number, mode: number, pin: boolean): void {
@@ -547,10 +530,7 @@ export class SimKernel {
       throw deviceError(op, 'EINVAL', `mode ${mode} is not one of 0..${NR_MODES - 1}`);
     }
     const s = this.find(op, subsysId);
-    s.pinned = pin;
-    s.goodStreak = 0;
-    s.hold = 0;
-    this.transition(s, mode as ModeValue, TRANS_ADMIN);
+    this.rules.setMode(s.slot, s.epoch, mode, pin);
   }
 
   claim(f: SimFile, subsysId: number, release: boolean): void {
@@ -561,6 +541,7 @@ export class SimKernel {
     if (release) {
       // Giving up control is orderly: the mode stays; a new controller may claim.
       s.controller = null;
+      this.rules.beat(s.slot); // mlp_drop_controller()
       return;
     }
     s.controller = f;
@@ -586,8 +567,8 @@ export class SimKernel {
       throw deviceError(op, 'EINVAL', `propensity must be in (0, 1], got ${r.propensity}`);
     }
     const ttlMs = r.ttlMs ?? 0;
-    if (!Number.isInteger(ttlMs) || ttlMs < 0 || ttlMs > MAX_TTL_MS) {
-      throw deviceError(op, 'EINVAL', `ttl_ms must be in 0..${MAX_TTL_MS}, got ${ttlMs}`);
+    if (!Number.isInteger(ttlMs) || ttlMs < 0 || ttlMs > TTL_MAX_MS) {
+      throw deviceError(op, 'EINVAL', `ttl_ms must be in 0..${TTL_MAX_MS}, got ${ttlMs}`);
     }
     if (!Array.isArray(r.knobs) || r.knobs.length > MAX_KNOBS) {
       throw deviceError(op, 'EINVAL', `at most ${MAX_KNOBS} knobs`);
@@ -614,38 +595,35 @@ export class SimKernel {
     const recId = s.nextRecId++;
     const targetEpoch = s.epoch + 1;
     s.c.recs++;
-    const result = (verdict: VerdictValue, reasons: number, applied: number[]): RecommendResult => {
-      if (verdict === VERDICT_APPLIED) s.c.recsApplied++;
-      else if (verdict === VERDICT_CLAMPED) s.c.recsClamped++;
-      else if (verdict === VERDICT_REJECTED) s.c.recsRejected++;
-      else if (verdict === VERDICT_SHADOWED) s.c.recsShadowed++;
-      return { recId, targetEpoch, verdict, reasons, applied };
-    };
-    if (s.epoch - r.epoch > this.params.maxEpochLag) {
-      return result(VERDICT_REJECTED, REASON_STALE, [...r.knobs]);
+    // mlp_recommend_verdict(): staleness, rate, then the knobs through bounds, grid and
+    // step limit; strict rejects, a baseline window shadows.
+    const v = this.rules.recommend(s.slot, {
+      epoch: s.epoch,
+      recEpoch: r.epoch,
+      pending: s.pending !== null,
+      strict: r.strict === true,
+      knobs: r.knobs,
+    });
+    const verdict = v.verdict as VerdictValue;
+    if (verdict === VERDICT_REJECTED) s.c.recsRejected++;
+    else if (verdict === VERDICT_SHADOWED) s.c.recsShadowed++;
+    else if (verdict === VERDICT_CLAMPED) s.c.recsClamped++;
+    else s.c.recsApplied++;
+    if (verdict !== VERDICT_REJECTED) {
+      const deadlineNs = this.nowNs() + (ttlMs || this.params.defaultTtlMs) * 1e6;
+      s.pending = { recId, deadlineNs, verdict, reasons: v.reasons, knobs: [...v.applied] };
     }
-    if (s.pending) return result(VERDICT_REJECTED, REASON_RATE_LIMIT, [...r.knobs]);
-
-    const { values, reasons } = this.clamp(s, r.knobs);
-    if (reasons !== 0 && r.strict) return result(VERDICT_REJECTED, reasons, values);
-    const deadlineNs = this.nowNs() + (ttlMs || this.params.defaultTtlMs) * 1e6;
-    let verdict: VerdictValue = reasons !== 0 ? VERDICT_CLAMPED : VERDICT_APPLIED;
-    let why = reasons;
-    if (!this.adviceWindow(s.mode, targetEpoch)) {
-      verdict = VERDICT_SHADOWED;
-      why |= s.mode === MODE_EMERGENCY ? REASON_EMERGENCY : REASON_BASELINE_WINDOW;
-    }
-    s.pending = { recId, deadlineNs, verdict, reasons: why, knobs: values };
-    return result(verdict, why, [...values]);
+    return { recId, targetEpoch, verdict, reasons: v.reasons, applied: v.applied };
   }
 
   getStatus(f: SimFile, subsysId: number): Status {
     const s = this.find('MLP_IOC_GET_STATUS', subsysId);
     const c = s.c;
+    const l = this.rules.ladder(s.slot);
     return {
       subsysId: s.id,
-      mode: s.mode,
-      pinned: s.pinned,
+      mode: l.mode as ModeValue,
+      pinned: l.pinned,
       controlled: s.controller !== null,
       heartbeatOk: s.controller !== null && this.heartbeatLive(s),
       mine: s.controller === f,
@@ -662,16 +640,16 @@ export class SimKernel {
       recsExpired: c.recsExpired,
       feedbackRecords: c.feedbackRecords,
       feedbackDropped: c.feedbackDropped,
-      transitions: c.transitions,
-      promotions: c.promotions,
-      demotions: c.demotions,
-      emergencies: c.emergencies,
-      heartbeatMisses: c.heartbeatMisses,
-      lastTransitionEpoch: c.lastTransitionEpoch,
-      lastTransition: c.lastTransition,
-      goodStreak: s.goodStreak,
-      baselineEff: s.baselineEff > 0 ? s.baselineEff / 1e6 : 0,
-      lastEff: s.lastEff / 1e6,
+      transitions: l.transitions,
+      promotions: l.promotions,
+      demotions: l.demotions,
+      emergencies: l.emergencies,
+      heartbeatMisses: l.heartbeatMisses,
+      lastTransitionEpoch: l.lastTransitionEpoch,
+      lastTransition: l.lastTransition,
+      goodStreak: l.goodStreak,
+      baselineEff: l.baselineEff > 0 ? l.baselineEff / 1e6 : 0,
+      lastEff: l.lastEff / 1e6,
       controllerPid: s.controller ? s.controller.pid : 0,
       workNs: 0,
       workMaxNs: 0,
@@ -682,45 +660,15 @@ export class SimKernel {
 
   // ---- semantics -----------------------------------------------------------------------
 
-  /** The advice schedule of window w under a mode. */
-  adviceWindow(mode: ModeValue, w: number): boolean {
-    switch (mode) {
-      case MODE_EMERGENCY:
-        return false;
-      case MODE_LEARNING:
-        return w % this.params.learningPeriod === 0;
-      case MODE_COLLABORATION:
-        return w % 2 === 0;
-      case MODE_RECOMMENDATION:
-        return this.params.checkPeriod === 0 || w % this.params.checkPeriod !== 0;
-    }
-    return false;
+  /** The advice schedule of window w under a mode (mlp_advice_window()). */
+  adviceWindow(mode: ModeValue | number, w: number): boolean {
+    return this.rules.adviceWindow(mode, w);
   }
 
-  /** Bounds, grid and step limit, each change setting its reason bit. */
-  private clamp(s: SimSubsystem, knobs: readonly number[]): { values: number[]; reasons: number } {
-    let reasons = 0;
-    const values = s.model.knobs.map((k, i) => {
-      let v = knobs[i];
-      if (v < k.min || v > k.max) {
-        v = Math.min(k.max, Math.max(k.min, v));
-        reasons |= REASON_OUT_OF_BOUNDS;
-      }
-      const off = (v - k.min) % k.step;
-      if (off !== 0) {
-        v -= off;
-        reasons |= REASON_OFF_GRID;
-      }
-      const ref = s.lastAdvised[i];
-      if (k.maxDelta > 0 && Math.abs(v - ref) > k.maxDelta) {
-        // Largest on-grid move towards v within max_delta.
-        const stepsAllowed = Math.floor(k.maxDelta / k.step);
-        v = v > ref ? ref + stepsAllowed * k.step : ref - stepsAllowed * k.step;
-        reasons |= REASON_STEP_LIMIT;
-      }
-      return v;
-    });
-    return { values, reasons };
+  /** The reference as records report it (MLP_EFF_SCALE units; <= 0 is none: 0). */
+  private baselineOf(s: SimSubsystem): number {
+    const raw = this.rules.baselineEff(s.slot);
+    return raw > 0 ? raw / 1e6 : 0;
   }
 
   /**
@@ -755,9 +703,7 @@ export class SimKernel {
         s.resync = false;
         s.epoch++;
         // A reference from before the park judges nothing after it.
-        s.haveBaseline = false;
-        s.pairSum = 0;
-        s.pairN = 0;
+        this.rules.resync(s.slot);
       }
       s.started = true;
     }
@@ -767,7 +713,7 @@ export class SimKernel {
       s.c.replans++;
     }
     s.winStartNs = now;
-    s.winMode = s.mode;
+    s.winMode = this.rules.mode(s.slot) as ModeValue;
     s.winAdvice = false;
     s.winRecId = 0;
     s.winVerdict = VERDICT_NONE;
@@ -775,24 +721,26 @@ export class SimKernel {
     const pend = s.pending;
     s.pending = null;
     if (pend) {
+      // mlp_resolve_pending(): shadowed if the mode changed meanwhile, expired if its
+      // ttl passed, else it runs.
       s.winRecId = pend.recId;
-      s.winVerdict = pend.verdict;
-      s.winReasons = pend.reasons;
-      if (pend.verdict !== VERDICT_SHADOWED) {
-        if (!this.adviceWindow(s.mode, s.epoch)) {
-          // The mode fell (or was set) since the recommendation was accepted.
-          s.winVerdict = VERDICT_SHADOWED;
-          s.winReasons |= s.mode === MODE_EMERGENCY ? REASON_EMERGENCY : REASON_BASELINE_WINDOW;
-          s.c.recsShadowed++;
-        } else if (now > pend.deadlineNs) {
-          s.winVerdict = VERDICT_REJECTED;
-          s.winReasons |= REASON_EXPIRED;
-          s.c.recsExpired++;
-        } else {
-          s.winAdvice = true;
-          s.knobs = [...pend.knobs];
-          s.lastAdvised = [...pend.knobs];
-        }
+      const r = this.rules.resolve(
+        s.slot,
+        s.epoch,
+        pend.verdict,
+        now > pend.deadlineNs,
+        pend.reasons,
+      );
+      s.winVerdict = r.verdict as VerdictValue;
+      s.winReasons = r.reasons;
+      if (r.verdict === VERDICT_REJECTED) {
+        s.c.recsExpired++;
+      } else if (r.verdict === VERDICT_SHADOWED) {
+        if (pend.verdict !== VERDICT_SHADOWED) s.c.recsShadowed++;
+      } else {
+        s.winAdvice = true;
+        s.knobs = [...pend.knobs];
+        this.rules.setLast(s.slot, pend.knobs);
       }
     }
     if (!s.winAdvice) s.knobs = [...s.defaults];
@@ -812,18 +760,19 @@ export class SimKernel {
     const measured: WindowMeasure | null =
       m === null ? null : typeof m === 'number' ? { eff: m, unreliable: false } : m;
     const unreliable = measured !== null && (measured.unreliable || changed !== null);
-    const eff = measured === null ? s.baselineEff : Math.min(EFF_LIMIT, Math.max(0, measured.eff));
-    const hadBefore = s.haveBaseline;
-    const before = s.baselineEff;
-    const beforeEpoch = s.baseEpoch;
-    if (!idle && !unreliable) {
-      s.lastEff = eff;
-      if (!s.winAdvice) {
-        s.baselineEff = eff;
-        s.baseEpoch = e;
-        s.haveBaseline = true;
-      }
-    }
+    const controlled = s.controller !== null;
+    // mlp_ladder_end_window(): the eff clamp, the reference, the heartbeat check, the
+    // paired judgement, the climb out of EMERGENCY.
+    const eff = this.rules.endWindow(s.slot, {
+      epoch: e,
+      mode: s.winMode,
+      advice: s.winAdvice,
+      idle,
+      unreliable,
+      eff: measured === null ? 0 : rawOf(s, measured.eff),
+      controlled,
+      live: controlled && this.heartbeatLive(s),
+    });
     s.c.windows++;
     if (s.winAdvice) s.c.adviceWindows++;
     else s.c.baselineWindows++;
@@ -839,13 +788,19 @@ export class SimKernel {
       applied: s.winAdvice,
       verdict: s.winVerdict,
       reasons: s.winReasons | (idle ? REASON_IDLE : 0) | (unreliable ? REASON_UNRELIABLE : 0),
-      baselineEff: s.baselineEff > 0 ? s.baselineEff / 1e6 : 0,
+      baselineEff: this.baselineOf(s),
       eff: eff / 1e6,
       knobs: [...s.knobs],
     };
 
-    this.runLadder(s, eff, !idle && !unreliable, hadBefore, before, beforeEpoch);
-    if (changed !== null) this.adoptBaseline(s, changed);
+    if (changed !== null) {
+      // Someone else changed the setting the baseline stands for: the new defaults (on
+      // the grid), the reference restarts, EMERGENCY (mlp_ladder_new_baseline()).
+      s.defaults = s.model.knobs.map((k, i) =>
+        this.rules.knobOnGrid(s.slot, i, rawOf(s, changed[i] ?? k.def)),
+      );
+      this.rules.newBaseline(s.slot, e);
+    }
 
     // Plan window e + 1, then queue the record of e with the state of e + 1.
     s.epoch = e + 1;
@@ -856,134 +811,13 @@ export class SimKernel {
     for (const f of this.files) if (f.ring.length > 0) f.wake();
   }
 
-  /**
-   * The mode ladder at the end of window e (s.epoch is still e): heartbeat, the paired
-   * judgement when a measured baseline window closes advice windows (`before` is the
-   * reference it replaces, measured in window `beforeEpoch`; both at most PAIR_GAP windows
-   * from the advice), the climb out of EMERGENCY. `measured`: neither idle nor
-   * unreliable. kmod/mlproxy_core.c's mlp_run_ladder and mlp_evaluate, in TypeScript.
-   */
-  private runLadder(
-    s: SimSubsystem,
-    eff: number,
-    measured: boolean,
-    hadBefore: boolean,
-    before: number,
-    beforeEpoch: number,
-  ): void {
-    const p = this.params;
-    if (s.controller && !this.heartbeatLive(s) && !s.heartbeatMissed) {
-      s.heartbeatMissed = true;
-      s.c.heartbeatMisses++;
-      this.fall(s, TRANS_HEARTBEAT);
-    }
-    if (measured && s.winAdvice && s.pairN < PAIR_MAX) {
-      if (s.pairN === 0) s.pairFirst = s.epoch;
-      s.pairLast = s.epoch;
-      s.pairSum += eff;
-      s.pairN++;
-    } else if (measured && !s.winAdvice) {
-      if (
-        s.pairN > 0 &&
-        hadBefore &&
-        // A reference <= 0 is none: it judges nothing.
-        before > 0 &&
-        eff > 0 &&
-        s.mode !== MODE_EMERGENCY &&
-        s.pairFirst - beforeEpoch <= PAIR_GAP &&
-        s.epoch - s.pairLast <= PAIR_GAP
-      ) {
-        this.evaluate(s, before, eff);
-      }
-      s.pairSum = 0;
-      s.pairN = 0;
-    }
-    if (s.mode === MODE_EMERGENCY && s.winMode === MODE_EMERGENCY && !s.pinned) {
-      if (s.controller && this.heartbeatLive(s)) {
-        s.hold++;
-        if (s.hold >= p.emergencyHoldWindows) {
-          s.hold = 0;
-          this.transition(s, MODE_LEARNING, TRANS_RECOVER);
-        }
-      } else {
-        s.hold = 0;
-      }
-    }
-  }
-
-  /** Paired judgement: the advice windows' mean against both neighbouring baseline windows. */
-  private evaluate(s: SimSubsystem, before: number, after: number): void {
-    const p = this.params;
-    const lo = Math.min(before, after);
-    const hi = Math.max(before, after);
-    // C's div_s64: truncating integer division of the raw efficiencies.
-    const a100 = Math.trunc(s.pairSum / s.pairN) * 100;
-    if (a100 < lo * p.collapsePct) {
-      this.fall(s, TRANS_COLLAPSE);
-    } else if (a100 < lo * (100 - p.demoteMarginPct)) {
-      s.goodStreak = 0;
-      if (!s.pinned && s.mode > MODE_LEARNING) {
-        s.c.demotions++;
-        this.transition(s, (s.mode - 1) as ModeValue, TRANS_REGRESSION);
-      }
-    } else if (a100 >= hi * (100 + p.promoteMarginPct)) {
-      s.goodStreak++;
-      if (!s.pinned && s.goodStreak >= p.promoteWindows && s.mode < MODE_RECOMMENDATION) {
-        s.goodStreak = 0;
-        s.c.promotions++;
-        this.transition(s, (s.mode + 1) as ModeValue, TRANS_PROMOTE);
-      }
-    } else {
-      s.goodStreak = 0;
-    }
-  }
-
-  /**
-   * Someone else changed the setting the baseline stands for: adopt the new defaults (on
-   * the grid), restart the reference, and go to EMERGENCY (even from EMERGENCY, so the
-   * status names the reason).
-   */
-  private adoptBaseline(s: SimSubsystem, defs: readonly number[]): void {
-    s.defaults = s.model.knobs.map((k, i) => {
-      const v = Math.min(k.max, Math.max(k.min, defs[i] ?? k.def));
-      return v - ((v - k.min) % k.step);
-    });
-    s.haveBaseline = false;
-    s.baselineEff = 0;
-    s.pinned = false;
-    s.pairSum = 0;
-    s.pairN = 0;
-    s.goodStreak = 0;
-    s.hold = 0;
-    this.transition(s, MODE_EMERGENCY, TRANS_BASELINE);
-  }
-
-  /** A safety fall to EMERGENCY: clears the pin, resets the streaks. */
-  private fall(s: SimSubsystem, why: number): void {
-    s.pinned = false;
-    s.goodStreak = 0;
-    s.hold = 0;
-    s.pairSum = 0;
-    s.pairN = 0;
-    if (s.mode === MODE_EMERGENCY) return;
-    s.c.emergencies++;
-    this.transition(s, MODE_EMERGENCY, why);
-  }
-
-  private transition(s: SimSubsystem, mode: ModeValue, why: number): void {
-    s.mode = mode;
-    s.c.transitions++;
-    s.c.lastTransition = why;
-    s.c.lastTransitionEpoch = s.epoch;
-  }
-
   private heartbeatLive(s: SimSubsystem): boolean {
     return this.nowNs() - s.lastHeartbeatNs <= this.params.heartbeatMs * 1e6;
   }
 
   private refreshHeartbeat(s: SimSubsystem): void {
     s.lastHeartbeatNs = this.nowNs();
-    s.heartbeatMissed = false;
+    this.rules.beat(s.slot);
   }
 
   private requirePrivilege(op: string, f: SimFile): void {
@@ -1012,4 +846,16 @@ export class SimKernel {
     }
     return s;
   }
+}
+
+/**
+ * A model's number as the kernel's s64: models return integers (a fraction is cut, as C
+ * converts a double);
+ * values beyond the efficiency limit are clamped by the rules anyway, so they are cut
+ * to +-2^62 here before they cross into the 64-bit world.
+ */
+function rawOf(s: SimSubsystem, v: number): number {
+  if (Number.isNaN(v)) throw new RangeError(`subsystem ${s.model.name}: its model returned NaN`);
+  const limit = 2 ** 62;
+  return Math.trunc(Math.min(limit, Math.max(-limit, v)));
 }

@@ -35,16 +35,8 @@ export interface WindowMeasure {
   unreliable: boolean;
 }
 
-/** lowbias32 (Chris Wellons): the integer hash of docs/subsystems.md. */
-export function hash32(x: number): number {
-  x >>>= 0;
-  x ^= x >>> 16;
-  x = Math.imul(x, 0x7feb352d) >>> 0;
-  x ^= x >>> 15;
-  x = Math.imul(x, 0x846ca68b) >>> 0;
-  x ^= x >>> 16;
-  return x >>> 0;
-}
+/** lowbias32, the integer hash of docs/subsystems.md: kmod/mlproxy_landscape.c's, as WebAssembly. */
+export { hash32 } from './rules.js';
 
 /** (u32)(a * w + b) for a u64 epoch w held exactly in a number. */
 export function u32Of(a: number, w: number, b: number): number {

@@ -1,10 +1,12 @@
 /**
- * The synthetic subsystem, bit-exact to docs/subsystems.md (and to kmod's C version):
- * a seeded reward landscape over one knob `level` whose best value moves with a
- * hidden phase, plus a load ramp and hashed noise.
+ * The synthetic subsystem of docs/subsystems.md as mlproxy_synthetic.ko registers it:
+ * its landscape (a seeded reward over one knob `level` whose best value moves with a
+ * hidden phase, plus a load ramp and hashed noise) is kmod/mlproxy_landscape.c, run
+ * here as WebAssembly (rules.ts); this file holds the schema and the last_eff feature.
  */
 import type { FeatureDesc, KnobDesc } from '../device.js';
-import { hash32, u32Of, type SubsystemModel } from './model.js';
+import type { SubsystemModel } from './model.js';
+import { landscape, type SynthParams } from './rules.js';
 
 export interface SyntheticOptions {
   /** synth_seed, u32 (default 42). */
@@ -14,8 +16,6 @@ export interface SyntheticOptions {
   /** synth_window_ms (default 50). */
   windowMs?: number;
 }
-
-const OPT = [10, 6, 13, 4] as const;
 
 export class SyntheticModel implements SubsystemModel {
   readonly name = 'synthetic';
@@ -30,39 +30,36 @@ export class SyntheticModel implements SubsystemModel {
   readonly knobs: readonly KnobDesc[] = [
     { name: 'level', unit: '', min: 0, max: 15, step: 1, def: 4, maxDelta: 8 },
   ];
+  private readonly p: SynthParams;
   private lastEff = 0;
 
   constructor(opts: SyntheticOptions = {}) {
     this.seed = checkInt('synthetic seed', opts.seed ?? 42, 0, 0xffffffff);
     this.period = checkInt('synthetic period', opts.period ?? 100, 1, 0xffffffff);
     this.windowMs = checkInt('synthetic windowMs', opts.windowMs ?? 50, 1, 3600000);
+    this.p = { seed: this.seed, period: this.period };
   }
 
-  phase(w: number): number {
-    return Math.floor(w / this.period) % 4;
-  }
-
+  /** The best level of window w. */
   opt(w: number): number {
-    return OPT[this.phase(w)];
+    return landscape.opt(w, this.p);
   }
 
   load(w: number): number {
-    const t = w % 200;
-    return t < 100 ? t * 10 : (200 - t) * 10;
+    return landscape.load(w);
   }
 
   noise(w: number): number {
-    return ((hash32(u32Of(2, w, 1) ^ this.seed) % 40001) >>> 0) - 20000;
+    return landscape.noise(w, this.p);
   }
 
   hint(w: number): number {
-    return this.phase(w) * 250 + (hash32(u32Of(2, w, 0) ^ this.seed) % 101) - 50;
+    return landscape.hint(w, this.p);
   }
 
   /** eff(w, l) in 1/MLP_EFF_SCALE units. */
   eff(w: number, level: number): number {
-    const d = level - this.opt(w);
-    return Math.max(0, 1000000 - 12000 * d * d - 100 * this.load(w) + this.noise(w));
+    return landscape.eff(w, level, this.p);
   }
 
   featuresAt(w: number): number[] {

@@ -2,8 +2,8 @@
 /*
  * mlproxy_synthetic: a test module (not installed by DKMS) that registers the
  * "synthetic" subsystem, a deterministic, seedable reward landscape whose hidden
- * context drifts over time, defined in docs/subsystems.md. All integer
- * arithmetic; the TypeScript SimDevice computes the same numbers. The in-guest
+ * context drifts over time, defined in docs/subsystems.md. The landscape is
+ * mlproxy_landscape.c, which the simulator runs too (as WebAssembly). The in-guest
  * suites load it next to mlproxy.ko; a production system never does.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -12,6 +12,7 @@
 #include <linux/math64.h>
 #include <linux/module.h>
 #include <linux/mlproxy.h>
+#include "mlproxy_landscape.h"
 
 static unsigned int synth_seed = 42;
 module_param_named(seed, synth_seed, uint, 0444);
@@ -40,55 +41,15 @@ static const struct mlp_knob_schema synth_knobs[] = {
 	  .def = 4, .max_delta = 8 },
 };
 
-static const s64 synth_opt[4] = { 10, 6, 13, 4 };
-
 /* Efficiency of the window before the one being planned (0 before any). */
 static s64 synth_last_eff;
 static struct mlp_subsys *synth_subsys;
-
-static u32 synth_hash32(u32 x)
-{
-	x ^= x >> 16;
-	x *= 0x7feb352d;
-	x ^= x >> 15;
-	x *= 0x846ca68b;
-	x ^= x >> 16;
-	return x;
-}
-
-static u32 synth_phase(u64 w)
-{
-	return (u32)(div_u64(w, synth_period) & 3);
-}
-
-static s64 synth_load(u64 w)
-{
-	u32 t;
-
-	div_u64_rem(w, 200, &t);
-	return t < 100 ? (s64)t * 10 : (s64)(200 - t) * 10;
-}
-
-static s64 synth_eff(u64 w, s64 level)
-{
-	s64 noise = (s64)(synth_hash32((u32)(2 * w + 1) ^ synth_seed) % 40001)
-		    - 20000;
-	s64 d = level - synth_opt[synth_phase(w)];
-	s64 eff = 1000000 - 12000 * d * d - 100 * synth_load(w) + noise;
-
-	return eff > 0 ? eff : 0;
-}
-
-static s64 synth_hint(u64 w)
-{
-	return (s64)synth_phase(w) * 250 +
-	       (s64)(synth_hash32((u32)(2 * w) ^ synth_seed) % 101) - 50;
-}
+static struct mlp_synth synth;
 
 static void synth_collect(void *priv, const struct mlp_window *w, s64 *f)
 {
-	f[SYN_LOAD] = synth_load(w->epoch);
-	f[SYN_PHASE_HINT] = synth_hint(w->epoch);
+	f[SYN_LOAD] = mlp_synth_load(w->epoch);
+	f[SYN_PHASE_HINT] = mlp_synth_hint(&synth, w->epoch);
 	f[SYN_LAST_EFF] = w->epoch ? div_s64(synth_last_eff, 1000) : 0;
 }
 
@@ -99,7 +60,7 @@ static int synth_apply(void *priv, const struct mlp_window *w)
 
 static int synth_measure(void *priv, const struct mlp_window *w, s64 *eff)
 {
-	*eff = synth_eff(w->epoch, w->knobs[0]);
+	*eff = mlp_synth_eff(&synth, w->epoch, w->knobs[0]);
 	synth_last_eff = *eff;
 	return 0;
 }
@@ -127,6 +88,7 @@ static int __init synth_init(void)
 		       synth_window_ms);
 		return -EINVAL;
 	}
+	synth = (struct mlp_synth) { .seed = synth_seed, .period = synth_period };
 	synth_ops.window_ms = synth_window_ms;
 	synth_last_eff = 0;
 	synth_subsys = mlp_register_subsystem(&synth_ops);
