@@ -38,9 +38,11 @@ import {
   procUsage,
   runAsync,
   unloadModule,
+  vmCounters,
+  vmDelta,
 } from './guest.js';
 import type { ProcUsage } from './guest.js';
-import { RESULTS_VERSION } from './records.js';
+import { FIXED_HEARTBEAT_MS, RESULTS_VERSION } from './records.js';
 import type {
   DaemonCost,
   Results,
@@ -367,8 +369,20 @@ class Bench {
     return this.sub!;
   }
 
+  /**
+   * The fixed and default runs' parameters: no check windows (every window can run the
+   * arm), and the longest heartbeat timeout: a fixed arm measures a setting, and the
+   * heartbeat it must keep is the bench's own (a guest stall of a few seconds that delays
+   * this process would fall to EMERGENCY and drop the setting, which no reader asked for).
+   */
   private get fixedParams(): string[] {
-    return [...this.o.moduleParams.filter((p) => !p.startsWith('check_period=')), 'check_period=0'];
+    return [
+      ...this.o.moduleParams.filter(
+        (p) => !p.startsWith('check_period=') && !p.startsWith('heartbeat_ms='),
+      ),
+      'check_period=0',
+      `heartbeat_ms=${FIXED_HEARTBEAT_MS}`,
+    ];
   }
 
   private async evict(): Promise<number | null> {
@@ -412,12 +426,13 @@ class Bench {
     rec: Recorder,
     sub: Subsys,
     plans: ReaderPlan[],
-  ): Promise<WorkloadThroughput> {
+  ): Promise<WorkloadThroughput & { vm: Record<string, number> }> {
+    const before = vmCounters();
     const r = await this.pumping(rec, sub, runWorkload(plans));
     // The windows in which the last bytes were delivered.
     for (let i = 0; i < 2; i++) await rec.pump(sub.windowMs * 2);
     rec.setZero(r.t0Ns);
-    return r;
+    return { ...r, vm: vmDelta(before, vmCounters()) };
   }
 
   async fixedRun(workload: WorkloadName, setting: number | null, repeat: number): Promise<void> {
@@ -503,6 +518,7 @@ class Bench {
       daemonSummary: null,
       status: statusRecord(rec.status()),
       residentBytes,
+      vm: r.vm,
     });
     log(
       `${workload} ${setting === null ? 'default' : `fixed ${2 ** setting} KiB`} #${repeat}: ` +
@@ -632,6 +648,7 @@ class Bench {
           : `exit ${code}: ${output.slice(-300)}`,
       status: statusRecord(st),
       residentBytes,
+      vm: r.vm,
     });
     log(
       `${workload} daemon ${policy} #${repeat}: ${(r.steadyKiBs / 1024).toFixed(2)} MiB/s steady, ` +

@@ -11,6 +11,8 @@
 # Environment (defaults: about an hour of guest time on a 2-core host with TCG):
 #   DEMO_STORAGE (cloud-small; host, netdisk)   DEMO_REPEATS (3)
 #   DEMO_FIXED_SECONDS (6)   DEMO_DAEMON_SECONDS (60)   DEMO_COST_SECONDS (20)
+#   DEMO_PHASE_CYCLES (1: cycles of the phase job in a fixed run; from 2 on, the cycles
+#     after the first are measured, as in the daemon runs)
 #   DEMO_GRID (4,5,...,12: ra_kb_log2 of the fixed arms, 16 KiB .. 4 MiB)
 #   DEMO_POLICIES (linucb; also ucb1, lints, conservative)
 #   DEMO_WORKLOADS (seq,mmap,mixed,phase,pread; or a script's path)
@@ -26,6 +28,7 @@ repeats="${DEMO_REPEATS:-3}"
 fixed_s="${DEMO_FIXED_SECONDS:-6}"
 daemon_s="${DEMO_DAEMON_SECONDS:-60}"
 cost_s="${DEMO_COST_SECONDS:-20}"
+phase_cycles="${DEMO_PHASE_CYCLES:-1}"
 grid="${DEMO_GRID:-4,5,6,7,8,9,10,11,12}"
 policies="${DEMO_POLICIES:-linucb}"
 workloads="${DEMO_WORKLOADS:-seq,mmap,mixed,phase,pread}"
@@ -33,13 +36,15 @@ phases="${DEMO_PHASES:-cost,fixed,daemon}"
 fixed_via="${DEMO_FIXED_VIA:-mlproxy}"
 memory="${DEMO_MEMORY_MB:-512}"
 report="${DEMO_REPORT:-docs/results.md}"
-# Module parameters of the daemon runs (the fixed and default runs add check_period=0; the
-# idle-daemon cost runs at 100 ms windows): 400 ms windows of which the first 200 ms are
-# not counted (on cloud-small a 4 MiB read-ahead takes 100 ms to arrive, and the one in
-# flight 200 ms to drain after a switch), and a faster ladder than the defaults (advice in
-# 1 of 3 windows while learning, promotion after 3 good judgements, EMERGENCY -> LEARNING
-# after 2 windows, a check window every 16 in RECOMMENDATION).
-module_params="${DEMO_MODULE_PARAMS:-ra_window_ms=400 ra_settle_ms=200 learning_period=3 promote_windows=3 emergency_hold_windows=2 check_period=16}"
+# Module parameters of the daemon runs (the fixed and default runs add check_period=0 and
+# the longest heartbeat_ms; the idle-daemon cost runs at 100 ms windows): 400 ms windows of
+# which the first 200 ms are not counted (on cloud-small a 4 MiB read-ahead takes 100 ms to
+# arrive, and the one in flight 200 ms to drain after a switch), and a faster ladder than
+# the defaults (advice in 1 of 3 windows while learning, promotion after 3 good judgements,
+# EMERGENCY -> LEARNING after 2 windows, a check window every 32 in RECOMMENDATION: every
+# 12.8 s; at 16 the check windows cost a sequential reader at the disk's limit 4 % of its
+# time, and the daemon's reference probe measures the baseline of a new workload anyway).
+module_params="${DEMO_MODULE_PARAMS:-ra_window_ms=400 ra_settle_ms=200 learning_period=3 promote_windows=3 emergency_hold_windows=2 check_period=32}"
 
 bash "$VM_SCRIPTS/install-deps.sh"
 missing=()
@@ -76,7 +81,7 @@ set +e
 bash "$VM_SCRIPTS/run-in-guest.sh" --no-insmod --memory "$memory" --timeout "${DEMO_TIMEOUT:-7200}" \
   --disk "$disk" --storage "$storage" -- \
   sh demo/guest-main.sh --reader "$reader" --module-params "$module_params" --repeats "$repeats" \
-  --fixed-seconds "$fixed_s" --daemon-seconds "$daemon_s" --cost-seconds "$cost_s" --grid "$grid" \
+  --fixed-seconds "$fixed_s" --daemon-seconds "$daemon_s" --cost-seconds "$cost_s" --phase-cycles "$phase_cycles" --grid "$grid" \
   --policies "$policies" --workloads "$workloads" --phases "$phases" --fixed-via "$fixed_via" \
   --guest-memory-mb "$memory" --seq-files "${SEQ_FILES:-80}" --big-files "${BIG_FILES:-8}"
 status=$?

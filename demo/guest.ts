@@ -95,3 +95,54 @@ export async function clockTicks(): Promise<number> {
   const r = await runAsync('getconf', ['CLK_TCK']);
   return Number(r.stdout.trim()) || 100;
 }
+
+/**
+ * The guest's memory and stall counters a run is measured under (to find what stalls the
+ * guest, issue 10): from /proc/vmstat, reclaim (direct: allocstall, pgscan_direct; kswapd:
+ * pgscan_kswapd), major faults and refaults of file pages (the tools' own code on 9p evicted
+ * and read again); from /proc/pressure (PSI, when the kernel has it), the microseconds some
+ * or all tasks stalled on memory, io and the CPU.
+ */
+export type VmCounters = Record<string, number>;
+
+const VMSTAT_KEYS = [
+  'pgscan_direct',
+  'pgscan_kswapd',
+  'pgsteal_direct',
+  'pgsteal_kswapd',
+  'pgmajfault',
+  'workingset_refault_file',
+  'compact_stall',
+  'pgpgin',
+];
+
+export function vmCounters(): VmCounters {
+  const out: VmCounters = {};
+  try {
+    for (const line of fs.readFileSync('/proc/vmstat', 'utf8').split('\n')) {
+      const [k, v] = line.split(' ');
+      if (k?.startsWith('allocstall')) out.allocstall = (out.allocstall ?? 0) + Number(v);
+      else if (VMSTAT_KEYS.includes(k)) out[k] = Number(v);
+    }
+  } catch {
+    /* no /proc/vmstat: nothing to report */
+  }
+  for (const res of ['memory', 'io', 'cpu']) {
+    try {
+      for (const line of fs.readFileSync(`/proc/pressure/${res}`, 'utf8').split('\n')) {
+        const m = /^(some|full) .*total=(\d+)/.exec(line);
+        if (m) out[`psi_${res}_${m[1]}_us`] = Number(m[2]);
+      }
+    } catch {
+      /* PSI off (psi=0) or absent */
+    }
+  }
+  return out;
+}
+
+/** b - a per counter present in both. */
+export function vmDelta(a: VmCounters, b: VmCounters): VmCounters {
+  const out: VmCounters = {};
+  for (const k of Object.keys(b)) if (k in a) out[k] = b[k] - a[k];
+  return out;
+}

@@ -6,6 +6,9 @@ import type { CycleRecord, WorkloadName } from './workloads.js';
 
 export const RESULTS_VERSION = 2;
 
+/** heartbeat_ms of the fixed and default runs: the module's largest (kmod/mlproxy_main.c). */
+export const FIXED_HEARTBEAT_MS = 600000;
+
 /** One closed window of the readahead subsystem, from the feedback records. */
 export interface WindowRecord {
   epoch: number;
@@ -81,6 +84,12 @@ export interface RunRecord {
   status: Record<string, number | boolean> | null;
   /** Bytes of the data files still resident after the eviction (mincore). */
   residentBytes: number | null;
+  /**
+   * The guest's reclaim, fault and stall counters over the run (guest.ts vmCounters:
+   * /proc/vmstat and /proc/pressure deltas from the eviction's end to the last window);
+   * absent in older results.
+   */
+  vm?: Record<string, number>;
 }
 
 export interface ResultsMeta {

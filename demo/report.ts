@@ -15,7 +15,7 @@ import { MODE_NAMES } from '../src/transport/device.js';
 import { renderSvg } from '../experiments/report.js';
 import { idleCost, kib, spread, summarise } from './analyze.js';
 import type { ArmSummary, Spread, WorkloadSummary } from './analyze.js';
-import { RESULTS_VERSION } from './records.js';
+import { FIXED_HEARTBEAT_MS, RESULTS_VERSION } from './records.js';
 import type { Results, RunRecord } from './records.js';
 import {
   PHASE_MIN_SETTING,
@@ -67,6 +67,49 @@ function runLoad(samples: LoadSample[], run: RunRecord): number | null {
     ? inside
     : [samples.reduce((a, b) => (Math.abs(b.t - start) < Math.abs(a.t - start) ? b : a))];
   return use.reduce((a, s) => a + s.load1, 0) / use.length;
+}
+
+/** A window this much longer than the module's window length counts as a stall. */
+const STALL_FACTOR = 2;
+
+/**
+ * The runs in which the guest stalled (a window over STALL_FACTOR x the window length: the
+ * window's work, or the readers and the bench, did not run in time), with the guest's own
+ * counters over the run (records.ts `vm`) and the host's load, so that a stall names its
+ * cause: memory reclaim, the disk, the guest's CPU, or the host.
+ */
+function stallSection(results: Results, load: LoadSample[]): string[] {
+  const wms = results.meta.windowMs;
+  const measured = results.runs.filter((r) => r.windows.length > 0);
+  const stalled = measured.filter((r) => r.windows.some((w) => w.lenMs > STALL_FACTOR * wms));
+  const sec = (r: RunRecord, k: string) => (r.vm && k in r.vm ? (r.vm[k] / 1e6).toFixed(1) : '–');
+  const n = (r: RunRecord, k: string) => (r.vm && k in r.vm ? String(r.vm[k]) : '–');
+  const out = [
+    '## Guest stalls',
+    '',
+    `Runs with a window longer than ${STALL_FACTOR} x ${wms} ms: ${stalled.length} of ${measured.length}. ` +
+      "Per run, the guest's counters over it (/proc/pressure: seconds in which some task waited for memory, " +
+      'the disk or the CPU; /proc/vmstat: pages scanned by kswapd and by direct reclaim, direct reclaim stalls, ' +
+      "refaults of evicted file pages) and the host's load.",
+    '',
+  ];
+  if (stalled.length === 0) return [...out, ''];
+  out.push(
+    '| run | at setting | longest window ms | windows > 2x | run s | PSI memory s | PSI io s | PSI cpu s | kswapd scan | direct scan | allocstall | refaults | host load |',
+  );
+  out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of stalled) {
+    const long = r.windows.filter((w) => w.lenMs > STALL_FACTOR * wms);
+    const name = `${r.workload} ${r.kind === 'fixed' ? `fixed-${2 ** (r.setting ?? 0)}` : r.kind === 'daemon' ? `daemon-${r.policy}` : r.kind} #${r.repeat}`;
+    const l = runLoad(load, r);
+    out.push(
+      `| ${name} | ${pct(r.holdShare)} | ${Math.max(...long.map((w) => w.lenMs)).toFixed(0)} | ${long.length} | ` +
+        `${f1(r.runtimeMs / 1000)} | ${sec(r, 'psi_memory_some_us')} | ${sec(r, 'psi_io_some_us')} | ${sec(r, 'psi_cpu_some_us')} | ` +
+        `${n(r, 'pgscan_kswapd')} | ${n(r, 'pgscan_direct')} | ${n(r, 'allocstall')} | ${n(r, 'workingset_refault_file')} | ${l === null ? '–' : f1(l)} |`,
+    );
+  }
+  out.push('');
+  return out;
 }
 
 function armLoad(samples: LoadSample[], a: ArmSummary): Spread | null {
@@ -360,7 +403,7 @@ export function renderMarkdown(results: Results, sums: WorkloadSummary[], ctx: C
         `other work. Host load average (1 min) during the runs: ${range(allLoad, f1)}; every table gives it per arm.`,
       `- Storage: profile \`${m.storage}\` (scripts/vm/storage.sh) on the data disk \`${m.dataDev}\`, a raw ext4 image, ` +
         `${m.dataFiles.count} files (${f1(m.dataFiles.bytes / 2 ** 30)} GiB): 8 MiB files read sequentially and 128 MiB files mapped, each group larger than the page cache.`,
-      `- Module: \`${m.moduleParams.join(' ')}\` for the daemon runs (fixed and default runs: \`check_period=0\`): ${m.windowMs} ms windows; ` +
+      `- Module: \`${m.moduleParams.join(' ')}\` for the daemon runs (fixed and default runs: \`check_period=0 heartbeat_ms=${FIXED_HEARTBEAT_MS}\`, a fixed arm measures a setting, not the bench's heartbeat): ${m.windowMs} ms windows; ` +
         `knob \`${m.knob.name}\` ${m.knob.min}..${m.knob.max} (${kib(m.knob.min)}..${kib(m.knob.max)}), baseline: the disk's read_ahead_kb, ` +
         `${m.baselineKb} KiB (knob def ${m.knob.def}), never written by the module.`,
       `- Workloads (mlp-reader, demo/reader.c; no fadvise or madvise hints):`,
@@ -462,6 +505,7 @@ export function renderMarkdown(results: Results, sums: WorkloadSummary[], ctx: C
     `| fixed arms hold their setting in >= 95% of windows | ${holdMin ? (holdMin.min >= 0.95 ? 'yes' : '**no**') : '–'} | every run: ${range(holdMin, (x) => pct(x))} |`,
   );
   out.push('');
+  out.push(...stallSection(results, ctx.load));
   out.push('## Modes the kernel went through, and why');
   out.push('');
   out.push(

@@ -69,6 +69,8 @@ test('daemon exploration: LinUCB mixed with epsilon 0.2 logs the exact mix, and 
     cf.defaults.policy = 'linucb:alpha=1';
     cf.defaults.conservative = false;
     cf.defaults.exploration = { epsilon: eps };
+    // readahead's built-in settings (epsilon 0.01) sit over `defaults`: its entry sets it.
+    cf.subsystems = [{ name: 'readahead', exploration: { epsilon: eps } }];
   });
   const { daemon } = makeDaemon(cfg, simDevice(), { maxDecisions: 1500 });
   await daemon.run();
@@ -100,6 +102,7 @@ test('daemon exploration: LinUCB mixed with epsilon 0.2 logs the exact mix, and 
     cf.defaults.policy = 'linucb:alpha=1';
     cf.defaults.conservative = false;
     cf.defaults.exploration = { epsilon: 0 };
+    cf.subsystems = [{ name: 'readahead', exploration: { epsilon: 0 } }];
   });
   await makeDaemon(cfg0, simDevice(), { maxDecisions: 300 }).daemon.run();
   t.true(logOf(dir0).every((d) => d.propensity === 1));

@@ -61,7 +61,7 @@ test('a daemon log holds every subsystem: evaluate names them and asks for --sub
   t.is(code, 2);
   t.regex(
     io.all(),
-    /holds decisions of 2 subsystems: synthetic \(\d+ decisions, k = 16\), readahead \(\d+ decisions, k = 4\); evaluate one at a time with --subsystem NAME/,
+    /holds decisions of 2 subsystems: synthetic \(\d+ decisions, k = 16\), readahead \(\d+ decisions, k = 3\); evaluate one at a time with --subsystem NAME/,
   );
   const unknown = run(log, { policy: 'linucb', subsystem: 'readahed' });
   t.is(unknown.code, 2);
@@ -80,7 +80,7 @@ test('evaluate --subsystem readahead works on a daemon log, with support figures
     candidate: { support: { ess: number; supported: number }; dr: { lo: number; hi: number } };
   };
   t.is(res.subsystem, 'readahead');
-  t.is(res.k, 4); // the readahead profile's arms: 16 KiB, 128 KiB, 1 MiB, 4 MiB
+  t.is(res.k, 3); // the readahead profile's arms: 128 KiB, 512 KiB, 1 MiB
   // The readahead decisions read: those scored, and those that only train (the safety
   // fallback's and the conservative wrapper's forced baseline plays: most of this short
   // log's readahead decisions, e.g. 129 and 47 of 196, with 20 scored).

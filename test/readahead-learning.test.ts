@@ -120,28 +120,28 @@ test('rewards: 0.5 is the baseline; the log ratio tells 2x from 3x and 1/4 from 
   t.is(rewardFrom(Number.NaN, 1, 'ratio'), undefined);
 });
 
-test('readahead profile: two context features, arms 16 KiB..4 MiB by 8x, the default among them', (t) => {
+test('readahead profile: two context features, arms 128 KiB, 512 KiB, 1 MiB, the default among them', (t) => {
   const info = simDevice({ kernelOptions: { subsystems: ['readahead'] } }).listSubsystems()[0];
   const p = profileFor(info);
   t.deepEqual(
     p.features!.map((i) => info.features[i].name),
     ['seq_read_share', 'fault_share'],
   );
-  t.deepEqual(p.values, [[4, 7, 10, 12]]);
+  t.deepEqual(p.values, [[7, 9, 10]]);
   t.is(p.reward, 'log-ratio');
   t.is(contextDimension(info, p), 3);
   const grid = new ArmGrid(info.knobs, 256, p.values);
-  t.deepEqual(grid.arms, [[4], [7], [10], [12]]);
-  t.is(grid.baselineArm, 1);
+  t.deepEqual(grid.arms, [[7], [9], [10]]);
+  t.is(grid.baselineArm, 0);
   const x = contextOf(
     info,
     { ...stateOf(info), features: info.features.map((f) => (f.name === 'fault_share' ? 1000 : 0)) },
     p,
   );
   t.deepEqual(Array.from(x), [0, Math.tanh(1), 1]);
-  // An administrator's 384 KiB (def 9) becomes an arm too; a foreign schema gets the default profile.
-  const def9 = { ...info, knobs: [{ ...info.knobs[0], def: 9 }] };
-  t.deepEqual(profileFor(def9).values, [[4, 7, 9, 10, 12]]);
+  // An administrator's 256 KiB (def 8) becomes an arm too; a foreign schema gets the default profile.
+  const def8 = { ...info, knobs: [{ ...info.knobs[0], def: 8 }] };
+  t.deepEqual(profileFor(def8).values, [[7, 8, 9, 10]]);
   t.is(profileFor({ ...info, name: 'other' }).features, null);
   t.throws(() => new ArmGrid(info.knobs, 256, [[4, 5.5]]), { message: /not on its grid/ });
   t.throws(() => new ArmGrid(info.knobs, 256, [[4, 12]]), { message: /include the default 7/ });

@@ -149,13 +149,16 @@ export const DEFAULT_SUBSYSTEM_SETTINGS: SubsystemSettings = {
  * subsystem's own entry in `subsystems` (so a `defaults` section does not change them;
  * set them in the subsystem's entry). readahead: a bare LinUCB with alpha 0.6 (the
  * conservative budget would keep it at the baseline through the exploration a sequential
- * reader needs, and the kernel's paired judgement is the safety net) and no user-space
- * step limit (its arms are 8x apart; docs/readahead.md, demo/simulate.ts).
+ * reader needs, and the kernel's paired judgement is the safety net), a small uniform
+ * exploration (LinUCB's bonus explores; 1 % keeps every arm's propensity above zero for
+ * off-policy evaluation, where 5 % played a wrong arm in about one window of 27)
+ * and no user-space step limit (its arms are 4x apart; docs/readahead.md, demo/simulate.ts).
  */
 export const SUBSYSTEM_DEFAULTS: Readonly<Record<string, Partial<SubsystemSettings>>> = {
   readahead: {
     policy: 'linucb:alpha=0.6',
     conservative: false,
+    exploration: { epsilon: 0.01 },
     // A short fallback: the kernel's paired judgement is the safety net, and a workload
     // change (a large setting meeting mmap readers) trips the guard until the policy sees it.
     safety: { maxStep: 0, collapseWindows: 2, collapseRatio: 0.3, fallbackDecisions: 3 },

@@ -472,9 +472,14 @@ export class SubsystemLearner {
     const ca = this.ranIn.get(a);
     const cb = this.ranIn.get(b);
     if (!ca || !cb) return Math.max(a, b) >= this.lastEpochSeen - 3 ? undefined : false;
-    for (let i = 0; i < ca.length - 1; i++) if (Math.abs(ca[i] - cb[i]) > 0.15) return false;
-    return true;
+    return !this.differs(ca, cb);
   };
+
+  /** Whether two contexts are of different workloads: a feature 0.15 or more apart (the bias aside). */
+  private differs(a: Float64Array, b: Float64Array): boolean {
+    for (let i = 0; i < a.length - 1; i++) if (Math.abs(a[i] - b[i]) > 0.15) return true;
+    return false;
+  }
 
   /**
    * Whether to play the baseline arm once as a reference: the workload changed since the
@@ -487,10 +492,7 @@ export class SubsystemLearner {
     if (!this.profile.features || state.epoch < this.probeTarget) return false;
     const base = this.ranIn.get(this.pairing.lastBase);
     if (!base || !baselineArmIsExact(this.info, state)) return false;
-    for (let i = 0; i < base.length - 1; i++) {
-      if (Math.abs(base[i] - this.context[i]) > 0.15) return true;
-    }
-    return false;
+    return this.differs(base, this.context);
   }
 
   /** Rewards the policy for the advice windows paired with their baseline. */
@@ -524,7 +526,12 @@ export class SubsystemLearner {
       } else {
         this.stats.skippedUpdates++;
       }
-      if (!q.fallback && this.safety.observe(x.fb.eff / x.reference)) {
+      // The guard judges the policy's choices in the workload they were made for: a window
+      // that ran in another context than its decision's (the workload changed in between:
+      // the decision is made on the features of the window before last) is rewarded in the
+      // context it ran in, but says nothing about the policy's safety.
+      const judged = !q.fallback && (ran === undefined || !this.differs(q.context, ran));
+      if (judged && this.safety.observe(x.fb.eff / x.reference)) {
         this.sink.event(
           this,
           `rewards collapsed (mean efficiency below ${this.safety.options.collapseRatio} x baseline over ${this.safety.options.collapseWindows} windows): playing the baseline for ${this.safety.options.fallbackDecisions} decisions`,

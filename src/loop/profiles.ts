@@ -9,11 +9,19 @@
  *    readers' calls that were sequential read(2)s and mmap faults (the rest random reads).
  *    Sequential readers want a large read-ahead, mmap readers of large files a small one;
  *    the other features (rates, latencies) follow the setting as much as the workload;
- *  - arms: 16 KiB, 128 KiB, 1 MiB, 4 MiB (ra_kb_log2 4, 7, 10, 12): steps of 8x around the
- *    usual default; on the demo's disks the best setting of every workload is one of them
- *    or within a few percent of one (docs/results.md), and four arms are learned four times
- *    faster than the grid's nine;
- *  - reward: log ratio, so that 2x and 3x the baseline differ (sequential reads gain 3x
+ *  - arms: 128 KiB, 512 KiB, 1 MiB (ra_kb_log2 7, 9, 10), plus the administrator's value.
+ *    On the demo's cloud-small disk (docs/results.md, docs/readahead.md "The daemon's
+ *    arms") they are every workload's best fixed setting: sequential read(2) 1 MiB
+ *    (512 KiB..4 MiB within 0.6 %), random mmap faults 128 KiB, both at once 512 KiB, the
+ *    sequential-then-mmap job 512 KiB. 16 KiB was never better than 128 KiB there (mmap
+ *    0.38 against 0.39 MiB/s) and is the costliest wrong arm (sequential and mixed readers
+ *    lose 4x: one exploration of it in a mixed workload is a kernel collapse); 2 and 4 MiB
+ *    were never better than 1 MiB, cost mixed readers 20-27 % and mmap readers 5-10x. A
+ *    LinUCB that settles on the wrong neighbour loses little: 1 MiB in the mixed workload
+ *    is 93 % of 512 KiB, 512 KiB in the sequential one 99.97 % of 1 MiB (with 2 MiB as the
+ *    top arm the daemon drifted to it in a mixed shake-out run: its context, the share of
+ *    sequential calls, grows with the setting). Three arms are learned faster than four;
+ * *  - reward: log ratio, so that 2x and 3x the baseline differ (sequential reads gain 3x
  *    from 1 MiB on) and 1/4 and 1/10 too (mmap readers lose 10x at 4 MiB).
  */
 import type { StateSnapshot, SubsystemInfo } from '../transport/device.js';
@@ -45,7 +53,7 @@ export const DEFAULT_PROFILE: Readonly<Profile> = { features: null, values: null
 
 const READAHEAD = {
   features: ['seq_read_share', 'fault_share'],
-  values: [4, 7, 10, 12],
+  values: [7, 9, 10],
 };
 
 /** The profile of a subsystem (falls back to the default when its schema is not the expected one). */

@@ -5,7 +5,8 @@
  *  - no exploration while the kernel reports EMERGENCY: the learner submits nothing;
  *  - collapse guard: when the last `collapseWindows` applied advice windows chosen by the
  *    policy averaged an efficiency below `collapseRatio` x the baseline reference, the
- *    learner plays the baseline arm for the next `fallbackDecisions` decisions;
+ *    learner plays the baseline arm for the next `fallbackDecisions` decisions (the
+ *    learner does not count windows that ran in another workload than their decision's);
  *  - a last check of every choice: an illegal arm is replaced by the baseline.
  * (The conservative exploration budget lives in the policy: the "conservative" wrapper.)
  */
