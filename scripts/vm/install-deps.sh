@@ -37,7 +37,9 @@ for s in "${kernels[@]}"; do
   # Debian's per-series metapackages, else the default ones when they are this series.
   if apt-cache show "linux-image-$s-amd64" >/dev/null 2>&1; then
     missing+=("linux-image-$s-amd64" "linux-headers-$s-amd64")
-  elif apt-cache show linux-image-amd64 2>/dev/null | grep -qE "^Depends: linux-image-$s[.-]"; then
+  # (grep without -q: under pipefail, grep -q's early exit can kill apt-cache with SIGPIPE
+  # and fail the test even when the line is there; seen on a fresh machine.)
+  elif apt-cache show linux-image-amd64 2>/dev/null | grep -E "^Depends: linux-image-$s[.-]" >/dev/null; then
     missing+=(linux-image-amd64 linux-headers-amd64)
   else
     die "no Debian package for kernel series $s (looked for linux-image-$s-amd64 and linux-image-amd64)"

@@ -12,7 +12,7 @@ depmod_root=()
 [[ -z "$modroot" ]] || depmod_root=(-d "$modroot")
 busybox="$(command -v busybox || true)"
 [[ -n "$busybox" ]] || die "busybox not found (install busybox-static)"
-file -L "$busybox" | grep -q 'statically linked' || die "$busybox is not static (install busybox-static)"
+file -L "$busybox" | grep 'statically linked' >/dev/null || die "$busybox is not static (install busybox-static)"
 
 wanted=(virtio_pci 9pnet_virtio 9p virtio_rng)
 key="$(cache_key "$kver" "$VM_SCRIPTS/guest-init.sh" "$VM_SCRIPTS/make-initramfs.sh" "$busybox" "${wanted[*]}" "${modroot}/lib/modules/$kver/modules.dep")"
