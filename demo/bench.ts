@@ -38,6 +38,8 @@ import {
   procUsage,
   runAsync,
   unloadModule,
+  taskTicks,
+  topTasks,
   vmCounters,
   vmDelta,
 } from './guest.js';
@@ -83,6 +85,8 @@ export const DAEMON_POLICIES: Record<
 
 /** The window length of the idle-daemon cost run (issue 10: <= 3% of a vCPU at 100 ms). */
 export const COST_WINDOW_MS = 100;
+/** Seconds the idle daemon runs before its cost is measured. */
+export const COST_SETTLE_S = 10;
 
 function readaheadConservative(): number | false {
   const c = SUBSYSTEM_DEFAULTS.readahead.conservative;
@@ -108,6 +112,8 @@ interface Options {
   phases: Set<string>;
   guestMemoryMb: number;
   costSeconds: number;
+  /** Node flags of the daemon runs (e.g. --cpu-prof --cpu-prof-dir=DIR, to profile it). */
+  daemonNodeArgs: string[];
   seqFiles: number;
   bigFiles: number;
 }
@@ -136,6 +142,7 @@ function parseOptions(argv: string[]): Options {
       'cost-seconds': { type: 'string', default: '20' },
       'seq-files': { type: 'string', default: '80' },
       'big-files': { type: 'string', default: '8' },
+      'daemon-node-args': { type: 'string', default: '' },
     },
   });
   const need = (k: 'data' | 'out' | 'ko' | 'reader' | 'data-dev') => {
@@ -182,6 +189,7 @@ function parseOptions(argv: string[]): Options {
     costSeconds: int('cost-seconds', values['cost-seconds'], 0),
     seqFiles: int('seq-files', values['seq-files'], 1),
     bigFiles: int('big-files', values['big-files'], 1),
+    daemonNodeArgs: values['daemon-node-args'].split(/\s+/).filter(Boolean),
   };
 }
 
@@ -426,13 +434,16 @@ class Bench {
     rec: Recorder,
     sub: Subsys,
     plans: ReaderPlan[],
-  ): Promise<WorkloadThroughput & { vm: Record<string, number> }> {
+  ): Promise<WorkloadThroughput & { vm: Record<string, number>; topTasks: RunRecord['topTasks'] }> {
     const before = vmCounters();
+    const tasksBefore = taskTicks();
+    const t0 = monoNs();
     const r = await this.pumping(rec, sub, runWorkload(plans));
     // The windows in which the last bytes were delivered.
     for (let i = 0; i < 2; i++) await rec.pump(sub.windowMs * 2);
     rec.setZero(r.t0Ns);
-    return { ...r, vm: vmDelta(before, vmCounters()) };
+    const top = topTasks(tasksBefore, taskTicks(), this.hz, (monoNs() - t0) / 1e6, 8);
+    return { ...r, vm: vmDelta(before, vmCounters()), topTasks: top };
   }
 
   async fixedRun(workload: WorkloadName, setting: number | null, repeat: number): Promise<void> {
@@ -519,6 +530,7 @@ class Bench {
       status: statusRecord(rec.status()),
       residentBytes,
       vm: r.vm,
+      topTasks: r.topTasks,
     });
     log(
       `${workload} ${setting === null ? 'default' : `fixed ${2 ** setting} KiB`} #${repeat}: ` +
@@ -562,7 +574,7 @@ class Bench {
     fs.writeFileSync(cfgFile, JSON.stringify(config, null, 2));
     const child = spawn(
       process.execPath,
-      ['dist/cli/main.js', 'run', '--config', cfgFile, '--no-pretty'],
+      [...this.o.daemonNodeArgs, 'dist/cli/main.js', 'run', '--config', cfgFile, '--no-pretty'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let output = '';
@@ -594,7 +606,16 @@ class Bench {
   }
 
   private cost(a: ProcUsage | null, b: ProcUsage | null, runMs: number): DaemonCost | null {
-    return a && b ? { cpuRunMs: b.cpuMs - a.cpuMs, runMs, rssKb: b.rssKb, hwmKb: b.hwmKb } : null;
+    return a && b
+      ? {
+          cpuRunMs: b.cpuMs - a.cpuMs,
+          systemRunMs: b.systemMs - a.systemMs,
+          mainThreadRunMs: b.mainThreadMs - a.mainThreadMs,
+          runMs,
+          rssKb: b.rssKb,
+          hwmKb: b.hwmKb,
+        }
+      : null;
   }
 
   async daemonRun(workload: WorkloadName, policy: string, repeat: number): Promise<void> {
@@ -649,6 +670,7 @@ class Bench {
       status: statusRecord(st),
       residentBytes,
       vm: r.vm,
+      topTasks: r.topTasks,
     });
     log(
       `${workload} daemon ${policy} #${repeat}: ${(r.steadyKiBs / 1024).toFixed(2)} MiB/s steady, ` +
@@ -677,6 +699,10 @@ class Bench {
       `/tmp/daemon-idle-${policy}`,
       this.costParams,
     );
+    // Its start-up (JIT compilation, the first collections, the first checkpoint) is not
+    // its steady cost: measure after COST_SETTLE_S, as scripts/vm/idle-cpu.sh does.
+    const settled = monoNs() + COST_SETTLE_S * 1e9;
+    while (monoNs() < settled) await rec.pump(sub.windowMs);
     const a = procUsage(child.pid!, this.hz);
     const t0 = monoNs();
     while (monoNs() - t0 < this.o.costSeconds * 1e9) await rec.pump(sub.windowMs);

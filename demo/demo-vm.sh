@@ -19,6 +19,12 @@
 #   DEMO_PHASES (cost,fixed,daemon)   DEMO_FIXED_VIA (mlproxy; or sysfs)
 #   DEMO_MEMORY_MB (512)   DEMO_MODULE_PARAMS (see below)
 #   DEMO_REPORT (docs/results.md; "none" skips the report)   DEMO_TIMEOUT (7200 s)
+#   DEMO_DAEMON_NODE_ARGS (node flags of the daemon runs; to profile the daemon from 25 s
+#     into its run for 30 s: "--env-file=$PWD/prof.env --import=$PWD/dist/scripts/vm/cpu-prof.js"
+#     with MLP_PROF_OUT=daemon.cpuprofile, MLP_PROF_AFTER_S=25, MLP_PROF_FOR_S=30 in prof.env
+#     (scripts/vm/cpu-prof.ts: the profile lands in the run folder, the one place in the
+#     guest where host files are writable; node --cpu-prof writes only at exit and slows
+#     the daemon's start-up past the bench's minute under TCG))
 #   SEQ_FILES, SEQ_MB, BIG_FILES, BIG_MB: the data disk (demo/make-disk.sh)
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/vm/lib.sh"
 DEMO="$REPO/demo"
@@ -83,7 +89,8 @@ bash "$VM_SCRIPTS/run-in-guest.sh" --no-insmod --memory "$memory" --timeout "${D
   sh demo/guest-main.sh --reader "$reader" --module-params "$module_params" --repeats "$repeats" \
   --fixed-seconds "$fixed_s" --daemon-seconds "$daemon_s" --cost-seconds "$cost_s" --phase-cycles "$phase_cycles" --grid "$grid" \
   --policies "$policies" --workloads "$workloads" --phases "$phases" --fixed-via "$fixed_via" \
-  --guest-memory-mb "$memory" --seq-files "${SEQ_FILES:-80}" --big-files "${BIG_FILES:-8}"
+  --guest-memory-mb "$memory" --seq-files "${SEQ_FILES:-80}" --big-files "${BIG_FILES:-8}" \
+  "--daemon-node-args=${DEMO_DAEMON_NODE_ARGS:-}"
 status=$?
 set -e
 kill "$sampler" 2>/dev/null || true

@@ -69,6 +69,10 @@ export async function unloadModule(): Promise<void> {
 export interface ProcUsage {
   /** utime + stime, ms. */
   cpuMs: number;
+  /** stime alone, ms. */
+  systemMs: number;
+  /** utime + stime of the main thread, ms. */
+  mainThreadMs: number;
   rssKb: number;
   /** Peak resident set size (VmHWM), KiB. */
   hwmKb: number;
@@ -80,11 +84,24 @@ export function procUsage(pid: number, hz: number): ProcUsage | null {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // fields[0] is field 3 (state): utime is field 14, stime field 15.
-    const ticks = Number(fields[11]) + Number(fields[12]);
+    const utime = Number(fields[11]);
+    const stime = Number(fields[12]);
+    const ticks = utime + stime;
+    // The main thread alone (JavaScript and the event loop; the rest is V8's and libuv's
+    // helper threads: collection, compilation, the blocking feedback read).
+    const main = fs.readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+    const mf = main.slice(main.lastIndexOf(')') + 2).split(' ');
+    const mainTicks = Number(mf[11]) + Number(mf[12]);
     const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (key: string) =>
       Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
-    return { cpuMs: (ticks * 1000) / hz, rssKb: kb('VmRSS'), hwmKb: kb('VmHWM') };
+    return {
+      cpuMs: (ticks * 1000) / hz,
+      systemMs: (stime * 1000) / hz,
+      mainThreadMs: (mainTicks * 1000) / hz,
+      rssKb: kb('VmRSS'),
+      hwmKb: kb('VmHWM'),
+    };
   } catch {
     return null;
   }
@@ -127,6 +144,17 @@ export function vmCounters(): VmCounters {
   } catch {
     /* no /proc/vmstat: nothing to report */
   }
+  // Where the guest's CPU went (issue 10's stalls: PSI cpu saturated, task unknown): the
+  // aggregate line of /proc/stat, in clock ticks.
+  try {
+    const cpu = /^cpu +(.*)$/m.exec(fs.readFileSync('/proc/stat', 'utf8'));
+    const v = (cpu?.[1] ?? '').split(/\s+/).map(Number);
+    CPU_FIELDS.forEach((k, i) => {
+      if (Number.isFinite(v[i])) out[`cpu_${k}_ticks`] = v[i];
+    });
+  } catch {
+    /* no /proc/stat */
+  }
   for (const res of ['memory', 'io', 'cpu']) {
     try {
       for (const line of fs.readFileSync(`/proc/pressure/${res}`, 'utf8').split('\n')) {
@@ -138,6 +166,54 @@ export function vmCounters(): VmCounters {
     }
   }
   return out;
+}
+
+/** The first fields of /proc/stat's cpu line (proc(5)). */
+const CPU_FIELDS = ['user', 'nice', 'system', 'idle', 'iowait', 'irq', 'softirq', 'steal'];
+
+/** utime + stime (clock ticks) of every task, by "pid comm" (threads count in their process). */
+export type TaskTicks = Map<string, number>;
+
+export function taskTicks(): TaskTicks {
+  const out: TaskTicks = new Map();
+  let pids: string[];
+  try {
+    pids = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return out;
+  }
+  for (const pid of pids) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      const comm = stat.slice(stat.indexOf('(') + 1, close);
+      // Fields after the comm: state is field 3, utime 14 and stime 15 (proc(5)).
+      const f = stat.slice(close + 2).split(' ');
+      out.set(`${pid} ${comm}`, Number(f[11]) + Number(f[12]));
+    } catch {
+      /* the task ended meanwhile */
+    }
+  }
+  return out;
+}
+
+/**
+ * The tasks that used the most CPU between two samples, in ms (a task that started
+ * meanwhile counts from 0), at most `top` of them, each at least 1% of the interval.
+ */
+export function topTasks(
+  a: TaskTicks,
+  b: TaskTicks,
+  hz: number,
+  intervalMs: number,
+  top = 5,
+): { task: string; cpuMs: number }[] {
+  const out: { task: string; cpuMs: number }[] = [];
+  for (const [task, t] of b) {
+    const cpuMs = ((t - (a.get(task) ?? 0)) * 1000) / hz;
+    if (cpuMs >= intervalMs / 100) out.push({ task, cpuMs });
+  }
+  return out.sort((x, y) => y.cpuMs - x.cpuMs).slice(0, top);
 }
 
 /** b - a per counter present in both. */

@@ -48,6 +48,10 @@ export interface TransitionRecord {
 export interface DaemonCost {
   /** CPU time (user + system) of the daemon while the workload ran, ms. */
   cpuRunMs: number;
+  /** Of which system time (ms): its ioctls and reads, and what the tick charged to it. */
+  systemRunMs?: number;
+  /** Of which the main thread's (JavaScript, the event loop), ms. */
+  mainThreadRunMs?: number;
   runMs: number;
   rssKb: number;
   hwmKb: number;
@@ -90,6 +94,11 @@ export interface RunRecord {
    * absent in older results.
    */
   vm?: Record<string, number>;
+  /**
+   * The guest's tasks that used the most CPU over the run ("pid comm", ms of utime +
+   * stime; the readers, the bench, the daemon, kernel threads), absent in older results.
+   */
+  topTasks?: { task: string; cpuMs: number }[];
 }
 
 export interface ResultsMeta {

@@ -90,14 +90,25 @@ function stallSection(results: Results, load: LoadSample[]): string[] {
     `Runs with a window longer than ${STALL_FACTOR} x ${wms} ms: ${stalled.length} of ${measured.length}. ` +
       "Per run, the guest's counters over it (/proc/pressure: seconds in which some task waited for memory, " +
       'the disk or the CPU; /proc/vmstat: pages scanned by kswapd and by direct reclaim, direct reclaim stalls, ' +
-      "refaults of evicted file pages) and the host's load.",
+      "refaults of evicted file pages), the host's load, where the guest's CPU went (/proc/stat: " +
+      'seconds of user, system, softirq time and of iowait) and the tasks that used the most of it.',
     '',
   ];
+  const hz = 100; // the Debian kernels' USER_HZ
+  const ticks = (r: RunRecord, k: string) =>
+    r.vm && `cpu_${k}_ticks` in r.vm ? (r.vm[`cpu_${k}_ticks`] / hz).toFixed(1) : '–';
+  const tasks = (r: RunRecord) =>
+    r.topTasks?.length
+      ? r.topTasks
+          .slice(0, 4)
+          .map((t) => `${t.task.replace(/^\d+ /, '')} ${f1(t.cpuMs / 1000)}`)
+          .join(', ')
+      : '–';
   if (stalled.length === 0) return [...out, ''];
   out.push(
-    '| run | at setting | longest window ms | windows > 2x | run s | PSI memory s | PSI io s | PSI cpu s | kswapd scan | direct scan | allocstall | refaults | host load |',
+    '| run | at setting | longest window ms | windows > 2x | run s | PSI memory s | PSI io s | PSI cpu s | kswapd scan | direct scan | allocstall | refaults | host load | user / system / softirq / iowait s | top tasks (s) |',
   );
-  out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of stalled) {
     const long = r.windows.filter((w) => w.lenMs > STALL_FACTOR * wms);
     const name = `${r.workload} ${r.kind === 'fixed' ? `fixed-${2 ** (r.setting ?? 0)}` : r.kind === 'daemon' ? `daemon-${r.policy}` : r.kind} #${r.repeat}`;
@@ -105,7 +116,8 @@ function stallSection(results: Results, load: LoadSample[]): string[] {
     out.push(
       `| ${name} | ${pct(r.holdShare)} | ${Math.max(...long.map((w) => w.lenMs)).toFixed(0)} | ${long.length} | ` +
         `${f1(r.runtimeMs / 1000)} | ${sec(r, 'psi_memory_some_us')} | ${sec(r, 'psi_io_some_us')} | ${sec(r, 'psi_cpu_some_us')} | ` +
-        `${n(r, 'pgscan_kswapd')} | ${n(r, 'pgscan_direct')} | ${n(r, 'allocstall')} | ${n(r, 'workingset_refault_file')} | ${l === null ? '–' : f1(l)} |`,
+        `${n(r, 'pgscan_kswapd')} | ${n(r, 'pgscan_direct')} | ${n(r, 'allocstall')} | ${n(r, 'workingset_refault_file')} | ${l === null ? '–' : f1(l)} | ` +
+        `${ticks(r, 'user')} / ${ticks(r, 'system')} / ${ticks(r, 'softirq')} / ${ticks(r, 'iowait')} | ${tasks(r)} |`,
     );
   }
   out.push('');

@@ -3,11 +3,17 @@
 // start and writes only at a clean exit: under TCG it slowed the daemon's start-up
 // past the benchmark's settling time. This one starts sampling MLP_PROF_AFTER_S seconds
 // (default 10) after start, every MLP_PROF_INTERVAL_US (default 1000), for
-// MLP_PROF_FOR_S seconds (default 30), and writes the profile to MLP_PROF_OUT.
+// MLP_PROF_FOR_S seconds (default 30), and writes the profile to MLP_PROF_OUT
+// (relative: in MLP_VM_OUT).
 import fs from 'node:fs';
+import nodePath from 'node:path';
 import { Session } from 'node:inspector';
 
-const out = process.env.MLP_PROF_OUT;
+// A relative MLP_PROF_OUT is in the guest's run folder (MLP_VM_OUT), the one place in the
+// guest where the host's files are writable.
+const out = process.env.MLP_PROF_OUT
+  ? nodePath.resolve(process.env.MLP_VM_OUT ?? '.', process.env.MLP_PROF_OUT)
+  : undefined;
 if (out) {
   const after = Number(process.env.MLP_PROF_AFTER_S ?? 10) * 1000;
   const span = Number(process.env.MLP_PROF_FOR_S ?? 30) * 1000;
