@@ -296,8 +296,16 @@ class Recorder {
     this.lastStatus = status;
   }
 
+  /** Waits, how many came back with no record, and the longest wait past its timeout (ms). */
+  readonly waits = { n: 0, empty: 0, lateMaxMs: 0 };
+
   async pump(ms: number): Promise<void> {
-    this.take(await this.dev.waitFeedback(ms));
+    const t0 = performance.now();
+    const records = await this.dev.waitFeedback(ms);
+    this.waits.n++;
+    if (records.length === 0) this.waits.empty++;
+    this.waits.lateMaxMs = Math.max(this.waits.lateMaxMs, performance.now() - t0 - ms);
+    this.take(records);
     this.onWindow?.();
   }
 
@@ -434,16 +442,41 @@ class Bench {
     rec: Recorder,
     sub: Subsys,
     plans: ReaderPlan[],
-  ): Promise<WorkloadThroughput & { vm: Record<string, number>; topTasks: RunRecord['topTasks'] }> {
+  ): Promise<
+    WorkloadThroughput & {
+      vm: Record<string, number>;
+      topTasks: RunRecord['topTasks'];
+      bench: RunRecord['bench'];
+    }
+  > {
     const before = vmCounters();
     const tasksBefore = taskTicks();
+    const usage = process.resourceUsage();
+    const waits = { ...rec.waits };
+    rec.waits.lateMaxMs = 0;
     const t0 = monoNs();
     const r = await this.pumping(rec, sub, runWorkload(plans));
     // The windows in which the last bytes were delivered.
     for (let i = 0; i < 2; i++) await rec.pump(sub.windowMs * 2);
     rec.setZero(r.t0Ns);
     const top = topTasks(tasksBefore, taskTicks(), this.hz, (monoNs() - t0) / 1e6, 8);
-    return { ...r, vm: vmDelta(before, vmCounters()), topTasks: top };
+    const u = process.resourceUsage();
+    return {
+      ...r,
+      vm: vmDelta(before, vmCounters()),
+      topTasks: top,
+      // The bench's own cost: it shares the vCPU, and a fixed arm's recommendations come
+      // from it (a stalled bench is a missed window).
+      bench: {
+        userMs: (u.userCPUTime - usage.userCPUTime) / 1000,
+        systemMs: (u.systemCPUTime - usage.systemCPUTime) / 1000,
+        majorFaults: u.majorPageFault - usage.majorPageFault,
+        involuntarySwitches: u.involuntaryContextSwitches - usage.involuntaryContextSwitches,
+        waits: rec.waits.n - waits.n,
+        emptyWaits: rec.waits.empty - waits.empty,
+        lateMaxMs: rec.waits.lateMaxMs,
+      },
+    };
   }
 
   async fixedRun(workload: WorkloadName, setting: number | null, repeat: number): Promise<void> {
@@ -531,6 +564,7 @@ class Bench {
       residentBytes,
       vm: r.vm,
       topTasks: r.topTasks,
+      bench: r.bench,
     });
     log(
       `${workload} ${setting === null ? 'default' : `fixed ${2 ** setting} KiB`} #${repeat}: ` +
@@ -611,6 +645,7 @@ class Bench {
           cpuRunMs: b.cpuMs - a.cpuMs,
           systemRunMs: b.systemMs - a.systemMs,
           mainThreadRunMs: b.mainThreadMs - a.mainThreadMs,
+          majorFaults: b.majorFaults - a.majorFaults,
           runMs,
           rssKb: b.rssKb,
           hwmKb: b.hwmKb,
@@ -671,6 +706,7 @@ class Bench {
       residentBytes,
       vm: r.vm,
       topTasks: r.topTasks,
+      bench: r.bench,
     });
     log(
       `${workload} daemon ${policy} #${repeat}: ${(r.steadyKiBs / 1024).toFixed(2)} MiB/s steady, ` +

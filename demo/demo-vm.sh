@@ -5,8 +5,9 @@
 # (scripts/vm/storage.sh), runs every workload at the kernel default, at every fixed
 # read-ahead setting of the grid and under the daemon with each policy
 # (demo/bench.ts), then writes docs/results.md, docs/results/summary.json
-# and docs/results/*.svg from the measurements. The host's load average is sampled every
-# 10 s meanwhile, so that every run's figures carry the load they were measured under.
+# and docs/results/*.svg from the measurements. The host's load average, and how long
+# QEMU's threads waited for a host CPU, are sampled every 5 s meanwhile, so that every
+# run's figures carry the load they were measured under.
 #
 # Environment (defaults: about an hour of guest time on a 2-core host with TCG):
 #   DEMO_STORAGE (cloud-small; host, netdisk)   DEMO_REPEATS (3)
@@ -80,7 +81,20 @@ export MLP_VM_RUN_NAME="demo-vm-$(date +%Y%m%d-%H%M%S)-$$"
 run="$VM_DIR/runs/$MLP_VM_RUN_NAME"
 mkdir -p "$VM_DIR/demo/results"
 loadfile="$VM_DIR/demo/results/load-$(date -u +%Y%m%d-%H%M%S).txt"
-(while :; do echo "$(date +%s) $(cut -d' ' -f1-3 /proc/loadavg)"; sleep 10; done) >"$loadfile" &
+# Each line: time, the 1/5/15-minute load, and the nanoseconds QEMU's threads have waited
+# for a host CPU so far (/proc/<pid>/task/*/schedstat, field 2: the guest's emulated CPU
+# stalls whenever they wait, and the guest cannot tell; 0 before QEMU runs).
+qemu_wait() {
+  local pid t w=0
+  pid="$(pgrep -n -x qemu-system-x86 2>/dev/null || pgrep -n qemu-system-x86_64 2>/dev/null || true)"
+  if [[ -n "$pid" ]]; then
+    for t in /proc/"$pid"/task/*/schedstat; do
+      read -r _ d _ <"$t" 2>/dev/null && w=$((w + d))
+    done
+  fi
+  echo "$w"
+}
+(while :; do echo "$(date +%s) $(cut -d' ' -f1-3 /proc/loadavg) $(qemu_wait)"; sleep 5; done) >"$loadfile" &
 sampler=$!
 trap 'kill "$sampler" 2>/dev/null || true' EXIT
 set +e

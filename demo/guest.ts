@@ -73,6 +73,8 @@ export interface ProcUsage {
   systemMs: number;
   /** utime + stime of the main thread, ms. */
   mainThreadMs: number;
+  /** Major page faults so far. */
+  majorFaults: number;
   rssKb: number;
   /** Peak resident set size (VmHWM), KiB. */
   hwmKb: number;
@@ -84,6 +86,8 @@ export function procUsage(pid: number, hz: number): ProcUsage | null {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // fields[0] is field 3 (state): utime is field 14, stime field 15.
+    // majflt is field 12: page faults that read from a file (its own code, evicted).
+    const majflt = Number(fields[9]);
     const utime = Number(fields[11]);
     const stime = Number(fields[12]);
     const ticks = utime + stime;
@@ -99,6 +103,7 @@ export function procUsage(pid: number, hz: number): ProcUsage | null {
       cpuMs: (ticks * 1000) / hz,
       systemMs: (stime * 1000) / hz,
       mainThreadMs: (mainTicks * 1000) / hz,
+      majorFaults: majflt,
       rssKb: kb('VmRSS'),
       hwmKb: kb('VmHWM'),
     };

@@ -52,6 +52,8 @@ export interface DaemonCost {
   systemRunMs?: number;
   /** Of which the main thread's (JavaScript, the event loop), ms. */
   mainThreadRunMs?: number;
+  /** Its major page faults (its code or data read back from a file after eviction). */
+  majorFaults?: number;
   runMs: number;
   rssKb: number;
   hwmKb: number;
@@ -99,6 +101,20 @@ export interface RunRecord {
    * stime; the readers, the bench, the daemon, kernel threads), absent in older results.
    */
   topTasks?: { task: string; cpuMs: number }[];
+  /**
+   * The bench process's own cost over the run (process.resourceUsage) and its feedback
+   * waits (how many, how many came back empty, the longest overrun of a wait's timeout);
+   * absent in older results.
+   */
+  bench?: {
+    userMs: number;
+    systemMs: number;
+    majorFaults: number;
+    involuntarySwitches: number;
+    waits: number;
+    emptyWaits: number;
+    lateMaxMs: number;
+  };
 }
 
 export interface ResultsMeta {

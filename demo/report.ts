@@ -45,6 +45,8 @@ function loadResults(file: string): Results {
 export interface LoadSample {
   t: number;
   load1: number;
+  /** Cumulative ns QEMU's threads waited for a host CPU (absent in older load files). */
+  qemuWaitNs?: number;
 }
 
 function loadSamples(file: string | undefined): LoadSample[] {
@@ -54,7 +56,21 @@ function loadSamples(file: string | undefined): LoadSample[] {
     .split('\n')
     .map((l) => l.trim().split(/\s+/).map(Number))
     .filter((v) => v.length >= 2 && v.every(Number.isFinite))
-    .map((v) => ({ t: v[0], load1: v[1] }));
+    .map((v) => ({ t: v[0], load1: v[1], ...(v.length >= 5 ? { qemuWaitNs: v[4] } : {}) }));
+}
+
+/**
+ * Seconds QEMU's threads waited for a host CPU over a run: the counter's growth from the
+ * last sample before the run to the first after it (so at most a sampling period more).
+ */
+function runHostWait(samples: LoadSample[], run: RunRecord): number | null {
+  const start = Date.parse(run.startedAt) / 1000;
+  const end = start + run.runtimeMs / 1000;
+  const w = samples.filter((s) => s.qemuWaitNs !== undefined && s.qemuWaitNs > 0);
+  const before = w.filter((s) => s.t <= start).pop();
+  const after = w.find((s) => s.t >= end);
+  if (!before || !after || after.qemuWaitNs! < before.qemuWaitNs!) return null;
+  return (after.qemuWaitNs! - before.qemuWaitNs!) / 1e9;
 }
 
 /** Mean 1-minute load of the host over a run (samples within it, else the nearest). */
@@ -91,12 +107,19 @@ function stallSection(results: Results, load: LoadSample[]): string[] {
       "Per run, the guest's counters over it (/proc/pressure: seconds in which some task waited for memory, " +
       'the disk or the CPU; /proc/vmstat: pages scanned by kswapd and by direct reclaim, direct reclaim stalls, ' +
       "refaults of evicted file pages), the host's load, where the guest's CPU went (/proc/stat: " +
-      'seconds of user, system, softirq time and of iowait) and the tasks that used the most of it.',
+      'seconds of user, system, softirq time and of iowait), the tasks that used the most of it, and the ' +
+      "bench's own user / system seconds with its feedback waits (empty of all, and the longest overrun of a wait's timeout), " +
+      "and how long QEMU's threads waited for a host CPU over the run (the emulated CPU stops meanwhile, and the guest " +
+      'charges the time to whatever task was running).',
     '',
   ];
   const hz = 100; // the Debian kernels' USER_HZ
   const ticks = (r: RunRecord, k: string) =>
     r.vm && `cpu_${k}_ticks` in r.vm ? (r.vm[`cpu_${k}_ticks`] / hz).toFixed(1) : '–';
+  const hostWait = (r: RunRecord) => {
+    const w = runHostWait(load, r);
+    return w === null ? '–' : f1(w);
+  };
   const tasks = (r: RunRecord) =>
     r.topTasks?.length
       ? r.topTasks
@@ -106,9 +129,9 @@ function stallSection(results: Results, load: LoadSample[]): string[] {
       : '–';
   if (stalled.length === 0) return [...out, ''];
   out.push(
-    '| run | at setting | longest window ms | windows > 2x | run s | PSI memory s | PSI io s | PSI cpu s | kswapd scan | direct scan | allocstall | refaults | host load | user / system / softirq / iowait s | top tasks (s) |',
+    '| run | at setting | longest window ms | windows > 2x | run s | PSI memory s | PSI io s | PSI cpu s | kswapd scan | direct scan | allocstall | refaults | host load | user / system / softirq / iowait s | top tasks (s) | bench user / system s | bench waits empty / all, overrun ms | QEMU waited for a host CPU s |',
   );
-  out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of stalled) {
     const long = r.windows.filter((w) => w.lenMs > STALL_FACTOR * wms);
     const name = `${r.workload} ${r.kind === 'fixed' ? `fixed-${2 ** (r.setting ?? 0)}` : r.kind === 'daemon' ? `daemon-${r.policy}` : r.kind} #${r.repeat}`;
@@ -117,7 +140,11 @@ function stallSection(results: Results, load: LoadSample[]): string[] {
       `| ${name} | ${pct(r.holdShare)} | ${Math.max(...long.map((w) => w.lenMs)).toFixed(0)} | ${long.length} | ` +
         `${f1(r.runtimeMs / 1000)} | ${sec(r, 'psi_memory_some_us')} | ${sec(r, 'psi_io_some_us')} | ${sec(r, 'psi_cpu_some_us')} | ` +
         `${n(r, 'pgscan_kswapd')} | ${n(r, 'pgscan_direct')} | ${n(r, 'allocstall')} | ${n(r, 'workingset_refault_file')} | ${l === null ? '–' : f1(l)} | ` +
-        `${ticks(r, 'user')} / ${ticks(r, 'system')} / ${ticks(r, 'softirq')} / ${ticks(r, 'iowait')} | ${tasks(r)} |`,
+        `${ticks(r, 'user')} / ${ticks(r, 'system')} / ${ticks(r, 'softirq')} / ${ticks(r, 'iowait')} | ${tasks(r)} | ` +
+        (r.bench
+          ? `${f1(r.bench.userMs / 1000)} / ${f1(r.bench.systemMs / 1000)} | ${r.bench.emptyWaits} / ${r.bench.waits}, ${r.bench.lateMaxMs.toFixed(0)} |`
+          : '– | – |') +
+        ` ${hostWait(r)} |`,
     );
   }
   out.push('');
@@ -506,10 +533,27 @@ export function renderMarkdown(results: Results, sums: WorkloadSummary[], ctx: C
   const busy = spread(
     sums.flatMap((w) => w.policies.flatMap((p) => p.runs.map((r) => r.cpuPercent))),
   );
+  // Where the daemon's time went (records from 2026-12-02 on): system time (its system
+  // calls, and what the tick charged to it) and the main thread's (JavaScript, the event loop).
+  const daemonRuns = results.runs.filter((r) => r.kind === 'daemon' && r.daemon);
+  const share = (k: 'systemRunMs' | 'mainThreadRunMs') =>
+    spread(
+      daemonRuns.map((r) =>
+        r.daemon![k] === undefined ? null : (100 * r.daemon![k]!) / r.daemon!.runMs,
+      ),
+    );
+  const sys = share('systemRunMs');
+  const mainT = share('mainThreadRunMs');
+  const windowsPerS = 1000 / m.windowMs;
+  const perWindow = busy ? (busy.median * 10) / windowsPerS : null;
   out.push(
     `| the daemon's CPU <= 3% of the guest's vCPU | ${
       busy ? (busy.median <= 3 && idle.every((i) => i.cpuPercent <= 3) ? 'yes' : '**no**') : '–'
-    } | with workloads (${m.windowMs} ms windows) ${range(busy, f1)}%; idle ${idle.map((i) => `${i.policy} ${f1(i.cpuPercent)}% over ${f1(i.seconds)} s at ${i.windowMs ?? '?'} ms windows`).join(', ') || '–'} |`,
+    } | with workloads (${m.windowMs} ms windows) ${range(busy, f1)}%` +
+      (sys && mainT
+        ? ` (system ${f1(sys.median)}%, main thread ${f1(mainT.median)}%; ${perWindow === null ? '?' : perWindow.toFixed(0)} ms of the vCPU per window)`
+        : '') +
+      `; idle ${idle.map((i) => `${i.policy} ${f1(i.cpuPercent)}% over ${f1(i.seconds)} s at ${i.windowMs ?? '?'} ms windows`).join(', ') || '–'} |`,
   );
   const holds = sums.flatMap((w) => [w.default, ...w.fixed].filter(Boolean) as ArmSummary[]);
   const holdMin = spread(holds.flatMap((a) => a.runs.map((r) => r.holdShare)));

@@ -1,0 +1,52 @@
+// The demo bench's CPU diagnostics (demo/guest.ts): which tasks used the guest's CPU over
+// a run, from /proc/<pid>/stat, to find what stalls a guest (issue 10).
+import test from 'ava';
+import { taskTicks, topTasks, vmCounters } from '../demo/guest.js';
+
+test('topTasks: the largest users first, in ms, a task that started meanwhile from 0, none under 1% of the interval', (t) => {
+  const a = new Map([
+    ['1 init', 5],
+    ['40 kswapd0', 100],
+    ['114 node', 300],
+  ]);
+  const b = new Map([
+    ['1 init', 5], // idle: left out
+    ['40 kswapd0', 150], // 50 ticks
+    ['114 node', 320], // 20 ticks
+    ['200 mlp-reader', 80], // new: 80 ticks
+    ['201 sh', 1], // 10 ms of a 10 s run: under 1%, left out
+  ]);
+  t.deepEqual(topTasks(a, b, 100, 10_000), [
+    { task: '200 mlp-reader', cpuMs: 800 },
+    { task: '40 kswapd0', cpuMs: 500 },
+    { task: '114 node', cpuMs: 200 },
+  ]);
+  t.is(topTasks(a, b, 100, 10_000, 1).length, 1);
+});
+
+test('taskTicks sees this process, and its ticks grow with the CPU it uses', (t) => {
+  if (process.platform !== 'linux') {
+    t.pass('no /proc');
+    return;
+  }
+  const mine = () => [...taskTicks()].find(([k]) => k.startsWith(`${process.pid} `));
+  const before = mine();
+  t.truthy(before, 'this process is listed as "pid comm"');
+  const end = performance.now() + 300;
+  let x = 0;
+  while (performance.now() < end) x += Math.sqrt(x + 1);
+  t.true(x > 0);
+  const after = mine();
+  t.true(after![1] > before![1], `${before![1]} -> ${after![1]} ticks`);
+});
+
+test("vmCounters carries the guest's CPU split from /proc/stat", (t) => {
+  if (process.platform !== 'linux') {
+    t.pass('no /proc');
+    return;
+  }
+  const c = vmCounters();
+  for (const k of ['user', 'system', 'idle', 'iowait', 'softirq']) {
+    t.true(Number.isInteger(c[`cpu_${k}_ticks`]), `cpu_${k}_ticks`);
+  }
+});
