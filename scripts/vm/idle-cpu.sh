@@ -3,7 +3,8 @@
 # The daemon's CPU time while it follows the windows of the real module with no
 # workload, for each RUN: one guest boot; per RUN its checkout's own mlproxy.ko
 # (and mlproxy_synthetic.ko when it has one), `mlproxy run` on /dev/mlproxy, and
-# utime + stime from /proc/<pid>/stat over S seconds after 10 s of settling (also
+# utime + stime from /proc/<pid>/stat over S seconds after 10 s of settling, counted from
+# the daemon's log line that it has loaded its state (start-up is not the idle cost) (also
 # per thread: the main thread against V8's and libuv's helpers); then the daemon's
 # system calls over 20 s by strace -c. Prints a markdown table (also in the run
 # folder, idle-cpu.md).
