@@ -27,6 +27,10 @@
 #     guest where host files are writable; node --cpu-prof writes only at exit and slows
 #     the daemon's start-up past the bench's minute under TCG))
 #   SEQ_FILES, SEQ_MB, BIG_FILES, BIG_MB: the data disk (demo/make-disk.sh)
+# The whole script is one function, parsed before it runs: bash reads a script as it goes,
+# so an edit of this file during a run (it lasts most of an hour) would otherwise make the
+# rest of the run execute whatever now sits at the old byte offset (it happened once).
+main() {
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/vm/lib.sh"
 DEMO="$REPO/demo"
 
@@ -122,3 +126,6 @@ if [[ "$report" != none ]]; then
     --host-load-file "${saved%.json}.load.txt" --host-cpus "$(nproc)" --started "$started"
   log "wrote $report and ${report%.md}/summary.json"
 fi
+}
+main "$@"
+exit
