@@ -242,12 +242,23 @@ test('RECOMMEND verdicts: applied, clamped, strict reject, rate limit, stale, fu
       if (over.epoch !== undefined || r.reasons !== REASON_STALE || attempt >= 10) return r;
     }
   };
+  // In an advice window; a boundary that passes between nextAdviceWindow() and the call
+  // (a slow guest: the KASAN kernel hit it) targets the window after, which may be a check
+  // window, and the advice is SHADOWED there: that is the schedule, not the verdict under
+  // test, so try the next advice window.
+  const advised = (knobs: number[], over: { strict?: boolean } = {}) => {
+    for (let attempt = 0; ; attempt++) {
+      const r = rec(knobs, over);
+      if (r.verdict !== VERDICT_SHADOWED || attempt >= 10) return r;
+      nextAdviceWindow();
+    }
+  };
   // Two recommendations for one target window; a window boundary may fall between
   // the two calls on a slow guest, so retry until a pair shares its target.
   for (let attempt = 0; ; attempt++) {
     assert.ok(attempt < 20, 'no two recommendations landed in the same window in 20 tries');
     nextAdviceWindow();
-    const ok = rec([BEST]);
+    const ok = advised([BEST]);
     assert.equal(ok.verdict, VERDICT_APPLIED);
     assert.deepEqual(ok.applied, [BEST]);
     const again = rec([BEST]);
@@ -258,12 +269,12 @@ test('RECOMMEND verdicts: applied, clamped, strict reject, rate limit, stale, fu
     break;
   }
   nextAdviceWindow();
-  const high = rec([99]);
+  const high = advised([99]);
   assert.equal(high.verdict, VERDICT_CLAMPED);
   assert.ok(high.reasons & REASON_OUT_OF_BOUNDS);
   assert.deepEqual(high.applied, [15]);
   nextAdviceWindow();
-  const far = rec([0], { strict: true }); // 15 -> 0 exceeds max_delta 8
+  const far = advised([0], { strict: true }); // 15 -> 0 exceeds max_delta 8
   assert.equal(far.verdict, VERDICT_REJECTED);
   assert.ok(far.reasons & REASON_STEP_LIMIT);
   const stepped = rec([0]);
