@@ -80,22 +80,38 @@ export interface ProcUsage {
   hwmKb: number;
 }
 
+/**
+ * A /proc stat file (proc(5)): its comm and the counters the bench uses. comm may hold
+ * spaces and parentheses, so the fields are counted from the last ')'.
+ */
+function readStat(path: string): {
+  comm: string;
+  majflt: number;
+  utime: number;
+  stime: number;
+} {
+  const stat = fs.readFileSync(path, 'utf8');
+  const close = stat.lastIndexOf(')');
+  // f[0] is field 3 (state): majflt is field 12, utime 14, stime 15.
+  const f = stat.slice(close + 2).split(' ');
+  return {
+    comm: stat.slice(stat.indexOf('(') + 1, close),
+    majflt: Number(f[9]),
+    utime: Number(f[11]),
+    stime: Number(f[12]),
+  };
+}
+
 /** CPU time and memory of a live process, from /proc/<pid>/stat and status (tiny reads). */
 export function procUsage(pid: number, hz: number): ProcUsage | null {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // fields[0] is field 3 (state): utime is field 14, stime field 15.
-    // majflt is field 12: page faults that read from a file (its own code, evicted).
-    const majflt = Number(fields[9]);
-    const utime = Number(fields[11]);
-    const stime = Number(fields[12]);
+    // majflt: page faults that read from a file (its own code, evicted).
+    const { majflt, utime, stime } = readStat(`/proc/${pid}/stat`);
     const ticks = utime + stime;
     // The main thread alone (JavaScript and the event loop; the rest is V8's and libuv's
     // helper threads: collection, compilation, the blocking feedback read).
-    const main = fs.readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
-    const mf = main.slice(main.lastIndexOf(')') + 2).split(' ');
-    const mainTicks = Number(mf[11]) + Number(mf[12]);
+    const main = readStat(`/proc/${pid}/task/${pid}/stat`);
+    const mainTicks = main.utime + main.stime;
     const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (key: string) =>
       Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
@@ -189,12 +205,8 @@ export function taskTicks(): TaskTicks {
   }
   for (const pid of pids) {
     try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      const comm = stat.slice(stat.indexOf('(') + 1, close);
-      // Fields after the comm: state is field 3, utime 14 and stime 15 (proc(5)).
-      const f = stat.slice(close + 2).split(' ');
-      out.set(`${pid} ${comm}`, Number(f[11]) + Number(f[12]));
+      const { comm, utime, stime } = readStat(`/proc/${pid}/stat`);
+      out.set(`${pid} ${comm}`, utime + stime);
     } catch {
       /* the task ended meanwhile */
     }
