@@ -2,7 +2,9 @@
 # /init of the test initramfs (busybox sh, runs as PID 1 in the QEMU guest).
 #  1. mounts proc, sys, devtmpfs and loads the virtio, 9p and virtio-rng modules;
 #  2. mounts the host's root read-only over virtio-9p (tag hostroot) at /host, and
-#     the run's writable folder (tag results) at the same path inside it;
+#     the run's writable folder (tag results) at the same path inside it, and
+#     the module tree of a kernel the host has not installed (the debug kernel)
+#     at /lib/modules/<rel>;
 #  3. insmods mlproxy.ko with the run's arguments (unless told not to);
 #  4. runs the run's cmd.sh in a chroot of the host root, with tmpfs /tmp and /run
 #     and the guest's own /dev, /proc, /sys;
@@ -82,6 +84,18 @@ mount -t sysfs sysfs /host/sys
 
 # shellcheck disable=SC1091
 . "/host$run/guest.env"
+# A kernel that is not installed on the host (the debug kernel): its module tree
+# goes where modprobe looks, over a tmpfs on the chroot's /lib/modules (the host's
+# own trees are for other kernels).
+if [ -n "${MLP_GUEST_MODDIR:-}" ]; then
+  rel="$(uname -r)"
+  if ! mount -t tmpfs -o mode=755 tmpfs /host/lib/modules ||
+    ! mkdir -p "/host/lib/modules/$rel" ||
+    ! mount -o bind,ro "/hostro$MLP_GUEST_MODDIR" "/host/lib/modules/$rel"; then
+    say "mounting $MLP_GUEST_MODDIR at /lib/modules/$rel failed"
+    report 122
+  fi
+fi
 if [ -n "$MLP_INSMOD" ]; then
   # shellcheck disable=SC2086
   if ! insmod "/host$MLP_KO" $MLP_INSMOD_ARGS; then

@@ -144,6 +144,11 @@ sq() { printf "'%s'" "${1//\'/\'\\\'\'}"; } # POSIX sh single quoting
   echo "MLP_INSMOD_ARGS=$(sq "$insmod_args")"
   echo "MLP_REPO=$(sq "$REPO")"
   echo "MLP_SELFTESTS=$(sq "${MLP_SELFTESTS:-}")"
+  # A kernel of our own: its modules are not in the host root the guest chroots
+  # into; guest-init.sh mounts this tree at /lib/modules/<rel> for modprobe.
+  if [[ -n "${MLP_GUEST_IMAGE:-}" ]]; then
+    echo "MLP_GUEST_MODDIR=$(sq "$(cd "$MLP_GUEST_MODROOT" && pwd)/lib/modules/$kver")"
+  fi
 } >"$run/guest.env"
 console="$run/console.log"
 : >"$console"
