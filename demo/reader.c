@@ -21,9 +21,12 @@
  *   mlp-reader evict FILE...         posix_fadvise(DONTNEED) on every file, then counts
  *                                    the pages still resident (mincore)
  *   mlp-reader probe --at OFF [--length LEN] [--fault] [--direct] [--seq-hint]
- *                    [--delay-ms D] FILE
+ *                    [--delay-ms D] [--wait-stdin] FILE
  *                                    what read-ahead did, for the in-guest tests: opens
- *                                    FILE, waits D ms, then either reads LEN bytes from
+ *                                    FILE, waits D ms (--wait-stdin: writes "ready" to
+ *                                    stderr, then waits for a byte or the end of its
+ *                                    stdin: a start barrier of many readers), then
+ *                                    either reads LEN bytes from
  *                                    OFF with 4 KiB read(2)s (O_DIRECT with --direct) and
  *                                    counts the resident bytes of the 8 MiB after them,
  *                                    or (--fault) touches the page at OFF through mmap
@@ -303,7 +306,7 @@ static uint64_t resident(int fd, uint64_t size, uint64_t off, uint64_t len)
 }
 
 static int probe(const char *path, uint64_t at, uint64_t length, int fault, int direct,
-		 int seq_hint, double delay_ms)
+		 int seq_hint, double delay_ms, int wait_stdin)
 {
 	const uint64_t span = 8 << 20;
 	uint64_t size, done = 0, res;
@@ -320,6 +323,14 @@ static int probe(const char *path, uint64_t at, uint64_t length, int fault, int 
 		die("posix_fadvise(SEQUENTIAL) %s failed", path);
 	if (delay_ms > 0)
 		usleep((useconds_t)(delay_ms * 1000));
+	if (wait_stdin) {
+		char c;
+
+		fputs("ready\n", stderr);
+		fflush(stderr);
+		while (read(0, &c, 1) < 0 && errno == EINTR)
+			;
+	}
 	if (fault) {
 		volatile const unsigned char *m;
 		unsigned char sink;
@@ -407,7 +418,7 @@ int main(int argc, char **argv)
 {
 	double seconds = 0, deadline = 0, delay_ms = 0;
 	uint64_t at = 0, length = PAGE;
-	int fault = 0, direct = 0, seq_hint = 0, cycles_given = 0;
+	int fault = 0, direct = 0, seq_hint = 0, wait_stdin = 0, cycles_given = 0;
 	uint64_t seed = 1, cycles = 1;
 	size_t bs = 32768;
 	const char *pattern, *steps_spec = NULL;
@@ -423,8 +434,10 @@ int main(int argc, char **argv)
 	for (i = 2; i < argc && !strncmp(argv[i], "--", 2); i += 2) {
 		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
-		if (!strcmp(o, "--fault") || !strcmp(o, "--direct") || !strcmp(o, "--seq-hint")) {
-			*(o[2] == 'f' ? &fault : o[2] == 'd' ? &direct : &seq_hint) = 1;
+		if (!strcmp(o, "--fault") || !strcmp(o, "--direct") || !strcmp(o, "--seq-hint") ||
+		    !strcmp(o, "--wait-stdin")) {
+			*(o[2] == 'f' ? &fault : o[2] == 'd' ? &direct : o[2] == 's' ? &seq_hint :
+									&wait_stdin) = 1;
 			i--;
 			continue;
 		}
@@ -464,7 +477,7 @@ int main(int argc, char **argv)
 	if (!strcmp(pattern, "evict"))
 		return evict(files, nfiles);
 	if (!strcmp(pattern, "probe"))
-		return probe(files[0], at, length, fault, direct, seq_hint, delay_ms);
+		return probe(files[0], at, length, fault, direct, seq_hint, delay_ms, wait_stdin);
 
 	rng_state = seed * 0x9E3779B97F4A7C15ull + 1;
 	if (!tally.interval_ns)

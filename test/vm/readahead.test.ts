@@ -71,12 +71,30 @@ function feature(s: SubsystemInfo, values: number[], name: string): number {
 
 /** Runs mlp-reader without blocking the event loop; resolves with its JSON line. */
 function reader(args: string[]): Promise<Record<string, number>> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(READER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  return startReader(args).done;
+}
+
+/**
+ * mlp-reader with its stdin a pipe: with `--wait-stdin` the probe opens its file, says
+ * "ready" and waits until go() closes its stdin (a start barrier: starting dozens of
+ * processes takes seconds under TCG, longer than any of them reads).
+ */
+function startReader(args: string[]): {
+  ready: Promise<void>;
+  go: () => void;
+  done: Promise<Record<string, number>>;
+} {
+  const child = spawn(READER, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  let readyNow: () => void = () => {};
+  const ready = new Promise<void>((resolve) => (readyNow = resolve));
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+    if (/^ready$/m.test(err)) readyNow();
+  });
+  const done = new Promise<Record<string, number>>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) =>
       code === 0
@@ -84,6 +102,8 @@ function reader(args: string[]): Promise<Record<string, number>> {
         : reject(new Error(`mlp-reader ${args.join(' ')} exited ${code}: ${err}`)),
     );
   });
+  if (!args.includes('--wait-stdin')) child.stdin.end();
+  return { ready: Promise.race([ready, done.then(() => {})]), go: () => child.stdin.end(), done };
 }
 
 const evict = (file = RAM) => reader(['evict', file]);
@@ -302,8 +322,9 @@ test('an administrator’s change is adopted as the baseline: EMERGENCY (baselin
 
 test('calls the probes miss make the window unreliable', async () => {
   // Reads through dm-delay (30 ms per bio) from 48 processes at once (each opens the disk,
-  // then waits until all have started; starting 48 processes takes seconds under TCG), with
-  // room for 2 calls per probe: the others are missed and counted.
+  // says it is ready and waits on its stdin until all have started: starting 48 processes
+  // takes seconds under TCG), with room for 2 calls per probe: the others are missed and
+  // counted.
   const env = { ...process.env, DM_DISABLE_UDEV: '1' };
   run('modprobe', ['dm_delay']);
   const sectors = run('blockdev', ['--getsz', RAM]).trim();
@@ -330,18 +351,30 @@ test('calls the probes miss make the window unreliable', async () => {
       const s = readahead(dev);
       await evict('/dev/mapper/mlp-slow');
       const readers = Array.from({ length: 48 }, (_, i) =>
-        reader([
+        startReader([
           'probe',
           '--at',
           String(i * MiB),
           '--length',
           String(256 * 1024),
+          '--wait-stdin',
           '/dev/mapper/mlp-slow',
         ]),
       );
-      const recs = collect(dev, s, WINDOW_MS * 100);
-      await Promise.all(readers);
-      const got = [...(await recs), ...(await collect(dev, s, WINDOW_MS * 3))];
+      // Read the ring all along: the start-up lasts longer than a ring of records.
+      let finished = false;
+      const all = Promise.all(readers.map((r) => r.done)).finally(() => (finished = true));
+      const got: Feedback[] = [];
+      const collecting = (async () => {
+        while (!finished) {
+          got.push(...(await dev.waitFeedback(WINDOW_MS * 2)).filter((f) => f.subsysId === s.id));
+        }
+      })();
+      await Promise.all(readers.map((r) => r.ready));
+      for (const r of readers) r.go();
+      await all;
+      await collecting;
+      got.push(...(await collect(dev, s, WINDOW_MS * 3)));
       const bad = got.filter((f) => f.reasons & REASON_UNRELIABLE);
       assert.ok(bad.length >= 1, `an unreliable window among ${got.length}`);
       assert.ok(bad.every((f) => !(f.reasons & REASON_IDLE)));
