@@ -646,6 +646,12 @@ class Bench {
           systemRunMs: b.systemMs - a.systemMs,
           mainThreadRunMs: b.mainThreadMs - a.mainThreadMs,
           majorFaults: b.majorFaults - a.majorFaults,
+          minorFaults: b.minorFaults - a.minorFaults,
+          voluntarySwitches: b.voluntarySwitches - a.voluntarySwitches,
+          involuntarySwitches: b.involuntarySwitches - a.involuntarySwitches,
+          threadsMs: Object.fromEntries(
+            Object.entries(b.threadsMs).map(([k, v]) => [k, v - (a.threadsMs[k] ?? 0)]),
+          ),
           runMs,
           rssKb: b.rssKb,
           hwmKb: b.hwmKb,

@@ -75,6 +75,13 @@ export interface ProcUsage {
   mainThreadMs: number;
   /** Major page faults so far. */
   majorFaults: number;
+  /** Minor page faults so far (memory first touched, or mapped again without I/O). */
+  minorFaults: number;
+  /** Context switches of all its threads so far: voluntary (a wait: a wake-up each) and not. */
+  voluntarySwitches: number;
+  involuntarySwitches: number;
+  /** CPU ms so far per thread name (comm), its threads summed by name. */
+  threadsMs: Record<string, number>;
   rssKb: number;
   /** Peak resident set size (VmHWM), KiB. */
   hwmKb: number;
@@ -86,16 +93,18 @@ export interface ProcUsage {
  */
 function readStat(path: string): {
   comm: string;
+  minflt: number;
   majflt: number;
   utime: number;
   stime: number;
 } {
   const stat = fs.readFileSync(path, 'utf8');
   const close = stat.lastIndexOf(')');
-  // f[0] is field 3 (state): majflt is field 12, utime 14, stime 15.
+  // f[0] is field 3 (state): minflt is field 10, majflt 12, utime 14, stime 15.
   const f = stat.slice(close + 2).split(' ');
   return {
     comm: stat.slice(stat.indexOf('(') + 1, close),
+    minflt: Number(f[7]),
     majflt: Number(f[9]),
     utime: Number(f[11]),
     stime: Number(f[12]),
@@ -106,7 +115,7 @@ function readStat(path: string): {
 export function procUsage(pid: number, hz: number): ProcUsage | null {
   try {
     // majflt: page faults that read from a file (its own code, evicted).
-    const { majflt, utime, stime } = readStat(`/proc/${pid}/stat`);
+    const { minflt, majflt, utime, stime } = readStat(`/proc/${pid}/stat`);
     const ticks = utime + stime;
     // The main thread alone (JavaScript and the event loop; the rest is V8's and libuv's
     // helper threads: collection, compilation, the blocking feedback read).
@@ -115,11 +124,30 @@ export function procUsage(pid: number, hz: number): ProcUsage | null {
     const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (key: string) =>
       Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
+    // Per thread: its wake-ups (under TCG each costs far more than natively) and CPU.
+    let voluntarySwitches = 0;
+    let involuntarySwitches = 0;
+    const threadsMs: Record<string, number> = {};
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const t = readStat(`/proc/${pid}/task/${tid}/stat`);
+        threadsMs[t.comm] = (threadsMs[t.comm] ?? 0) + ((t.utime + t.stime) * 1000) / hz;
+        const ts = fs.readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+        voluntarySwitches += Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(ts)?.[1] ?? 0);
+        involuntarySwitches += Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(ts)?.[1] ?? 0);
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
     return {
       cpuMs: (ticks * 1000) / hz,
       systemMs: (stime * 1000) / hz,
       mainThreadMs: (mainTicks * 1000) / hz,
       majorFaults: majflt,
+      minorFaults: minflt,
+      voluntarySwitches,
+      involuntarySwitches,
+      threadsMs,
       rssKb: kb('VmRSS'),
       hwmKb: kb('VmHWM'),
     };

@@ -54,6 +54,13 @@ export interface DaemonCost {
   mainThreadRunMs?: number;
   /** Its major page faults (its code or data read back from a file after eviction). */
   majorFaults?: number;
+  /** Its minor page faults. */
+  minorFaults?: number;
+  /** Context switches of all its threads: voluntary (each a wait and a wake-up) and not. */
+  voluntarySwitches?: number;
+  involuntarySwitches?: number;
+  /** CPU ms per thread name (comm; threads of one name summed). */
+  threadsMs?: Record<string, number>;
   runMs: number;
   rssKb: number;
   hwmKb: number;

@@ -544,6 +544,16 @@ export function renderMarkdown(results: Results, sums: WorkloadSummary[], ctx: C
     );
   const sys = share('systemRunMs');
   const mainT = share('mainThreadRunMs');
+  // Wake-ups (voluntary context switches of all its threads) per window and major faults
+  // per run (records from 2026-12-03 on).
+  const wakes = spread(
+    daemonRuns.map((r) =>
+      r.daemon!.voluntarySwitches === undefined
+        ? null
+        : r.daemon!.voluntarySwitches / (r.daemon!.runMs / m.windowMs),
+    ),
+  );
+  const majf = spread(daemonRuns.map((r) => r.daemon!.majorFaults ?? null));
   const windowsPerS = 1000 / m.windowMs;
   const perWindow = busy ? (busy.median * 10) / windowsPerS : null;
   out.push(
@@ -551,7 +561,10 @@ export function renderMarkdown(results: Results, sums: WorkloadSummary[], ctx: C
       busy ? (busy.median <= 3 && idle.every((i) => i.cpuPercent <= 3) ? 'yes' : '**no**') : '–'
     } | with workloads (${m.windowMs} ms windows) ${range(busy, f1)}%` +
       (sys && mainT
-        ? ` (system ${f1(sys.median)}%, main thread ${f1(mainT.median)}%; ${perWindow === null ? '?' : perWindow.toFixed(0)} ms of the vCPU per window)`
+        ? ` (system ${f1(sys.median)}%, main thread ${f1(mainT.median)}%; ${perWindow === null ? '?' : perWindow.toFixed(0)} ms of the vCPU per window` +
+          (wakes ? `, ${f1(wakes.median)} wake-ups per window` : '') +
+          (majf ? `, ${range(majf, (x) => x.toFixed(0))} major faults per run` : '') +
+          ')'
         : '') +
       `; idle ${idle.map((i) => `${i.policy} ${f1(i.cpuPercent)}% over ${f1(i.seconds)} s at ${i.windowMs ?? '?'} ms windows`).join(', ') || '–'} |`,
   );

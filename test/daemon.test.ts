@@ -279,6 +279,19 @@ test('the metrics endpoint on 127.0.0.1 serves decisions, verdicts, rewards, mod
   t.true(decisions > 0);
 });
 
+test('without a metrics server the histograms are not observed (nothing reads them), the counters still count', async (t) => {
+  const dir = tempDir();
+  const cfg = testConfig(dir);
+  const metrics = new DaemonMetrics();
+  const { daemon } = makeDaemon(cfg, simDevice(), { metrics, maxDecisions: 40 });
+  await daemon.run();
+  t.is(daemon.metricsPort, undefined);
+  const text = await metrics.registry.metrics();
+  t.regex(text, /mlproxy_decisions_total\{subsystem="synthetic"\} [1-9]/);
+  t.regex(text, /mlproxy_loop_latency_seconds_count 0/);
+  t.notRegex(text, /mlproxy_reward_count\{subsystem="synthetic"\} [1-9]/);
+});
+
 test('a device that goes away is reopened with backoff and the models are kept', async (t) => {
   const dir = tempDir();
   const cfg = testConfig(dir, (c) => {

@@ -256,14 +256,20 @@ export class Daemon implements LearnerSink {
     if (this.metrics) {
       this.metrics.decisions.inc({ subsystem: l.name });
       this.metrics.verdicts.inc({ subsystem: l.name, verdict: record.verdict });
-      this.metrics.loopLatency.observe((performance.now() - this.stepStart) / 1000);
+      // A histogram observation costs a bucket search and label hashing per window, and
+      // only a metrics scrape reads it: none is made while no metrics are served.
+      if (this.metricsServer) {
+        this.metrics.loopLatency.observe((performance.now() - this.stepStart) / 1000);
+      }
     }
   }
 
   reward(l: SubsystemLearner, record: RewardRecord, updated: boolean): void {
     this.appendLog(record);
     this.options.hooks?.reward?.(this.hookContext(l), record, updated);
-    if (updated && this.metrics) this.metrics.rewards.observe({ subsystem: l.name }, record.reward);
+    if (updated && this.metrics && this.metricsServer) {
+      this.metrics.rewards.observe({ subsystem: l.name }, record.reward);
+    }
   }
 
   /** Appends to the decision log; a failure stops the daemon after this step. */
