@@ -649,9 +649,6 @@ class Bench {
           minorFaults: b.minorFaults - a.minorFaults,
           voluntarySwitches: b.voluntarySwitches - a.voluntarySwitches,
           involuntarySwitches: b.involuntarySwitches - a.involuntarySwitches,
-          threadsMs: Object.fromEntries(
-            Object.entries(b.threadsMs).map(([k, v]) => [k, v - (a.threadsMs[k] ?? 0)]),
-          ),
           runMs,
           rssKb: b.rssKb,
           hwmKb: b.hwmKb,

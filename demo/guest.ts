@@ -80,8 +80,6 @@ export interface ProcUsage {
   /** Context switches of all its threads so far: voluntary (a wait: a wake-up each) and not. */
   voluntarySwitches: number;
   involuntarySwitches: number;
-  /** CPU ms so far per thread name (comm), its threads summed by name. */
-  threadsMs: Record<string, number>;
   rssKb: number;
   /** Peak resident set size (VmHWM), KiB. */
   hwmKb: number;
@@ -116,44 +114,45 @@ export function procUsage(pid: number, hz: number): ProcUsage | null {
   try {
     // majflt: page faults that read from a file (its own code, evicted).
     const { minflt, majflt, utime, stime } = readStat(`/proc/${pid}/stat`);
-    const ticks = utime + stime;
-    // The main thread alone (JavaScript and the event loop; the rest is V8's and libuv's
-    // helper threads: collection, compilation, the blocking feedback read).
-    const main = readStat(`/proc/${pid}/task/${pid}/stat`);
-    const mainTicks = main.utime + main.stime;
     const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (key: string) =>
-      Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
-    // Per thread: its wake-ups (under TCG each costs far more than natively) and CPU.
+    // One pass over its threads: the main thread's time (JavaScript and the event loop;
+    // the rest is V8's and libuv's helper threads: collection, compilation, the blocking
+    // feedback read) and everyone's wake-ups (under TCG each costs far more than natively).
+    let mainTicks = NaN;
     let voluntarySwitches = 0;
     let involuntarySwitches = 0;
-    const threadsMs: Record<string, number> = {};
     for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
       try {
-        const t = readStat(`/proc/${pid}/task/${tid}/stat`);
-        threadsMs[t.comm] = (threadsMs[t.comm] ?? 0) + ((t.utime + t.stime) * 1000) / hz;
+        if (tid === String(pid)) {
+          const main = readStat(`/proc/${pid}/task/${tid}/stat`);
+          mainTicks = main.utime + main.stime;
+        }
         const ts = fs.readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
-        voluntarySwitches += Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(ts)?.[1] ?? 0);
-        involuntarySwitches += Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(ts)?.[1] ?? 0);
+        voluntarySwitches += statusField(ts, 'voluntary_ctxt_switches');
+        involuntarySwitches += statusField(ts, 'nonvoluntary_ctxt_switches');
       } catch {
         // the thread ended meanwhile
       }
     }
     return {
-      cpuMs: (ticks * 1000) / hz,
+      cpuMs: ((utime + stime) * 1000) / hz,
       systemMs: (stime * 1000) / hz,
       mainThreadMs: (mainTicks * 1000) / hz,
       majorFaults: majflt,
       minorFaults: minflt,
       voluntarySwitches,
       involuntarySwitches,
-      threadsMs,
-      rssKb: kb('VmRSS'),
-      hwmKb: kb('VmHWM'),
+      rssKb: statusField(status, 'VmRSS'),
+      hwmKb: statusField(status, 'VmHWM'),
     };
   } catch {
     return null;
   }
+}
+
+/** A number field of a /proc status file ("Key:   123 kB"), NaN when absent. */
+function statusField(status: string, key: string): number {
+  return Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
 }
 
 /** The clock ticks per second of /proc/<pid>/stat (getconf CLK_TCK). */

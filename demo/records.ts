@@ -59,8 +59,6 @@ export interface DaemonCost {
   /** Context switches of all its threads: voluntary (each a wait and a wake-up) and not. */
   voluntarySwitches?: number;
   involuntarySwitches?: number;
-  /** CPU ms per thread name (comm; threads of one name summed). */
-  threadsMs?: Record<string, number>;
   runMs: number;
   rssKb: number;
   hwmKb: number;

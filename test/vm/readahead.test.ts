@@ -108,11 +108,29 @@ function startReader(args: string[]): {
 
 const evict = (file = RAM) => reader(['evict', file]);
 
-/** This file's records of subsystem s over `ms` of real time. */
-async function collect(dev: IoctlDevice, s: SubsystemInfo, ms: number): Promise<Feedback[]> {
+/**
+ * This file's records of subsystem s over `ms` of real time, or until `until` settles
+ * (then the wait that is under way when it does is the last).
+ */
+async function collect(
+  dev: IoctlDevice,
+  s: SubsystemInfo,
+  until: number | Promise<unknown>,
+): Promise<Feedback[]> {
   const out: Feedback[] = [];
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
+  let more: () => boolean;
+  if (typeof until === 'number') {
+    const end = Date.now() + until;
+    more = () => Date.now() < end;
+  } else {
+    let settled = false;
+    until.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    more = () => !settled;
+  }
+  while (more()) {
     out.push(...(await dev.waitFeedback(WINDOW_MS * 2)).filter((f) => f.subsysId === s.id));
   }
   return out;
@@ -362,19 +380,12 @@ test('calls the probes miss make the window unreliable', async () => {
         ]),
       );
       // Read the ring all along: the start-up lasts longer than a ring of records.
-      let finished = false;
-      const all = Promise.all(readers.map((r) => r.done)).finally(() => (finished = true));
-      const got: Feedback[] = [];
-      const collecting = (async () => {
-        while (!finished) {
-          got.push(...(await dev.waitFeedback(WINDOW_MS * 2)).filter((f) => f.subsysId === s.id));
-        }
-      })();
+      const all = Promise.all(readers.map((r) => r.done));
+      const recs = collect(dev, s, all);
       await Promise.all(readers.map((r) => r.ready));
       for (const r of readers) r.go();
       await all;
-      await collecting;
-      got.push(...(await collect(dev, s, WINDOW_MS * 3)));
+      const got = [...(await recs), ...(await collect(dev, s, WINDOW_MS * 3))];
       const bad = got.filter((f) => f.reasons & REASON_UNRELIABLE);
       assert.ok(bad.length >= 1, `an unreliable window among ${got.length}`);
       assert.ok(bad.every((f) => !(f.reasons & REASON_IDLE)));
