@@ -7,7 +7,7 @@
  * windows below the baseline, the cost; and the goals of issue 10, met or not. Pure.
  */
 import { max, median, min } from 'mathjs';
-import type { Results, RunRecord, WindowRecord } from './records.js';
+import type { DaemonCost, Results, RunRecord, WindowRecord } from './records.js';
 import { isJob } from './workloads.js';
 import type { WorkloadName } from './workloads.js';
 
@@ -16,6 +16,15 @@ export interface Spread {
   min: number;
   max: number;
   n: number;
+}
+
+/**
+ * The daemon's CPU time over a run, ms: the exact on-CPU time where the record has it
+ * (records from 2026-12-03 on), else utime + stime, which the tick samples (the two agreed
+ * within 0.05 points in every run that has both, docs/benchmarks.md).
+ */
+export function cpuMsOf(d: DaemonCost): number {
+  return d.onCpuRunMs ?? d.cpuRunMs;
 }
 
 export function spread(values: readonly (number | null)[]): Spread | null {
@@ -226,7 +235,7 @@ export function summariseDaemonRun(
     adviceShare: run.windows.length ? adv.length / run.windows.length : null,
     toOracleS: good ? timeToSettle(run.windows, good) : null,
     favourite: mostFrequent(adv.filter((w) => w.tMs >= run.runtimeMs / 2).map((w) => w.knob)),
-    cpuPercent: d && d.runMs > 0 ? (100 * d.cpuRunMs) / d.runMs : null,
+    cpuPercent: d && d.runMs > 0 ? (100 * cpuMsOf(d)) / d.runMs : null,
     rssMiB: d ? d.rssKb / 1024 : null,
     hwmMiB: d ? d.hwmKb / 1024 : null,
   };
@@ -404,7 +413,7 @@ export function idleCost(
       const w = r.moduleParams.find((p) => p.startsWith('ra_window_ms='));
       return {
         policy: r.policy!,
-        cpuPercent: (100 * r.daemon!.cpuRunMs) / r.daemon!.runMs,
+        cpuPercent: (100 * cpuMsOf(r.daemon!)) / r.daemon!.runMs,
         seconds: r.daemon!.runMs / 1000,
         windowMs: w ? Number(w.slice('ra_window_ms='.length)) : null,
       };

@@ -643,6 +643,7 @@ class Bench {
     return a && b
       ? {
           cpuRunMs: b.cpuMs - a.cpuMs,
+          ...(Number.isFinite(b.runMs - a.runMs) ? { onCpuRunMs: b.runMs - a.runMs } : {}),
           systemRunMs: b.systemMs - a.systemMs,
           mainThreadRunMs: b.mainThreadMs - a.mainThreadMs,
           majorFaults: b.majorFaults - a.majorFaults,

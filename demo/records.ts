@@ -46,8 +46,13 @@ export interface TransitionRecord {
 }
 
 export interface DaemonCost {
-  /** CPU time (user + system) of the daemon while the workload ran, ms. */
+  /**
+   * CPU time (user + system) of the daemon while the workload ran, ms, as /proc/<pid>/stat
+   * counts it: sampled at the scheduler tick.
+   */
   cpuRunMs: number;
+  /** The same time on the CPU, exact (the scheduler's sum_exec_runtime of its threads), ms. */
+  onCpuRunMs?: number;
   /** Of which system time (ms): its ioctls and reads, and what the tick charged to it. */
   systemRunMs?: number;
   /** Of which the main thread's (JavaScript, the event loop), ms. */

@@ -1,7 +1,7 @@
 // The demo bench's CPU diagnostics (demo/guest.ts): which tasks used the guest's CPU over
 // a run, from /proc/<pid>/stat, to find what stalls a guest (issue 10).
 import test from 'ava';
-import { taskTicks, topTasks, vmCounters } from '../demo/guest.js';
+import { procUsage, taskTicks, topTasks, vmCounters } from '../demo/guest.js';
 
 test('topTasks: the largest users first, in ms, a task that started meanwhile from 0, none under 1% of the interval', (t) => {
   const a = new Map([
@@ -49,4 +49,33 @@ test("vmCounters carries the guest's CPU split from /proc/stat", (t) => {
   for (const k of ['user', 'system', 'idle', 'iowait', 'softirq']) {
     t.true(Number.isInteger(c[`cpu_${k}_ticks`]), `cpu_${k}_ticks`);
   }
+});
+
+test('procUsage: CPU time by the tick and on the CPU (exact, where the kernel keeps it), per thread and all', (t) => {
+  if (process.platform !== 'linux') {
+    t.pass('no /proc');
+    return;
+  }
+  const hz = 100; // CLK_TCK on every Linux this project supports
+  const before = procUsage(process.pid, hz)!;
+  const end = performance.now() + 400;
+  let x = 0;
+  while (performance.now() < end) x += Math.sqrt(x + 1);
+  t.true(x > 0);
+  const after = procUsage(process.pid, hz)!;
+  t.true(
+    after.cpuMs - before.cpuMs >= 100,
+    `${after.cpuMs - before.cpuMs} ms by the tick for 400 ms of work`,
+  );
+  t.true(after.mainThreadMs > before.mainThreadMs);
+  t.true(after.mainThreadMs <= after.cpuMs);
+  if (Number.isNaN(after.runMs)) {
+    t.log('this kernel keeps no schedstat (or shows 0): runMs is NaN');
+  } else {
+    const run = after.runMs - before.runMs;
+    t.true(run >= 300 && run <= 1000, `${run} ms on the CPU for 400 ms of busy work`);
+  }
+  t.true(after.voluntarySwitches >= before.voluntarySwitches);
+  t.true(after.rssKb > 0 && after.hwmKb >= after.rssKb);
+  t.is(procUsage(2 ** 22 + 1, hz), null, 'a process that does not exist');
 });
