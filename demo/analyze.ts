@@ -154,6 +154,8 @@ export interface DaemonRunSummary {
   /** The setting the daemon advised most over the last half of the run. */
   favourite: number | null;
   cpuPercent: number | null;
+  /** The same over the workload's second half (records from 2026-12-03 on): the steady state. */
+  secondHalfCpuPercent: number | null;
   rssMiB: number | null;
   hwmMiB: number | null;
 }
@@ -236,6 +238,10 @@ export function summariseDaemonRun(
     toOracleS: good ? timeToSettle(run.windows, good) : null,
     favourite: mostFrequent(adv.filter((w) => w.tMs >= run.runtimeMs / 2).map((w) => w.knob)),
     cpuPercent: d && d.runMs > 0 ? (100 * cpuMsOf(d)) / d.runMs : null,
+    secondHalfCpuPercent:
+      d?.secondHalf && d.secondHalf.runMs > 0
+        ? (100 * d.secondHalf.cpuMs) / d.secondHalf.runMs
+        : null,
     rssMiB: d ? d.rssKb / 1024 : null,
     hwmMiB: d ? d.hwmKb / 1024 : null,
   };

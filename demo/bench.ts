@@ -657,6 +657,24 @@ class Bench {
       : null;
   }
 
+  /** The cost's second half: from the midpoint sample to the end (none without the sample). */
+  private withSecondHalf(
+    cost: DaemonCost | null,
+    mid: { u: ProcUsage | null; ns: number } | null,
+    end: ProcUsage | null,
+    endNs: number,
+  ): DaemonCost | null {
+    if (!cost || !mid?.u || !end) return cost;
+    const exact = Number.isFinite(end.runMs - mid.u.runMs);
+    return {
+      ...cost,
+      secondHalf: {
+        cpuMs: exact ? end.runMs - mid.u.runMs : end.cpuMs - mid.u.cpuMs,
+        runMs: (endNs - mid.ns) / 1e6,
+      },
+    };
+  }
+
   async daemonRun(workload: WorkloadName, policy: string, repeat: number): Promise<void> {
     const dir = `/tmp/daemon-${policy}`;
     const { sub, rec, child, config, stop } = await this.startDaemon(policy, repeat, dir);
@@ -664,12 +682,20 @@ class Bench {
     const atStart = procUsage(child.pid!, this.hz);
     const startedAt = new Date().toISOString();
     const t0 = monoNs();
+    // The daemon's usage at the workload's midpoint too: its second half is the steady state.
+    let atMid: { u: ProcUsage | null; ns: number } | null = null;
+    const midTimer = setTimeout(
+      () => (atMid = { u: procUsage(child.pid!, this.hz), ns: monoNs() }),
+      (this.o.daemonSeconds * 1000) / 2,
+    );
     const r = await this.measure(
       rec,
       sub,
       this.plans(workload, this.o.daemonSeconds, repeat, null),
     );
+    clearTimeout(midTimer);
     const atEnd = procUsage(child.pid!, this.hz);
+    const endNs = monoNs();
     const st = rec.status();
     const { code, output } = await stop();
     const runtimeMs = (r.endNs - r.t0Ns) / 1e6;
@@ -701,7 +727,13 @@ class Bench {
       transitions: rec.transitions,
       holdShare: null,
       repins: 0,
-      daemon: this.cost(atStart, atEnd, (monoNs() - t0) / 1e6),
+      // Over the span the two samples cover (the daemon's stop, after them, is not in it).
+      daemon: this.withSecondHalf(
+        this.cost(atStart, atEnd, (endNs - t0) / 1e6),
+        atMid,
+        atEnd,
+        endNs,
+      ),
       daemonSummary:
         summaryAt >= 0
           ? output.slice(summaryAt, summaryAt + 1500)

@@ -533,6 +533,10 @@ export function renderMarkdown(results: Results, sums: WorkloadSummary[], ctx: C
   const busy = spread(
     sums.flatMap((w) => w.policies.flatMap((p) => p.runs.map((r) => r.cpuPercent))),
   );
+  // The steady state: each run's second half, without what start-up costs once.
+  const late = spread(
+    sums.flatMap((w) => w.policies.flatMap((p) => p.runs.map((r) => r.secondHalfCpuPercent))),
+  );
   // Where the daemon's time went (records from 2026-12-02 on): system time (its system
   // calls, and what the tick charged to it) and the main thread's (JavaScript, the event loop).
   const daemonRuns = results.runs.filter((r) => r.kind === 'daemon' && r.daemon);
@@ -566,6 +570,7 @@ export function renderMarkdown(results: Results, sums: WorkloadSummary[], ctx: C
           (majf ? `, ${range(majf, (x) => x.toFixed(0))} major faults per run` : '') +
           ')'
         : '') +
+      (late ? `; over each run's second half ${range(late, f1)}%` : '') +
       `; idle ${idle.map((i) => `${i.policy} ${f1(i.cpuPercent)}% over ${f1(i.seconds)} s at ${i.windowMs ?? '?'} ms windows`).join(', ') || '–'} |`,
   );
   const holds = sums.flatMap((w) => [w.default, ...w.fixed].filter(Boolean) as ArmSummary[]);
