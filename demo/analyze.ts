@@ -21,7 +21,7 @@ export interface Spread {
 /**
  * The daemon's CPU time over a run, ms: the exact on-CPU time where the record has it
  * (records from 2026-12-03 on), else utime + stime, which the tick samples (the two agreed
- * within 0.05 points in every run that has both, docs/benchmarks.md).
+ * within 0.06 points in every run that has both, docs/benchmarks.md).
  */
 export function cpuMsOf(d: DaemonCost): number {
   return d.onCpuRunMs ?? d.cpuRunMs;
@@ -240,7 +240,7 @@ export function summariseDaemonRun(
     cpuPercent: d && d.runMs > 0 ? (100 * cpuMsOf(d)) / d.runMs : null,
     secondHalfCpuPercent:
       d?.secondHalf && d.secondHalf.runMs > 0
-        ? (100 * d.secondHalf.cpuMs) / d.secondHalf.runMs
+        ? (100 * cpuMsOf(d.secondHalf)) / d.secondHalf.runMs
         : null,
     rssMiB: d ? d.rssKb / 1024 : null,
     hwmMiB: d ? d.hwmKb / 1024 : null,

@@ -657,22 +657,17 @@ class Bench {
       : null;
   }
 
-  /** The cost's second half: from the midpoint sample to the end (none without the sample). */
-  private withSecondHalf(
-    cost: DaemonCost | null,
+  /** A daemon run's cost, and its second half's when the midpoint was sampled. */
+  private daemonCost(
+    start: ProcUsage | null,
+    startNs: number,
     mid: { u: ProcUsage | null; ns: number } | null,
     end: ProcUsage | null,
     endNs: number,
   ): DaemonCost | null {
-    if (!cost || !mid?.u || !end) return cost;
-    const exact = Number.isFinite(end.runMs - mid.u.runMs);
-    return {
-      ...cost,
-      secondHalf: {
-        cpuMs: exact ? end.runMs - mid.u.runMs : end.cpuMs - mid.u.cpuMs,
-        runMs: (endNs - mid.ns) / 1e6,
-      },
-    };
+    const whole = this.cost(start, end, (endNs - startNs) / 1e6);
+    const late = mid ? this.cost(mid.u, end, (endNs - mid.ns) / 1e6) : null;
+    return whole && late ? { ...whole, secondHalf: late } : whole;
   }
 
   async daemonRun(workload: WorkloadName, policy: string, repeat: number): Promise<void> {
@@ -728,12 +723,7 @@ class Bench {
       holdShare: null,
       repins: 0,
       // Over the span the two samples cover (the daemon's stop, after them, is not in it).
-      daemon: this.withSecondHalf(
-        this.cost(atStart, atEnd, (endNs - t0) / 1e6),
-        atMid,
-        atEnd,
-        endNs,
-      ),
+      daemon: this.daemonCost(atStart, t0, atMid, atEnd, endNs),
       daemonSummary:
         summaryAt >= 0
           ? output.slice(summaryAt, summaryAt + 1500)

@@ -134,17 +134,21 @@ export function procUsage(pid: number, hz: number): ProcUsage | null {
           const main = readStat(`/proc/${pid}/task/${tid}/stat`);
           mainTicks = main.utime + main.stime;
         }
-        runNs += schedRunNs(`/proc/${pid}/task/${tid}/schedstat`);
         const ts = fs.readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
         voluntarySwitches += statusField(ts, 'voluntary_ctxt_switches');
         involuntarySwitches += statusField(ts, 'nonvoluntary_ctxt_switches');
+        // Last: a kernel without schedstat (no file) loses only this field.
+        runNs += Number(
+          fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ', 1)[0],
+        );
       } catch {
         // the thread ended meanwhile
       }
     }
     return {
       cpuMs: ((utime + stime) * 1000) / hz,
-      // A kernel without schedstat, or one that fakes it (some sandboxes print 0): NaN.
+      // A kernel without schedstat (nothing added), or one that fakes it (some sandboxes
+      // print 0): NaN.
       runMs: runNs > 0 ? runNs / 1e6 : NaN,
       systemMs: (stime * 1000) / hz,
       mainThreadMs: (mainTicks * 1000) / hz,
@@ -157,16 +161,6 @@ export function procUsage(pid: number, hz: number): ProcUsage | null {
     };
   } catch {
     return null;
-  }
-}
-
-/** The first field of a schedstat file: time on the CPU, ns (NaN without schedstat). */
-function schedRunNs(path: string): number {
-  try {
-    return Number(fs.readFileSync(path, 'utf8').split(' ')[0]);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return NaN;
-    throw e;
   }
 }
 

@@ -54,11 +54,11 @@ export interface DaemonCost {
   /** The same time on the CPU, exact (the scheduler's sum_exec_runtime of its threads), ms. */
   onCpuRunMs?: number;
   /**
-   * The CPU time (exact where the kernel keeps it) over the workload's second half alone, ms,
-   * and that half's length: the steady state, without start-up costs that a long-running
-   * daemon pays once (V8 shrinks its heap about 50 s after the start, docs/benchmarks.md).
+   * The same costs over the workload's second half alone: the steady state, without
+   * start-up costs that a long-running daemon pays once (V8 shrinks its heap about 50 s
+   * after the start, docs/benchmarks.md).
    */
-  secondHalf?: { cpuMs: number; runMs: number };
+  secondHalf?: DaemonCost;
   /** Of which system time (ms): its ioctls and reads, and what the tick charged to it. */
   systemRunMs?: number;
   /** Of which the main thread's (JavaScript, the event loop), ms. */
