@@ -42,8 +42,9 @@ import {
   topTasks,
   vmCounters,
   vmDelta,
+  KernelStackSampler,
 } from './guest.js';
-import type { ProcUsage } from './guest.js';
+import type { KernelSamples, ProcUsage } from './guest.js';
 import { FIXED_HEARTBEAT_MS, RESULTS_VERSION } from './records.js';
 import type {
   DaemonCost,
@@ -131,7 +132,7 @@ function parseOptions(argv: string[]): Options {
       'module-params': { type: 'string', default: '' },
       repeats: { type: 'string', default: '3' },
       'fixed-seconds': { type: 'string', default: '8' },
-      'daemon-seconds': { type: 'string', default: '60' },
+      'daemon-seconds': { type: 'string', default: '180' },
       'phase-cycles': { type: 'string', default: '1' },
       grid: { type: 'string', default: '' },
       'fixed-via': { type: 'string', default: 'mlproxy' },
@@ -351,6 +352,7 @@ class Bench {
   private readonly sysfs: string;
   private baselineKb = 0;
   private hz = 100;
+  private sampler: KernelStackSampler | null = null;
 
   constructor(private readonly o: Options) {
     this.files = dataFiles(o.dataDir, o.seqFiles, o.bigFiles);
@@ -442,13 +444,19 @@ class Bench {
     rec: Recorder,
     sub: Subsys,
     plans: ReaderPlan[],
+    daemonPid: number | null = null,
   ): Promise<
     WorkloadThroughput & {
       vm: Record<string, number>;
       topTasks: RunRecord['topTasks'];
       bench: RunRecord['bench'];
+      kernelStacks: KernelSamples;
     }
   > {
+    // Where the bench (and the daemon) spend their time in the kernel, for the stall table.
+    this.sampler ??= new KernelStackSampler([process.pid]);
+    this.sampler.watch(daemonPid === null ? [process.pid] : [process.pid, daemonPid]);
+    await this.sampler.take();
     const before = vmCounters();
     const tasksBefore = taskTicks();
     const usage = process.resourceUsage();
@@ -461,8 +469,10 @@ class Bench {
     rec.setZero(r.t0Ns);
     const top = topTasks(tasksBefore, taskTicks(), this.hz, (monoNs() - t0) / 1e6, 8);
     const u = process.resourceUsage();
+    const kernelStacks = await this.sampler.take();
     return {
       ...r,
+      kernelStacks,
       vm: vmDelta(before, vmCounters()),
       topTasks: top,
       // The bench's own cost: it shares the vCPU, and a fixed arm's recommendations come
@@ -565,6 +575,7 @@ class Bench {
       vm: r.vm,
       topTasks: r.topTasks,
       bench: r.bench,
+      kernelStacks: r.kernelStacks,
     });
     log(
       `${workload} ${setting === null ? 'default' : `fixed ${2 ** setting} KiB`} #${repeat}: ` +
@@ -687,6 +698,7 @@ class Bench {
       rec,
       sub,
       this.plans(workload, this.o.daemonSeconds, repeat, null),
+      child.pid!,
     );
     clearTimeout(midTimer);
     const atEnd = procUsage(child.pid!, this.hz);
@@ -733,6 +745,7 @@ class Bench {
       vm: r.vm,
       topTasks: r.topTasks,
       bench: r.bench,
+      kernelStacks: r.kernelStacks,
     });
     log(
       `${workload} daemon ${policy} #${repeat}: ${(r.steadyKiBs / 1024).toFixed(2)} MiB/s steady, ` +

@@ -6,6 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import { Worker } from 'node:worker_threads';
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -279,4 +280,101 @@ export function vmDelta(a: VmCounters, b: VmCounters): VmCounters {
   const out: VmCounters = {};
   for (const k of Object.keys(b)) if (k in a) out[k] = b[k] - a[k];
   return out;
+}
+
+/**
+ * Where some processes' threads were in the kernel, sampled: every `periodMs` a worker
+ * thread reads /proc/<pid>/task/<tid>/stat of each watched thread and, for one that is
+ * runnable (R: it was preempted, on the guest's one vCPU) or in uninterruptible sleep
+ * (D), its kernel stack (/proc/.../stack, root only). A stack is named by its first
+ * frames below the scheduler's own; one preempted on its way back to user space counts
+ * as `user`. This finds what a process did in the kernel when its system time grows
+ * (the bench's stalls): a thread that loops in the kernel without rescheduling also
+ * keeps the sampler off the CPU, which shows as the longest gap between samples.
+ */
+export interface KernelSamples {
+  /** Samples taken, and thread-samples that found a watched thread in R or D. */
+  samples: number;
+  hits: number;
+  /** The longest time between two samples, ms (the period when nothing held the CPU). */
+  maxGapMs: number;
+  /** The most frequent stacks: "<state> frame < caller < ...", with their counts. */
+  top: { stack: string; n: number }[];
+}
+
+const SAMPLER_SRC = `
+const fs = require('node:fs');
+const { parentPort, workerData } = require('node:worker_threads');
+const self = fs.readlinkSync('/proc/thread-self').split('/').pop();
+const SCHED = /^(__schedule|schedule|schedule_timeout|schedule_hrtimeout_range_clock|schedule_preempt_disabled|preempt_schedule\\w*|__cond_resched|_cond_resched|io_schedule\\w*|preempt_count_\\w+)$/;
+const USER = /exit_to_user_mode|irqentry_exit_to_user|syscall_exit_to_user/;
+let pids = workerData.pids, counts = new Map(), samples = 0, hits = 0, maxGap = 0, last = 0;
+function sample() {
+  const now = Number(process.hrtime.bigint()) / 1e6;
+  if (last) maxGap = Math.max(maxGap, now - last);
+  last = now;
+  samples++;
+  for (const pid of pids) {
+    let tids;
+    try { tids = fs.readdirSync('/proc/' + pid + '/task'); } catch { continue; }
+    for (const tid of tids) {
+      if (tid === self) continue;
+      const dir = '/proc/' + pid + '/task/' + tid;
+      try {
+        const st = fs.readFileSync(dir + '/stat', 'utf8');
+        const state = st.slice(st.lastIndexOf(')') + 2, st.lastIndexOf(')') + 3);
+        if (state !== 'R' && state !== 'D') continue;
+        hits++;
+        const frames = fs.readFileSync(dir + '/stack', 'utf8').split('\\n')
+          .map((l) => l.replace(/^\\[<[0-9a-f]+>\\] /, '').replace(/\\+0x.*$/, '').trim())
+          .filter(Boolean);
+        let i = 0;
+        while (i < frames.length && SCHED.test(frames[i])) i++;
+        const rest = frames.slice(i);
+        const key = state + ' ' + (rest.length === 0 || USER.test(rest[0]) ? 'user' : rest.slice(0, 4).join(' < '));
+        counts.set(key, (counts.get(key) || 0) + 1);
+      } catch { /* the thread ended meanwhile */ }
+    }
+  }
+}
+const timer = setInterval(sample, workerData.periodMs);
+parentPort.on('message', (m) => {
+  if (m.pids) { pids = m.pids; return; }
+  const top = [...counts].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([stack, n]) => ({ stack, n }));
+  parentPort.postMessage({ id: m.id, samples, hits, maxGapMs: maxGap, top });
+  counts = new Map(); samples = 0; hits = 0; maxGap = 0; last = 0;
+  if (m.stop) { clearInterval(timer); parentPort.close(); }
+});
+`;
+
+export class KernelStackSampler {
+  private readonly worker: Worker;
+  private next = 0;
+
+  constructor(pids: number[], periodMs = 250) {
+    this.worker = new Worker(SAMPLER_SRC, { eval: true, workerData: { pids, periodMs } });
+    this.worker.unref();
+  }
+
+  /** Watch these processes from now on. */
+  watch(pids: number[]): void {
+    this.worker.postMessage({ pids });
+  }
+
+  /** The samples since the last take (or the start), and a fresh count from now. */
+  take(stop = false): Promise<KernelSamples> {
+    const id = this.next++;
+    return new Promise((resolve, reject) => {
+      const on = (m: KernelSamples & { id: number }) => {
+        if (m.id !== id) return;
+        this.worker.off('message', on);
+        this.worker.off('error', reject);
+        const { id: _, ...s } = m;
+        resolve(s);
+      };
+      this.worker.on('message', on);
+      this.worker.once('error', reject);
+      this.worker.postMessage({ id, stop });
+    });
+  }
 }

@@ -2,6 +2,7 @@
  * The record format of the read-ahead demo (results.json): written in the guest by
  * bench.ts, read on the host by analyze.ts and report.ts.
  */
+import type { KernelSamples } from './guest.js';
 import type { CycleRecord, WorkloadName } from './workloads.js';
 
 export const RESULTS_VERSION = 2;
@@ -131,6 +132,11 @@ export interface RunRecord {
     emptyWaits: number;
     lateMaxMs: number;
   };
+  /**
+   * Where the bench's threads (and a daemon run's daemon's) were when sampled in the
+   * kernel over the run (guest.ts KernelStackSampler); absent in older results.
+   */
+  kernelStacks?: KernelSamples;
 }
 
 export interface ResultsMeta {

@@ -110,7 +110,9 @@ function stallSection(results: Results, load: LoadSample[]): string[] {
       'seconds of user, system, softirq time and of iowait), the tasks that used the most of it, and the ' +
       "bench's own user / system seconds with its feedback waits (empty of all, and the longest overrun of a wait's timeout), " +
       "and how long QEMU's threads waited for a host CPU over the run (the emulated CPU stops meanwhile, and the guest " +
-      'charges the time to whatever task was running).',
+      'charges the time to whatever task was running). *In the kernel*: the samples (every 250 ms) that found a thread ' +
+      'of the bench, or of the daemon, runnable or in disk sleep, of all samples, the longest gap between two samples, and ' +
+      'the most frequent kernel stacks then (state, innermost frames first; `user`: preempted on its way back to user space).',
     '',
   ];
   const hz = 100; // the Debian kernels' USER_HZ
@@ -127,11 +129,20 @@ function stallSection(results: Results, load: LoadSample[]): string[] {
           .map((t) => `${t.task.replace(/^\d+ /, '')} ${f1(t.cpuMs / 1000)}`)
           .join(', ')
       : '–';
+  const stacks = (r: RunRecord) => {
+    const k = r.kernelStacks;
+    if (!k) return '–';
+    const top = k.top
+      .slice(0, 3)
+      .map((t) => `${t.stack} ×${t.n}`)
+      .join('; ');
+    return `${k.hits} / ${k.samples}, gap ${k.maxGapMs.toFixed(0)} ms${top ? `: ${top}` : ''}`;
+  };
   if (stalled.length === 0) return [...out, ''];
   out.push(
-    '| run | at setting | longest window ms | windows > 2x | run s | PSI memory s | PSI io s | PSI cpu s | kswapd scan | direct scan | allocstall | refaults | host load | user / system / softirq / iowait s | top tasks (s) | bench user / system s | bench waits empty / all, overrun ms | QEMU waited for a host CPU s |',
+    '| run | at setting | longest window ms | windows > 2x | run s | PSI memory s | PSI io s | PSI cpu s | kswapd scan | direct scan | allocstall | refaults | host load | user / system / softirq / iowait s | top tasks (s) | bench user / system s | bench waits empty / all, overrun ms | QEMU waited for a host CPU s | in the kernel |',
   );
-  out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of stalled) {
     const long = r.windows.filter((w) => w.lenMs > STALL_FACTOR * wms);
     const name = `${r.workload} ${r.kind === 'fixed' ? `fixed-${2 ** (r.setting ?? 0)}` : r.kind === 'daemon' ? `daemon-${r.policy}` : r.kind} #${r.repeat}`;
@@ -144,7 +155,7 @@ function stallSection(results: Results, load: LoadSample[]): string[] {
         (r.bench
           ? `${f1(r.bench.userMs / 1000)} / ${f1(r.bench.systemMs / 1000)} | ${r.bench.emptyWaits} / ${r.bench.waits}, ${r.bench.lateMaxMs.toFixed(0)} |`
           : '– | – |') +
-        ` ${hostWait(r)} |`,
+        ` ${hostWait(r)} | ${stacks(r).replace(/\|/g, '\\|')} |`,
     );
   }
   out.push('');

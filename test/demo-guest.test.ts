@@ -1,7 +1,7 @@
 // The demo bench's CPU diagnostics (demo/guest.ts): which tasks used the guest's CPU over
 // a run, from /proc/<pid>/stat, to find what stalls a guest (issue 10).
 import test from 'ava';
-import { procUsage, taskTicks, topTasks, vmCounters } from '../demo/guest.js';
+import { KernelStackSampler, procUsage, taskTicks, topTasks, vmCounters } from '../demo/guest.js';
 
 test('topTasks: the largest users first, in ms, a task that started meanwhile from 0, none under 1% of the interval', (t) => {
   const a = new Map([
@@ -78,4 +78,25 @@ test('procUsage: CPU time by the tick and on the CPU (exact, where the kernel ke
   t.true(after.voluntarySwitches >= before.voluntarySwitches);
   t.true(after.rssKb > 0 && after.hwmKb >= after.rssKb);
   t.is(procUsage(2 ** 22 + 1, hz), null, 'a process that does not exist');
+});
+
+test('KernelStackSampler: finds a busy thread runnable, names its stacks, and counts afresh after a take', async (t) => {
+  const sampler = new KernelStackSampler([process.pid], 10);
+  // The main thread spins (state R) until the sampler, once started, has seen it so.
+  let got = await sampler.take();
+  const deadline = Date.now() + 60_000;
+  while (got.hits === 0 && Date.now() < deadline) {
+    const end = Date.now() + 100;
+    while (Date.now() < end); // busy: runnable throughout
+    got = await sampler.take();
+  }
+  t.true(got.hits > 0, 'a spinning main thread is found runnable');
+  t.true(got.samples > 0);
+  t.true(got.maxGapMs >= 0);
+  // Every stack names its state; the counts add up to at most the hits (a stack that
+  // could not be read, without root, is a hit without a stack).
+  for (const s of got.top) t.regex(s.stack, /^[RD] \S/);
+  t.true(got.top.reduce((a, s) => a + s.n, 0) <= got.hits);
+  const last = await sampler.take(true);
+  t.true(last.samples < 1000, 'counted afresh since the previous take');
 });
