@@ -43,6 +43,8 @@ import {
   vmCounters,
   vmDelta,
   KernelStackSampler,
+  threadDelta,
+  threadTicks,
 } from './guest.js';
 import type { KernelSamples, ProcUsage } from './guest.js';
 import { FIXED_HEARTBEAT_MS, RESULTS_VERSION } from './records.js';
@@ -459,6 +461,7 @@ class Bench {
     await this.sampler.take();
     const before = vmCounters();
     const tasksBefore = taskTicks();
+    const threadsBefore = threadTicks(process.pid);
     const usage = process.resourceUsage();
     const waits = { ...rec.waits };
     rec.waits.lateMaxMs = 0;
@@ -485,6 +488,7 @@ class Bench {
         waits: rec.waits.n - waits.n,
         emptyWaits: rec.waits.empty - waits.empty,
         lateMaxMs: rec.waits.lateMaxMs,
+        threads: threadDelta(threadsBefore, threadTicks(process.pid), this.hz),
       },
     };
   }

@@ -165,6 +165,52 @@ export function procUsage(pid: number, hz: number): ProcUsage | null {
   }
 }
 
+/** utime, stime (clock ticks) and minor faults of each thread of a process, by "tid comm". */
+export type ThreadTicks = Map<string, { utime: number; stime: number; minflt: number }>;
+
+export function threadTicks(pid: number): ThreadTicks {
+  const out: ThreadTicks = new Map();
+  let tids: string[];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const { comm, utime, stime, minflt } = readStat(`/proc/${pid}/task/${tid}/stat`);
+      out.set(`${tid} ${comm}`, { utime, stime, minflt });
+    } catch {
+      /* the thread ended meanwhile */
+    }
+  }
+  return out;
+}
+
+/**
+ * Which of a process's threads used its CPU between two samples, in ms, most system
+ * time first (a thread that started meanwhile counts from 0), at most `top` of them:
+ * the main thread (JavaScript, the event loop's system calls), libuv's pool (the
+ * blocking feedback read), V8's helpers (collection: page faults, madvise).
+ */
+export function threadDelta(
+  a: ThreadTicks,
+  b: ThreadTicks,
+  hz: number,
+  top = 4,
+): { thread: string; userMs: number; systemMs: number; minorFaults: number }[] {
+  const out: { thread: string; userMs: number; systemMs: number; minorFaults: number }[] = [];
+  for (const [thread, t] of b) {
+    const p = a.get(thread) ?? { utime: 0, stime: 0, minflt: 0 };
+    const userMs = ((t.utime - p.utime) * 1000) / hz;
+    const systemMs = ((t.stime - p.stime) * 1000) / hz;
+    if (userMs + systemMs > 0 || t.minflt > p.minflt) {
+      out.push({ thread, userMs, systemMs, minorFaults: t.minflt - p.minflt });
+    }
+  }
+  return out.sort((x, y) => y.systemMs - x.systemMs || y.userMs - x.userMs).slice(0, top);
+}
+
 /** A number field of a /proc status file ("Key:   123 kB"), NaN when absent. */
 function statusField(status: string, key: string): number {
   return Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);

@@ -131,6 +131,8 @@ export interface RunRecord {
     waits: number;
     emptyWaits: number;
     lateMaxMs: number;
+    /** Its threads that used the most system time over the run (guest.ts threadDelta). */
+    threads?: { thread: string; userMs: number; systemMs: number; minorFaults: number }[];
   };
   /**
    * Where the bench's threads (and a daemon run's daemon's) were when sampled in the

@@ -108,7 +108,7 @@ function stallSection(results: Results, load: LoadSample[]): string[] {
       'the disk or the CPU; /proc/vmstat: pages scanned by kswapd and by direct reclaim, direct reclaim stalls, ' +
       "refaults of evicted file pages), the host's load, where the guest's CPU went (/proc/stat: " +
       'seconds of user, system, softirq time and of iowait), the tasks that used the most of it, and the ' +
-      "bench's own user / system seconds with its feedback waits (empty of all, and the longest overrun of a wait's timeout), " +
+      "bench's own user / system seconds (and its threads with the most system time, with their minor faults) with its feedback waits (empty of all, and the longest overrun of a wait's timeout), " +
       "and how long QEMU's threads waited for a host CPU over the run (the emulated CPU stops meanwhile, and the guest " +
       'charges the time to whatever task was running). *In the kernel*: the samples (every 250 ms) that found a thread ' +
       'of the bench, or of the daemon, runnable or in disk sleep, of all samples, the longest gap between two samples, and ' +
@@ -129,6 +129,17 @@ function stallSection(results: Results, load: LoadSample[]): string[] {
           .map((t) => `${t.task.replace(/^\d+ /, '')} ${f1(t.cpuMs / 1000)}`)
           .join(', ')
       : '–';
+  // The bench's threads with the most system time: "(comm user / system s, minor faults)".
+  const benchThreads = (r: RunRecord) =>
+    r.bench?.threads?.length
+      ? ` (${r.bench.threads
+          .slice(0, 3)
+          .map(
+            (t) =>
+              `${t.thread.replace(/^\d+ /, '')} ${f1(t.userMs / 1000)} / ${f1(t.systemMs / 1000)}, ${t.minorFaults} flt`,
+          )
+          .join('; ')})`
+      : '';
   const stacks = (r: RunRecord) => {
     const k = r.kernelStacks;
     if (!k) return '–';
@@ -153,7 +164,7 @@ function stallSection(results: Results, load: LoadSample[]): string[] {
         `${n(r, 'pgscan_kswapd')} | ${n(r, 'pgscan_direct')} | ${n(r, 'allocstall')} | ${n(r, 'workingset_refault_file')} | ${l === null ? '–' : f1(l)} | ` +
         `${ticks(r, 'user')} / ${ticks(r, 'system')} / ${ticks(r, 'softirq')} / ${ticks(r, 'iowait')} | ${tasks(r)} | ` +
         (r.bench
-          ? `${f1(r.bench.userMs / 1000)} / ${f1(r.bench.systemMs / 1000)} | ${r.bench.emptyWaits} / ${r.bench.waits}, ${r.bench.lateMaxMs.toFixed(0)} |`
+          ? `${f1(r.bench.userMs / 1000)} / ${f1(r.bench.systemMs / 1000)}${benchThreads(r)} | ${r.bench.emptyWaits} / ${r.bench.waits}, ${r.bench.lateMaxMs.toFixed(0)} |`
           : '– | – |') +
         ` ${hostWait(r)} | ${stacks(r).replace(/\|/g, '\\|')} |`,
     );

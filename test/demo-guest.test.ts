@@ -1,7 +1,15 @@
 // The demo bench's CPU diagnostics (demo/guest.ts): which tasks used the guest's CPU over
 // a run, from /proc/<pid>/stat, to find what stalls a guest (issue 10).
 import test from 'ava';
-import { KernelStackSampler, procUsage, taskTicks, topTasks, vmCounters } from '../demo/guest.js';
+import {
+  KernelStackSampler,
+  procUsage,
+  taskTicks,
+  threadDelta,
+  threadTicks,
+  topTasks,
+  vmCounters,
+} from '../demo/guest.js';
 
 test('topTasks: the largest users first, in ms, a task that started meanwhile from 0, none under 1% of the interval', (t) => {
   const a = new Map([
@@ -99,4 +107,36 @@ test('KernelStackSampler: finds a busy thread runnable, names its stacks, and co
   t.true(got.top.reduce((a, s) => a + s.n, 0) <= got.hits);
   const last = await sampler.take(true);
   t.true(last.samples < 1000, 'counted afresh since the previous take');
+});
+
+test('threadDelta: most system time first, in ms, with minor faults; a new thread from 0, an idle one left out', (t) => {
+  const a = new Map([
+    ['100 node', { utime: 50, stime: 10, minflt: 1000 }],
+    ['101 libuv-worker', { utime: 1, stime: 5, minflt: 10 }],
+    ['102 V8 worker', { utime: 3, stime: 3, minflt: 50 }],
+  ]);
+  const b = new Map([
+    ['100 node', { utime: 60, stime: 12, minflt: 1100 }], // 100 ms user, 20 ms system
+    ['101 libuv-worker', { utime: 1, stime: 45, minflt: 10 }], // 400 ms system
+    ['102 V8 worker', { utime: 3, stime: 3, minflt: 50 }], // idle: left out
+    ['103 node', { utime: 2, stime: 1, minflt: 7 }], // new
+  ]);
+  t.deepEqual(threadDelta(a, b, 100), [
+    { thread: '101 libuv-worker', userMs: 0, systemMs: 400, minorFaults: 0 },
+    { thread: '100 node', userMs: 100, systemMs: 20, minorFaults: 100 },
+    { thread: '103 node', userMs: 20, systemMs: 10, minorFaults: 7 },
+  ]);
+  t.is(threadDelta(a, b, 100, 1).length, 1);
+});
+
+test('threadTicks sees this process main thread, and its ticks grow with the CPU it uses', (t) => {
+  const main = (m: Map<string, { utime: number; stime: number }>) =>
+    [...m].find(([k]) => k.startsWith(`${process.pid} `))?.[1];
+  const a = threadTicks(process.pid);
+  t.truthy(main(a), 'the main thread is listed by "tid comm"');
+  const end = Date.now() + 300;
+  while (Date.now() < end); // 300 ms on the CPU: 30 ticks at USER_HZ 100
+  const b = threadTicks(process.pid);
+  t.true(main(b)!.utime + main(b)!.stime > main(a)!.utime + main(a)!.stime);
+  t.is(threadTicks(2 ** 30).size, 0, 'a process that does not exist has no threads');
 });
