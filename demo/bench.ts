@@ -117,6 +117,11 @@ interface Options {
   costSeconds: number;
   /** Node flags of the daemon runs (e.g. --cpu-prof --cpu-prof-dir=DIR, to profile it). */
   daemonNodeArgs: string[];
+  /**
+   * Period of the kernel-stack sampler (guest.ts KernelStackSampler), ms; 0: off (the
+   * default: at 250 ms it used 2-3% of the guest's vCPU, shared with the arms it measures).
+   */
+  kernelStacksMs: number;
   seqFiles: number;
   bigFiles: number;
 }
@@ -143,6 +148,7 @@ function parseOptions(argv: string[]): Options {
       phases: { type: 'string', default: 'fixed,daemon,cost' },
       'guest-memory-mb': { type: 'string', default: '0' },
       'cost-seconds': { type: 'string', default: '20' },
+      'kernel-stacks-ms': { type: 'string', default: '0' },
       'seq-files': { type: 'string', default: '80' },
       'big-files': { type: 'string', default: '8' },
       'daemon-node-args': { type: 'string', default: '' },
@@ -193,6 +199,7 @@ function parseOptions(argv: string[]): Options {
     seqFiles: int('seq-files', values['seq-files'], 1),
     bigFiles: int('big-files', values['big-files'], 1),
     daemonNodeArgs: values['daemon-node-args'].split(/\s+/).filter(Boolean),
+    kernelStacksMs: int('kernel-stacks-ms', values['kernel-stacks-ms'], 0),
   };
 }
 
@@ -452,13 +459,16 @@ class Bench {
       vm: Record<string, number>;
       topTasks: RunRecord['topTasks'];
       bench: RunRecord['bench'];
-      kernelStacks: KernelSamples;
+      kernelStacks: KernelSamples | undefined;
     }
   > {
-    // Where the bench (and the daemon) spend their time in the kernel, for the stall table.
-    this.sampler ??= new KernelStackSampler([process.pid]);
-    this.sampler.watch(daemonPid === null ? [process.pid] : [process.pid, daemonPid]);
-    await this.sampler.take();
+    // Where the bench (and the daemon) spend their time in the kernel, for the stall table
+    // (opt-in: --kernel-stacks-ms).
+    if (this.o.kernelStacksMs > 0) {
+      this.sampler ??= new KernelStackSampler([process.pid], this.o.kernelStacksMs);
+      this.sampler.watch(daemonPid === null ? [process.pid] : [process.pid, daemonPid]);
+      await this.sampler.take();
+    }
     const before = vmCounters();
     const tasksBefore = taskTicks();
     const threadsBefore = threadTicks(process.pid);
@@ -472,7 +482,7 @@ class Bench {
     rec.setZero(r.t0Ns);
     const top = topTasks(tasksBefore, taskTicks(), this.hz, (monoNs() - t0) / 1e6, 8);
     const u = process.resourceUsage();
-    const kernelStacks = await this.sampler.take();
+    const kernelStacks = this.sampler ? await this.sampler.take() : undefined;
     return {
       ...r,
       kernelStacks,

@@ -21,6 +21,8 @@
 #   DEMO_POLICIES (linucb; also ucb1, lints, conservative)
 #   DEMO_WORKLOADS (seq,mmap,mixed,phase,pread; or a script's path)
 #   DEMO_PHASES (cost,fixed,daemon)   DEMO_FIXED_VIA (mlproxy; or sysfs)
+#   DEMO_KERNEL_STACKS_MS (0: off; e.g. 250: sample where the bench's and the daemon's
+#     threads are in the kernel, for the stall table; it costs 2-3% of the guest's vCPU)
 #   DEMO_MEMORY_MB (512)   DEMO_MODULE_PARAMS (see below)
 #   DEMO_REPORT (docs/results.md; "none" skips the report)   DEMO_TIMEOUT (7200 s)
 #   DEMO_DAEMON_NODE_ARGS (node flags of the daemon runs; to profile the daemon from 25 s
@@ -111,7 +113,7 @@ bash "$VM_SCRIPTS/run-in-guest.sh" --no-insmod --memory "$memory" --timeout "${D
   --fixed-seconds "$fixed_s" --daemon-seconds "$daemon_s" --cost-seconds "$cost_s" --phase-cycles "$phase_cycles" --grid "$grid" \
   --policies "$policies" --workloads "$workloads" --phases "$phases" --fixed-via "$fixed_via" \
   --guest-memory-mb "$memory" --seq-files "${SEQ_FILES:-80}" --big-files "${BIG_FILES:-8}" \
-  "--daemon-node-args=${DEMO_DAEMON_NODE_ARGS:-}"
+  "--daemon-node-args=${DEMO_DAEMON_NODE_ARGS:-}" --kernel-stacks-ms "${DEMO_KERNEL_STACKS_MS:-0}"
 status=$?
 set -e
 kill "$sampler" 2>/dev/null || true

@@ -110,7 +110,7 @@ function stallSection(results: Results, load: LoadSample[]): string[] {
       'seconds of user, system, softirq time and of iowait), the tasks that used the most of it, and the ' +
       "bench's own user / system seconds (and its threads with the most system time, with their minor faults) with its feedback waits (empty of all, and the longest overrun of a wait's timeout), " +
       "and how long QEMU's threads waited for a host CPU over the run (the emulated CPU stops meanwhile, and the guest " +
-      'charges the time to whatever task was running). *In the kernel*: the samples (every 250 ms) that found a thread ' +
+      'charges the time to whatever task was running). *In the kernel* (with DEMO_KERNEL_STACKS_MS): the samples that found a thread ' +
       'of the bench, or of the daemon, runnable or in disk sleep, of all samples, the longest gap between two samples, and ' +
       'the most frequent kernel stacks then (state, innermost frames first; `user`: preempted on its way back to user space).',
     '',
