@@ -165,8 +165,17 @@ export function procUsage(pid: number, hz: number): ProcUsage | null {
   }
 }
 
-/** utime, stime (clock ticks) and minor faults of each thread of a process, by "tid comm". */
-export type ThreadTicks = Map<string, { utime: number; stime: number; minflt: number }>;
+/**
+ * utime, stime (clock ticks) and minor faults of each thread of a process, by "tid comm",
+ * with its scheduler times (schedstat, ns: on the CPU, and runnable but waiting for it;
+ * NaN where the kernel keeps none): ticks charge a whole tick to whoever was running when
+ * it came, the scheduler's times are exact, so the two tell a thread that ran from one that
+ * was only charged.
+ */
+export type ThreadTicks = Map<
+  string,
+  { utime: number; stime: number; minflt: number; runNs: number; waitNs: number }
+>;
 
 export function threadTicks(pid: number): ThreadTicks {
   const out: ThreadTicks = new Map();
@@ -179,12 +188,32 @@ export function threadTicks(pid: number): ThreadTicks {
   for (const tid of tids) {
     try {
       const { comm, utime, stime, minflt } = readStat(`/proc/${pid}/task/${tid}/stat`);
-      out.set(`${tid} ${comm}`, { utime, stime, minflt });
+      let runNs = NaN;
+      let waitNs = NaN;
+      try {
+        const f = fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ');
+        runNs = Number(f[0]);
+        waitNs = Number(f[1]);
+      } catch {
+        /* no schedstat */
+      }
+      out.set(`${tid} ${comm}`, { utime, stime, minflt, runNs, waitNs });
     } catch {
       /* the thread ended meanwhile */
     }
   }
   return out;
+}
+
+/** A thread's CPU between two samples (threadDelta), ms. */
+export interface ThreadUse {
+  thread: string;
+  userMs: number;
+  systemMs: number;
+  minorFaults: number;
+  /** Exact time on the CPU, and runnable but waiting for it (schedstat), where kept. */
+  runMs?: number;
+  waitMs?: number;
 }
 
 /**
@@ -193,19 +222,23 @@ export function threadTicks(pid: number): ThreadTicks {
  * the main thread (JavaScript, the event loop's system calls), libuv's pool (the
  * blocking feedback read), V8's helpers (collection: page faults, madvise).
  */
-export function threadDelta(
-  a: ThreadTicks,
-  b: ThreadTicks,
-  hz: number,
-  top = 4,
-): { thread: string; userMs: number; systemMs: number; minorFaults: number }[] {
-  const out: { thread: string; userMs: number; systemMs: number; minorFaults: number }[] = [];
+export function threadDelta(a: ThreadTicks, b: ThreadTicks, hz: number, top = 4): ThreadUse[] {
+  const out: ThreadUse[] = [];
   for (const [thread, t] of b) {
-    const p = a.get(thread) ?? { utime: 0, stime: 0, minflt: 0 };
+    const p = a.get(thread) ?? { utime: 0, stime: 0, minflt: 0, runNs: 0, waitNs: 0 };
     const userMs = ((t.utime - p.utime) * 1000) / hz;
     const systemMs = ((t.stime - p.stime) * 1000) / hz;
     if (userMs + systemMs > 0 || t.minflt > p.minflt) {
-      out.push({ thread, userMs, systemMs, minorFaults: t.minflt - p.minflt });
+      const runMs = (t.runNs - p.runNs) / 1e6;
+      const waitMs = (t.waitNs - p.waitNs) / 1e6;
+      out.push({
+        thread,
+        userMs,
+        systemMs,
+        minorFaults: t.minflt - p.minflt,
+        // JSON has no NaN: a kernel without schedstat leaves these out.
+        ...(Number.isFinite(runMs) && t.runNs > 0 ? { runMs, waitMs } : {}),
+      });
     }
   }
   return out.sort((x, y) => y.systemMs - x.systemMs || y.userMs - x.userMs).slice(0, top);

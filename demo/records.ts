@@ -2,7 +2,7 @@
  * The record format of the read-ahead demo (results.json): written in the guest by
  * bench.ts, read on the host by analyze.ts and report.ts.
  */
-import type { KernelSamples } from './guest.js';
+import type { KernelSamples, ThreadUse } from './guest.js';
 import type { CycleRecord, WorkloadName } from './workloads.js';
 
 export const RESULTS_VERSION = 2;
@@ -132,7 +132,7 @@ export interface RunRecord {
     emptyWaits: number;
     lateMaxMs: number;
     /** Its threads that used the most system time over the run (guest.ts threadDelta). */
-    threads?: { thread: string; userMs: number; systemMs: number; minorFaults: number }[];
+    threads?: ThreadUse[];
   };
   /**
    * Where the bench's threads (and a daemon run's daemon's) were when sampled in the

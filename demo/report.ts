@@ -108,7 +108,7 @@ function stallSection(results: Results, load: LoadSample[]): string[] {
       'the disk or the CPU; /proc/vmstat: pages scanned by kswapd and by direct reclaim, direct reclaim stalls, ' +
       "refaults of evicted file pages), the host's load, where the guest's CPU went (/proc/stat: " +
       'seconds of user, system, softirq time and of iowait), the tasks that used the most of it, and the ' +
-      "bench's own user / system seconds (and its threads with the most system time, with their minor faults) with its feedback waits (empty of all, and the longest overrun of a wait's timeout), " +
+      "bench's own user / system seconds (and its threads with the most system time, with their minor faults and, exact, the seconds each ran and waited for the CPU) with its feedback waits (empty of all, and the longest overrun of a wait's timeout), " +
       "and how long QEMU's threads waited for a host CPU over the run (the emulated CPU stops meanwhile, and the guest " +
       'charges the time to whatever task was running). *In the kernel* (with DEMO_KERNEL_STACKS_MS): the samples that found a thread ' +
       'of the bench, or of the daemon, runnable or in disk sleep, of all samples, the longest gap between two samples, and ' +
@@ -136,7 +136,10 @@ function stallSection(results: Results, load: LoadSample[]): string[] {
           .slice(0, 3)
           .map(
             (t) =>
-              `${t.thread.replace(/^\d+ /, '')} ${f1(t.userMs / 1000)} / ${f1(t.systemMs / 1000)}, ${t.minorFaults} flt`,
+              `${t.thread.replace(/^\d+ /, '')} ${f1(t.userMs / 1000)} / ${f1(t.systemMs / 1000)}, ${t.minorFaults} flt` +
+              (t.runMs === undefined
+                ? ''
+                : `, ran ${f1(t.runMs / 1000)}, waited ${f1((t.waitMs ?? 0) / 1000)}`),
           )
           .join('; ')})`
       : '';

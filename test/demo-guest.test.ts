@@ -129,24 +129,36 @@ test.serial(
   },
 );
 
-test('threadDelta: most system time first, in ms, with minor faults; a new thread from 0, an idle one left out', (t) => {
+test('threadDelta: most system time first, in ms, with minor faults and the exact run and wait; a new thread from 0, an idle one left out', (t) => {
+  const ms = 1e6; // ns
   const a = new Map([
-    ['100 node', { utime: 50, stime: 10, minflt: 1000 }],
-    ['101 libuv-worker', { utime: 1, stime: 5, minflt: 10 }],
-    ['102 V8 worker', { utime: 3, stime: 3, minflt: 50 }],
+    ['100 node', { utime: 50, stime: 10, minflt: 1000, runNs: 600 * ms, waitNs: 10 * ms }],
+    ['101 libuv-worker', { utime: 1, stime: 5, minflt: 10, runNs: 60 * ms, waitNs: 1 * ms }],
+    ['102 V8 worker', { utime: 3, stime: 3, minflt: 50, runNs: 60 * ms, waitNs: 2 * ms }],
   ]);
   const b = new Map([
-    ['100 node', { utime: 60, stime: 12, minflt: 1100 }], // 100 ms user, 20 ms system
-    ['101 libuv-worker', { utime: 1, stime: 45, minflt: 10 }], // 400 ms system
-    ['102 V8 worker', { utime: 3, stime: 3, minflt: 50 }], // idle: left out
-    ['103 node', { utime: 2, stime: 1, minflt: 7 }], // new
+    // 100 ms user, 20 ms system by the tick; 118 ms on the CPU, 30 ms waiting for it
+    ['100 node', { utime: 60, stime: 12, minflt: 1100, runNs: 718 * ms, waitNs: 40 * ms }],
+    // 400 ms of system time charged, but only 5 ms run: charged, not run
+    ['101 libuv-worker', { utime: 1, stime: 45, minflt: 10, runNs: 65 * ms, waitNs: 1 * ms }],
+    ['102 V8 worker', { utime: 3, stime: 3, minflt: 50, runNs: 60 * ms, waitNs: 2 * ms }], // idle
+    ['103 node', { utime: 2, stime: 1, minflt: 7, runNs: 31 * ms, waitNs: 4 * ms }], // new
   ]);
   t.deepEqual(threadDelta(a, b, 100), [
-    { thread: '101 libuv-worker', userMs: 0, systemMs: 400, minorFaults: 0 },
-    { thread: '100 node', userMs: 100, systemMs: 20, minorFaults: 100 },
-    { thread: '103 node', userMs: 20, systemMs: 10, minorFaults: 7 },
+    { thread: '101 libuv-worker', userMs: 0, systemMs: 400, minorFaults: 0, runMs: 5, waitMs: 0 },
+    { thread: '100 node', userMs: 100, systemMs: 20, minorFaults: 100, runMs: 118, waitMs: 30 },
+    { thread: '103 node', userMs: 20, systemMs: 10, minorFaults: 7, runMs: 31, waitMs: 4 },
   ]);
   t.is(threadDelta(a, b, 100, 1).length, 1);
+  // A kernel without schedstat: no run or wait (JSON has no NaN).
+  const none = (m: typeof a) =>
+    new Map([...m].map(([k, v]) => [k, { ...v, runNs: NaN, waitNs: NaN }]));
+  t.deepEqual(threadDelta(none(a), none(b), 100)[0], {
+    thread: '101 libuv-worker',
+    userMs: 0,
+    systemMs: 400,
+    minorFaults: 0,
+  });
 });
 
 test.serial(
