@@ -116,6 +116,15 @@ function readStat(path: string): {
   };
 }
 
+/**
+ * A task's schedstat (ns): its time on the CPU and runnable but waiting for it (the
+ * scheduler's sum_exec_runtime and run_delay). Throws where the kernel keeps none.
+ */
+function readSchedstat(path: string): { runNs: number; waitNs: number } {
+  const f = fs.readFileSync(path, 'utf8').split(' ');
+  return { runNs: Number(f[0]), waitNs: Number(f[1]) };
+}
+
 /** CPU time and memory of a live process, from /proc/<pid>/stat and status (tiny reads). */
 export function procUsage(pid: number, hz: number): ProcUsage | null {
   try {
@@ -139,9 +148,7 @@ export function procUsage(pid: number, hz: number): ProcUsage | null {
         voluntarySwitches += statusField(ts, 'voluntary_ctxt_switches');
         involuntarySwitches += statusField(ts, 'nonvoluntary_ctxt_switches');
         // Last: a kernel without schedstat (no file) loses only this field.
-        runNs += Number(
-          fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ', 1)[0],
-        );
+        runNs += readSchedstat(`/proc/${pid}/task/${tid}/schedstat`).runNs;
       } catch {
         // the thread ended meanwhile
       }
@@ -188,16 +195,13 @@ export function threadTicks(pid: number): ThreadTicks {
   for (const tid of tids) {
     try {
       const { comm, utime, stime, minflt } = readStat(`/proc/${pid}/task/${tid}/stat`);
-      let runNs = NaN;
-      let waitNs = NaN;
+      let sched = { runNs: NaN, waitNs: NaN };
       try {
-        const f = fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ');
-        runNs = Number(f[0]);
-        waitNs = Number(f[1]);
+        sched = readSchedstat(`/proc/${pid}/task/${tid}/schedstat`);
       } catch {
         /* no schedstat */
       }
-      out.set(`${tid} ${comm}`, { utime, stime, minflt, runNs, waitNs });
+      out.set(`${tid} ${comm}`, { utime, stime, minflt, ...sched });
     } catch {
       /* the thread ended meanwhile */
     }
