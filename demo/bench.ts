@@ -119,7 +119,7 @@ interface Options {
   daemonNodeArgs: string[];
   /**
    * Period of the kernel-stack sampler (guest.ts KernelStackSampler), ms; 0: off (the
-   * default: at 250 ms it used 2-3% of the guest's vCPU, shared with the arms it measures).
+   * default: at 250 ms it used 2-3% of the guest's emulated vCPU under TCG, shared with the arms it measures).
    */
   kernelStacksMs: number;
   seqFiles: number;

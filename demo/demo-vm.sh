@@ -22,7 +22,7 @@
 #   DEMO_WORKLOADS (seq,mmap,mixed,phase,pread; or a script's path)
 #   DEMO_PHASES (cost,fixed,daemon)   DEMO_FIXED_VIA (mlproxy; or sysfs)
 #   DEMO_KERNEL_STACKS_MS (0: off; e.g. 250: sample where the bench's and the daemon's
-#     threads are in the kernel, for the stall table; it costs 2-3% of the guest's vCPU)
+#     threads are in the kernel, for the stall table; it costs 2-3% of the guest's vCPU under TCG)
 #   DEMO_MEMORY_MB (512)   DEMO_MODULE_PARAMS (see below)
 #   DEMO_REPORT (docs/results.md; "none" skips the report)   DEMO_TIMEOUT (7200 s)
 #   DEMO_DAEMON_NODE_ARGS (node flags of the daemon runs; to profile the daemon from 25 s
