@@ -268,6 +268,19 @@ export async function clockTicks(): Promise<number> {
  */
 export type VmCounters = Record<string, number>;
 
+/** The CPU features that choose the kernel's page-zeroing and copy routines. */
+const STRING_OP_FLAGS = ['erms', 'fsrm', 'rep_good'];
+
+/**
+ * Which of ERMS, FSRM and REP_GOOD the guest kernel sees (the first `flags` line of
+ * /proc/cpuinfo): they decide whether it zeroes and copies pages with `rep stosb` /
+ * `rep movsb`, which QEMU's TCG runs a byte at a time (scripts/vm/run-in-guest.sh).
+ */
+export function stringOpFlags(cpuinfo: string): string[] {
+  const flags = new Set((/^flags\s*:(.*)$/m.exec(cpuinfo)?.[1] ?? '').trim().split(/\s+/));
+  return STRING_OP_FLAGS.filter((f) => flags.has(f));
+}
+
 const VMSTAT_KEYS = [
   'pgscan_direct',
   'pgscan_kswapd',

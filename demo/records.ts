@@ -146,6 +146,11 @@ export interface ResultsMeta {
   startedAt: string;
   finishedAt: string;
   kernel: string;
+  /**
+   * The guest CPU's string-instruction features the kernel saw (guest.ts stringOpFlags);
+   * absent in older results, which ran with TCG's full `-cpu max` (erms, rep_good).
+   */
+  cpuStringOps?: string[];
   storage: string;
   dataDev: string;
   guestMemoryMb: number;

@@ -463,7 +463,11 @@ export function renderMarkdown(results: Results, sums: WorkloadSummary[], ctx: C
     .join(', ');
   out.push(
     [
-      `- Guest: Debian's kernel ${m.kernel} under QEMU/TCG (no KVM), 1 vCPU, ${m.guestMemoryMb} MiB RAM; host: ${ctx.hostCpus ?? '?'} cores shared with ` +
+      `- Guest: Debian's kernel ${m.kernel} under QEMU/TCG (no KVM), 1 vCPU` +
+        (m.cpuStringOps
+          ? ` whose string-op features were ${m.cpuStringOps.join(', ') || 'none'} (no erms: TCG runs \`rep stosb\` a byte at a time, scripts/vm/run-in-guest.sh)`
+          : '') +
+        `, ${m.guestMemoryMb} MiB RAM; host: ${ctx.hostCpus ?? '?'} cores shared with ` +
         `other work. Host load average (1 min) during the runs: ${range(allLoad, f1)}; every table gives it per arm.`,
       `- Storage: profile \`${m.storage}\` (scripts/vm/storage.sh) on the data disk \`${m.dataDev}\`, a raw ext4 image, ` +
         `${m.dataFiles.count} files (${f1(m.dataFiles.bytes / 2 ** 30)} GiB): 8 MiB files read sequentially and 128 MiB files mapped, each group larger than the page cache.`,

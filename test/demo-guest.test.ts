@@ -4,6 +4,7 @@ import test from 'ava';
 import {
   KernelStackSampler,
   procUsage,
+  stringOpFlags,
   taskTicks,
   threadDelta,
   threadTicks,
@@ -174,3 +175,15 @@ test.serial(
     t.is(threadTicks(2 ** 30).size, 0, 'a process that does not exist has no threads');
   },
 );
+
+test('stringOpFlags: ERMS, FSRM and REP_GOOD from the first flags line, in that order, nothing else', (t) => {
+  const cpuinfo = [
+    'processor\t: 0',
+    'flags\t\t: fpu vme rep_good nopl xtopology erms fsrm_x ssse3',
+    'bugs\t\t: spectre_v1',
+    'flags\t\t: fsrm',
+  ].join('\n');
+  t.deepEqual(stringOpFlags(cpuinfo), ['erms', 'rep_good']);
+  t.deepEqual(stringOpFlags('flags\t: fpu fsrm rep_good erms\n'), ['erms', 'fsrm', 'rep_good']);
+  t.deepEqual(stringOpFlags('processor : 0\n'), []);
+});
