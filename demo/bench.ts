@@ -5,11 +5,13 @@
  *
  *  - default: the module in EMERGENCY, pinned, no controller: the baseline, which is the
  *    disk's read_ahead_kb as the administrator left it (the module touches nothing);
- *  - fixed k (via mlproxy, the default): this process controls the readahead subsystem,
- *    pins RECOMMENDATION and recommends k for every window (the module loaded with
- *    check_period=0, so every window can run the advice), the same path as the daemon's
- *    advice; (via sysfs): read_ahead_kb written before the readers start, the module in
- *    EMERGENCY measuring. The share of the run's windows that ran k is recorded;
+ *  - fixed k (via mlproxy, the default): mlp-pin (demo/pin.c, a process of its own, so
+ *    that this one's memory and event loop cannot cost the arm a window) controls the
+ *    readahead subsystem, pins RECOMMENDATION and recommends k for every window (the
+ *    module loaded with check_period=0, so every window can run the advice), the same
+ *    path as the daemon's advice; (via sysfs): read_ahead_kb written before the
+ *    readers start, the module in EMERGENCY measuring. The share of the run's windows
+ *    that ran k is recorded;
  *  - daemon: a freshly loaded module (epoch 0, EMERGENCY, no reference yet), then
  *    `node dist/cli/main.js run` with the policy's config; this process only reads
  *    (feedback and status) while the workload runs, then stops the daemon;
@@ -39,6 +41,7 @@ import {
   runAsync,
   stringOpFlags,
   unloadModule,
+  Pin,
   taskTicks,
   topTasks,
   vmCounters,
@@ -102,6 +105,8 @@ interface Options {
   out: string;
   ko: string;
   reader: string;
+  /** mlp-pin (demo/pin.c): the process that holds a fixed arm's setting (--fixed-via mlproxy). */
+  pin: string | null;
   dataDev: string;
   storage: string;
   moduleParams: string[];
@@ -135,6 +140,7 @@ function parseOptions(argv: string[]): Options {
       out: { type: 'string' },
       ko: { type: 'string' },
       reader: { type: 'string' },
+      pin: { type: 'string' },
       'data-dev': { type: 'string' },
       storage: { type: 'string', default: 'host' },
       'module-params': { type: 'string', default: '' },
@@ -178,11 +184,18 @@ function parseOptions(argv: string[]): Options {
   if (via !== 'mlproxy' && via !== 'sysfs') {
     throw new Error(`--fixed-via must be mlproxy or sysfs, got "${via}"`);
   }
+  const phases = new Set(values.phases.split(','));
+  if (via === 'mlproxy' && phases.has('fixed') && !values.pin) {
+    throw new Error(
+      '--pin is required for the fixed arms via mlproxy: the path of mlp-pin, which demo/build-reader.sh pin builds',
+    );
+  }
   return {
     dataDir: need('data'),
     out: need('out'),
     ko: need('ko'),
     reader: need('reader'),
+    pin: values.pin ?? null,
     dataDev: need('data-dev'),
     storage: values.storage,
     moduleParams: values['module-params'].split(/\s+/).filter(Boolean),
@@ -194,7 +207,7 @@ function parseOptions(argv: string[]): Options {
     fixedVia: via,
     policies,
     workloads: values.workloads.split(',').filter(Boolean).map(checkWorkload),
-    phases: new Set(values.phases.split(',')),
+    phases,
     guestMemoryMb: int('guest-memory-mb', values['guest-memory-mb'], 0),
     costSeconds: int('cost-seconds', values['cost-seconds'], 0),
     seqFiles: int('seq-files', values['seq-files'], 1),
@@ -233,17 +246,13 @@ function findReadahead(dev: IoctlDevice): Subsys {
   };
 }
 
-/**
- * Reads the readahead subsystem's windows, features and mode transitions from an open
- * file; `onWindow` runs after every batch of records (the fixed arms recommend there).
- */
+/** Reads the readahead subsystem's windows, features and mode transitions from an open file. */
 class Recorder {
   readonly windows: WindowRecord[] = [];
   readonly transitions: TransitionRecord[] = [];
   private zeroNs = 0;
   private lastStatus: Status;
   private readonly raKb = new Map<number, number | null>();
-  onWindow: (() => void) | null = null;
 
   constructor(
     private readonly dev: IoctlDevice,
@@ -317,7 +326,6 @@ class Recorder {
     if (records.length === 0) this.waits.empty++;
     this.waits.lateMaxMs = Math.max(this.waits.lateMaxMs, performance.now() - t0 - ms);
     this.take(records);
-    this.onWindow?.();
   }
 
   status(): Status {
@@ -438,10 +446,9 @@ class Bench {
     });
   }
 
-  /** Runs the workload while the recorder pumps the windows; returns the throughput. */
   /**
-   * Awaits p while the recorder keeps pumping the windows (and the fixed arm keeps
-   * recommending and so heartbeating: an eviction takes a second or more under TCG).
+   * Awaits p while the recorder keeps pumping the windows (a fixed arm's mlp-pin
+   * recommends on its own meanwhile: an eviction takes a second or more under TCG).
    */
   private async pumping<T>(rec: Recorder, sub: Subsys, p: Promise<T>): Promise<T> {
     let done = false;
@@ -450,6 +457,7 @@ class Bench {
     return outcome;
   }
 
+  /** Runs the workload while the recorder pumps the windows; returns the throughput. */
   private async measure(
     rec: Recorder,
     sub: Subsys,
@@ -489,8 +497,7 @@ class Bench {
       kernelStacks,
       vm: vmDelta(before, vmCounters()),
       topTasks: top,
-      // The bench's own cost: it shares the vCPU, and a fixed arm's recommendations come
-      // from it (a stalled bench is a missed window).
+      // The bench's own cost: it shares the vCPU with the arm it measures.
       bench: {
         userMs: (u.userCPUTime - usage.userCPUTime) / 1000,
         systemMs: (u.systemCPUTime - usage.systemCPUTime) / 1000,
@@ -509,38 +516,16 @@ class Bench {
     const sub = await this.module(this.fixedParams, false);
     const dev = this.dev!;
     const rec = new Recorder(dev, sub);
-    let repins = 0;
-    if (via === 'mlproxy') {
-      dev.claim(sub.id);
-      dev.setMode(sub.id, Mode.Recommendation, true);
-      let last = -1;
-      rec.onWindow = () => {
-        const st = dev.getState(sub.id);
-        if (st.epoch === last) return;
-        last = st.epoch;
-        if (st.mode !== Mode.Recommendation) {
-          // A safety fall (a collapse or a missed heartbeat) cleared the pin: the arm's
-          // setting must hold, so pin again, and count it.
-          repins++;
-          dev.setMode(sub.id, Mode.Recommendation, true);
-        }
-        try {
-          dev.recommend({
-            subsysId: sub.id,
-            epoch: st.epoch,
-            modelVersion: 0,
-            propensity: 1,
-            knobs: [setting!],
-          });
-        } catch {
-          /* a raced submission: the next window retries */
-        }
-      };
-      rec.onWindow();
-      for (let i = 0; i < 50 && !rec.windows.some((w) => w.applied && w.knob === setting); i++) {
+    // A fixed arm's setting is held by mlp-pin, a process of its own (demo/pin.c says why).
+    const pin = via === 'mlproxy' ? new Pin(this.o.pin!, sub.id, [setting!]) : null;
+    if (pin) {
+      const reached = () => rec.windows.some((w) => w.applied && w.knob === setting);
+      for (let i = 0; i < 50 && !reached(); i++) {
+        pin.check();
         await rec.pump(sub.windowMs * 2);
       }
-      if (!rec.windows.some((w) => w.applied && w.knob === setting)) {
+      if (!reached()) {
+        await pin.stop();
         throw new Error(`the knob never reached ${setting} (see dmesg)`);
       }
     } else {
@@ -555,7 +540,7 @@ class Bench {
       sub,
       this.plans(workload, this.o.fixedSeconds, repeat, this.o.phaseCycles),
     );
-    rec.onWindow = null;
+    const held = pin ? await pin.stop() : null;
     if (via === 'sysfs') this.writeKb(this.baselineKb);
     const runtimeMs = (r.endNs - r.t0Ns) / 1e6;
     const windows = inRun(rec.windows, runtimeMs);
@@ -582,7 +567,7 @@ class Bench {
       windows,
       transitions: rec.transitions,
       holdShare: windows.length ? at.length / windows.length : null,
-      repins,
+      repins: held?.repins ?? 0,
       daemon: null,
       daemonSummary: null,
       status: statusRecord(rec.status()),
@@ -596,7 +581,10 @@ class Bench {
       `${workload} ${setting === null ? 'default' : `fixed ${2 ** setting} KiB`} #${repeat}: ` +
         `${(r.steadyKiBs / 1024).toFixed(2)} MiB/s steady, ${(r.throughputKiBs / 1024).toFixed(2)} whole, ` +
         `${windows.length ? ((100 * at.length) / windows.length).toFixed(0) : '-'}% of ${windows.length} windows at the setting` +
-        (repins ? `, pinned again ${repins} times` : ''),
+        (held?.repins ? `, pinned again ${held.repins} times` : '') +
+        (held?.refused
+          ? `, ${held.refused} recommendations refused (${held.messages.join('; ')})`
+          : ''),
     );
   }
 
@@ -915,6 +903,7 @@ class Bench {
       phaseCycles: { fixed: o.phaseCycles, daemon: 0 },
       grid,
       fixedVia: o.fixedVia,
+      fixedHeldBy: 'mlp-pin',
       policies: o.policies.map((name) => ({ name, ...DAEMON_POLICIES[name] })),
       workloads: o.workloads,
       dataFiles: {

@@ -82,6 +82,7 @@ for f in "${needed[@]}"; do
 done
 
 reader="$(bash "$DEMO/build-reader.sh")"
+pin="$(bash "$DEMO/build-reader.sh" pin)"
 disk="$(bash "$DEMO/make-disk.sh")"
 kver="$(guest_kver)"
 log "demo: $storage storage, $repeats repeats, fixed runs ${fixed_s}s (grid $grid, via $fixed_via), daemon runs ${daemon_s}s, policies $policies, workloads $workloads"
@@ -109,7 +110,7 @@ trap 'kill "$sampler" 2>/dev/null || true' EXIT
 set +e
 bash "$VM_SCRIPTS/run-in-guest.sh" --no-insmod --memory "$memory" --timeout "${DEMO_TIMEOUT:-7200}" \
   --disk "$disk" --storage "$storage" -- \
-  sh demo/guest-main.sh --reader "$reader" --module-params "$module_params" --repeats "$repeats" \
+  sh demo/guest-main.sh --reader "$reader" --pin "$pin" --module-params "$module_params" --repeats "$repeats" \
   --fixed-seconds "$fixed_s" --daemon-seconds "$daemon_s" --cost-seconds "$cost_s" --phase-cycles "$phase_cycles" --grid "$grid" \
   --policies "$policies" --workloads "$workloads" --phases "$phases" --fixed-via "$fixed_via" \
   --guest-memory-mb "$memory" --seq-files "${SEQ_FILES:-80}" --big-files "${BIG_FILES:-8}" \

@@ -1,10 +1,11 @@
 /**
- * Guest-side helpers of the read-ahead demo: child processes, loading mlproxy.ko, and a
- * process's CPU time and memory. Every child process is asynchronous, so the bench's
- * event loop (which keeps the fixed arms' recommendations coming, window after window)
- * never blocks; they need root in the QEMU guest (demo/).
+ * Guest-side helpers of the read-ahead demo: child processes (mlp-pin among them),
+ * loading mlproxy.ko, and a process's CPU time and memory. Every child process is
+ * asynchronous, so the bench's event loop (which reads the windows' records) never
+ * blocks; they need root in the QEMU guest (demo/).
  */
 import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
 
@@ -45,6 +46,72 @@ export async function must(cmd: string, args: string[]): Promise<string> {
     throw new Error(`${cmd} ${args.slice(0, 4).join(' ')} exited ${r.code}: ${r.stderr.trim()}`);
   }
   return r.stdout;
+}
+
+/** What mlp-pin did over its run (its last line), and what it said on stderr. */
+export interface PinCounts {
+  recs: number;
+  refused: number;
+  repins: number;
+  messages: string[];
+}
+
+/**
+ * mlp-pin (demo/pin.c) for one subsystem: it claims it, pins RECOMMENDATION and
+ * recommends the knob values for every window, from its own process, until stop().
+ */
+export class Pin {
+  private readonly child: ChildProcess;
+  private stdout = '';
+  private stderr = '';
+  private code: number | null | undefined;
+  private readonly closed: Promise<void>;
+
+  constructor(
+    private readonly bin: string,
+    subsysId: number,
+    knobs: number[],
+  ) {
+    this.child = spawn(bin, [String(subsysId), ...knobs.map(String)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child.stdout!.on('data', (d: Buffer) => (this.stdout += d.toString()));
+    this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
+    this.closed = new Promise((resolve) => {
+      this.child.on('error', (e) => {
+        this.stderr += e.message;
+        this.code = null;
+        resolve();
+      });
+      this.child.on('close', (code) => {
+        this.code = code;
+        resolve();
+      });
+    });
+  }
+
+  /** Throws when it has exited (it runs until stop()), naming what it said. */
+  check(): void {
+    if (this.code !== undefined) {
+      throw new Error(
+        `${this.bin} exited ${this.code}: ${this.stderr.trim() || this.stdout.trim()}`,
+      );
+    }
+  }
+
+  /** Hands control back (SIGTERM: it releases its claim) and returns its counts. */
+  async stop(): Promise<PinCounts> {
+    if (this.code === undefined) this.child.kill('SIGTERM');
+    await this.closed;
+    const last = this.stdout.trim().split('\n').pop() ?? '';
+    if (this.code !== 0 || !last.startsWith('{')) {
+      throw new Error(
+        `${this.bin} exited ${this.code}: ${this.stderr.trim() || this.stdout.trim()}`,
+      );
+    }
+    const counts = JSON.parse(last) as Omit<PinCounts, 'messages'>;
+    return { ...counts, messages: this.stderr.split('\n').filter(Boolean) };
+  }
 }
 
 /** CLOCK_MONOTONIC in ns, the clock of ktime_get_ns() and so of the feedback records. */

@@ -166,6 +166,11 @@ export interface ResultsMeta {
   phaseCycles: { fixed: number; daemon: number };
   grid: number[];
   fixedVia: 'mlproxy' | 'sysfs';
+  /**
+   * Who recommended a fixed arm's setting via mlproxy: mlp-pin (demo/pin.c); absent in
+   * older results, where the bench did from its own event loop.
+   */
+  fixedHeldBy?: 'mlp-pin';
   policies: { name: string; spec: string; conservative: number | false }[];
   workloads: WorkloadName[];
   dataFiles: { count: number; bytes: number };

@@ -1,8 +1,12 @@
 // The demo bench's CPU diagnostics (demo/guest.ts): which tasks used the guest's CPU over
 // a run, from /proc/<pid>/stat, to find what stalls a guest (issue 10).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import test from 'ava';
 import {
   KernelStackSampler,
+  Pin,
   procUsage,
   stringOpFlags,
   taskTicks,
@@ -186,4 +190,69 @@ test('stringOpFlags: ERMS, FSRM and REP_GOOD from the first flags line, in that 
   t.deepEqual(stringOpFlags(cpuinfo), ['erms', 'rep_good']);
   t.deepEqual(stringOpFlags('flags\t: fpu fsrm rep_good erms\n'), ['erms', 'fsrm', 'rep_good']);
   t.deepEqual(stringOpFlags('processor : 0\n'), []);
+});
+
+/** A stand-in for mlp-pin (same protocol); `$UP` is a file it may create once it is up. */
+function fakePin(t: { teardown(f: () => void): void }, body: string): { bin: string; up: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlp-pin-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const bin = path.join(dir, 'mlp-pin');
+  const up = path.join(dir, 'up');
+  fs.writeFileSync(bin, `#!/bin/sh\nUP='${up}'\n${body}\n`, { mode: 0o755 });
+  return { bin, up };
+}
+
+/** Waits (at most 30 s: a loaded machine starts a shell slowly) for a file to exist. */
+async function waitFor(file: string): Promise<boolean> {
+  for (let i = 0; i < 600 && !fs.existsSync(file); i++) await new Promise((r) => setTimeout(r, 50));
+  return fs.existsSync(file);
+}
+
+test.serial('Pin: runs until stop(), which sends SIGTERM and returns its last line', async (t) => {
+  const { bin, up } = fakePin(
+    t,
+    [
+      'trap \'echo "{\\"recs\\":7,\\"refused\\":1,\\"repins\\":2}"; exit 0\' TERM',
+      '[ "$*" = "3 9" ] || exit 9',
+      'echo ready',
+      'echo "mlp-pin: recommendation based on window 4 for window 5 rejected, reasons 0x10" >&2',
+      ': >"$UP"',
+      'while :; do sleep 0.05; done',
+    ].join('\n'),
+  );
+  const pin = new Pin(bin, 3, [9]);
+  t.true(await waitFor(up));
+  t.notThrows(() => pin.check());
+  t.deepEqual(await pin.stop(), {
+    recs: 7,
+    refused: 1,
+    repins: 2,
+    messages: ['mlp-pin: recommendation based on window 4 for window 5 rejected, reasons 0x10'],
+  });
+});
+
+test.serial('Pin: an exit before stop() is an error naming what it said', async (t) => {
+  const { bin } = fakePin(t, 'echo "mlp-pin: MLP_IOC_CLAIM: Device or resource busy" >&2; exit 2');
+  const pin = new Pin(bin, 1, [7]);
+  const exited = async () => {
+    for (let i = 0; i < 600; i++) {
+      try {
+        pin.check();
+      } catch {
+        return true;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return false;
+  };
+  t.true(await exited());
+  t.throws(() => pin.check(), {
+    message: /exited 2: mlp-pin: MLP_IOC_CLAIM: Device or resource busy/,
+  });
+  await t.throwsAsync(pin.stop(), { message: /exited 2/ });
+});
+
+test.serial('Pin: a binary that is not there is an error, not a hang', async (t) => {
+  const pin = new Pin('/nonexistent/mlp-pin', 1, [7]);
+  await t.throwsAsync(pin.stop(), { message: /spawn \/nonexistent\/mlp-pin ENOENT/ });
 });
