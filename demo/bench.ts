@@ -904,6 +904,7 @@ class Bench {
       grid,
       fixedVia: o.fixedVia,
       fixedHeldBy: 'mlp-pin',
+      kernelStacksMs: o.kernelStacksMs,
       policies: o.policies.map((name) => ({ name, ...DAEMON_POLICIES[name] })),
       workloads: o.workloads,
       dataFiles: {

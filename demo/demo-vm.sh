@@ -23,6 +23,10 @@
 #   DEMO_PHASES (cost,fixed,daemon)   DEMO_FIXED_VIA (mlproxy; or sysfs)
 #   DEMO_KERNEL_STACKS_MS (0: off; e.g. 250: sample where the bench's and the daemon's
 #     threads are in the kernel, for the stall table; it costs 2-3% of the guest's vCPU under TCG)
+#   DEMO_PERF_HZ (0: off; e.g. 49: perf samples the whole guest, kernel and user call
+#     chains, while the bench runs; perf.data and the guest's kallsyms land next to the
+#     results, with the perf report command in the log; needs the host's perf, Debian's
+#     linux-perf, which the guest runs from the chroot)
 #   DEMO_MEMORY_MB (512)   DEMO_MODULE_PARAMS (see below)
 #   DEMO_REPORT (docs/results.md; "none" skips the report)   DEMO_TIMEOUT (7200 s)
 #   DEMO_DAEMON_NODE_ARGS (node flags of the daemon runs; to profile the daemon from 25 s
@@ -52,6 +56,11 @@ phases="${DEMO_PHASES:-cost,fixed,daemon}"
 fixed_via="${DEMO_FIXED_VIA:-mlproxy}"
 memory="${DEMO_MEMORY_MB:-512}"
 report="${DEMO_REPORT:-docs/results.md}"
+perf_hz="${DEMO_PERF_HZ:-0}"
+[[ "$perf_hz" =~ ^[0-9]+$ ]] || die "DEMO_PERF_HZ must be a whole number of samples a second (0: off), got '$perf_hz'"
+if ((perf_hz > 0)) && ! command -v perf >/dev/null; then
+  die "DEMO_PERF_HZ=$perf_hz needs perf on the host, which the guest runs from the chroot (Debian: apt-get install linux-perf)"
+fi
 # Module parameters of the daemon runs (the fixed and default runs add check_period=0 and
 # the longest heartbeat_ms; the idle-daemon cost runs at 100 ms windows): 400 ms windows of
 # which the first 200 ms are not counted (on cloud-small a 4 MiB read-ahead takes 100 ms to
@@ -110,7 +119,7 @@ trap 'kill "$sampler" 2>/dev/null || true' EXIT
 set +e
 bash "$VM_SCRIPTS/run-in-guest.sh" --no-insmod --memory "$memory" --timeout "${DEMO_TIMEOUT:-7200}" \
   --disk "$disk" --storage "$storage" -- \
-  sh demo/guest-main.sh --reader "$reader" --pin "$pin" --module-params "$module_params" --repeats "$repeats" \
+  sh demo/guest-main.sh --perf-hz "$perf_hz" --reader "$reader" --pin "$pin" --module-params "$module_params" --repeats "$repeats" \
   --fixed-seconds "$fixed_s" --daemon-seconds "$daemon_s" --cost-seconds "$cost_s" --phase-cycles "$phase_cycles" --grid "$grid" \
   --policies "$policies" --workloads "$workloads" --phases "$phases" --fixed-via "$fixed_via" \
   --guest-memory-mb "$memory" --seq-files "${SEQ_FILES:-80}" --big-files "${BIG_FILES:-8}" \
@@ -124,6 +133,12 @@ saved="$VM_DIR/demo/results/results-$(date -u +%Y%m%d-%H%M%S).json"
 cp "$run/results.json" "$saved"
 cp "$run/dmesg.txt" "${saved%.json}.dmesg.txt" 2>/dev/null || true
 cp "$loadfile" "${saved%.json}.load.txt"
+if ((perf_hz > 0)); then
+  cp "$run/perf.data" "${saved%.json}.perf.data"
+  cp "$run/kallsyms.txt" "${saved%.json}.kallsyms.txt"
+  cp "$run/perf-clock.txt" "${saved%.json}.perf-clock.txt"
+  log "perf: perf report -i ${saved%.json}.perf.data --kallsyms ${saved%.json}.kallsyms.txt --no-children --sort comm,sym --stdio; one stretch: perf script ... --time START,END, in the guest's CLOCK_MONOTONIC seconds, which ${saved%.json}.perf-clock.txt pairs with the wall clock the runs in results.json start by"
+fi
 log "results: $saved"
 if [[ "$report" != none ]]; then
   # docs/results.md -> docs/results/{summary.json,*.svg}; docs/results-netdisk.md -> docs/results-netdisk/

@@ -357,6 +357,9 @@ const VMSTAT_KEYS = [
   'workingset_refault_file',
   'compact_stall',
   'pgpgin',
+  // Pages a process gave back with MADV_FREE (V8 does, for heap it discards) that reclaim
+  // then dropped: each is a fresh zeroed page when the process writes there again.
+  'pglazyfreed',
 ];
 
 export function vmCounters(): VmCounters {

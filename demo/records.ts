@@ -171,6 +171,8 @@ export interface ResultsMeta {
    * older results, where the bench did from its own event loop.
    */
   fixedHeldBy?: 'mlp-pin';
+  /** The kernel-stack sampler's period (DEMO_KERNEL_STACKS_MS; 0: off); absent in older results. */
+  kernelStacksMs?: number;
   policies: { name: string; spec: string; conservative: number | false }[];
   workloads: WorkloadName[];
   dataFiles: { count: number; bytes: number };

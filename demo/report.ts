@@ -106,7 +106,7 @@ function stallSection(results: Results, load: LoadSample[]): string[] {
     `Runs with a window longer than ${STALL_FACTOR} x ${wms} ms: ${stalled.length} of ${measured.length}. ` +
       "Per run, the guest's counters over it (/proc/pressure: seconds in which some task waited for memory, " +
       'the disk or the CPU; /proc/vmstat: pages scanned by kswapd and by direct reclaim, direct reclaim stalls, ' +
-      "refaults of evicted file pages), the host's load, where the guest's CPU went (/proc/stat: " +
+      "refaults of evicted file pages, pages given back with MADV_FREE (as V8 does) that reclaim dropped), the host's load, where the guest's CPU went (/proc/stat: " +
       'seconds of user, system, softirq time and of iowait), the tasks that used the most of it, and the ' +
       "bench's own user / system seconds (and its threads with the most system time, with their minor faults and, exact, the seconds each ran and waited for the CPU) with its feedback waits (empty of all, and the longest overrun of a wait's timeout), " +
       "and how long QEMU's threads waited for a host CPU over the run (the emulated CPU stops meanwhile, and the guest " +
@@ -152,11 +152,17 @@ function stallSection(results: Results, load: LoadSample[]): string[] {
       .join('; ');
     return `${k.hits} / ${k.samples}, gap ${k.maxGapMs.toFixed(0)} ms${top ? `: ${top}` : ''}`;
   };
-  if (stalled.length === 0) return [...out, ''];
+  if (stalled.length === 0)
+    return [
+      '## Guest stalls',
+      '',
+      `Runs with a window longer than ${STALL_FACTOR} x ${wms} ms: none of ${measured.length}.`,
+      '',
+    ];
   out.push(
-    '| run | at setting | longest window ms | windows > 2x | run s | PSI memory s | PSI io s | PSI cpu s | kswapd scan | direct scan | allocstall | refaults | host load | user / system / softirq / iowait s | top tasks (s) | bench user / system s | bench waits empty / all, overrun ms | QEMU waited for a host CPU s | in the kernel |',
+    '| run | at setting | longest window ms | windows > 2x | run s | PSI memory s | PSI io s | PSI cpu s | kswapd scan | direct scan | allocstall | refaults | lazyfree dropped | host load | user / system / softirq / iowait s | top tasks (s) | bench user / system s | bench waits empty / all, overrun ms | QEMU waited for a host CPU s | in the kernel |',
   );
-  out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of stalled) {
     const long = r.windows.filter((w) => w.lenMs > STALL_FACTOR * wms);
     const name = `${r.workload} ${r.kind === 'fixed' ? `fixed-${2 ** (r.setting ?? 0)}` : r.kind === 'daemon' ? `daemon-${r.policy}` : r.kind} #${r.repeat}`;
@@ -164,7 +170,7 @@ function stallSection(results: Results, load: LoadSample[]): string[] {
     out.push(
       `| ${name} | ${pct(r.holdShare)} | ${Math.max(...long.map((w) => w.lenMs)).toFixed(0)} | ${long.length} | ` +
         `${f1(r.runtimeMs / 1000)} | ${sec(r, 'psi_memory_some_us')} | ${sec(r, 'psi_io_some_us')} | ${sec(r, 'psi_cpu_some_us')} | ` +
-        `${n(r, 'pgscan_kswapd')} | ${n(r, 'pgscan_direct')} | ${n(r, 'allocstall')} | ${n(r, 'workingset_refault_file')} | ${l === null ? '–' : f1(l)} | ` +
+        `${n(r, 'pgscan_kswapd')} | ${n(r, 'pgscan_direct')} | ${n(r, 'allocstall')} | ${n(r, 'workingset_refault_file')} | ${n(r, 'pglazyfreed')} | ${l === null ? '–' : f1(l)} | ` +
         `${ticks(r, 'user')} / ${ticks(r, 'system')} / ${ticks(r, 'softirq')} / ${ticks(r, 'iowait')} | ${tasks(r)} | ` +
         (r.bench
           ? `${f1(r.bench.userMs / 1000)} / ${f1(r.bench.systemMs / 1000)}${benchThreads(r)} | ${r.bench.emptyWaits} / ${r.bench.waits}, ${r.bench.lateMaxMs.toFixed(0)} |`
@@ -642,7 +648,9 @@ export function renderMarkdown(results: Results, sums: WorkloadSummary[], ctx: C
   out.push('```sh');
   out.push(
     `DEMO_STORAGE=${m.storage} DEMO_REPEATS=${m.repeats} DEMO_FIXED_SECONDS=${m.fixedSeconds} DEMO_DAEMON_SECONDS=${m.daemonSeconds} ` +
-      `DEMO_GRID=${m.grid.join(',')} DEMO_POLICIES=${m.policies.map((p) => p.name).join(',')} DEMO_WORKLOADS=${m.workloads.join(',')} npm run demo:vm`,
+      `DEMO_GRID=${m.grid.join(',')} DEMO_POLICIES=${m.policies.map((p) => p.name).join(',')} DEMO_WORKLOADS=${m.workloads.join(',')}` +
+      (m.kernelStacksMs ? ` DEMO_KERNEL_STACKS_MS=${m.kernelStacksMs}` : '') +
+      ' npm run demo:vm',
   );
   out.push('```');
   out.push('');
