@@ -357,8 +357,8 @@ const VMSTAT_KEYS = [
   'workingset_refault_file',
   'compact_stall',
   'pgpgin',
-  // Pages a process gave back with MADV_FREE (V8 does, for heap it discards) that reclaim
-  // then dropped: each is a fresh zeroed page when the process writes there again.
+  // Pages a process gave back with MADV_FREE that reclaim then dropped: each is a fresh
+  // zeroed page when the process writes there again (it stayed 0 in the stalls measured).
   'pglazyfreed',
 ];
 

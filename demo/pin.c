@@ -12,15 +12,19 @@
  * it. Writes "ready" on stdout once it controls the subsystem; on SIGTERM or SIGINT
  * it hands control back without a fall (MLP_CLAIM_F_RELEASE), writes one JSON line
  * {"recs":N,"refused":N,"repins":N} and exits 0. The first five refusals are named on
- * stderr (the ioctl's error, or the verdict's reason bits).
+ * stderr (the ioctl's error, or the verdict's reason bits). One is expected when the
+ * previous arm's mlp-pin handed over with its last advice still pending (a release
+ * keeps it, as it keeps the mode): the first recommendation then finds its target
+ * window advised already (RATE_LIMIT), and that window runs the previous setting,
+ * before the bench measures anything.
  *
- * Why a process of its own, in C: the bench is a Node process, and under memory
- * pressure the kernel drops the heap pages V8 gave back with MADV_FREE; when V8 writes
- * there again, each is a fresh zeroed page, and under QEMU's TCG a burst of them held
- * the bench's event loop for seconds, so its recommendations missed windows that the
- * module then rightly ran at the baseline (docs/benchmarks.md). This process does
- * nothing between windows but wait in read(2), allocates nothing after its start,
- * and its few pages are never given back.
+ * Why a process of its own, in C: the bench is a Node process, and in the stalls
+ * perf caught, its threads were in the kernel for seconds zeroing fresh anonymous
+ * pages that V8's allocations faulted in (slow under QEMU's TCG), so its
+ * recommendations missed windows that the module then rightly ran at the baseline
+ * (docs/benchmarks.md; why V8 faulted so much in is not established). This process
+ * does nothing between windows but wait in read(2) and allocates nothing after its
+ * start.
  *
  * Built by demo/build-reader.sh against the UAPI header, the ABI's one source of truth.
  */

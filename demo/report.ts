@@ -106,7 +106,7 @@ function stallSection(results: Results, load: LoadSample[]): string[] {
     `Runs with a window longer than ${STALL_FACTOR} x ${wms} ms: ${stalled.length} of ${measured.length}. ` +
       "Per run, the guest's counters over it (/proc/pressure: seconds in which some task waited for memory, " +
       'the disk or the CPU; /proc/vmstat: pages scanned by kswapd and by direct reclaim, direct reclaim stalls, ' +
-      "refaults of evicted file pages, pages given back with MADV_FREE (as V8 does) that reclaim dropped), the host's load, where the guest's CPU went (/proc/stat: " +
+      "refaults of evicted file pages, pages given back with MADV_FREE that reclaim dropped), the host's load, where the guest's CPU went (/proc/stat: " +
       'seconds of user, system, softirq time and of iowait), the tasks that used the most of it, and the ' +
       "bench's own user / system seconds (and its threads with the most system time, with their minor faults and, exact, the seconds each ran and waited for the CPU) with its feedback waits (empty of all, and the longest overrun of a wait's timeout), " +
       "and how long QEMU's threads waited for a host CPU over the run (the emulated CPU stops meanwhile, and the guest " +
