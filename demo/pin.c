@@ -40,6 +40,7 @@
 
 #include <linux/mlproxy.h>
 
+/* User space: the C standard's type for a flag a signal handler sets. */
 static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)
@@ -147,7 +148,8 @@ int main(int argc, char **argv)
 		memcpy(r.knobs, knobs, nr_knobs * sizeof(knobs[0]));
 		if (ioctl(fd, MLP_IOC_RECOMMEND, &r)) {
 			if (++refused <= 5)
-				fprintf(stderr, "mlp-pin: recommendation based on window %llu: %s\n",
+				fprintf(stderr,
+					"mlp-pin: recommendation based on window %llu: %s\n",
 					(unsigned long long)based_on, strerror(errno));
 		} else if (r.verdict == MLP_VERDICT_REJECTED) {
 			if (++refused <= 5)
