@@ -92,11 +92,7 @@ export class Pin {
 
   /** Throws when it has exited (it runs until stop()), naming what it said. */
   check(): void {
-    if (this.code !== undefined) {
-      throw new Error(
-        `${this.bin} exited ${this.code}: ${this.stderr.trim() || this.stdout.trim()}`,
-      );
-    }
+    if (this.code !== undefined) throw this.exitError();
   }
 
   /** Hands control back (SIGTERM: it releases its claim) and returns its counts. */
@@ -104,13 +100,15 @@ export class Pin {
     if (this.code === undefined) this.child.kill('SIGTERM');
     await this.closed;
     const last = this.stdout.trim().split('\n').pop() ?? '';
-    if (this.code !== 0 || !last.startsWith('{')) {
-      throw new Error(
-        `${this.bin} exited ${this.code}: ${this.stderr.trim() || this.stdout.trim()}`,
-      );
-    }
+    if (this.code !== 0 || !last.startsWith('{')) throw this.exitError();
     const counts = JSON.parse(last) as Omit<PinCounts, 'messages'>;
     return { ...counts, messages: this.stderr.split('\n').filter(Boolean) };
+  }
+
+  private exitError(): Error {
+    return new Error(
+      `${this.bin} exited ${this.code}: ${this.stderr.trim() || this.stdout.trim()}`,
+    );
   }
 }
 

@@ -100,10 +100,13 @@ function stallSection(results: Results, load: LoadSample[]): string[] {
   const stalled = measured.filter((r) => r.windows.some((w) => w.lenMs > STALL_FACTOR * wms));
   const sec = (r: RunRecord, k: string) => (r.vm && k in r.vm ? (r.vm[k] / 1e6).toFixed(1) : '–');
   const n = (r: RunRecord, k: string) => (r.vm && k in r.vm ? String(r.vm[k]) : '–');
+  const count = `Runs with a window longer than ${STALL_FACTOR} x ${wms} ms:`;
+  if (stalled.length === 0)
+    return ['## Guest stalls', '', `${count} none of ${measured.length}.`, ''];
   const out = [
     '## Guest stalls',
     '',
-    `Runs with a window longer than ${STALL_FACTOR} x ${wms} ms: ${stalled.length} of ${measured.length}. ` +
+    `${count} ${stalled.length} of ${measured.length}. ` +
       "Per run, the guest's counters over it (/proc/pressure: seconds in which some task waited for memory, " +
       'the disk or the CPU; /proc/vmstat: pages scanned by kswapd and by direct reclaim, direct reclaim stalls, ' +
       "refaults of evicted file pages, pages given back with MADV_FREE that reclaim dropped), the host's load, where the guest's CPU went (/proc/stat: " +
@@ -152,13 +155,6 @@ function stallSection(results: Results, load: LoadSample[]): string[] {
       .join('; ');
     return `${k.hits} / ${k.samples}, gap ${k.maxGapMs.toFixed(0)} ms${top ? `: ${top}` : ''}`;
   };
-  if (stalled.length === 0)
-    return [
-      '## Guest stalls',
-      '',
-      `Runs with a window longer than ${STALL_FACTOR} x ${wms} ms: none of ${measured.length}.`,
-      '',
-    ];
   out.push(
     '| run | at setting | longest window ms | windows > 2x | run s | PSI memory s | PSI io s | PSI cpu s | kswapd scan | direct scan | allocstall | refaults | lazyfree dropped | host load | user / system / softirq / iowait s | top tasks (s) | bench user / system s | bench waits empty / all, overrun ms | QEMU waited for a host CPU s | in the kernel |',
   );

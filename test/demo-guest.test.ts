@@ -202,10 +202,10 @@ function fakePin(t: { teardown(f: () => void): void }, body: string): { bin: str
   return { bin, up };
 }
 
-/** Waits (at most 30 s: a loaded machine starts a shell slowly) for a file to exist. */
-async function waitFor(file: string): Promise<boolean> {
-  for (let i = 0; i < 600 && !fs.existsSync(file); i++) await new Promise((r) => setTimeout(r, 50));
-  return fs.existsSync(file);
+/** Waits (at most 30 s: a loaded machine starts a shell slowly) until `done()` holds. */
+async function until(done: () => boolean): Promise<boolean> {
+  for (let i = 0; i < 600 && !done(); i++) await new Promise((r) => setTimeout(r, 50));
+  return done();
 }
 
 test.serial('Pin: runs until stop(), which sends SIGTERM and returns its last line', async (t) => {
@@ -221,7 +221,7 @@ test.serial('Pin: runs until stop(), which sends SIGTERM and returns its last li
     ].join('\n'),
   );
   const pin = new Pin(bin, 3, [9]);
-  t.true(await waitFor(up));
+  t.true(await until(() => fs.existsSync(up)));
   t.notThrows(() => pin.check());
   t.deepEqual(await pin.stop(), {
     recs: 7,
@@ -234,18 +234,15 @@ test.serial('Pin: runs until stop(), which sends SIGTERM and returns its last li
 test.serial('Pin: an exit before stop() is an error naming what it said', async (t) => {
   const { bin } = fakePin(t, 'echo "mlp-pin: MLP_IOC_CLAIM: Device or resource busy" >&2; exit 2');
   const pin = new Pin(bin, 1, [7]);
-  const exited = async () => {
-    for (let i = 0; i < 600; i++) {
-      try {
-        pin.check();
-      } catch {
-        return true;
-      }
-      await new Promise((r) => setTimeout(r, 50));
+  const exited = () => {
+    try {
+      pin.check();
+      return false;
+    } catch {
+      return true;
     }
-    return false;
   };
-  t.true(await exited());
+  t.true(await until(exited));
   t.throws(() => pin.check(), {
     message: /exited 2: mlp-pin: MLP_IOC_CLAIM: Device or resource busy/,
   });
